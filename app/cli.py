@@ -1,0 +1,304 @@
+"""The `aliquot` command: the GUI by default, and the clinic's tools on the command line.
+
+User mistakes end with one line on stderr and a non-zero exit status, never a traceback:
+1 for a refused action (bad data, unknown patient, database trouble), 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+
+from app import config
+from app.catalogue import list_products
+from app.database import (
+    Database,
+    backup_sqlite,
+    check_integrity,
+    connect,
+    explain_driver_error,
+    open_database,
+    upgrade_server,
+)
+from app.demo import generate_demo
+from app.interchange import dumps, export_patient, import_files
+from app.patients import search_patients
+from app.visits import list_visits
+from models.base import format_amount
+from models.errors import AliquotError
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see: aliquot --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="aliquot", description="Charting for aesthetic injectors.")
+    parser.add_argument("--db", metavar="PATH_OR_URL",
+                        help=f"clinic database: a file path or an SQLAlchemy URL"
+                             f" (default: ${config.DB_ENV_VAR}, else {config.default_database_path()})")
+    parser.add_argument("--version", action="version", version=f"aliquot {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="fill an empty database with a synthetic clinic")
+    demo.add_argument("--patients", type=_positive_int, default=200, metavar="N")
+    demo.add_argument("--seed", type=int, default=1, metavar="S")
+    demo.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                      help="the day the synthetic history ends (default: today)")
+
+    patients = commands.add_parser("patients", help="list or search patients")
+    patients.add_argument("--search", default="", metavar="TEXT",
+                          help="words of the name or chart number, accents ignored")
+    patients.add_argument("--archived", action="store_true", help="include archived patients")
+    patients.add_argument("--limit", type=_positive_int, default=200, metavar="N")
+    patients.add_argument("--json", action="store_true")
+
+    visits = commands.add_parser("visits", help="a patient's visits with totals per product")
+    visits.add_argument("patient", metavar="PATIENT", help="chart number")
+    visits.add_argument("--json", action="store_true")
+
+    catalogue = commands.add_parser("catalogue", help="the product catalogue")
+    catalogue.add_argument("--json", action="store_true")
+
+    importer = commands.add_parser("import", help="import patient files (aliquot.patient/1)")
+    importer.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    exporter = commands.add_parser("export", help="export one patient (aliquot.patient/1)")
+    exporter.add_argument("patient", metavar="PATIENT", help="chart number")
+    exporter.add_argument("-o", "--output", type=Path, metavar="FILE",
+                          help="write here instead of standard output")
+
+    db = commands.add_parser("db", help="database upgrade, check and backup")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
+                                    parser_class=_Parser)
+    db_commands.add_parser("upgrade", help="migrate to this version's schema (backs up SQLite first)")
+    db_commands.add_parser("check", help="integrity check; prints the schema revision")
+    backup = db_commands.add_parser("backup", help="copy the live database to a file")
+    backup.add_argument("dest", nargs="?", type=Path, metavar="DEST")
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aliquot")
+    except PackageNotFoundError:
+        return "development"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args, argv)
+    except UsageError as error:
+        print(f"aliquot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except AliquotError as error:
+        print(f"aliquot: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except sa_exc.DBAPIError as error:
+        print(f"aliquot: {explain_driver_error('the database', error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    except BrokenPipeError:  # `aliquot patients | head`
+        return 0
+    except KeyboardInterrupt:
+        print("aliquot: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
+    url = config.database_url(args.db)
+    actor = config.current_actor()
+    if args.command == "db":
+        database = connect(url, actor)
+        try:
+            return _db_command(database, args)
+        finally:
+            database.close()
+    database = open_database(url, actor)
+    try:
+        if args.command is None:
+            from app.gui import run_gui
+
+            return run_gui(database, [sys.argv[0], *argv])
+        return COMMANDS[args.command](database, args)
+    finally:
+        database.close()
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _cmd_demo(db: Database, args) -> int:
+    report = generate_demo(db, patients=args.patients, seed=args.seed, as_of=args.as_of)
+    print(f"demo clinic in {db.name}: {report.patients} patients, {report.visits} visits,"
+          f" {report.points} injection points, {report.lots} lots, {report.providers} providers")
+    return 0
+
+
+def _cmd_patients(db: Database, args) -> int:
+    found = search_patients(db, args.search, include_archived=args.archived, limit=args.limit)
+    if args.json:
+        _print_json([{
+            "chart_number": p.chart_number,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
+            "archived": p.archived,
+        } for p in found])
+        return 0
+    if not found:
+        print("no patients found")
+        return 0
+    for p in found:
+        born = p.date_of_birth.isoformat() if p.date_of_birth else "-"
+        archived = "  (archived)" if p.archived else ""
+        print(f"{p.chart_number:<10} {born:<10}  {p.display_name}{archived}")
+    if len(found) == args.limit:
+        print(f"(first {args.limit} shown; narrow the search or raise --limit)", file=sys.stderr)
+    return 0
+
+
+def _totals_json(totals) -> list[dict[str, Any]]:
+    return [{"product": t.product_name, "unit": t.unit.value, "amount": format_amount(t.amount),
+             "aliquots": t.aliquots, "sites": t.sites} for t in totals]
+
+
+def _cmd_visits(db: Database, args) -> int:
+    visits = list_visits(db, args.patient)
+    if args.json:
+        _print_json([{
+            "id": v.id,
+            "external_id": v.external_id,
+            "started_at": v.started_at.isoformat(),
+            "status": v.status.value,
+            "provider": {"name": v.provider_name, "credentials": v.provider_credentials},
+            "totals": _totals_json(v.totals),
+        } for v in visits])
+        return 0
+    if not visits:
+        print(f"{args.patient} has no visits yet")
+    for v in visits:
+        when = v.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        totals = "; ".join(f"{t.product_name} {format_amount(t.amount)} {t.unit.value}"
+                           for t in v.totals) or "nothing charted"
+        who = f"{v.provider_name} {v.provider_credentials}".strip()
+        print(f"{v.id:>7}  {when}  {v.status.value:<6}  {who:<24}  {totals}")
+    return 0
+
+
+def _cmd_catalogue(db: Database, args) -> int:
+    products = list_products(db.factory)
+    if args.json:
+        def text(value):
+            return None if value is None else format_amount(value)
+
+        _print_json([{
+            "name": p.name, "manufacturer": p.manufacturer, "generic_name": p.generic_name,
+            "kind": p.kind, "unit": p.dose_unit.value, "package_size": text(p.package_size),
+            "default_diluent_ml": text(p.default_diluent_ml), "reconstitution": p.reconstitution,
+            "interval_min_days": p.interval_min_days, "interval_max_days": p.interval_max_days,
+            "colour": p.colour,
+        } for p in products])
+        return 0
+    for p in products:
+        size = f"{format_amount(p.package_size)} {p.dose_unit.value}" if p.package_size else "-"
+        if p.interval_min_days:
+            interval = f"every {p.interval_min_days}-{p.interval_max_days} days"
+        else:
+            interval = "no maintenance interval"
+        print(f"{p.name:<24} {p.kind:<15} {p.dose_unit.value:<3} {size:>9}  {interval}")
+    return 0
+
+
+def _cmd_import(db: Database, args) -> int:
+    def report(result) -> None:
+        what = "new patient" if result.patient_created else "existing patient"
+        print(f"{result.source}: {result.chart_number} ({what}): {result.visits_added} visits added,"
+              f" {result.visits_unchanged} already present")
+
+    import_files(db, args.files, report)
+    return 0
+
+
+def _cmd_export(db: Database, args) -> int:
+    text = dumps(export_patient(db, args.patient))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    if not args.output.parent.resolve().is_dir():
+        raise AliquotError(f"cannot write {args.output}: its folder does not exist")
+    temporary = args.output.with_name(args.output.name + ".partial")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(args.output)  # never leave a half-written export behind
+    print(f"exported {args.patient} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _db_command(db: Database, args) -> int:
+    if args.db_command == "upgrade":
+        status = upgrade_server(db)
+        print(f"{db.name}: schema {status.current} (this version's head: {status.head})")
+        return 0
+    if args.db_command == "check":
+        report = check_integrity(db)
+        print(f"{db.name}: schema revision {report.revision or 'none'} (this version: {report.head})")
+        for problem in report.problems:
+            print(f"problem: {problem}")
+        print("integrity: ok" if report.ok else "integrity: FAILED")
+        return 0 if report.ok else EXIT_REFUSED
+    if args.db_command == "backup":
+        from datetime import datetime
+
+        source = Path(db.url.database or "aliquot.db")
+        dest = args.dest or source.with_name(
+            f"{source.stem}.backup-{datetime.now():%Y%m%d-%H%M%S}{source.suffix}")
+        written = backup_sqlite(db, dest)
+        print(f"backed up {db.name} to {written}")
+        return 0
+    raise UsageError(f"unknown db action {args.db_command}")
+
+
+COMMANDS = {
+    "demo": _cmd_demo,
+    "patients": _cmd_patients,
+    "visits": _cmd_visits,
+    "catalogue": _cmd_catalogue,
+    "import": _cmd_import,
+    "export": _cmd_export,
+}

@@ -1,0 +1,205 @@
+"""Opening the clinic database: refuse what we cannot read, back up, migrate, seed.
+
+This is the single place where the engine and the session factory are built; everything
+else receives the `Database` explicitly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.audit import record_event
+from app.catalogue import seed_catalogue
+from app.config import describe
+from models import database as schema
+from models.errors import DatabaseError
+
+
+@dataclass
+class Database:
+    """The open clinic database and the user acting on it."""
+
+    url: URL
+    engine: Engine
+    factory: sessionmaker[Session]
+    actor: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def name(self) -> str:
+        return describe(self.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def connect(url: URL, actor: str) -> Database:
+    """The database as it is, not yet checked or migrated (for `aliquot db ...`)."""
+    engine = schema.make_engine(url)
+    return Database(url, engine, sessionmaker(engine, expire_on_commit=False), actor)
+
+
+def open_database(url: URL, actor: str) -> Database:
+    """Open (creating if new) and prepare the database at `url` for clinical work.
+
+    A database from an older Aliquot is backed up beside itself and upgraded; one from
+    a newer Aliquot, or one that is not an Aliquot database, is refused and left as it is.
+    """
+    database = connect(url, actor)
+    engine = database.engine
+    try:
+        prepare_schema(database)
+        seed_catalogue(database.factory, actor)
+    except sa_exc.DBAPIError as error:
+        engine.dispose()
+        raise DatabaseError(explain_driver_error(database.name, error)) from None
+    except Exception:
+        engine.dispose()
+        raise
+    return database
+
+
+def explain_driver_error(name: str, error: sa_exc.DBAPIError) -> str:
+    text = str(error.orig) if error.orig is not None else str(error)
+    if "file is not a database" in text or "malformed" in text:
+        return f"{name} is damaged or is not a database file ({text})"
+    if "unable to open database file" in text:
+        return f"cannot open {name}: check that the folder exists and can be written to"
+    if "database is locked" in text:
+        return f"{name} is busy in another program; try again in a moment"
+    return f"cannot use the database {name}: {text}"
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    current: str | None
+    head: str
+    has_tables: bool
+
+    @property
+    def is_new(self) -> bool:
+        return self.current is None and not self.has_tables
+
+
+def schema_status(database: Database) -> SchemaStatus:
+    return SchemaStatus(
+        current=schema.current_revision(database.engine),
+        head=schema.head_revision(),
+        has_tables=bool(schema.user_tables(database.engine)),
+    )
+
+
+def refuse_unreadable(database: Database) -> SchemaStatus:
+    """Raise DatabaseError for a database this version must not touch."""
+    status = schema_status(database)
+    if status.current is None and status.has_tables:
+        raise DatabaseError(
+            f"{database.name} is not an Aliquot database (it holds other tables); it was left as it is"
+        )
+    if status.current is not None and not schema.is_known_revision(status.current):
+        raise DatabaseError(
+            f"{database.name} was written by a newer version of Aliquot (schema {status.current});"
+            " install that version or newer to open it. The database was left as it is."
+        )
+    return status
+
+
+def prepare_schema(database: Database) -> str | None:
+    """Bring the schema to this version's head. Returns the backup path, if one was made."""
+    status = refuse_unreadable(database)
+    if status.current == status.head:
+        return None
+    backup_path = None
+    if not status.is_new:
+        if not database.is_sqlite:
+            raise DatabaseError(
+                f"{database.name} needs an upgrade from schema {status.current} to {status.head}."
+                " Back up the server (pg_dump), then run: aliquot db upgrade"
+            )
+        backup_path = str(backup_beside(database, f"before-{status.head}"))
+    schema.upgrade(database.engine)
+    if not status.is_new:
+        with database.factory.begin() as session:
+            record_event(
+                session, database.actor, "upgrade", "database", None,
+                from_revision=status.current, to_revision=status.head, backup=backup_path,
+            )
+    return backup_path
+
+
+def upgrade_server(database: Database) -> SchemaStatus:
+    """`aliquot db upgrade`: the explicit upgrade, the only one run on PostgreSQL."""
+    status = refuse_unreadable(database)
+    if status.current != status.head:
+        if database.is_sqlite and not status.is_new:
+            backup_beside(database, f"before-{status.head}")
+        schema.upgrade(database.engine)
+        with database.factory.begin() as session:
+            record_event(session, database.actor, "upgrade", "database", None,
+                         from_revision=status.current, to_revision=status.head)
+    return schema_status(database)
+
+
+def backup_beside(database: Database, label: str) -> Path:
+    source = Path(database.url.database or "")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return backup_sqlite(database, source.with_name(f"{source.stem}.{label}.{stamp}{source.suffix}"))
+
+
+def backup_sqlite(database: Database, destination: Path) -> Path:
+    """A consistent copy of a live SQLite database (the online backup API, WAL included)."""
+    if not database.is_sqlite:
+        raise DatabaseError(
+            "backups of a PostgreSQL database are taken on the server (pg_dump), not by Aliquot"
+        )
+    destination = destination.expanduser().resolve()
+    if destination.exists():
+        raise DatabaseError(f"{destination} already exists; choose another backup file name")
+    if not destination.parent.is_dir():
+        raise DatabaseError(f"cannot write the backup: folder {destination.parent} does not exist")
+    raw = database.engine.raw_connection()
+    try:
+        target = sqlite3.connect(destination)
+        try:
+            raw.driver_connection.backup(target)
+        finally:
+            target.close()
+    finally:
+        raw.close()
+    return destination
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    ok: bool
+    revision: str | None
+    head: str
+    problems: list[str]
+
+
+def check_integrity(database: Database) -> IntegrityReport:
+    """`aliquot db check`: SQLite's full integrity and foreign-key checks, and the schema revision."""
+    problems: list[str] = []
+    with database.engine.connect() as connection:
+        if database.is_sqlite:
+            rows = connection.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+            problems += [r for r in rows if r != "ok"]
+            for table, rowid, parent, _ in connection.exec_driver_sql("PRAGMA foreign_key_check"):
+                problems.append(f"{table} row {rowid} points to a missing {parent}")
+        else:
+            connection.exec_driver_sql("SELECT 1")
+    status = schema_status(database)
+    if status.current != status.head:
+        problems.append(f"schema {status.current} is not this version's {status.head}")
+    return IntegrityReport(not problems, status.current, status.head, problems)

@@ -1,0 +1,347 @@
+"""A synthetic clinic for demonstrations, screenshots and benchmarks.
+
+Deterministic for a seed and an as-of date. Several providers; a lot register in which
+some lots have expired; patients with 1 to 12 visits over three years of neuromodulator
+and filler treatments on plausible regions, with label-like doses split into aliquots;
+some patients asymmetric (a different dose left and right). Every name is invented.
+
+Rows go in with bulk inserts, so 100,000 patients take minutes, not hours; the tests
+prove the data obeys every charting rule by importing exports of it.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select
+
+from app.audit import record_event
+from app.database import Database
+from app.patients import search_key
+from models.errors import ConflictError
+from models.regions import front_anchor
+from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
+from models.text import fold
+from models.vocabulary import Depth, Sex, Technique, View, VisitStatus
+
+PROVIDERS = [
+    ("Dana Reyes", "RN", "RN-448120"),
+    ("Priya Natarajan", "NP", "NP-20931"),
+    ("Marcus Feld", "MD", "MD-77310"),
+    ("Sofía Lindqvist", "DDS", "DDS-5120"),
+    ("Kenji Okafor", "PA", "PA-31877"),
+]
+
+GIVEN_FEMALE = ["Zoë", "Amelia", "Olivia", "Sofia", "Chloé", "Isabela", "Mei", "Aaliyah", "Hannah",
+                "Léa", "Priyanka", "Ingrid", "Camila", "Yuki", "Fatima", "Grace", "Noor", "Elena",
+                "Siobhán", "Ana", "Maya", "Rachel", "Beatriz", "Dagný", "Helena", "Jia", "Valentina"]
+GIVEN_MALE = ["James", "Mateo", "Omar", "Lukas", "Wei", "Noah", "Rafael", "Tomás", "Arjun", "Søren"]
+FAMILY = ["Ångström-Núñez", "García", "Nguyen", "Smith", "O'Brien", "Müller", "Kowalski", "Okafor",
+          "Haddad", "Johansson", "Rossi", "Patel", "Kim", "Dubois", "Fernández", "Schmidt", "Chen",
+          "Brennan", "Yamamoto", "Novak", "Silva", "Ivanova", "Larsen", "Moreau", "Abara", "Costa",
+          "Lindqvist", "Mendoza", "Sato", "Walsh", "Ahmed", "Jansen", "Popescu", "Horvath", "Baker"]
+CJK_NAMES = [("小龙", "李"), ("美玲", "王"), ("花子", "山田"), ("지현", "김")]
+ALLERGIES = ["", "", "", "", "", "lidocaine", "penicillin", "latex", "egg (albumin)", "bee stings"]
+CONCERNS_ASYMMETRIC = [
+    "left brow higher at rest",
+    "right brow higher at rest and in animation",
+    "asymmetric smile: left oral commissure lower",
+    "left crow's feet deeper than right",
+]
+
+
+@dataclass(frozen=True)
+class Site:
+    region: str
+    amount: str
+    aliquots: int
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """A typical treatment: product family, depth, technique and its sites."""
+
+    products: tuple[str, ...]
+    depth: Depth
+    technique: Technique
+    gauges: tuple[str, ...]
+    sites: tuple[Site, ...]
+    asymmetric: bool = False  # may be charted with a different dose per side
+
+
+def _bilateral(region: str, amount: str, aliquots: int) -> tuple[Site, Site]:
+    return (Site(f"{region}_l", amount, aliquots), Site(f"{region}_r", amount, aliquots))
+
+
+TOXIN_4U = ("Botox Cosmetic", "Xeomin", "Jeuveau", "Letybo")
+TREATMENTS: dict[str, Treatment] = {
+    # Label glabellar dose: 20 U as 5 x 4 U (Botox, Xeomin, Jeuveau, Letybo).
+    "glabella": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G", "32G"),
+                          (Site("procerus", "4", 1), *_bilateral("corrugator", "8", 2))),
+    "glabella_dysport": Treatment(("Dysport",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
+                                  (Site("procerus", "10", 1), *_bilateral("corrugator", "20", 2))),
+    "glabella_daxxify": Treatment(("Daxxify",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
+                                  (Site("procerus", "8", 1), *_bilateral("corrugator", "16", 2))),
+    # Lateral canthal: 12 U per side as 3 x 4 U.
+    "crows_feet": Treatment(("Botox Cosmetic", "Xeomin"), Depth.INTRAMUSCULAR, Technique.NEEDLE,
+                            ("30G", "32G"), _bilateral("crows_feet", "12", 3), asymmetric=True),
+    # Forehead: 20 U as 5 x 4 U, given with the glabella.
+    "forehead": Treatment(("Botox Cosmetic", "Xeomin"), Depth.INTRAMUSCULAR, Technique.NEEDLE,
+                          ("32G",), (Site("forehead", "4", 1), *_bilateral("forehead", "8", 2)),
+                          asymmetric=True),
+    "masseter": Treatment(("Botox Cosmetic",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
+                          _bilateral("masseter", "25", 5), asymmetric=True),
+    "gummy_smile": Treatment(("Botox Cosmetic",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("32G",),
+                             _bilateral("llsan", "2", 1)),
+    "lips": Treatment(("Restylane Kysse", "Juvéderm Volbella XC", "Belotero Balance"),
+                      Depth.SUBDERMAL, Technique.NEEDLE, ("30G",),
+                      (*_bilateral("upper_lip", "0.25", 5), *_bilateral("lower_lip", "0.2", 4),
+                       Site("cupids_bow", "0.05", 2))),
+    "cheeks": Treatment(("Juvéderm Voluma XC", "Restylane Lyft", "RHA 4"), Depth.SUPRAPERIOSTEAL,
+                        Technique.CANNULA, ("25G", "27G"), _bilateral("cheek", "0.8", 3),
+                        asymmetric=True),
+    "nasolabial": Treatment(("Restylane Defyne", "RHA 3", "Juvéderm Vollure XC"), Depth.SUBDERMAL,
+                            Technique.CANNULA, ("25G",), _bilateral("nasolabial", "0.5", 3)),
+    "tear_trough": Treatment(("Belotero Balance", "Restylane Silk"), Depth.SUPRAPERIOSTEAL,
+                             Technique.CANNULA, ("27G",), _bilateral("tear_trough", "0.3", 2)),
+    "chin": Treatment(("Juvéderm Volux XC", "Radiesse"), Depth.SUPRAPERIOSTEAL, Technique.NEEDLE,
+                      ("27G",), (Site("chin", "1", 3),)),
+    "jawline": Treatment(("Juvéderm Volux XC",), Depth.SUPRAPERIOSTEAL, Technique.CANNULA,
+                         ("25G",), _bilateral("jawline", "1", 4)),
+    "marionette": Treatment(("Restylane Refyne", "RHA 2"), Depth.SUBDERMAL, Technique.CANNULA,
+                            ("27G",), _bilateral("marionette", "0.4", 3)),
+    "biostimulator": Treatment(("Sculptra",), Depth.SUBDERMAL, Technique.CANNULA, ("25G",),
+                               (*_bilateral("cheek", "2", 10), *_bilateral("temple", "1", 5))),
+}
+# Plans a patient follows visit after visit: toxin every 3-4 months, filler yearly or so.
+TOXIN_PLANS = [("glabella",), ("glabella", "crows_feet"), ("glabella", "crows_feet", "forehead"),
+               ("glabella_dysport",), ("glabella_daxxify",), ("masseter",), ("glabella", "gummy_smile")]
+FILLER_PLANS = [("lips",), ("cheeks",), ("cheeks", "nasolabial"), ("tear_trough",), ("chin",),
+                ("chin", "jawline"), ("marionette", "lips"), ("biostimulator",)]
+
+
+@dataclass
+class DemoReport:
+    patients: int
+    visits: int
+    points: int
+    lots: int
+    providers: int
+
+
+class _Ids:
+    """Primary keys handed out in Python so that rows can be inserted in bulk."""
+
+    def __init__(self, start: int):
+        self.next = start
+
+    def take(self) -> int:
+        self.next += 1
+        return self.next
+
+
+def generate_demo(db: Database, patients: int = 200, seed: int = 1,
+                  as_of: date | None = None, batch: int = 20_000) -> DemoReport:
+    """Fill an EMPTY database with a synthetic clinic (never mixed into real records)."""
+    as_of = as_of or date.today()
+    rng = random.Random(seed)
+    uuid_rng = random.Random(seed * 7919 + 1)
+    tz = datetime.now().astimezone().tzinfo
+    with db.factory.begin() as session:
+        if session.scalar(select(func.count()).select_from(Patient)):
+            raise ConflictError(
+                f"{db.name} already holds patients; demo data only goes into an empty database"
+            )
+        products = {p.name: p for p in session.scalars(select(Product))}
+        provider_ids = []
+        for name, credentials, licence in PROVIDERS:
+            provider = Provider(display_name=name, name_key=fold(name), credentials=credentials,
+                                licence_number=licence, active=True)
+            session.add(provider)
+            session.flush()
+            provider_ids.append(provider.id)
+        lots = _lot_register(session, rng, products, as_of)
+
+        patient_ids = _Ids(0)
+        visit_ids = _Ids(0)
+        patient_rows, visit_rows, point_rows = [], [], []
+        totals = [0, 0, 0]
+
+        def flush_rows() -> None:
+            for table, rows in ((Patient, patient_rows), (Visit, visit_rows), (InjectionPoint, point_rows)):
+                if rows:
+                    session.execute(insert(table), rows)
+                    rows.clear()
+
+        width = max(4, len(str(patients)))
+        for n in range(1, patients + 1):
+            patient_id = patient_ids.take()
+            row = _patient_row(rng, patient_id, f"A-{n:0{width}d}", as_of)
+            patient_rows.append(row)
+            totals[0] += 1
+            for visit_row, points in _patient_visits(rng, uuid_rng, row, products, lots,
+                                                     provider_ids, as_of, tz):
+                visit_row["id"] = visit_ids.take()
+                visit_rows.append(visit_row)
+                for position, point in enumerate(points, start=1):
+                    point.update(visit_id=visit_row["id"], position=position)
+                    point_rows.append(point)
+                totals[1] += 1
+                totals[2] += len(points)
+            if len(point_rows) >= batch:
+                flush_rows()
+        flush_rows()
+        record_event(session, db.actor, "demo", "database", None, patients=patients, seed=seed,
+                     as_of=as_of.isoformat())
+        return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids))
+
+
+def lots_flat(lots: dict[str, list[Lot]]) -> list[Lot]:
+    return [lot for product_lots in lots.values() for lot in product_lots]
+
+
+def _lot_register(session, rng: random.Random, products: dict[str, Product],
+                  as_of: date) -> dict[str, list[Lot]]:
+    """A new lot of each product every ~4 months since 3.5 years ago; toxins keep 2 years,
+    fillers 3. Lots whose expiry has passed stay in the register, as real ones do."""
+    register: dict[str, list[Lot]] = {}
+    used = {name for t in TREATMENTS.values() for name in t.products}
+    for name in sorted(used):
+        product = products[name]
+        shelf_days = 730 if product.dose_unit.value == "U" else 1095
+        received = as_of - timedelta(days=1290)
+        register[name] = []
+        while received <= as_of:
+            prefix = "".join(ch for ch in name.upper() if ch.isalpha())[:2]
+            lot = Lot(product_id=product.id, number=f"{prefix}{rng.randrange(10_000, 99_999)}",
+                      received=received, expiry=received + timedelta(days=shelf_days), notes="")
+            if any(existing.number == lot.number for existing in register[name]):
+                continue
+            session.add(lot)
+            register[name].append(lot)
+            received += timedelta(days=rng.randint(100, 140))
+    session.flush()
+    return register
+
+
+def _patient_row(rng: random.Random, patient_id: int, chart: str, as_of: date) -> dict:
+    roll = rng.random()
+    if roll < 0.03:
+        given, family = rng.choice(CJK_NAMES)
+        sex = Sex.FEMALE if given != "小龙" else Sex.MALE
+    elif roll < 0.88:
+        given, family, sex = rng.choice(GIVEN_FEMALE), rng.choice(FAMILY), Sex.FEMALE
+    else:
+        given, family, sex = rng.choice(GIVEN_MALE), rng.choice(FAMILY), Sex.MALE
+    born = as_of - timedelta(days=rng.randint(21 * 365, 72 * 365))
+    email_name = fold(f"{given}.{family}").encode("ascii", "ignore").decode().replace(" ", "")
+    now = datetime.now().astimezone()
+    return {
+        "id": patient_id,
+        "chart_number": chart,
+        "given_name": given,
+        "family_name": family,
+        "search_key": fold(f"{family} {given} {chart}"),
+        "date_of_birth": born,
+        "sex": sex,
+        "phone": f"+1 555-01{rng.randrange(100):02d}" if rng.random() < 0.9 else None,
+        "email": f"{email_name or 'patient'}{patient_id}@example.com" if rng.random() < 0.8 else None,
+        "allergies": rng.choice(ALLERGIES),
+        "medical_notes": "",
+        "archived": rng.random() < 0.02,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of, tz):
+    """Yield (visit row, point rows) for one patient's history."""
+    visit_count = min(12, max(1, int(rng.expovariate(1 / 4.5)) + 1))
+    toxin_plan = rng.choice(TOXIN_PLANS) if rng.random() < 0.85 else ()
+    filler_plan = rng.choice(FILLER_PLANS) if rng.random() < 0.55 or not toxin_plan else ()
+    asymmetric_side = rng.choice([None, None, None, "l", "r"])
+    provider_id = rng.choice(provider_ids)
+    day = as_of - timedelta(days=rng.randint(30, 3 * 365))
+    toxin_product = {}
+    for number in range(visit_count):
+        if day > as_of:
+            break
+        plan = []
+        if toxin_plan:
+            plan += list(toxin_plan)
+        if filler_plan and (number == 0 or rng.random() < 0.35):
+            plan += list(filler_plan)
+        if not plan:
+            plan = list(filler_plan)
+        started = datetime.combine(day, time(9 + rng.randrange(9), rng.choice((0, 15, 30, 45))), tz)
+        signed = day < as_of or rng.random() < 0.5
+        concern = ""
+        if asymmetric_side and number == 0:
+            concern = rng.choice(CONCERNS_ASYMMETRIC)
+        visit = {
+            "patient_id": patient["id"],
+            "provider_id": provider_id if rng.random() < 0.85 else rng.choice(provider_ids),
+            "started_at": started,
+            "status": VisitStatus.SIGNED if signed else VisitStatus.DRAFT,
+            "concern": concern,
+            "notes": "",
+            "consent_recorded": True,
+            "signed_at": started + timedelta(minutes=40) if signed else None,
+            "signed_by_id": None,
+            "version": 1,
+            "external_id": uuid.UUID(int=uuid_rng.getrandbits(128), version=4).hex,
+            "created_at": started,
+            "updated_at": started,
+        }
+        visit["signed_by_id"] = visit["provider_id"] if signed else None
+        points = []
+        for key in plan:
+            treatment = TREATMENTS[key]
+            if key not in toxin_product:
+                toxin_product[key] = rng.choice(treatment.products)
+            product = products[toxin_product[key]]
+            lot = _lot_on(lots[product.name], day)
+            gauge = rng.choice(treatment.gauges)
+            for site in treatment.sites:
+                amount = Decimal(site.amount)
+                if treatment.asymmetric and asymmetric_side and site.region.endswith("_" + asymmetric_side):
+                    amount = _more(amount, product.dose_unit.value)
+                x, y = front_anchor(site.region)
+                points.append({
+                    "view": View.FRONT,
+                    "x": round(min(1.0, max(0.0, x + rng.uniform(-0.012, 0.012))), 4),
+                    "y": round(min(1.0, max(0.0, y + rng.uniform(-0.01, 0.01))), 4),
+                    "region_code": site.region,
+                    "product_id": product.id,
+                    "lot_id": lot.id,
+                    "amount": amount,
+                    "aliquots": site.aliquots,
+                    "depth": treatment.depth,
+                    "technique": treatment.technique,
+                    "gauge": gauge,
+                    "notes": "",
+                })
+        yield visit, points
+        # A first treatment is reviewed at about two weeks, sometimes with a touch-up;
+        # toxin patients return every 3-5 months, filler-only patients every 6-14.
+        if number == 0 and toxin_plan and rng.random() < 0.3:
+            day += timedelta(days=rng.randint(12, 16))
+        elif toxin_plan:
+            day += timedelta(days=rng.randint(95, 150))
+        else:
+            day += timedelta(days=rng.randint(180, 420))
+
+
+def _more(amount: Decimal, unit: str) -> Decimal:
+    """The stronger side of an asymmetric treatment: +4 U of toxin, +0.1 mL of filler."""
+    return amount + (Decimal(4) if unit == "U" else Decimal("0.1"))
+
+
+def _lot_on(register: list[Lot], day: date) -> Lot:
+    """The newest lot received by `day` and still in date on it."""
+    usable = [lot for lot in register if lot.received <= day <= lot.expiry]
+    return max(usable, key=lambda lot: lot.received)

@@ -1,0 +1,429 @@
+"""The patient interchange format, aliquot.patient/1 (docs/interchange.md).
+
+Export writes one JSON document per patient. Import takes such a document all-or-nothing:
+every field is checked with the charting rules, any fault is reported with the file,
+visit and field at fault, and the database is left exactly as it was. Importing the same
+document twice changes nothing (patients match on chart number, visits on external id).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.audit import record_event
+from app.database import Database
+from app.patients import add_patient, find_by_chart
+from app.providers import find_or_add_provider
+from app.visits import ProductLookup, build_point, local_date
+from models.base import format_amount
+from models.errors import AliquotError, ConflictError, NotFoundError, ValidationError
+from models.records import PatientDraft, PointDraft
+from models.tables import InjectionPoint, Patient, Visit
+from models.text import fold
+from models.validation import check_gauge, parse_amount
+from models.vocabulary import Sex, VisitStatus
+
+FORMAT = "aliquot.patient/1"
+FORMAT_FAMILY = "aliquot.patient/"
+
+DOCUMENT_KEYS = {"format", "patient", "visits"}
+PATIENT_KEYS = {"chart_number", "given_name", "family_name", "date_of_birth", "sex",
+                "phone", "email", "allergies", "notes"}
+VISIT_KEYS = {"external_id", "started_at", "provider", "status", "concern", "notes",
+              "consent", "points"}
+PROVIDER_KEYS = {"name", "credentials"}
+POINT_KEYS = {"view", "x", "y", "region", "product", "lot", "amount", "unit", "aliquots",
+              "depth", "technique", "gauge", "notes"}
+LOT_KEYS = {"number", "expiry"}
+
+
+# ---------------------------------------------------------------- export
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _point_document(point: InjectionPoint) -> dict[str, Any]:
+    lot = None
+    if point.lot is not None:
+        lot = {"number": point.lot.number,
+               "expiry": point.lot.expiry.isoformat() if point.lot.expiry else None}
+    return {
+        "view": point.view.value,
+        "x": point.x,
+        "y": point.y,
+        "region": point.region_code,
+        "product": point.product.name,
+        "lot": lot,
+        "amount": format_amount(point.amount),
+        "unit": point.product.dose_unit.value,
+        "aliquots": point.aliquots,
+        "depth": point.depth.value if point.depth else None,
+        "technique": point.technique.value if point.technique else None,
+        "gauge": point.gauge,
+        "notes": point.notes,
+    }
+
+
+def _visit_document(visit: Visit) -> dict[str, Any]:
+    return {
+        "external_id": visit.external_id,
+        "started_at": _iso_utc(visit.started_at),
+        "provider": {"name": visit.provider.display_name, "credentials": visit.provider.credentials},
+        "status": visit.status.value,
+        "concern": visit.concern,
+        "notes": visit.notes,
+        "consent": visit.consent_recorded,
+        "points": [_point_document(p) for p in visit.points],
+    }
+
+
+def _patient_document(patient: Patient) -> dict[str, Any]:
+    return {
+        "chart_number": patient.chart_number,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
+        "sex": patient.sex.value,
+        "phone": patient.phone,
+        "email": patient.email,
+        "allergies": patient.allergies,
+        "notes": patient.medical_notes,
+    }
+
+
+def export_patient(db: Database, chart_number: str) -> dict[str, Any]:
+    with db.factory.begin() as session:
+        patient = find_by_chart(session, chart_number)
+        if patient is None:
+            raise NotFoundError(f"no patient with chart number {chart_number}")
+        visits = session.scalars(
+            select(Visit)
+            .where(Visit.patient_id == patient.id)
+            .order_by(Visit.started_at, Visit.id)
+            .options(
+                selectinload(Visit.provider),
+                selectinload(Visit.points).selectinload(InjectionPoint.product),
+                selectinload(Visit.points).selectinload(InjectionPoint.lot),
+            )
+        ).all()
+        document = {
+            "format": FORMAT,
+            "patient": _patient_document(patient),
+            "visits": [_visit_document(v) for v in visits],
+        }
+        # An export is a disclosure of health information: it goes in the audit trail.
+        record_event(session, db.actor, "export", "patient", patient.id, visits=len(visits))
+        return document
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# ---------------------------------------------------------------- import
+
+class _Where:
+    """Where in the document a value came from, for error messages."""
+
+    def __init__(self, *parts: str):
+        self.parts = parts
+
+    def __truediv__(self, part: str) -> _Where:
+        return _Where(*self.parts, part)
+
+    def fail(self, message: str) -> ValidationError:
+        return ValidationError(f"{', '.join(self.parts)}: {message}" if self.parts else message,
+                               self.parts[-1] if self.parts else None)
+
+
+def _object(value: Any, keys: set[str], where: _Where, required: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise where.fail("must be an object")
+    unknown = sorted(set(value) - keys)
+    if unknown:
+        raise where.fail(f"unknown field {unknown[0]!r} (this is format {FORMAT})")
+    missing = sorted(required - set(value))
+    if missing:
+        raise where.fail(f"field {missing[0]!r} is missing")
+    return value
+
+
+def _text(value: Any, where: _Where, optional: bool = True) -> str:
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str):
+        raise where.fail("must be text")
+    return value
+
+
+def _date(value: Any, where: _Where) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(_text(value, where, optional=False))
+    except ValueError:
+        raise where.fail(f"{value!r} is not a date like 2025-01-31") from None
+
+
+def _moment(value: Any, where: _Where) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_text(value, where, optional=False))
+    except ValueError:
+        raise where.fail(f"{value!r} is not a time like 2025-01-10T10:00:00+00:00") from None
+    if moment.tzinfo is None:
+        raise where.fail(f"{value!r} has no time zone (add +00:00 or the clinic's offset)")
+    return moment
+
+
+def _choice(value: Any, vocabulary, where: _Where):
+    try:
+        return vocabulary(value)
+    except ValueError:
+        known = ", ".join(v.value for v in vocabulary)
+        raise where.fail(f"{value!r} is not one of: {known}") from None
+
+
+def _patient_draft(value: Any, where: _Where) -> PatientDraft:
+    data = _object(value, PATIENT_KEYS, where, {"chart_number", "given_name", "family_name"})
+    return PatientDraft(
+        chart_number=_text(data["chart_number"], where / "chart_number", optional=False).strip(),
+        given_name=_text(data["given_name"], where / "given_name", optional=False).strip(),
+        family_name=_text(data["family_name"], where / "family_name", optional=False).strip(),
+        date_of_birth=_date(data.get("date_of_birth"), where / "date_of_birth"),
+        sex=_choice(data.get("sex", "unknown"), Sex, where / "sex"),
+        phone=_text(data.get("phone"), where / "phone") or None,
+        email=_text(data.get("email"), where / "email") or None,
+        allergies=_text(data.get("allergies"), where / "allergies"),
+        medical_notes=_text(data.get("notes"), where / "notes"),
+    )
+
+
+def _point_draft(value: Any, where: _Where) -> PointDraft:
+    data = _object(value, POINT_KEYS, where,
+                   {"view", "x", "y", "region", "product", "amount", "unit"})
+    lot_number, lot_expiry = None, None
+    if data.get("lot") is not None:
+        lot = _object(data["lot"], LOT_KEYS, where / "lot", {"number"})
+        lot_number = _text(lot["number"], where / "lot" / "number", optional=False).strip()
+        lot_expiry = _date(lot.get("expiry"), where / "lot" / "expiry")
+    try:
+        amount = parse_amount(data["amount"])
+    except ValidationError as error:
+        raise (where / "amount").fail(str(error)) from None
+    return PointDraft(
+        view=_text(data["view"], where / "view", optional=False),
+        x=data["x"],
+        y=data["y"],
+        region_code=_text(data["region"], where / "region", optional=False),
+        product_name=_text(data["product"], where / "product", optional=False),
+        amount=amount,
+        unit=_text(data["unit"], where / "unit", optional=False),
+        aliquots=data.get("aliquots", 1),
+        lot_number=lot_number,
+        lot_expiry=lot_expiry,
+        depth=_text(data.get("depth"), where / "depth") or None,
+        technique=_text(data.get("technique"), where / "technique") or None,
+        gauge=_text(data.get("gauge"), where / "gauge"),
+        notes=_text(data.get("notes"), where / "notes"),
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    source: str
+    chart_number: str
+    patient_created: bool
+    visits_added: int
+    visits_unchanged: int
+
+
+def _same_patient(patient: Patient, draft: PatientDraft) -> list[str]:
+    stored = {
+        "given_name": patient.given_name, "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth, "sex": patient.sex, "phone": patient.phone,
+        "email": patient.email, "allergies": patient.allergies, "notes": patient.medical_notes,
+    }
+    incoming = {
+        "given_name": draft.given_name, "family_name": draft.family_name,
+        "date_of_birth": draft.date_of_birth, "sex": draft.sex, "phone": draft.phone,
+        "email": draft.email, "allergies": draft.allergies, "notes": draft.medical_notes,
+    }
+    return [k for k in stored if stored[k] != incoming[k]]
+
+
+def _comparable_visit(document: dict[str, Any]) -> dict[str, Any]:
+    """A visit document reduced to what identifies its clinical content."""
+    comparable = dict(document, provider=fold(document["provider"]["name"]))
+    comparable["points"] = [dict(p, product=fold(p["product"])) for p in document["points"]]
+    return comparable
+
+
+def import_document(db: Database, document: Any, source: str = "<document>") -> ImportResult:
+    """Import one patient document in one transaction; nothing is stored if any part is wrong."""
+    try:
+        with db.factory.begin() as session:
+            return _import(session, db.actor, document, source)
+    except AliquotError as error:
+        raise type(error)(f"{source}: {error}") from None
+
+
+def _import(session: Session, actor: str, document: Any, source: str) -> ImportResult:
+    root = _Where()
+    if not isinstance(document, dict):
+        raise root.fail("this is not an Aliquot patient file (expected a JSON object)")
+    version = document.get("format")
+    if version != FORMAT:
+        if isinstance(version, str) and version.startswith(FORMAT_FAMILY):
+            raise root.fail(f"format {version} was written by a newer Aliquot; this one reads {FORMAT}")
+        raise root.fail(f"this is not an Aliquot patient file (format {version!r}, expected {FORMAT})")
+    _object(document, DOCUMENT_KEYS, root, DOCUMENT_KEYS)
+    draft = _patient_draft(document["patient"], _Where("patient"))
+    if not isinstance(document["visits"], list):
+        raise _Where("visits").fail("must be a list")
+
+    patient = find_by_chart(session, draft.chart_number)
+    created = patient is None
+    if patient is None:
+        try:
+            patient = add_patient(session, actor, draft)
+        except ValidationError as error:
+            raise _Where("patient", error.field or "").fail(str(error)) from None
+    else:
+        differing = _same_patient(patient, draft)
+        if differing:
+            raise ConflictError(
+                f"chart {draft.chart_number} is already {patient.given_name} {patient.family_name}"
+                f" in this database, and the file differs in {', '.join(differing)};"
+                " nothing was imported"
+            )
+
+    lookup = ProductLookup(session)
+    added = unchanged = 0
+    seen: set[str] = set()
+    for index, raw_visit in enumerate(document["visits"], start=1):
+        where = _Where(f"visit {index}")
+        data = _object(raw_visit, VISIT_KEYS, where,
+                       {"external_id", "started_at", "provider", "points"})
+        external_id = _text(data["external_id"], where / "external_id", optional=False).strip()
+        if not external_id:
+            raise (where / "external_id").fail("must not be empty")
+        where = _Where(f"visit {external_id!r}")
+        if external_id in seen:
+            raise where.fail("appears twice in the file")
+        seen.add(external_id)
+        if _store_visit(session, actor, lookup, patient, external_id, data, where):
+            added += 1
+        else:
+            unchanged += 1
+    record_event(session, actor, "import", "patient", patient.id, source=Path(source).name,
+                 created=created, visits_added=added, visits_unchanged=unchanged)
+    return ImportResult(source, draft.chart_number, created, added, unchanged)
+
+
+def _store_visit(session: Session, actor: str, lookup: ProductLookup, patient: Patient,
+                 external_id: str, data: dict[str, Any], where: _Where) -> bool:
+    """Add one visit; False if the chart already holds exactly this visit."""
+    started_at = _moment(data["started_at"], where / "started_at")
+    provider_data = _object(data["provider"], PROVIDER_KEYS, where / "provider", {"name"})
+    status = _choice(data.get("status", "draft"), VisitStatus, where / "status")
+    consent = data.get("consent", False)
+    if not isinstance(consent, bool):
+        raise (where / "consent").fail("must be true or false")
+    if not isinstance(data["points"], list):
+        raise (where / "points").fail("must be a list")
+    drafts = [_point_draft(p, where / f"point {i}") for i, p in enumerate(data["points"], start=1)]
+
+    existing = session.scalar(
+        select(Visit).where(Visit.patient_id == patient.id, Visit.external_id == external_id)
+    )
+    if existing is not None:
+        return _check_same_visit(session, existing, data, where)
+
+    provider = find_or_add_provider(
+        session, actor, _text(provider_data["name"], where / "provider" / "name", optional=False),
+        _text(provider_data.get("credentials"), where / "provider" / "credentials"),
+    )
+    visit = Visit(
+        patient=patient, provider=provider, started_at=started_at, status=status,
+        concern=_text(data.get("concern"), where / "concern"),
+        notes=_text(data.get("notes"), where / "notes"),
+        consent_recorded=consent, external_id=external_id,
+    )
+    visit_date = local_date(started_at)
+    for position, draft in enumerate(drafts, start=1):
+        try:
+            visit.points.append(build_point(lookup, draft, visit_date, position))
+        except ValidationError as error:
+            raise (where / f"point {position}" / (error.field or "point")).fail(str(error)) from None
+    session.add(visit)
+    session.flush()
+    return True
+
+
+def _check_same_visit(session: Session, existing: Visit, data: dict[str, Any], where: _Where) -> bool:
+    session.refresh(existing)
+    stored = _comparable_visit(_visit_document(existing))
+    incoming = dict(data)
+    incoming.setdefault("status", "draft")
+    incoming.setdefault("concern", "")
+    incoming.setdefault("notes", "")
+    incoming.setdefault("consent", False)
+    incoming["started_at"] = _iso_utc(_moment(data["started_at"], where))
+    incoming["provider"] = {"name": data["provider"]["name"]}
+    incoming["points"] = [_canonical_point(p) for p in data["points"]]
+    if stored != _comparable_visit(incoming):
+        raise ConflictError(
+            f"{where.parts[0]} is already in this chart with different content;"
+            " the stored visit was not changed and nothing was imported"
+        )
+    return False
+
+
+def _canonical_point(point: dict[str, Any]) -> dict[str, Any]:
+    lot = point.get("lot")
+    return {
+        "view": point["view"], "x": float(point["x"]), "y": float(point["y"]),
+        "region": point["region"], "product": point["product"],
+        "lot": None if lot is None else {"number": lot["number"], "expiry": lot.get("expiry")},
+        "amount": format_amount(parse_amount(point["amount"])), "unit": point["unit"],
+        "aliquots": point.get("aliquots", 1), "depth": point.get("depth") or None,
+        "technique": point.get("technique") or None, "gauge": check_gauge(point.get("gauge")),
+        "notes": point.get("notes") or "",
+    }
+
+
+def read_document(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValidationError(f"{path}: cannot be read as UTF-8 text ({error})") from None
+    try:
+        return json.loads(text, parse_float=float)
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+
+
+def import_files(db: Database, paths: list[Path],
+                 report: Callable[[ImportResult], None] | None = None) -> list[ImportResult]:
+    """Import each file on its own: a bad file stops the run; files before it stay imported."""
+    results = []
+    for path in paths:
+        result = import_document(db, read_document(path), str(path))
+        results.append(result)
+        if report is not None:
+            report(result)
+    return results

@@ -1,0 +1,125 @@
+"""Patient use cases: create, edit, find, archive. Each call is one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import record_event
+from app.database import Database
+from models.errors import ConflictError, NotFoundError
+from models.records import PatientDraft, PatientRecord
+from models.tables import Patient
+from models.text import fold
+from models.validation import check_patient
+
+SEARCH_LIMIT = 200
+
+
+def patient_record(patient: Patient) -> PatientRecord:
+    return PatientRecord(
+        id=patient.id,
+        chart_number=patient.chart_number,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        phone=patient.phone,
+        email=patient.email,
+        allergies=patient.allergies,
+        medical_notes=patient.medical_notes,
+        archived=patient.archived,
+    )
+
+
+def search_key(draft: PatientDraft | Patient) -> str:
+    return fold(f"{draft.family_name} {draft.given_name} {draft.chart_number}")
+
+
+def _apply(patient: Patient, draft: PatientDraft) -> None:
+    for field, value in asdict(draft).items():
+        if isinstance(value, str) and field not in ("allergies", "medical_notes"):
+            value = value.strip()
+        setattr(patient, field, value)
+    patient.phone = patient.phone or None
+    patient.email = patient.email or None
+    patient.search_key = search_key(draft)
+
+
+def find_by_chart(session: Session, chart_number: str) -> Patient | None:
+    return session.scalar(select(Patient).where(Patient.chart_number == chart_number.strip()))
+
+
+def add_patient(session: Session, actor: str, draft: PatientDraft) -> Patient:
+    """Inside a caller's transaction (the import shares it)."""
+    check_patient(draft, date.today())
+    if find_by_chart(session, draft.chart_number) is not None:
+        raise ConflictError(f"chart number {draft.chart_number} is already in use")
+    patient = Patient()
+    _apply(patient, draft)
+    session.add(patient)
+    session.flush()
+    record_event(session, actor, "create", "patient", patient.id, chart_number=patient.chart_number)
+    return patient
+
+
+def create_patient(db: Database, draft: PatientDraft) -> PatientRecord:
+    with db.factory.begin() as session:
+        return patient_record(add_patient(session, db.actor, draft))
+
+
+def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> PatientRecord:
+    check_patient(draft, date.today())
+    with db.factory.begin() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            raise NotFoundError(f"no patient with id {patient_id}")
+        clash = find_by_chart(session, draft.chart_number)
+        if clash is not None and clash.id != patient_id:
+            raise ConflictError(f"chart number {draft.chart_number} is already in use")
+        before = asdict(patient_record(patient))
+        _apply(patient, draft)
+        after = asdict(patient_record(patient))
+        changed = sorted(k for k in after if after[k] != before[k])
+        record_event(session, db.actor, "update", "patient", patient_id, fields=changed)
+        return patient_record(patient)
+
+
+def set_archived(db: Database, patient_id: int, archived: bool = True) -> PatientRecord:
+    """Archived patients leave the everyday search but keep every record (retention)."""
+    with db.factory.begin() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            raise NotFoundError(f"no patient with id {patient_id}")
+        patient.archived = archived
+        record_event(session, db.actor, "archive" if archived else "unarchive", "patient", patient_id)
+        return patient_record(patient)
+
+
+def get_patient(db: Database, chart_number: str) -> PatientRecord:
+    with db.factory() as session:
+        patient = find_by_chart(session, chart_number)
+        if patient is None:
+            raise NotFoundError(f"no patient with chart number {chart_number}")
+        return patient_record(patient)
+
+
+def search_patients(
+    db: Database, text: str = "", include_archived: bool = False, limit: int = SEARCH_LIMIT
+) -> list[PatientRecord]:
+    """Patients whose name or chart number contains every word typed, accents ignored.
+
+    "nunez zoe" finds Zoë Ångström-Núñez; ordered by family then given name.
+    """
+    query = select(Patient)
+    for word in fold(text).split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Patient.search_key.like(f"%{escaped}%", escape="\\"))
+    if not include_archived:
+        query = query.where(Patient.archived.is_(False))
+    query = query.order_by(Patient.family_name, Patient.given_name, Patient.id).limit(limit)
+    with db.factory() as session:
+        return [patient_record(p) for p in session.scalars(query)]

@@ -1,0 +1,277 @@
+"""Visit use cases: open a visit, chart its points, list a patient's visits with totals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.audit import record_event
+from app.database import Database
+from models.errors import ConflictError, NotFoundError, ValidationError
+from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
+from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
+from models.text import fold
+from models.totals import totals_by_product
+from models.validation import (
+    LotRule,
+    ProductRule,
+    check_aliquots,
+    check_amount,
+    check_depth,
+    check_gauge,
+    check_lot,
+    check_position,
+    check_technique,
+    check_unit,
+)
+from models.vocabulary import VisitStatus
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day of a moment at this workstation (the clinic's own clock)."""
+    return moment.astimezone().date()
+
+
+class ProductLookup:
+    """Products and lots by name within one session, cached for a batch of points."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._products: dict[str, Product] = {}
+
+    def product(self, name: str) -> Product:
+        key = fold(name)
+        if key not in self._products:
+            product = self.session.scalar(select(Product).where(Product.name_key == key))
+            if product is None:
+                raise ValidationError(f"{name!r} is not a product in the catalogue", "product")
+            self._products[key] = product
+        return self._products[key]
+
+    def lot(self, product: Product, number: str, expiry: date | None) -> Lot:
+        """The registered lot, or a new one when its expiry is given."""
+        lot = self.session.scalar(
+            select(Lot).where(Lot.product_id == product.id, Lot.number == number)
+        )
+        if lot is None:
+            if expiry is None:
+                raise ValidationError(f"lot {number} of {product.name} is new: give its expiry date", "lot")
+            lot = Lot(product=product, number=number, expiry=expiry)
+            self.session.add(lot)
+            self.session.flush()
+        elif expiry is not None and lot.expiry != expiry:
+            registered = lot.expiry.isoformat() if lot.expiry else "no expiry"
+            raise ValidationError(
+                f"lot {number} of {product.name} is registered with expiry {registered},"
+                f" not {expiry.isoformat()}",
+                "lot",
+            )
+        return lot
+
+
+def product_rule(product: Product) -> ProductRule:
+    return ProductRule(product.name, product.dose_unit, product.max_dose_per_visit)
+
+
+def build_point(
+    lookup: ProductLookup,
+    draft: PointDraft,
+    visit_date: date,
+    position: int,
+) -> InjectionPoint:
+    """Validate one charted site against every charting rule and make its row."""
+    view = check_position(draft.view, draft.x, draft.y, draft.region_code)
+    product = lookup.product(draft.product_name)
+    rule = product_rule(product)
+    check_unit(str(draft.unit), rule)
+    check_amount(draft.amount, rule)
+    aliquots = check_aliquots(draft.aliquots)
+    lot = None
+    if draft.lot_number:
+        lot = lookup.lot(product, draft.lot_number.strip(), draft.lot_expiry)
+        check_lot(LotRule(lot.number, lot.product.name, lot.expiry), rule, visit_date)
+    return InjectionPoint(
+        position=position,
+        view=view,
+        x=float(draft.x),
+        y=float(draft.y),
+        region_code=draft.region_code,
+        product=product,
+        lot=lot,
+        amount=draft.amount,
+        aliquots=aliquots,
+        depth=check_depth(draft.depth),
+        technique=check_technique(draft.technique),
+        gauge=check_gauge(draft.gauge),
+        notes=draft.notes or "",
+    )
+
+
+def charted_point(point: InjectionPoint) -> ChartedPoint:
+    return ChartedPoint(
+        view=point.view,
+        x=point.x,
+        y=point.y,
+        region_code=point.region_code,
+        product_name=point.product.name,
+        unit=point.product.dose_unit,
+        amount=point.amount,
+        aliquots=point.aliquots,
+        lot_number=point.lot.number if point.lot else None,
+        lot_expiry=point.lot.expiry if point.lot else None,
+        depth=point.depth,
+        technique=point.technique,
+        gauge=point.gauge,
+        notes=point.notes,
+    )
+
+
+def visit_record(visit: Visit) -> VisitRecord:
+    return VisitRecord(
+        id=visit.id,
+        patient_id=visit.patient_id,
+        external_id=visit.external_id,
+        started_at=visit.started_at,
+        status=visit.status,
+        provider_name=visit.provider.display_name,
+        provider_credentials=visit.provider.credentials,
+        concern=visit.concern,
+        notes=visit.notes,
+        consent_recorded=visit.consent_recorded,
+        version=visit.version,
+        points=[charted_point(p) for p in visit.points],
+    )
+
+
+def _load_visit(session: Session, visit_id: int) -> Visit:
+    visit = session.scalar(
+        select(Visit)
+        .where(Visit.id == visit_id)
+        .options(
+            selectinload(Visit.points).selectinload(InjectionPoint.product),
+            selectinload(Visit.points).selectinload(InjectionPoint.lot),
+        )
+    )
+    if visit is None:
+        raise NotFoundError(f"no visit with id {visit_id}")
+    return visit
+
+
+def create_visit(
+    db: Database,
+    patient_id: int,
+    provider_id: int,
+    started_at: datetime,
+    concern: str = "",
+    notes: str = "",
+    consent_recorded: bool = False,
+) -> VisitRecord:
+    if started_at.tzinfo is None:
+        raise ValidationError("the visit time must carry a time zone", "started_at")
+    with db.factory.begin() as session:
+        if session.get(Patient, patient_id) is None:
+            raise NotFoundError(f"no patient with id {patient_id}")
+        if session.get(Provider, provider_id) is None:
+            raise NotFoundError(f"no provider with id {provider_id}")
+        visit = Visit(
+            patient_id=patient_id,
+            provider_id=provider_id,
+            started_at=started_at,
+            status=VisitStatus.DRAFT,
+            concern=concern,
+            notes=notes,
+            consent_recorded=consent_recorded,
+        )
+        session.add(visit)
+        session.flush()
+        record_event(session, db.actor, "create", "visit", visit.id, patient_id=patient_id)
+        return visit_record(_load_visit(session, visit.id))
+
+
+def get_visit(db: Database, visit_id: int) -> VisitRecord:
+    with db.factory() as session:
+        return visit_record(_load_visit(session, visit_id))
+
+
+def replace_points(
+    db: Database, visit_id: int, expected_version: int, drafts: Sequence[PointDraft]
+) -> VisitRecord:
+    """Replace every charted point of a draft visit in one transaction.
+
+    `expected_version` is the version the user was looking at: if another workstation
+    saved the visit since, nothing is written and ConflictError says so.
+    """
+    try:
+        with db.factory.begin() as session:
+            visit = _load_visit(session, visit_id)
+            if visit.status is VisitStatus.SIGNED:
+                raise ConflictError("this visit is signed and locked; record a correction as an amendment")
+            if visit.version != expected_version:
+                raise ConflictError(_CHANGED_ELSEWHERE)
+            lookup = ProductLookup(session)
+            visit_date = local_date(visit.started_at)
+            new_points = []
+            for position, draft in enumerate(drafts, start=1):
+                try:
+                    new_points.append(build_point(lookup, draft, visit_date, position))
+                except ValidationError as error:
+                    raise ValidationError(f"point {position}: {error}", error.field) from None
+            session.execute(delete(InjectionPoint).where(InjectionPoint.visit_id == visit.id))
+            session.expire(visit, ["points"])
+            visit.points = new_points
+            visit.updated_at = datetime.now().astimezone()  # bumps the version
+            session.flush()
+            record_event(session, db.actor, "chart", "visit", visit.id, points=len(new_points))
+            return visit_record(visit)
+    except StaleDataError:
+        raise ConflictError(_CHANGED_ELSEWHERE) from None
+
+
+_CHANGED_ELSEWHERE = (
+    "this visit was changed on another workstation since you opened it;"
+    " reopen it to see the latest chart"
+)
+
+
+def list_visits(db: Database, chart_number: str) -> list[VisitSummary]:
+    """A patient's visits, oldest first, each with its totals per product."""
+    with db.factory() as session:
+        patient = session.scalar(select(Patient).where(Patient.chart_number == chart_number))
+        if patient is None:
+            raise NotFoundError(f"no patient with chart number {chart_number}")
+        visits = session.scalars(
+            select(Visit)
+            .where(Visit.patient_id == patient.id)
+            .options(selectinload(Visit.provider))
+            .order_by(Visit.started_at, Visit.id)
+        ).all()
+        points_by_visit: dict[int, list[ChartedPoint]] = defaultdict(list)
+        rows = session.execute(
+            select(InjectionPoint, Product)
+            .join(Product, InjectionPoint.product_id == Product.id)
+            .where(InjectionPoint.visit_id.in_([v.id for v in visits]))
+            .order_by(InjectionPoint.visit_id, InjectionPoint.position)
+        )
+        for point, product in rows:
+            points_by_visit[point.visit_id].append(
+                ChartedPoint(point.view, point.x, point.y, point.region_code, product.name,
+                             product.dose_unit, point.amount, point.aliquots)
+            )
+        return [
+            VisitSummary(
+                id=v.id,
+                external_id=v.external_id,
+                started_at=v.started_at,
+                status=v.status,
+                provider_name=v.provider.display_name,
+                provider_credentials=v.provider.credentials,
+                version=v.version,
+                totals=totals_by_product(points_by_visit[v.id]),
+            )
+            for v in visits
+        ]

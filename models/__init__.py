@@ -1,0 +1,1 @@
+"""The clinical core of Aliquot: tables, migrations and pure domain rules. No Qt here."""

@@ -1,0 +1,98 @@
+"""Declarative base and the column types that keep clinical values exact."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import DateTime, MetaData, Numeric
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+# Named constraints so that Alembic batch migrations on SQLite can address them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Amounts are recorded to at most three decimal places (0.005 mL, 0.125 U).
+AMOUNT_SCALE = 3
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp, stored in UTC on every backend.
+
+    Naive datetimes are refused rather than guessed at: a clinical time without a zone
+    cannot be placed on the calendar safely.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} refused: times must carry a zone")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Amount(TypeDecorator[Decimal]):
+    """A dose amount (units or mL) as an exact Decimal.
+
+    Values with more than AMOUNT_SCALE decimal places are refused, never rounded:
+    validation reports them to the user before they get here.
+    """
+
+    impl = Numeric(12, AMOUNT_SCALE, asdecimal=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"amount must be a Decimal, got {type(value).__name__}")
+        if value.as_tuple().exponent < -AMOUNT_SCALE and value != value.quantize(
+            Decimal(1).scaleb(-AMOUNT_SCALE)
+        ):
+            raise ValueError(f"amount {value} has more than {AMOUNT_SCALE} decimal places")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return normalize_amount(Decimal(value))
+
+
+def normalize_amount(value: Decimal) -> Decimal:
+    """Drop trailing zeros but never switch to exponent form (100, not 1E+2)."""
+    value = value.quantize(Decimal(1).scaleb(-AMOUNT_SCALE)).normalize()
+    if value.as_tuple().exponent > 0:
+        value = value.quantize(Decimal(1))
+    return value
+
+
+def format_amount(value: Decimal) -> str:
+    """A Decimal amount as a plain string: '4', '0.1', '100'."""
+    return format(normalize_amount(value), "f")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

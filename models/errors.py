@@ -1,0 +1,28 @@
+"""The errors a clinician may see. Each message is written for the person at the desk."""
+
+
+class AliquotError(Exception):
+    """Base of every error whose message is meant to be shown to the user as it is."""
+
+
+class ValidationError(AliquotError):
+    """Clinical data that breaks a charting rule; nothing is saved.
+
+    `field` names the offending field (e.g. "amount") so callers can point at it.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class NotFoundError(AliquotError):
+    """A patient, visit or product that the user named does not exist."""
+
+
+class ConflictError(AliquotError):
+    """The record changed elsewhere, is locked by signature, or contradicts stored data."""
+
+
+class DatabaseError(AliquotError):
+    """The database cannot be opened or used: wrong version, damaged file, unreachable server."""

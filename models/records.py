@@ -1,0 +1,142 @@
+"""Plain, detached snapshots of chart data: what services hand to the GUI, the CLI and
+the pure rules. No ORM rows escape a session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from models.vocabulary import Depth, DoseUnit, Sex, Technique, View, VisitStatus
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    id: int
+    chart_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    sex: Sex
+    phone: str | None = None
+    email: str | None = None
+    allergies: str = ""
+    medical_notes: str = ""
+    archived: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+
+@dataclass(frozen=True)
+class PatientDraft:
+    """What a user fills in to create or edit a patient."""
+
+    chart_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None = None
+    sex: Sex = Sex.UNKNOWN
+    phone: str | None = None
+    email: str | None = None
+    allergies: str = ""
+    medical_notes: str = ""
+
+
+@dataclass(frozen=True)
+class PointDraft:
+    """One charted site as entered, before it is stored. `lot_number` names a lot of
+    `product_name`: a registered one, or a new one when `lot_expiry` is given."""
+
+    view: View | str
+    x: float
+    y: float
+    region_code: str
+    product_name: str
+    amount: Decimal
+    unit: DoseUnit | str
+    aliquots: int = 1
+    lot_number: str | None = None
+    lot_expiry: date | None = None
+    depth: Depth | str | None = None
+    technique: Technique | str | None = None
+    gauge: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ChartedPoint:
+    view: View
+    x: float
+    y: float
+    region_code: str
+    product_name: str
+    unit: DoseUnit
+    amount: Decimal
+    aliquots: int
+    lot_number: str | None = None
+    lot_expiry: date | None = None
+    depth: Depth | None = None
+    technique: Technique | None = None
+    gauge: str = ""
+    notes: str = ""
+
+    @property
+    def amount_per_aliquot(self) -> Decimal:
+        return self.amount / self.aliquots
+
+
+@dataclass(frozen=True)
+class ProductTotal:
+    product_name: str
+    unit: DoseUnit
+    amount: Decimal
+    aliquots: int
+    sites: int
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    id: int
+    external_id: str
+    started_at: datetime
+    status: VisitStatus
+    provider_name: str
+    provider_credentials: str
+    version: int
+    totals: list[ProductTotal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    id: int
+    patient_id: int
+    external_id: str
+    started_at: datetime
+    status: VisitStatus
+    provider_name: str
+    provider_credentials: str
+    concern: str
+    notes: str
+    consent_recorded: bool
+    version: int
+    points: list[ChartedPoint]
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    id: int
+    name: str
+    manufacturer: str
+    generic_name: str
+    kind: str
+    dose_unit: DoseUnit
+    package_size: Decimal | None
+    default_diluent_ml: Decimal | None
+    reconstitution: str | None
+    interval_min_days: int | None
+    interval_max_days: int | None
+    max_dose_per_visit: Decimal | None
+    colour: str
+    active: bool

@@ -1,0 +1,244 @@
+"""The clinic database: typed SQLAlchemy 2 tables for the whole charting mission.
+
+Stored times are UTC (UTCDateTime); amounts are exact Decimals (Amount) in the unit of
+their product; closed vocabularies are stored as their string values with CHECK
+constraints so that the same schema serves SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Amount, Base, UTCDateTime, utcnow
+from models.vocabulary import (
+    Depth,
+    DoseUnit,
+    ProductKind,
+    Sex,
+    Technique,
+    View,
+    VisitStatus,
+)
+
+
+def _vocabulary(enum_cls, name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a named CHECK constraint holding the values."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class AppMeta(Base):
+    """Small key/value facts about the database itself (e.g. the seeded catalogue version)."""
+
+    __tablename__ = "app_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chart_number: Mapped[str] = mapped_column(String(32), unique=True)
+    given_name: Mapped[str] = mapped_column(String(120))
+    family_name: Mapped[str] = mapped_column(String(120))
+    # fold(family + given + chart number), kept up to date by the services for fast,
+    # accent-insensitive search ("nunez" finds "Núñez").
+    search_key: Mapped[str] = mapped_column(String(400), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[Sex] = mapped_column(_vocabulary(Sex, "sex"), default=Sex.UNKNOWN)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    allergies: Mapped[str] = mapped_column(Text, default="")
+    medical_notes: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    visits: Mapped[list[Visit]] = relationship(
+        back_populates="patient", order_by="Visit.started_at"
+    )
+
+    __table_args__ = (Index("ix_patient_family_given", "family_name", "given_name"),)
+
+
+class Provider(Base):
+    """The injector (and, for signatures, the supervising prescriber)."""
+
+    __tablename__ = "provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), unique=True)  # fold(display_name)
+    credentials: Mapped[str] = mapped_column(String(40), default="")
+    licence_number: Mapped[str | None] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    visits: Mapped[list[Visit]] = relationship(
+        back_populates="provider", foreign_keys="Visit.provider_id"
+    )
+
+
+class Product(Base):
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), unique=True)  # fold(name)
+    manufacturer: Mapped[str] = mapped_column(String(120), default="")
+    generic_name: Mapped[str] = mapped_column(String(120), default="")
+    kind: Mapped[ProductKind] = mapped_column(_vocabulary(ProductKind, "product_kind"))
+    # Fixed for the life of the product: units of one brand are not units of another.
+    dose_unit: Mapped[DoseUnit] = mapped_column(_vocabulary(DoseUnit, "dose_unit"))
+    package_size: Mapped[Decimal | None] = mapped_column(Amount)
+    default_diluent_ml: Mapped[Decimal | None] = mapped_column(Amount)
+    reconstitution: Mapped[str | None] = mapped_column(Text)
+    interval_min_days: Mapped[int | None] = mapped_column(Integer)
+    interval_max_days: Mapped[int | None] = mapped_column(Integer)
+    # Above this, a charted amount is taken for a typing error, not a dose.
+    max_dose_per_visit: Mapped[Decimal | None] = mapped_column(Amount)
+    colour: Mapped[str] = mapped_column(String(7), default="#555555")
+    source: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    lots: Mapped[list[Lot]] = relationship(back_populates="product")
+
+    __table_args__ = (
+        CheckConstraint(
+            "interval_min_days IS NULL OR interval_max_days IS NULL"
+            " OR interval_min_days <= interval_max_days",
+            name="interval_order",
+        ),
+    )
+
+
+class Lot(Base):
+    __tablename__ = "lot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"))
+    number: Mapped[str] = mapped_column(String(60))
+    expiry: Mapped[date | None] = mapped_column(Date)
+    received: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    product: Mapped[Product] = relationship(back_populates="lots")
+
+    __table_args__ = (UniqueConstraint("product_id", "number"),)
+
+
+class Visit(Base):
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="RESTRICT"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[VisitStatus] = mapped_column(
+        _vocabulary(VisitStatus, "visit_status"), default=VisitStatus.DRAFT
+    )
+    concern: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    consent_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    # Optimistic locking: two workstations editing one visit cannot overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Identity across systems: import matches on (patient, external_id); visits made here
+    # get a random one so that an export can be imported again without duplicates.
+    external_id: Mapped[str] = mapped_column(String(120), default=lambda: uuid.uuid4().hex)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    patient: Mapped[Patient] = relationship(back_populates="visits")
+    provider: Mapped[Provider] = relationship(back_populates="visits", foreign_keys=[provider_id])
+    signed_by: Mapped[Provider | None] = relationship(foreign_keys=[signed_by_id])
+    points: Mapped[list[InjectionPoint]] = relationship(
+        back_populates="visit",
+        order_by="InjectionPoint.position",
+        cascade="all, delete-orphan",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("patient_id", "external_id"),
+        Index("ix_visit_patient_started", "patient_id", "started_at"),
+    )
+
+
+class InjectionPoint(Base):
+    __tablename__ = "injection_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # charting order within the visit
+    view: Mapped[View] = mapped_column(_vocabulary(View, "view"))
+    # Normalized to 0..1 of the view's drawing; only the face-map scene knows pixels.
+    x: Mapped[float]
+    y: Mapped[float]
+    region_code: Mapped[str] = mapped_column(String(40))
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="RESTRICT"), index=True
+    )
+    # Indexed for recalls: "which patients received lot X?"
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    aliquots: Mapped[int] = mapped_column(Integer, default=1)
+    depth: Mapped[Depth | None] = mapped_column(_vocabulary(Depth, "depth"))
+    technique: Mapped[Technique | None] = mapped_column(_vocabulary(Technique, "technique"))
+    gauge: Mapped[str] = mapped_column(String(16), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    visit: Mapped[Visit] = relationship(back_populates="points")
+    product: Mapped[Product] = relationship()
+    lot: Mapped[Lot | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("aliquots >= 1", name="aliquots_positive"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("x >= 0 AND x <= 1 AND y >= 0 AND y <= 1", name="normalized_xy"),
+        UniqueConstraint("visit_id", "position"),
+    )
+
+
+class AuditEvent(Base):
+    """Who did what to which record, when (HIPAA 164.312(b) audit controls).
+
+    No foreign keys: the trail must outlive the rows it speaks of.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(60))
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
+
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)

@@ -1,0 +1,172 @@
+"""Charting rules. Each broken rule raises ValidationError with a message a clinician
+understands and the name of the field at fault."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from models.base import AMOUNT_SCALE
+from models.errors import ValidationError
+from models.regions import REGIONS, regions_in_view
+from models.vocabulary import Depth, DoseUnit, Technique, View
+
+_GAUGE = re.compile(r"^(\d{2})G$")
+
+
+@dataclass(frozen=True)
+class ProductRule:
+    """What validation needs to know of a product."""
+
+    name: str
+    dose_unit: DoseUnit
+    max_dose_per_visit: Decimal | None
+
+
+@dataclass(frozen=True)
+class LotRule:
+    number: str
+    product_name: str
+    expiry: date | None
+
+
+def parse_amount(raw: object) -> Decimal:
+    """An amount from a form or a file: '4', 4, 0.1, '0.05'. Floats go through their
+    shortest text so that 0.1 becomes Decimal('0.1'), never 0.1000000000000000055."""
+    if isinstance(raw, bool) or raw is None:
+        raise ValidationError("an amount is required", "amount")
+    if isinstance(raw, float):
+        raw = repr(raw)
+    try:
+        value = Decimal(str(raw).strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValidationError(f"amount {raw!r} is not a number", "amount") from None
+    if not value.is_finite():
+        raise ValidationError(f"amount {raw!r} is not a number", "amount")
+    return value
+
+
+def check_unit(unit: str, product: ProductRule) -> None:
+    """Units belong to the product: Botox units are not Dysport units, nor mL."""
+    if unit != product.dose_unit.value:
+        raise ValidationError(
+            f"{product.name} is dosed in {product.dose_unit.spoken}, not {unit}", "unit"
+        )
+
+
+def check_amount(amount: Decimal, product: ProductRule) -> None:
+    if amount <= 0:
+        raise ValidationError(
+            f"the amount of {product.name} must be more than 0 {product.dose_unit}", "amount"
+        )
+    if amount != amount.quantize(Decimal(1).scaleb(-AMOUNT_SCALE), rounding="ROUND_DOWN"):
+        raise ValidationError(
+            f"amount {amount} {product.dose_unit} has more than {AMOUNT_SCALE} decimal places",
+            "amount",
+        )
+    if product.max_dose_per_visit is not None and amount > product.max_dose_per_visit:
+        raise ValidationError(
+            f"{amount} {product.dose_unit} of {product.name} at one site is more than"
+            f" {product.max_dose_per_visit} {product.dose_unit}, the most charted in one visit;"
+            " check for a typing error",
+            "amount",
+        )
+
+
+def check_aliquots(aliquots: object) -> int:
+    if isinstance(aliquots, bool) or not isinstance(aliquots, int):
+        raise ValidationError(f"aliquots must be a whole number, not {aliquots!r}", "aliquots")
+    if aliquots < 1:
+        raise ValidationError("a site receives at least 1 aliquot", "aliquots")
+    return aliquots
+
+
+def check_position(view: str, x: object, y: object, region_code: str) -> View:
+    try:
+        parsed_view = View(view)
+    except ValueError:
+        known = ", ".join(v.value for v in View)
+        raise ValidationError(f"unknown view {view!r} (known: {known})", "view") from None
+    for name, value in (("x", x), ("y", y)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError(f"{name} must be a number between 0 and 1", name)
+        if not 0 <= value <= 1:
+            raise ValidationError(
+                f"the point lies outside the drawing ({name} = {value}; it must be 0 to 1)", name
+            )
+    if region_code not in REGIONS:
+        raise ValidationError(f"unknown face region {region_code!r}", "region")
+    if REGIONS[region_code] not in regions_in_view(parsed_view):
+        raise ValidationError(
+            f"{REGIONS[region_code].label} cannot be seen on the {parsed_view.value} view",
+            "region",
+        )
+    return parsed_view
+
+
+def check_lot(lot: LotRule, product: ProductRule, visit_date: date) -> None:
+    if lot.product_name != product.name:
+        raise ValidationError(
+            f"lot {lot.number} belongs to {lot.product_name}, not {product.name}", "lot"
+        )
+    if lot.expiry is not None and lot.expiry < visit_date:
+        raise ValidationError(
+            f"lot {lot.number} of {product.name} expired on {lot.expiry.isoformat()},"
+            f" before this visit on {visit_date.isoformat()}",
+            "lot",
+        )
+
+
+def check_choice(value: str | None, vocabulary, field: str):
+    """An optional value from a closed vocabulary (depth, technique)."""
+    if value in (None, ""):
+        return None
+    try:
+        return vocabulary(value)
+    except ValueError:
+        known = ", ".join(v.value for v in vocabulary)
+        raise ValidationError(f"unknown {field} {value!r} (known: {known})", field) from None
+
+
+def check_depth(value: str | None) -> Depth | None:
+    return check_choice(value, Depth, "depth")
+
+
+def check_technique(value: str | None) -> Technique | None:
+    return check_choice(value, Technique, "technique")
+
+
+def check_gauge(value: str | None) -> str:
+    """Needle or cannula gauge as charted: '30G'. Empty when not recorded."""
+    if not value:
+        return ""
+    match = _GAUGE.match(value.strip().upper())
+    if not match or not 14 <= int(match.group(1)) <= 34:
+        raise ValidationError(f"gauge {value!r} is not a needle or cannula gauge like 30G", "gauge")
+    return f"{match.group(1)}G"
+
+
+_CHART_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_patient(draft, today: date) -> None:
+    """Demographics of a PatientDraft."""
+    if not _CHART_NUMBER.match(draft.chart_number or ""):
+        raise ValidationError(
+            f"chart number {draft.chart_number!r} must be 1 to 32 letters, digits, '-', '.', '/' or '_'",
+            "chart_number",
+        )
+    for field, label in (("given_name", "given name"), ("family_name", "family name")):
+        value = getattr(draft, field)
+        if not value or not value.strip():
+            raise ValidationError(f"the patient's {label} is required", field)
+        if len(value) > 120:
+            raise ValidationError(f"the {label} is longer than 120 characters", field)
+    born = draft.date_of_birth
+    if born is not None and (born > today or born.year < 1900):
+        raise ValidationError(f"date of birth {born.isoformat()} is not a possible birth date", "date_of_birth")
+    if draft.email and not _EMAIL.match(draft.email):
+        raise ValidationError(f"{draft.email!r} is not an email address", "email")

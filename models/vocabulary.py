@@ -1,0 +1,58 @@
+"""Closed vocabularies of the chart, shared by tables, validation and the interchange format."""
+
+from enum import StrEnum
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    INTERSEX = "intersex"
+    UNKNOWN = "unknown"
+
+
+class ProductKind(StrEnum):
+    NEUROMODULATOR = "neuromodulator"
+    FILLER = "filler"
+    BIOSTIMULATOR = "biostimulator"
+    ENZYME = "enzyme"
+    OTHER = "other"
+
+
+class DoseUnit(StrEnum):
+    UNITS = "U"
+    MILLILITRES = "mL"
+
+    @property
+    def spoken(self) -> str:
+        return "units (U)" if self is DoseUnit.UNITS else "millilitres (mL)"
+
+
+class View(StrEnum):
+    FRONT = "front"
+    LEFT = "left"  # the patient's left profile
+    RIGHT = "right"
+
+
+class VisitStatus(StrEnum):
+    DRAFT = "draft"
+    SIGNED = "signed"
+
+
+class Depth(StrEnum):
+    INTRADERMAL = "intradermal"
+    SUBDERMAL = "subdermal"  # subdermal / subcutaneous
+    INTRAMUSCULAR = "intramuscular"
+    SUPRAPERIOSTEAL = "supraperiosteal"
+
+
+class Technique(StrEnum):
+    NEEDLE = "needle"
+    CANNULA = "cannula"
+
+
+class Side(StrEnum):
+    """The patient's own side, never the viewer's."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    MIDLINE = "midline"

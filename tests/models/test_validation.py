@@ -1,0 +1,153 @@
+"""Every charting rule, with the message a clinician reads."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from models.errors import ValidationError
+from models.records import PatientDraft
+from models.validation import (
+    LotRule,
+    ProductRule,
+    check_aliquots,
+    check_amount,
+    check_depth,
+    check_gauge,
+    check_lot,
+    check_patient,
+    check_position,
+    check_technique,
+    check_unit,
+    parse_amount,
+)
+from models.vocabulary import DoseUnit, View
+
+BOTOX = ProductRule("Botox Cosmetic", DoseUnit.UNITS, Decimal(400))
+VOLUMA = ProductRule("Juvéderm Voluma XC", DoseUnit.MILLILITRES, Decimal(10))
+
+
+def test_units_belong_to_the_product():
+    check_unit("U", BOTOX)
+    check_unit("mL", VOLUMA)
+    with pytest.raises(ValidationError, match=r"^Botox Cosmetic is dosed in units \(U\), not mL$") as error:
+        check_unit("mL", BOTOX)
+    assert error.value.field == "unit"
+    with pytest.raises(ValidationError, match=r"dosed in millilitres \(mL\), not U"):
+        check_unit("U", VOLUMA)
+
+
+@pytest.mark.parametrize("amount", ["0", "-4"])
+def test_amount_must_be_positive(amount):
+    with pytest.raises(ValidationError, match="must be more than 0 U") as error:
+        check_amount(Decimal(amount), BOTOX)
+    assert error.value.field == "amount"
+
+
+def test_absurd_amount_is_refused_as_a_typing_error():
+    check_amount(Decimal(400), BOTOX)
+    with pytest.raises(ValidationError, match="400 U.*typing error"):
+        check_amount(Decimal(4000), BOTOX)
+    with pytest.raises(ValidationError, match="more than 10 mL"):
+        check_amount(Decimal("15"), VOLUMA)
+
+
+def test_amount_precision_is_refused_not_rounded():
+    check_amount(Decimal("0.125"), VOLUMA)
+    with pytest.raises(ValidationError, match="more than 3 decimal places"):
+        check_amount(Decimal("0.1255"), VOLUMA)
+
+
+@pytest.mark.parametrize("raw, expected", [("4", "4"), (4, "4"), (0.1, "0.1"), ("0,05", "0.05"),
+                                           (" 2.5 ", "2.5")])
+def test_parse_amount_is_exact(raw, expected):
+    assert parse_amount(raw) == Decimal(expected)
+    assert str(parse_amount(0.1)) == "0.1"  # never 0.1000000000000000055511151231257827
+
+
+@pytest.mark.parametrize("raw", ["four", None, True, "NaN", "Infinity", ""])
+def test_parse_amount_refuses_non_numbers(raw):
+    with pytest.raises(ValidationError):
+        parse_amount(raw)
+
+
+def test_aliquots_at_least_one_whole_number():
+    assert check_aliquots(5) == 5
+    for bad in (0, -1):
+        with pytest.raises(ValidationError, match="at least 1 aliquot"):
+            check_aliquots(bad)
+    for bad in (1.5, "2", True):
+        with pytest.raises(ValidationError, match="whole number"):
+            check_aliquots(bad)
+
+
+def test_lot_expired_on_the_visit_date():
+    lot = LotRule("C1234", "Botox Cosmetic", date(2025, 1, 9))
+    check_lot(lot, BOTOX, date(2025, 1, 9))  # usable through its expiry day
+    with pytest.raises(ValidationError, match="lot C1234 of Botox Cosmetic expired on 2025-01-09,"
+                                              " before this visit on 2025-01-10") as error:
+        check_lot(lot, BOTOX, date(2025, 1, 10))
+    assert error.value.field == "lot"
+
+
+def test_lot_of_another_product():
+    lot = LotRule("D555", "Dysport", date(2030, 1, 1))
+    with pytest.raises(ValidationError, match="lot D555 belongs to Dysport, not Botox Cosmetic"):
+        check_lot(lot, BOTOX, date(2025, 1, 10))
+
+
+@pytest.mark.parametrize("x, y", [(-0.01, 0.5), (1.01, 0.5), (0.5, -1), (0.5, 2)])
+def test_point_outside_the_drawing(x, y):
+    with pytest.raises(ValidationError, match="outside the drawing"):
+        check_position("front", x, y, "glabella")
+
+
+def test_point_edges_are_inside():
+    assert check_position("front", 0, 1, "glabella") is View.FRONT
+
+
+def test_unknown_view_and_region():
+    with pytest.raises(ValidationError, match="unknown view 'top'"):
+        check_position("top", 0.5, 0.5, "glabella")
+    with pytest.raises(ValidationError, match="unknown face region 'elbow'") as error:
+        check_position("front", 0.5, 0.5, "elbow")
+    assert error.value.field == "region"
+
+
+def test_profile_view_shows_only_its_own_side():
+    assert check_position("left", 0.5, 0.5, "crows_feet_l") is View.LEFT
+    assert check_position("left", 0.5, 0.5, "nose_tip") is View.LEFT
+    with pytest.raises(ValidationError, match="Crow's feet \\(lateral canthal\\), right cannot be seen on the left view"):
+        check_position("left", 0.5, 0.5, "crows_feet_r")
+
+
+def test_depth_technique_gauge():
+    assert check_depth("intramuscular").value == "intramuscular"
+    assert check_depth("") is None
+    assert check_technique("cannula").value == "cannula"
+    assert check_gauge("27g") == "27G"
+    assert check_gauge("") == ""
+    with pytest.raises(ValidationError, match="unknown depth 'deep'"):
+        check_depth("deep")
+    with pytest.raises(ValidationError, match="unknown technique 'laser'"):
+        check_technique("laser")
+    for bad in ("30", "G30", "99G", "thin"):
+        with pytest.raises(ValidationError, match="gauge"):
+            check_gauge(bad)
+
+
+def test_patient_demographics():
+    today = date(2026, 11, 21)
+    check_patient(PatientDraft("A-0001", "Zoë", "Ångström-Núñez", date(1985, 3, 14)), today)
+    cases = [
+        (PatientDraft("", "Zoë", "X"), "chart_number"),
+        (PatientDraft("A 1", "Zoë", "X"), "chart_number"),
+        (PatientDraft("A-1", " ", "X"), "given_name"),
+        (PatientDraft("A-1", "Zoë", ""), "family_name"),
+        (PatientDraft("A-1", "Zoë", "X", date(2027, 1, 1)), "date_of_birth"),
+        (PatientDraft("A-1", "Zoë", "X", email="not-an-address"), "email"),
+    ]
+    for draft, field in cases:
+        with pytest.raises(ValidationError) as error:
+            check_patient(draft, today)
+        assert error.value.field == field
