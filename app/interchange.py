@@ -349,23 +349,26 @@ def _store_visit(session: Session, actor: str, lookup: ProductLookup, patient: P
     if existing is not None:
         return _check_same_visit(session, existing, data, where)
 
-    provider = find_or_add_provider(
-        session, actor, _text(provider_data["name"], where / "provider" / "name", optional=False),
-        _text(provider_data.get("credentials"), where / "provider" / "credentials"),
-    )
+    try:
+        provider = find_or_add_provider(
+            session, actor, _text(provider_data["name"], where / "provider" / "name", optional=False),
+            _text(provider_data.get("credentials"), where / "provider" / "credentials"),
+        )
+    except ValidationError as error:
+        raise (where / "provider").fail(str(error)) from None
     visit = Visit(
         patient=patient, provider=provider, started_at=started_at, status=status,
         concern=_text(data.get("concern"), where / "concern"),
         notes=_text(data.get("notes"), where / "notes"),
         consent_recorded=consent, external_id=external_id,
     )
+    session.add(visit)
     visit_date = local_date(started_at)
     for position, draft in enumerate(drafts, start=1):
         try:
             visit.points.append(build_point(lookup, draft, visit_date, position))
         except ValidationError as error:
             raise (where / f"point {position}" / (error.field or "point")).fail(str(error)) from None
-    session.add(visit)
     session.flush()
     return True
 

@@ -112,7 +112,7 @@ def search_patients(
 ) -> list[PatientRecord]:
     """Patients whose name or chart number contains every word typed, accents ignored.
 
-    "nunez zoe" finds Zoë Ångström-Núñez; ordered by family then given name.
+    "nunez zoe" finds Zoë Ångström-Núñez; ordered by family then given name, accents ignored.
     """
     query = select(Patient)
     for word in fold(text).split():
@@ -120,6 +120,6 @@ def search_patients(
         query = query.where(Patient.search_key.like(f"%{escaped}%", escape="\\"))
     if not include_archived:
         query = query.where(Patient.archived.is_(False))
-    query = query.order_by(Patient.family_name, Patient.given_name, Patient.id).limit(limit)
+    query = query.order_by(Patient.search_key, Patient.id).limit(limit)
     with db.factory() as session:
         return [patient_record(p) for p in session.scalars(query)]

@@ -1,0 +1,106 @@
+import json
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from app.catalogue import load_catalogue_file, seed_catalogue
+from app.config import database_url
+from app.database import backup_sqlite, check_integrity, connect, open_database
+from models.errors import DatabaseError
+from models.tables import AuditEvent, Product
+from models.vocabulary import DoseUnit, ProductKind
+from tests.conftest import ACTOR, sqlite_url
+
+
+def test_every_sqlite_connection_is_tuned(db):
+    with db.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+        assert pragma("foreign_keys") == 1
+        assert pragma("journal_mode") == "wal"
+        assert pragma("synchronous") == 2  # FULL
+        assert pragma("busy_timeout") >= 5000
+
+
+def test_foreign_keys_are_enforced(db):
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO lot (product_id, number, notes) VALUES (9999, 'X', '')"))
+
+
+def test_catalogue_is_seeded_once_with_every_reference_product(db):
+    bundled = load_catalogue_file()["products"]
+    with db.factory() as session:
+        products = {p.name: p for p in session.scalars(select(Product))}
+    assert set(products) == {p["name"] for p in bundled}
+    for name in ("Botox Cosmetic", "Dysport", "Xeomin", "Jeuveau", "Daxxify", "Letybo"):
+        assert products[name].kind is ProductKind.NEUROMODULATOR
+        assert products[name].dose_unit is DoseUnit.UNITS
+        assert products[name].default_diluent_ml is not None
+    assert products["Juvéderm Voluma XC"].dose_unit is DoseUnit.MILLILITRES
+    assert products["Hylenex"].kind is ProductKind.ENZYME
+    assert products["Hylenex"].interval_min_days is None
+    assert (products["Botox Cosmetic"].interval_min_days, products["Botox Cosmetic"].interval_max_days) == (90, 120)
+    assert products["Daxxify"].interval_min_days > 120
+
+
+def test_later_starts_never_duplicate_or_revive_products(db):
+    with db.factory.begin() as session:
+        session.execute(update(Product).where(Product.name == "Letybo")
+                        .values(name="Letybo (clinic stock)", active=False))
+    assert seed_catalogue(db.factory, ACTOR) == 0
+    db.close()
+    reopened = open_database(db.url, ACTOR)
+    with reopened.factory() as session:
+        names = session.scalars(select(Product.name)).all()
+    assert len(names) == len(set(names)) == len(load_catalogue_file()["products"])
+    assert "Letybo" not in names
+    reopened.close()
+
+
+def test_damaged_file_gets_a_clear_message(tmp_path):
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"this is a scanned consent form, not a database" * 100)
+    with pytest.raises(DatabaseError, match="broken.db is damaged or is not a database file"):
+        open_database(sqlite_url(path), ACTOR)
+    assert path.read_bytes().startswith(b"this is a scanned consent form")
+
+
+def test_database_url_from_option_environment_or_default(tmp_path):
+    assert database_url(str(tmp_path / "a.db"), {}).database == str(tmp_path / "a.db")
+    assert database_url(None, {"ALIQUOT_DB": str(tmp_path / "b.db")}).database == str(tmp_path / "b.db")
+    url = database_url("postgresql+psycopg://clinic:secret@server/aliquot", {})
+    assert url.get_backend_name() == "postgresql" and url.database == "aliquot"
+    assert database_url(None, {}).database.endswith("aliquot.db")
+    with pytest.raises(DatabaseError, match="folder .* does not exist"):
+        database_url(str(tmp_path / "missing" / "c.db"), {})
+    with pytest.raises(DatabaseError, match="is a folder"):
+        database_url(str(tmp_path), {})
+
+
+def test_backup_is_a_consistent_copy(db, patient, tmp_path):
+    dest = backup_sqlite(db, tmp_path / "copy.db")
+    copy = connect(sqlite_url(dest), ACTOR)
+    with copy.engine.connect() as connection:
+        assert connection.execute(text("SELECT chart_number FROM patient")).scalar_one() == "A-0001"
+    copy.close()
+    with pytest.raises(DatabaseError, match="already exists"):
+        backup_sqlite(db, dest)
+
+
+def test_integrity_check_reports_revision_and_problems(db):
+    report = check_integrity(db)
+    assert report.ok and report.revision == report.head and report.problems == []
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.exec_driver_sql("INSERT INTO lot (product_id, number, notes) VALUES (9999, 'X', '')")
+        connection.commit()
+    report = check_integrity(db)
+    assert not report.ok and "lot row" in report.problems[0]
+
+
+def test_services_write_the_audit_trail(db, patient):
+    with db.factory() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "patient")).one()
+    assert (event.action, event.actor, event.entity_id) == ("create", ACTOR, str(patient.id))
+    assert json.loads(event.details) == {"chart_number": "A-0001"}
+    assert event.occurred_at.tzinfo is not None

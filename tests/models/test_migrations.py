@@ -1,0 +1,113 @@
+"""Schema migrations: empty to head, down and up again, newer databases refused,
+older ones backed up and upgraded."""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from app.database import connect, open_database
+from models import database as schema
+from models.errors import DatabaseError
+from models.tables import Base
+from tests.conftest import ACTOR, sqlite_url
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_empty_to_head_matches_the_tables(tmp_path):
+    engine = schema.make_engine(sqlite_url(tmp_path / "new.db"))
+    schema.upgrade(engine)
+    assert schema.current_revision(engine) == schema.head_revision()
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == [], "the migrations and models/tables.py disagree"
+    engine.dispose()
+
+
+def test_downgrade_then_upgrade_round_trip(tmp_path):
+    engine = schema.make_engine(sqlite_url(tmp_path / "round.db"))
+    schema.upgrade(engine)
+    schema.downgrade(engine, "base")
+    assert schema.current_revision(engine) is None
+    assert schema.user_tables(engine) == []
+    schema.upgrade(engine)
+    assert set(schema.user_tables(engine)) == set(Base.metadata.tables)
+    engine.dispose()
+
+
+def test_newer_database_is_refused_and_left_untouched(db_path):
+    engine = schema.make_engine(sqlite_url(db_path))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    before = digest(db_path)
+    with pytest.raises(DatabaseError, match="written by a newer version of Aliquot .schema 9999_future.*left as it is"):
+        open_database(sqlite_url(db_path), ACTOR)
+    assert digest(db_path) == before
+    assert not list(db_path.parent.glob("*.before-*"))
+
+
+def test_foreign_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    engine = schema.make_engine(sqlite_url(path))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    engine.dispose()
+    with pytest.raises(DatabaseError, match="not an Aliquot database"):
+        open_database(sqlite_url(path), ACTOR)
+    assert schema.user_tables(schema.make_engine(sqlite_url(path))) == ["invoices"]
+
+
+NEXT_REVISION = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0999_test"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("patient") as batch:
+        batch.add_column(sa.Column("nickname", sa.String(40), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("patient") as batch:
+        batch.drop_column("nickname")
+'''
+
+
+def test_older_database_is_backed_up_then_upgraded(db, patient, tmp_path, monkeypatch):
+    """A later version of Aliquot (simulated by one more migration) opens today's database."""
+    db.close()
+    db_path = Path(db.url.database)
+    newer = tmp_path / "newer-migrations"
+    shutil.copytree(schema.MIGRATIONS_DIR, newer)
+    (newer / "versions" / "0999_test.py").write_text(NEXT_REVISION.format(head=schema.head_revision()))
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", newer)
+
+    upgraded = open_database(sqlite_url(db_path), ACTOR)
+    assert schema.current_revision(upgraded.engine) == "0999_test"
+    with upgraded.engine.connect() as connection:
+        assert connection.execute(text("SELECT given_name, nickname FROM patient")).one() == ("Zoë", None)
+        event = connection.execute(text(
+            "SELECT details FROM audit_event WHERE action = 'upgrade'")).scalar_one()
+    upgraded.close()
+    backups = list(db_path.parent.glob("clinic.before-0999_test.*.db"))
+    assert len(backups) == 1 and str(backups[0]) in event
+    old = connect(sqlite_url(backups[0]), ACTOR)
+    assert schema.current_revision(old.engine) == schema.script_directory().get_revision("0999_test").down_revision
+    with old.engine.connect() as connection:
+        assert connection.execute(text("SELECT given_name FROM patient")).scalar_one() == "Zoë"
+    old.close()
