@@ -266,7 +266,9 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
     asymmetric_side = rng.choice([None, None, None, "l", "r"])
     provider_id = rng.choice(provider_ids)
     day = as_of - timedelta(days=rng.randint(30, 3 * 365))
-    toxin_product = {}
+    # One brand of 4 U-per-0.1 mL toxin per patient, as a clinic keeps a patient on it.
+    preferred_toxin = rng.choice(TOXIN_4U)
+    product_of_treatment: dict[str, str] = {}
     for number in range(visit_count):
         if day > as_of:
             break
@@ -301,9 +303,10 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
         points = []
         for key in plan:
             treatment = TREATMENTS[key]
-            if key not in toxin_product:
-                toxin_product[key] = rng.choice(treatment.products)
-            product = products[toxin_product[key]]
+            if key not in product_of_treatment:
+                product_of_treatment[key] = (preferred_toxin if preferred_toxin in treatment.products
+                                             else rng.choice(treatment.products))
+            product = products[product_of_treatment[key]]
             lot = _lot_on(lots[product.name], day)
             gauge = rng.choice(treatment.gauges)
             for site in treatment.sites:

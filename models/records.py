@@ -28,6 +28,12 @@ class PatientRecord:
     def display_name(self) -> str:
         return f"{self.family_name}, {self.given_name}"
 
+    def age_on(self, day: date) -> int | None:
+        born = self.date_of_birth
+        if born is None:
+            return None
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
 
 @dataclass(frozen=True)
 class PatientDraft:

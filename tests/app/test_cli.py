@@ -1,0 +1,161 @@
+"""The `aliquot` command, run as a user runs it: in a subprocess, reading exit codes and output."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.app.test_interchange import SPEC_EXAMPLE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def aliquot(*args, db=None, env=None, check=True):
+    environment = {k: v for k, v in os.environ.items() if k != "ALIQUOT_DB"}
+    environment.update(env or {})
+    command = [sys.executable, "-m", "app"] + (["--db", str(db)] if db else []) + [str(a) for a in args]
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT,
+                            stdin=subprocess.DEVNULL, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}: {result.stderr}")
+    return result
+
+
+def assert_one_line_refusal(result, pattern, code=1):
+    assert result.returncode == code, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("aliquot: ")
+    import re
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+@pytest.fixture(scope="module")
+def demo_clinic(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "c.db"
+    result = aliquot("demo", "--patients", 40, "--seed", 3, "--as-of", "2026-11-01", db=path)
+    assert "40 patients" in result.stdout
+    return path
+
+
+def test_demo_then_patients_json(demo_clinic):
+    listed = json.loads(aliquot("patients", "--json", db=demo_clinic).stdout)
+    assert 35 <= len(listed) <= 40  # archived patients are left out unless asked for
+    assert set(listed[0]) >= {"chart_number", "given_name", "family_name", "date_of_birth"}
+    everyone = json.loads(aliquot("patients", "--json", "--archived", db=demo_clinic).stdout)
+    assert len(everyone) == 40
+
+
+def test_patients_search(demo_clinic):
+    first = json.loads(aliquot("patients", "--json", db=demo_clinic).stdout)[0]
+    found = json.loads(aliquot("patients", "--search", first["chart_number"], "--json", db=demo_clinic).stdout)
+    assert [p["chart_number"] for p in found] == [first["chart_number"]]
+    text = aliquot("patients", "--search", "no-such-person", db=demo_clinic).stdout
+    assert text.strip() == "no patients found"
+
+
+def test_visits_json_with_totals(demo_clinic):
+    visits = json.loads(aliquot("visits", "A-0001", "--json", db=demo_clinic).stdout)
+    assert visits, "every demo patient has at least one visit"
+    first = visits[0]
+    assert set(first) >= {"id", "started_at", "status", "provider", "totals"}
+    assert first["started_at"].endswith("+00:00")
+    for total in first["totals"]:
+        assert total["unit"] in ("U", "mL") and float(total["amount"]) > 0
+    table = aliquot("visits", "A-0001", db=demo_clinic).stdout
+    assert str(first["id"]) in table and first["totals"][0]["product"] in table
+
+
+def test_catalogue(demo_clinic):
+    products = json.loads(aliquot("catalogue", "--json", db=demo_clinic).stdout)
+    botox = next(p for p in products if p["name"] == "Botox Cosmetic")
+    assert (botox["unit"], botox["interval_min_days"], botox["interval_max_days"]) == ("U", 90, 120)
+    assert "Juvéderm Voluma XC" in aliquot("catalogue", db=demo_clinic).stdout
+
+
+def test_export_import_round_trip(demo_clinic, tmp_path):
+    out = tmp_path / "a1.json"
+    aliquot("export", "A-0001", "-o", out, db=demo_clinic)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["format"] == "aliquot.patient/1"
+    assert aliquot("export", "A-0001", db=demo_clinic).stdout == out.read_text(encoding="utf-8")
+    empty = tmp_path / "empty.db"
+    imported = aliquot("import", out, db=empty).stdout
+    assert "A-0001 (new patient)" in imported
+    again = aliquot("import", out, db=empty).stdout
+    assert "0 visits added" in again
+    assert aliquot("export", "A-0001", db=empty).stdout == out.read_text(encoding="utf-8")
+
+
+def test_import_error_names_file_visit_and_field(tmp_path):
+    bad = dict(SPEC_EXAMPLE)
+    bad["visits"] = [dict(SPEC_EXAMPLE["visits"][0])]
+    bad["visits"][0]["points"] = [dict(SPEC_EXAMPLE["visits"][0]["points"][0], unit="mL")]
+    path = tmp_path / "zoe.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    result = aliquot("import", path, db=tmp_path / "c.db", check=False)
+    assert_one_line_refusal(result, r"zoe.json: visit 'v1', point 1, unit: Botox Cosmetic is dosed in units \(U\), not mL")
+    assert json.loads(aliquot("patients", "--json", db=tmp_path / "c.db").stdout) == []
+
+
+def test_environment_variable_chooses_the_database(tmp_path):
+    path = tmp_path / "env.db"
+    aliquot("demo", "--patients", 3, env={"ALIQUOT_DB": str(path)})
+    assert path.exists()
+    assert len(json.loads(aliquot("patients", "--json", "--archived", db=path).stdout)) == 3
+
+
+def test_db_check_upgrade_backup(demo_clinic, tmp_path):
+    check = aliquot("db", "check", db=demo_clinic).stdout
+    assert "schema revision 0001" in check and "integrity: ok" in check
+    assert "schema 0001" in aliquot("db", "upgrade", db=demo_clinic).stdout
+    dest = tmp_path / "backup.db"
+    assert "backed up" in aliquot("db", "backup", dest, db=demo_clinic).stdout
+    assert len(json.loads(aliquot("patients", "--json", "--archived", db=dest).stdout)) == 40
+    assert_one_line_refusal(aliquot("db", "backup", dest, db=demo_clinic, check=False), "already exists")
+
+
+def test_damaged_database(tmp_path):
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"\x00garbage" * 512)
+    assert_one_line_refusal(aliquot("patients", db=path, check=False), "damaged or is not a database file")
+    assert_one_line_refusal(aliquot("db", "check", db=path, check=False), "damaged or is not a database file")
+
+
+def test_newer_database_is_refused_by_the_command_line(demo_clinic, tmp_path):
+    path = tmp_path / "newer.db"
+    shutil.copyfile(demo_clinic, path)
+    import sqlite3
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0042'")
+    result = aliquot("patients", db=path, check=False)
+    assert_one_line_refusal(result, "written by a newer version of Aliquot")
+    assert "schema revision 0042" in aliquot("db", "check", db=path, check=False).stdout
+
+
+@pytest.mark.parametrize("args, pattern, code", [
+    (["visits", "NOPE-1"], "no patient with chart number NOPE-1", 1),
+    (["export", "NOPE-1"], "no patient with chart number NOPE-1", 1),
+    (["import", "/no/such/file.json"], "no such file", 1),
+    (["demo", "--patients", "0"], "must be at least 1", 2),
+    (["demo", "--patients", "many"], "'many' is not a whole number", 2),
+    (["demo", "--as-of", "yesterday"], "not a date", 2),
+    (["frobnicate"], "invalid choice", 2),
+    (["db"], "required", 2),
+])
+def test_user_mistakes_get_one_line_and_non_zero_exit(tmp_path, args, pattern, code):
+    assert_one_line_refusal(aliquot(*args, db=tmp_path / "c.db", check=False), pattern, code)
+
+
+def test_bad_database_argument(tmp_path):
+    assert_one_line_refusal(aliquot("patients", db=tmp_path / "missing" / "c.db", check=False),
+                            "folder .* does not exist")
+
+
+def test_demo_never_mixes_into_real_records(demo_clinic):
+    assert_one_line_refusal(aliquot("demo", db=demo_clinic, check=False), "already holds patients")

@@ -1,0 +1,103 @@
+"""The synthetic clinic is deterministic, realistic and obeys every charting rule."""
+
+import shutil
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.database import open_database
+from app.demo import generate_demo
+from app.interchange import export_patient, import_document
+from app.patients import search_patients
+from app.visits import list_visits
+from models.errors import ConflictError
+from models.regions import REGIONS
+from models.tables import InjectionPoint, Lot, Patient, Provider, Visit
+from models.totals import totals_by_side
+from app.visits import get_visit
+from tests.conftest import ACTOR
+
+AS_OF = date(2026, 11, 1)
+
+
+@pytest.fixture
+def demo_db(db):
+    generate_demo(db, patients=60, seed=7, as_of=AS_OF)
+    return db
+
+
+def fresh_database(tmp_path, template, name):
+    path = tmp_path / name
+    shutil.copyfile(template, path)
+    from tests.conftest import sqlite_url
+    return open_database(sqlite_url(path), ACTOR)
+
+
+def test_same_seed_same_clinic(demo_db, tmp_path, migrated_template):
+    other = fresh_database(tmp_path, migrated_template, "other.db")
+    generate_demo(other, patients=60, seed=7, as_of=AS_OF)
+    for chart in ("A-0001", "A-0030", "A-0060"):
+        assert export_patient(other, chart) == export_patient(demo_db, chart)
+    third = fresh_database(tmp_path, migrated_template, "third.db")
+    generate_demo(third, patients=60, seed=8, as_of=AS_OF)
+    assert export_patient(third, "A-0001") != export_patient(demo_db, "A-0001")
+    other.close()
+    third.close()
+
+
+def test_demo_data_obeys_every_charting_rule(demo_db, tmp_path, migrated_template):
+    """Each demo chart, exported, passes the full import validation in an empty database."""
+    target = fresh_database(tmp_path, migrated_template, "validated.db")
+    charts = [p.chart_number for p in search_patients(demo_db, include_archived=True, limit=1000)]
+    assert len(charts) == 60
+    for chart in charts:
+        result = import_document(target, export_patient(demo_db, chart), chart)
+        assert result.visits_added == len(list_visits(demo_db, chart))
+    target.close()
+
+
+def test_demo_clinic_looks_like_a_clinic(demo_db):
+    with demo_db.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Provider)) >= 3
+        per_patient = Counter(session.scalars(select(Visit.patient_id)))
+        assert len(per_patient) == 60 and 1 <= min(per_patient.values()) and max(per_patient.values()) <= 12
+        assert max(per_patient.values()) >= 6
+        first, last = session.execute(select(func.min(Visit.started_at), func.max(Visit.started_at))).one()
+        assert (AS_OF - first.date()).days > 2 * 365 and last.date() <= AS_OF + timedelta(days=1)
+        expiries = session.scalars(select(Lot.expiry)).all()
+        assert any(e < AS_OF for e in expiries) and any(e > AS_OF for e in expiries)
+        regions = set(session.scalars(select(InjectionPoint.region_code)))
+        assert regions <= set(REGIONS) and {"glabella", "procerus", "corrugator_l"} & regions
+        products = set(session.scalars(select(InjectionPoint.product_id)))
+        assert len(products) >= 6
+        aliquots = session.scalars(select(InjectionPoint.aliquots)).all()
+        assert max(aliquots) > 1
+        visit_ids = session.scalars(select(Visit.id)).all()
+    asymmetric = 0
+    for visit_id in visit_ids:
+        for side in totals_by_side(get_visit(demo_db, visit_id).points):
+            asymmetric += side.left_minus_right != 0
+    assert asymmetric > 0, "some patients are treated asymmetrically"
+
+
+def test_label_like_glabellar_doses(demo_db):
+    """Where the demo charts a Botox glabella, it is the label's 20 U as 5 aliquots of 4 U."""
+    seen = 0
+    for patient in search_patients(demo_db, include_archived=True, limit=1000):
+        for visit in list_visits(demo_db, patient.chart_number):
+            points = [p for p in get_visit(demo_db, visit.id).points
+                      if p.product_name == "Botox Cosmetic" and p.region_code in ("procerus", "corrugator_l", "corrugator_r")]
+            if points:
+                seen += 1
+                assert sum(p.amount for p in points) == 20 and sum(p.aliquots for p in points) == 5
+                assert all(p.amount_per_aliquot == 4 for p in points)
+    assert seen > 0
+
+
+def test_demo_refuses_a_database_with_patients(demo_db):
+    with pytest.raises(ConflictError, match="already holds patients"):
+        generate_demo(demo_db, patients=5)
+    with demo_db.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Patient)) == 60

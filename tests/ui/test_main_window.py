@@ -1,0 +1,82 @@
+"""The main window over a real demo database, driven as a user drives it."""
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+
+from app.patients import search_patients
+from app.visits import get_visit, list_visits
+from models.base import format_amount
+from models.regions import REGIONS
+from ui.main_window import MainWindow
+from ui.table_model import Column, RecordTableModel
+
+
+def cell(model, row, column, role=Qt.ItemDataRole.DisplayRole):
+    return model.data(model.index(row, column), role)
+
+
+def open_window(qtbot, db):
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.patient_model.rowCount() > 0 and window.tasks.is_idle())
+    return window
+
+
+def test_record_model_passes_the_model_tester(qtmodeltester, demo_db):
+    model = RecordTableModel([Column("Chart", lambda p: p.chart_number),
+                              Column("Name", lambda p: p.display_name)])
+    model.set_records(search_patients(demo_db))
+    qtmodeltester.check(model)
+
+
+def test_patients_listed_and_first_chart_opened(qtbot, demo_db):
+    window = open_window(qtbot, demo_db)
+    expected = search_patients(demo_db)
+    assert window.patient_model.rowCount() == len(expected)
+    assert cell(window.patient_model, 0, 0) == expected[0].chart_number
+    assert window.patient_count.text() == f"{len(expected)} patients"
+    qtbot.waitUntil(lambda: window.visit_model.rowCount() > 0 and window.point_model.rowCount() > 0)
+    visits = list_visits(demo_db, expected[0].chart_number)
+    assert window.visit_model.rowCount() == len(visits)
+    assert expected[0].given_name in window.patient_header.text()
+
+
+def test_search_narrows_the_list(qtbot, demo_db):
+    window = open_window(qtbot, demo_db)
+    target = search_patients(demo_db)[5]
+    qtbot.keyClicks(window.search, target.chart_number)
+    qtbot.waitUntil(lambda: window.patient_model.rowCount() == 1)
+    assert cell(window.patient_model, 0, 0) == target.chart_number
+    window.search.setText("no such patient anywhere")
+    qtbot.waitUntil(lambda: window.patient_model.rowCount() == 0)
+    assert "No patient matches" in window.patient_header.text()
+
+
+def test_visit_sites_and_left_against_right(qtbot, demo_db):
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.point_model.rowCount() > 0 and window.tasks.is_idle())
+    newest = window.visit_model.record(0)
+    record = get_visit(demo_db, newest.id)
+    assert window.point_model.rowCount() == len(record.points)
+    first = record.points[0]
+    assert cell(window.point_model, 0, 0) == REGIONS[first.region_code].label
+    assert cell(window.point_model, 0, 2).endswith(first.unit.value)
+    colour = cell(window.point_model, 0, 1, Qt.ItemDataRole.ForegroundRole)
+    assert colour is not None  # products carry their chart colour
+    left = sum((p.amount for p in record.points if p.region_code.endswith("_l")
+                and p.product_name == first.product_name), Decimal(0))
+    row = next(r for r in range(window.side_model.rowCount())
+               if cell(window.side_model, r, 0) == first.product_name)
+    assert cell(window.side_model, row, 1) == f"{format_amount(left)} {first.unit.value}"
+
+
+def test_choosing_an_older_visit_shows_its_sites(qtbot, demo_db):
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.visit_model.rowCount() > 0 and window.tasks.is_idle())
+    last_row = window.visit_model.rowCount() - 1
+    oldest = window.visit_model.record(last_row)
+    window.visit_table.selectRow(last_row)
+    expected = len(get_visit(demo_db, oldest.id).points)
+    qtbot.waitUntil(lambda: window.tasks.is_idle() and window.point_model.rowCount() == expected)

@@ -1,0 +1,1 @@
+"""The Qt GUI of Aliquot: thin widgets over the services in app/."""

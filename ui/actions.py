@@ -1,0 +1,31 @@
+"""Every menu and toolbar action of the main window, declared once."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+
+class MainAction(Enum):
+    FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
+    REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")
+    SHOW_ARCHIVED = ("Show &archived patients", None, "Include archived patients in the list")
+    QUIT = ("&Quit", QKeySequence.StandardKey.Quit, "Close Aliquot")
+
+    def __init__(self, label, shortcut, tip):
+        self.label, self.shortcut, self.tip = label, shortcut, tip
+
+
+def create_actions(parent: QWidget) -> dict[MainAction, QAction]:
+    actions = {}
+    for entry in MainAction:
+        action = QAction(entry.label, parent)
+        if entry.shortcut is not None:
+            action.setShortcut(entry.shortcut)
+        action.setStatusTip(entry.tip)
+        action.setToolTip(entry.tip)
+        actions[entry] = action
+    actions[MainAction.SHOW_ARCHIVED].setCheckable(True)
+    return actions

@@ -1,0 +1,252 @@
+"""The main window: find a patient, see every visit with its totals, and what was
+injected where, left against right."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.catalogue import list_products
+from app.database import Database
+from app.patients import search_patients
+from app.visits import get_visit, list_visits
+from models.base import format_amount
+from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
+from models.regions import REGIONS
+from models.totals import SideTotals, totals_by_side
+from ui.actions import MainAction, create_actions
+from ui.table_model import Column, RecordTableModel
+from ui.tasks import TaskRunner
+
+SEARCH_DELAY_MS = 200
+
+
+def _amount(value, unit) -> str:
+    return f"{format_amount(value)} {unit.value}"
+
+
+def _totals_text(visit: VisitSummary) -> str:
+    return "; ".join(f"{t.product_name} {_amount(t.amount, t.unit)}" for t in visit.totals) or "—"
+
+
+def _signed_difference(side: SideTotals) -> str:
+    difference = side.left_minus_right
+    if difference == 0:
+        return "even"
+    heavier = "left" if difference > 0 else "right"
+    return f"{_amount(abs(difference), side.unit)} more {heavier}"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, database: Database, parent=None):
+        super().__init__(parent)
+        self.database = database
+        self.tasks = TaskRunner(self)
+        self.tasks.failed.connect(self._show_failure)
+        self.product_colours: dict[str, str] = {}
+        self.setWindowTitle(f"Aliquot — {database.name}")
+        self.resize(1400, 860)
+
+        self.actions = create_actions(self)
+        self._build_menus()
+        self._build_body()
+        self.actions[MainAction.FIND_PATIENT].triggered.connect(self._focus_search)
+        self.actions[MainAction.REFRESH].triggered.connect(self.refresh)
+        self.actions[MainAction.SHOW_ARCHIVED].toggled.connect(self.refresh)
+        self.actions[MainAction.QUIT].triggered.connect(self.close)
+
+        self.tasks.run("catalogue", partial(list_products, database.factory, True),
+                       self._catalogue_loaded)
+        self.refresh()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.actions[MainAction.QUIT])
+        view_menu = self.menuBar().addMenu("&View")
+        for entry in (MainAction.FIND_PATIENT, MainAction.REFRESH, MainAction.SHOW_ARCHIVED):
+            view_menu.addAction(self.actions[entry])
+
+    def _table(self, model: RecordTableModel) -> QTableView:
+        view = QTableView()
+        view.setModel(model)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setAlternatingRowColors(True)
+        view.verticalHeader().hide()
+        view.horizontalHeader().setStretchLastSection(True)
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        return view
+
+    @staticmethod
+    def _heading(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setStyleSheet("font-weight: 600; margin-top: 6px;")
+        return label
+
+    def _build_body(self) -> None:
+        today = date.today()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find a patient: name or chart number (accents optional)")
+        self.search.setClearButtonEnabled(True)
+        self.search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self.search.textChanged.connect(self.search_timer.start)
+        self.search_timer.timeout.connect(self.refresh)
+
+        self.patient_model: RecordTableModel[PatientRecord] = RecordTableModel([
+            Column("Chart", lambda p: p.chart_number),
+            Column("Patient", lambda p: p.display_name + ("  (archived)" if p.archived else "")),
+            Column("Born", lambda p: p.date_of_birth.isoformat() if p.date_of_birth else "—"),
+            Column("Age", lambda p: str(p.age_on(today) or "—"), align_right=True),
+        ], self)
+        self.patient_table = self._table(self.patient_model)
+        self.patient_table.selectionModel().currentRowChanged.connect(self._patient_chosen)
+        self.patient_count = QLabel()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.search)
+        left_layout.addWidget(self.patient_table)
+        left_layout.addWidget(self.patient_count)
+
+        self.patient_header = QLabel("Choose a patient on the left.")
+        self.patient_header.setTextFormat(Qt.TextFormat.RichText)
+        self.patient_header.setWordWrap(True)
+        self.patient_header.setStyleSheet("font-size: 15px; padding: 4px;")
+
+        self.visit_model: RecordTableModel[VisitSummary] = RecordTableModel([
+            Column("Date", lambda v: v.started_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+            Column("Status", lambda v: v.status.value),
+            Column("Injector", lambda v: f"{v.provider_name} {v.provider_credentials}".strip()),
+            Column("Totals", _totals_text),
+        ], self)
+        self.visit_table = self._table(self.visit_model)
+        self.visit_table.selectionModel().currentRowChanged.connect(self._visit_chosen)
+
+        colour = lambda record: self.product_colours.get(record.product_name)
+        self.point_model: RecordTableModel[ChartedPoint] = RecordTableModel([
+            Column("Region", lambda p: REGIONS[p.region_code].label),
+            Column("Product", lambda p: p.product_name, colour=colour),
+            Column("Amount", lambda p: _amount(p.amount, p.unit), align_right=True),
+            Column("Aliquots", lambda p: str(p.aliquots), align_right=True),
+            Column("Per aliquot", lambda p: _amount(p.amount_per_aliquot.quantize(p.amount.__class__("0.001")), p.unit), align_right=True),
+            Column("Lot", lambda p: p.lot_number or "—",
+                   tooltip=lambda p: f"expires {p.lot_expiry.isoformat()}" if p.lot_expiry else ""),
+            Column("Depth", lambda p: p.depth.value if p.depth else "—"),
+            Column("Technique", lambda p: " ".join(filter(None, [p.technique.value if p.technique else "", p.gauge])) or "—"),
+        ], self)
+        self.point_table = self._table(self.point_model)
+
+        self.side_model: RecordTableModel[SideTotals] = RecordTableModel([
+            Column("Product", lambda s: s.product_name, colour=colour),
+            Column("Patient's left", lambda s: _amount(s.left, s.unit), align_right=True),
+            Column("Patient's right", lambda s: _amount(s.right, s.unit), align_right=True),
+            Column("Midline", lambda s: _amount(s.midline, s.unit), align_right=True),
+            Column("Left against right", _signed_difference),
+        ], self)
+        self.side_table = self._table(self.side_model)
+        self.side_table.setMaximumHeight(140)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.patient_header)
+        right_layout.addWidget(self._heading("Visits"))
+        right_layout.addWidget(self.visit_table, 3)
+        right_layout.addWidget(self._heading("Injection sites of the chosen visit"))
+        right_layout.addWidget(self.point_table, 4)
+        right_layout.addWidget(self._heading("Left against right"))
+        right_layout.addWidget(self.side_table, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([480, 920])
+        self.setCentralWidget(splitter)
+        self.statusBar().showMessage(f"Database: {self.database.name}")
+
+    # ------------------------------------------------------------------ behaviour
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def refresh(self) -> None:
+        text = self.search.text()
+        archived = self.actions[MainAction.SHOW_ARCHIVED].isChecked()
+        self.tasks.run("patients", partial(search_patients, self.database, text, archived),
+                       self._patients_loaded)
+
+    def _catalogue_loaded(self, products) -> None:
+        self.product_colours = {p.name: p.colour for p in products}
+
+    def _patients_loaded(self, patients: list[PatientRecord]) -> None:
+        self.patient_model.set_records(patients)
+        shown = len(patients)
+        self.patient_count.setText(
+            f"{shown} patient{'s' if shown != 1 else ''}" if shown < 200
+            else "First 200 patients: type more of the name to narrow the list")
+        if patients:
+            self.patient_table.selectRow(0)
+        else:
+            self._show_patient(None)
+
+    def _patient_chosen(self, current, _previous) -> None:
+        if not current.isValid():
+            return
+        patient = self.patient_model.record(current.row())
+        self._show_patient(patient)
+        self.tasks.run("visits", partial(list_visits, self.database, patient.chart_number),
+                       self._visits_loaded)
+
+    def _show_patient(self, patient: PatientRecord | None) -> None:
+        self.visit_model.set_records([])
+        self.point_model.set_records([])
+        self.side_model.set_records([])
+        if patient is None:
+            self.patient_header.setText("No patient matches the search.")
+            return
+        age = patient.age_on(date.today())
+        born = f"born {patient.date_of_birth.isoformat()} ({age})" if patient.date_of_birth else "birth date not recorded"
+        allergies = (f"<span style='color:#b00020; font-weight:600'>Allergies: {patient.allergies}</span>"
+                     if patient.allergies.strip() else "No known allergies recorded")
+        self.patient_header.setText(
+            f"<b>{patient.given_name} {patient.family_name}</b> &nbsp; chart {patient.chart_number}"
+            f" &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}")
+
+    def _visits_loaded(self, visits: list[VisitSummary]) -> None:
+        newest_first = list(reversed(visits))
+        self.visit_model.set_records(newest_first)
+        if newest_first:
+            self.visit_table.selectRow(0)
+
+    def _visit_chosen(self, current, _previous) -> None:
+        if not current.isValid():
+            return
+        visit = self.visit_model.record(current.row())
+        self.tasks.run("visit", partial(get_visit, self.database, visit.id), self._visit_loaded)
+
+    def _visit_loaded(self, visit: VisitRecord) -> None:
+        self.point_model.set_records(visit.points)
+        self.side_model.set_records(totals_by_side(visit.points))
+
+    def _show_failure(self, message: str) -> None:
+        self.statusBar().showMessage(f"Could not load: {message}", 15000)
+
+    def closeEvent(self, event) -> None:
+        self.tasks.wait()
+        super().closeEvent(event)
