@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from app.audit import record_event
 from app.database import Database
@@ -195,9 +195,21 @@ def generate_demo(db: Database, patients: int = 200, seed: int = 1,
             if len(point_rows) >= batch:
                 flush_rows()
         flush_rows()
+        _advance_key_sequences(session, (Patient, Visit))
         record_event(session, db.actor, "demo", "database", None, patients=patients, seed=seed,
                      as_of=as_of.isoformat())
         return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids))
+
+
+def _advance_key_sequences(session, tables) -> None:
+    """PostgreSQL hands out keys from sequences that bulk rows with their own keys did not
+    use; move each past the largest key so the next ordinary insert does not collide."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        name = table.__tablename__
+        session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT MAX(id) FROM {name}))"))
 
 
 def lots_flat(lots: dict[str, list[Lot]]) -> list[Lot]:

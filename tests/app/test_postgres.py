@@ -1,0 +1,109 @@
+"""The same schema and services on PostgreSQL, the database of multi-workstation clinics.
+
+Runs against the server named by $ALIQUOT_TEST_POSTGRES (CI starts one with .ci/postgres).
+Without it the tests are skipped on a developer's machine and fail in CI.
+"""
+
+import copy
+import os
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.database import open_database
+from app.demo import generate_demo
+from app.interchange import export_patient, import_document
+from app.patients import create_patient, search_patients
+from models.records import PatientDraft
+from app.visits import create_visit, get_visit, list_visits, replace_points
+from models import database as schema
+from models.errors import ConflictError, DatabaseError
+from models.tables import Base
+from tests.app.test_interchange import rich_document
+from tests.conftest import ACTOR, at, botox_point
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    url = os.environ.get("ALIQUOT_TEST_POSTGRES")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test PostgreSQL: set ALIQUOT_TEST_POSTGRES (see .ci/run)")
+        pytest.skip("no PostgreSQL test server (set ALIQUOT_TEST_POSTGRES)")
+    return make_url(url)
+
+
+@pytest.fixture
+def pg_db(pg_url):
+    engine = create_engine(pg_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    database = open_database(pg_url, ACTOR)
+    yield database
+    database.close()
+
+
+def test_migrations_match_the_tables_and_round_trip(pg_db):
+    with pg_db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    schema.downgrade(pg_db.engine, "base")
+    assert schema.user_tables(pg_db.engine) == []
+    schema.upgrade(pg_db.engine)
+    assert schema.current_revision(pg_db.engine) == schema.head_revision()
+
+
+def test_newer_server_schema_is_refused(pg_db, pg_url):
+    with pg_db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(DatabaseError, match="newer version of Aliquot"):
+        open_database(pg_url, ACTOR)
+
+
+def test_interchange_round_trip_and_repeat(pg_db):
+    import_document(pg_db, rich_document(), "zoe.json")
+    exported = export_patient(pg_db, "A-0001")
+    assert exported["visits"][1]["points"][1]["amount"] == "0.1"
+    assert exported["visits"][1]["started_at"] == "2025-04-22T19:30:00+00:00"
+    result = import_document(pg_db, copy.deepcopy(exported), "again.json")
+    assert (result.visits_added, result.visits_unchanged) == (0, 2)
+    assert export_patient(pg_db, "A-0001") == exported
+    assert [p.chart_number for p in search_patients(pg_db, "NUNEZ zoë")] == ["A-0001"]
+
+
+def test_times_and_amounts_are_exact(pg_db):
+    import_document(pg_db, rich_document(), "zoe.json")
+    [first, second] = list_visits(pg_db, "A-0001")
+    assert second.started_at == datetime(2025, 4, 22, 15, 30, tzinfo=timezone(timedelta(hours=-4)))
+    assert second.started_at.utcoffset() == timedelta(0)
+    assert {t.product_name: t.amount for t in second.totals} == {
+        "Dysport": Decimal(30), "Juvéderm Voluma XC": Decimal("0.1")}
+
+
+def test_optimistic_locking_between_workstations(pg_db, pg_url):
+    import_document(pg_db, rich_document(), "zoe.json")
+    patient = search_patients(pg_db, "zoe")[0]
+    provider_id = 1
+    visit = create_visit(pg_db, patient.id, provider_id, at(2026, 1, 5))
+    other_workstation = open_database(pg_url, "other@front-desk")
+    replace_points(other_workstation, visit.id, visit.version, [botox_point(lot_number="C9")])
+    with pytest.raises(ConflictError, match="changed on another workstation"):
+        replace_points(pg_db, visit.id, visit.version, [botox_point(amount="8")])
+    assert get_visit(pg_db, visit.id).points[0].amount == Decimal(4)
+    other_workstation.close()
+
+
+def test_demo_clinic_on_postgres(pg_db):
+    report = generate_demo(pg_db, patients=25, seed=5, as_of=date(2026, 11, 1))
+    assert report.patients == 25 and report.points > 0
+    assert len(search_patients(pg_db, include_archived=True)) == 25
+    # Rows inserted in bulk with their own keys must not trip the next ordinary insert.
+    patient = create_patient(pg_db, PatientDraft("N-1", "Mei", "Chen", date(1990, 5, 1)))
+    visit = create_visit(pg_db, patient.id, 1, at(2026, 11, 2))
+    assert visit.id > max(v.id for v in list_visits(pg_db, "A-0001"))
