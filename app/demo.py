@@ -57,7 +57,7 @@ CONCERNS_ASYMMETRIC = [
 @dataclass(frozen=True)
 class Site:
     region: str
-    amount: str
+    per_aliquot: str  # the dose of one deposit; the site's amount is per_aliquot x aliquots
     aliquots: int
 
 
@@ -70,52 +70,54 @@ class Treatment:
     technique: Technique
     gauges: tuple[str, ...]
     sites: tuple[Site, ...]
-    asymmetric: bool = False  # may be charted with a different dose per side
+    asymmetric: bool = False  # may be charted with one more aliquot on one side
 
 
-def _bilateral(region: str, amount: str, aliquots: int) -> tuple[Site, Site]:
-    return (Site(f"{region}_l", amount, aliquots), Site(f"{region}_r", amount, aliquots))
+def _bilateral(region: str, per_aliquot: str, aliquots: int) -> tuple[Site, Site]:
+    return (Site(f"{region}_l", per_aliquot, aliquots), Site(f"{region}_r", per_aliquot, aliquots))
 
 
+# Toxins reconstituted to 4 U per 0.1 mL, dosed alike (never converted into each other).
 TOXIN_4U = ("Botox Cosmetic", "Xeomin", "Jeuveau", "Letybo")
 TREATMENTS: dict[str, Treatment] = {
-    # Label glabellar dose: 20 U as 5 x 4 U (Botox, Xeomin, Jeuveau, Letybo).
+    # Label glabellar dose: 20 U as 5 x 4 U (1 procerus, 2 per corrugator).
     "glabella": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G", "32G"),
-                          (Site("procerus", "4", 1), *_bilateral("corrugator", "8", 2))),
+                          (Site("procerus", "4", 1), *_bilateral("corrugator", "4", 2))),
+    # Dysport label: 50 U as 5 x 10 U; Daxxify: 40 U as 5 x 8 U.
     "glabella_dysport": Treatment(("Dysport",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
-                                  (Site("procerus", "10", 1), *_bilateral("corrugator", "20", 2))),
+                                  (Site("procerus", "10", 1), *_bilateral("corrugator", "10", 2))),
     "glabella_daxxify": Treatment(("Daxxify",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
-                                  (Site("procerus", "8", 1), *_bilateral("corrugator", "16", 2))),
+                                  (Site("procerus", "8", 1), *_bilateral("corrugator", "8", 2))),
     # Lateral canthal: 12 U per side as 3 x 4 U.
-    "crows_feet": Treatment(("Botox Cosmetic", "Xeomin"), Depth.INTRAMUSCULAR, Technique.NEEDLE,
-                            ("30G", "32G"), _bilateral("crows_feet", "12", 3), asymmetric=True),
+    "crows_feet": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G", "32G"),
+                            _bilateral("crows_feet", "4", 3), asymmetric=True),
     # Forehead: 20 U as 5 x 4 U, given with the glabella.
-    "forehead": Treatment(("Botox Cosmetic", "Xeomin"), Depth.INTRAMUSCULAR, Technique.NEEDLE,
-                          ("32G",), (Site("forehead", "4", 1), *_bilateral("forehead", "8", 2)),
+    "forehead": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("32G",),
+                          (Site("forehead", "4", 1), *_bilateral("forehead", "4", 2)),
                           asymmetric=True),
-    "masseter": Treatment(("Botox Cosmetic",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
-                          _bilateral("masseter", "25", 5), asymmetric=True),
-    "gummy_smile": Treatment(("Botox Cosmetic",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("32G",),
+    "masseter": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
+                          _bilateral("masseter", "5", 5), asymmetric=True),
+    "gummy_smile": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("32G",),
                              _bilateral("llsan", "2", 1)),
     "lips": Treatment(("Restylane Kysse", "Juvéderm Volbella XC", "Belotero Balance"),
                       Depth.SUBDERMAL, Technique.NEEDLE, ("30G",),
-                      (*_bilateral("upper_lip", "0.25", 5), *_bilateral("lower_lip", "0.2", 4),
-                       Site("cupids_bow", "0.05", 2))),
+                      (*_bilateral("upper_lip", "0.05", 5), *_bilateral("lower_lip", "0.05", 4),
+                       Site("cupids_bow", "0.025", 2))),
     "cheeks": Treatment(("Juvéderm Voluma XC", "Restylane Lyft", "RHA 4"), Depth.SUPRAPERIOSTEAL,
-                        Technique.CANNULA, ("25G", "27G"), _bilateral("cheek", "0.8", 3),
+                        Technique.CANNULA, ("25G", "27G"), _bilateral("cheek", "0.25", 3),
                         asymmetric=True),
     "nasolabial": Treatment(("Restylane Defyne", "RHA 3", "Juvéderm Vollure XC"), Depth.SUBDERMAL,
-                            Technique.CANNULA, ("25G",), _bilateral("nasolabial", "0.5", 3)),
+                            Technique.CANNULA, ("25G",), _bilateral("nasolabial", "0.2", 3)),
     "tear_trough": Treatment(("Belotero Balance", "Restylane Silk"), Depth.SUPRAPERIOSTEAL,
-                             Technique.CANNULA, ("27G",), _bilateral("tear_trough", "0.3", 2)),
+                             Technique.CANNULA, ("27G",), _bilateral("tear_trough", "0.15", 2)),
     "chin": Treatment(("Juvéderm Volux XC", "Radiesse"), Depth.SUPRAPERIOSTEAL, Technique.NEEDLE,
-                      ("27G",), (Site("chin", "1", 3),)),
+                      ("27G",), (Site("chin", "0.25", 4),)),
     "jawline": Treatment(("Juvéderm Volux XC",), Depth.SUPRAPERIOSTEAL, Technique.CANNULA,
-                         ("25G",), _bilateral("jawline", "1", 4)),
+                         ("25G",), _bilateral("jawline", "0.25", 4)),
     "marionette": Treatment(("Restylane Refyne", "RHA 2"), Depth.SUBDERMAL, Technique.CANNULA,
-                            ("27G",), _bilateral("marionette", "0.4", 3)),
+                            ("27G",), _bilateral("marionette", "0.15", 3)),
     "biostimulator": Treatment(("Sculptra",), Depth.SUBDERMAL, Technique.CANNULA, ("25G",),
-                               (*_bilateral("cheek", "2", 10), *_bilateral("temple", "1", 5))),
+                               (*_bilateral("cheek", "0.2", 10), *_bilateral("temple", "0.2", 5))),
 }
 # Plans a patient follows visit after visit: toxin every 3-4 months, filler yearly or so.
 TOXIN_PLANS = [("glabella",), ("glabella", "crows_feet"), ("glabella", "crows_feet", "forehead"),
@@ -322,9 +324,10 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
             lot = _lot_on(lots[product.name], day)
             gauge = rng.choice(treatment.gauges)
             for site in treatment.sites:
-                amount = Decimal(site.amount)
+                aliquots = site.aliquots
                 if treatment.asymmetric and asymmetric_side and site.region.endswith("_" + asymmetric_side):
-                    amount = _more(amount, product.dose_unit.value)
+                    aliquots += 1  # the weaker side gets one more deposit of the same dose
+                amount = Decimal(site.per_aliquot) * aliquots
                 x, y = front_anchor(site.region)
                 points.append({
                     "view": View.FRONT,
@@ -334,7 +337,7 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
                     "product_id": product.id,
                     "lot_id": lot.id,
                     "amount": amount,
-                    "aliquots": site.aliquots,
+                    "aliquots": aliquots,
                     "depth": treatment.depth,
                     "technique": treatment.technique,
                     "gauge": gauge,
@@ -349,11 +352,6 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
             day += timedelta(days=rng.randint(95, 150))
         else:
             day += timedelta(days=rng.randint(180, 420))
-
-
-def _more(amount: Decimal, unit: str) -> Decimal:
-    """The stronger side of an asymmetric treatment: +4 U of toxin, +0.1 mL of filler."""
-    return amount + (Decimal(4) if unit == "U" else Decimal("0.1"))
 
 
 def _lot_on(register: list[Lot], day: date) -> Lot:

@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlalchemy import func, select, text, update
 
-from app.catalogue import load_catalogue_file, seed_catalogue
+from app.catalogue import list_products, load_catalogue_file, seed_catalogue
 from app.config import database_url
 from app.database import backup_sqlite, check_integrity, connect, open_database
 from models.errors import DatabaseError
@@ -41,6 +41,33 @@ def test_catalogue_is_seeded_once_with_every_reference_product(db):
     assert products["Hylenex"].interval_min_days is None
     assert (products["Botox Cosmetic"].interval_min_days, products["Botox Cosmetic"].interval_max_days) == (90, 120)
     assert products["Daxxify"].interval_min_days > 120
+
+
+# Every product the domain reference names, by the name clinicians use.
+REFERENCE_PRODUCTS = [
+    "Botox Cosmetic", "Dysport", "Xeomin", "Jeuveau", "Daxxify", "Letybo",
+    "Juvéderm Voluma XC", "Juvéderm Volbella XC", "Juvéderm Vollure XC", "Juvéderm Volux XC",
+    "Juvéderm Ultra XC", "Restylane Silk", "Restylane Kysse", "Restylane Refyne", "Restylane Defyne",
+    "Restylane Lyft", "RHA 2", "RHA 3", "RHA 4", "Radiesse", "Sculptra", "Belotero Balance",
+    "Hylenex", "Vitrase", "Amphadase", "Hydase",
+]
+
+
+def test_catalogue_holds_every_reference_product_with_its_facts(db):
+    products = {p.name: p for p in list_products(db.factory)}
+    assert set(REFERENCE_PRODUCTS) <= set(products)
+    for name in REFERENCE_PRODUCTS:
+        product = products[name]
+        assert product.package_size and product.package_size > 0, name
+        assert product.colour.startswith("#") and len(product.colour) == 7, name
+        if product.kind == "enzyme":
+            assert product.interval_min_days is None and product.dose_unit is DoseUnit.UNITS, name
+        else:
+            assert 0 < product.interval_min_days <= product.interval_max_days, name
+        if product.kind == "neuromodulator":
+            assert product.reconstitution and product.default_diluent_ml, name
+    assert products["Botox Cosmetic"].reconstitution.startswith("100 U in 2.5 mL")
+    assert len({p.colour for p in products.values()}) == len(products), "chart colours are distinct"
 
 
 def test_later_starts_never_duplicate_or_revive_products(db):
