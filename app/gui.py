@@ -3,10 +3,27 @@ so that the command line and the services never load Qt."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 from app.database import Database
+from models.errors import AliquotError
+
+
+def has_display(environ=os.environ, platform: str = sys.platform) -> bool:
+    """Whether a window can be shown. Without this check Qt aborts with a core dump on a
+    Linux machine that has no screen (a server, an SSH session)."""
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
 def run_gui(database: Database, argv: list[str]) -> int:
+    if not has_display():
+        raise AliquotError(
+            "no screen to open the Aliquot window on (DISPLAY is not set);"
+            " run it on the desktop, or use a command: aliquot --help"
+        )
     from ui.application import run
 
     return run(database, argv)

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def aliquot(*args, db=None, env=None, check=True):
     environment = {k: v for k, v in os.environ.items() if k != "ALIQUOT_DB"}
     environment.update(env or {})
+    environment = {k: v for k, v in environment.items() if v != ""}
     command = [sys.executable, "-m", "app"] + (["--db", str(db)] if db else []) + [str(a) for a in args]
     result = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT,
                             stdin=subprocess.DEVNULL, timeout=120)
@@ -159,3 +160,10 @@ def test_bad_database_argument(tmp_path):
 
 def test_demo_never_mixes_into_real_records(demo_clinic):
     assert_one_line_refusal(aliquot("demo", db=demo_clinic, check=False), "already holds patients")
+
+
+def test_no_screen_gives_a_message_not_a_crash(tmp_path):
+    environment = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "QT_QPA_PLATFORM": ""}
+    result = aliquot(db=tmp_path / "c.db", env=environment, check=False)
+    if sys.platform.startswith("linux"):
+        assert_one_line_refusal(result, "no screen to open the Aliquot window on")
