@@ -7,9 +7,12 @@ else receives the `Database` explicitly.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tzlocal
 
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
@@ -20,7 +23,10 @@ from app.audit import record_event
 from app.catalogue import seed_catalogue
 from app.config import describe
 from models import database as schema
-from models.errors import DatabaseError
+from models.errors import DatabaseError, ValidationError
+from models.tables import AppMeta
+
+TIMEZONE_KEY = "clinic_timezone"
 
 
 @dataclass
@@ -31,6 +37,9 @@ class Database:
     engine: Engine
     factory: sessionmaker[Session]
     actor: str
+    # The clinic's own time zone: it decides the calendar day of a visit (lot expiry, due
+    # dates) whichever workstation, server or zone the database is used from.
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,6 +70,7 @@ def open_database(url: URL, actor: str) -> Database:
     try:
         prepare_schema(database)
         seed_catalogue(database.factory, actor)
+        database.timezone = load_clinic_timezone(database)
     except sa_exc.DBAPIError as error:
         engine.dispose()
         raise DatabaseError(explain_driver_error(database.name, error)) from None
@@ -72,13 +82,55 @@ def open_database(url: URL, actor: str) -> Database:
 
 def explain_driver_error(name: str, error: sa_exc.DBAPIError) -> str:
     text = str(error.orig) if error.orig is not None else str(error)
+    text = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     if "file is not a database" in text or "malformed" in text:
         return f"{name} is damaged or is not a database file ({text})"
     if "unable to open database file" in text:
         return f"cannot open {name}: check that the folder exists and can be written to"
+    if "readonly database" in text:
+        return f"{name} is read-only: nothing was changed; check the file's permissions"
     if "database is locked" in text:
         return f"{name} is busy in another program; try again in a moment"
+    if isinstance(error, sa_exc.OperationalError) and "connect" in text.casefold():
+        return f"cannot reach the database server for {name} ({text})"
     return f"cannot use the database {name}: {text}"
+
+
+def workstation_timezone_name() -> str:
+    try:
+        return tzlocal.get_localzone_name() or "UTC"
+    except Exception:  # an unreadable zone setting on this machine
+        return "UTC"
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"{name!r} is not a time zone name such as Europe/London or America/New_York",
+            "timezone") from None
+
+
+def load_clinic_timezone(database: Database) -> ZoneInfo:
+    """The clinic's zone, set to this workstation's zone when the database is new."""
+    with database.factory.begin() as session:
+        stored = session.get(AppMeta, TIMEZONE_KEY)
+        if stored is None:
+            stored = AppMeta(key=TIMEZONE_KEY, value=workstation_timezone_name())
+            session.add(stored)
+        return parse_timezone(stored.value)
+
+
+def set_clinic_timezone(database: Database, name: str) -> ZoneInfo:
+    zone = parse_timezone(name)
+    with database.factory.begin() as session:
+        previous = session.get(AppMeta, TIMEZONE_KEY)
+        session.merge(AppMeta(key=TIMEZONE_KEY, value=zone.key))
+        record_event(session, database.actor, "update", "settings", TIMEZONE_KEY,
+                     before=previous.value if previous else None, after=zone.key)
+    database.timezone = zone
+    return zone
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from sqlalchemy import func, insert, select, text
 
 from app.audit import record_event
 from app.database import Database
-from app.patients import search_key
 from models.errors import ConflictError
 from models.regions import front_anchor
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit

@@ -12,24 +12,24 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.audit import record_event
-from app.database import Database
-from app.patients import add_patient, find_by_chart
+from app.database import Database, explain_driver_error
+from app.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.providers import find_or_add_provider
-from app.visits import ProductLookup, build_point, local_date
+from app.visits import ProductLookup, build_point, check_points_together, local_date
 from models.base import format_amount
-from models.errors import AliquotError, ConflictError, NotFoundError, ValidationError
+from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError
 from models.records import PatientDraft, PointDraft
 from models.tables import InjectionPoint, Patient, Visit
 from models.text import fold
-from models.validation import check_gauge, parse_amount
+from models.validation import check_length, check_visit_time, parse_amount
 from models.vocabulary import Sex, VisitStatus
 
 FORMAT = "aliquot.patient/1"
@@ -185,27 +185,32 @@ def _moment(value: Any, where: _Where) -> datetime:
     return moment
 
 
+def _shown(value: Any) -> str:
+    """A value from the file as the file spells it: null, [], "text"."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _choice(value: Any, vocabulary, where: _Where):
     try:
         return vocabulary(value)
     except ValueError:
         known = ", ".join(v.value for v in vocabulary)
-        raise where.fail(f"{value!r} is not one of: {known}") from None
+        raise where.fail(f"{_shown(value)} is not one of: {known}") from None
 
 
 def _patient_draft(value: Any, where: _Where) -> PatientDraft:
     data = _object(value, PATIENT_KEYS, where, {"chart_number", "given_name", "family_name"})
-    return PatientDraft(
-        chart_number=_text(data["chart_number"], where / "chart_number", optional=False).strip(),
-        given_name=_text(data["given_name"], where / "given_name", optional=False).strip(),
-        family_name=_text(data["family_name"], where / "family_name", optional=False).strip(),
+    return cleaned(PatientDraft(
+        chart_number=_text(data["chart_number"], where / "chart_number", optional=False),
+        given_name=_text(data["given_name"], where / "given_name", optional=False),
+        family_name=_text(data["family_name"], where / "family_name", optional=False),
         date_of_birth=_date(data.get("date_of_birth"), where / "date_of_birth"),
         sex=_choice(data.get("sex", "unknown"), Sex, where / "sex"),
-        phone=_text(data.get("phone"), where / "phone") or None,
-        email=_text(data.get("email"), where / "email") or None,
+        phone=_text(data.get("phone"), where / "phone"),
+        email=_text(data.get("email"), where / "email"),
         allergies=_text(data.get("allergies"), where / "allergies"),
         medical_notes=_text(data.get("notes"), where / "notes"),
-    )
+    ))
 
 
 def _point_draft(value: Any, where: _Where) -> PointDraft:
@@ -247,173 +252,174 @@ class ImportResult:
     visits_unchanged: int
 
 
-def _same_patient(patient: Patient, draft: PatientDraft) -> list[str]:
-    stored = {
-        "given_name": patient.given_name, "family_name": patient.family_name,
-        "date_of_birth": patient.date_of_birth, "sex": patient.sex, "phone": patient.phone,
-        "email": patient.email, "allergies": patient.allergies, "notes": patient.medical_notes,
-    }
-    incoming = {
-        "given_name": draft.given_name, "family_name": draft.family_name,
-        "date_of_birth": draft.date_of_birth, "sex": draft.sex, "phone": draft.phone,
-        "email": draft.email, "allergies": draft.allergies, "notes": draft.medical_notes,
-    }
-    return [k for k in stored if stored[k] != incoming[k]]
-
-
-def _comparable_visit(document: dict[str, Any]) -> dict[str, Any]:
-    """A visit document reduced to what identifies its clinical content."""
-    comparable = dict(document, provider=fold(document["provider"]["name"]))
-    comparable["points"] = [dict(p, product=fold(p["product"])) for p in document["points"]]
-    return comparable
-
-
 def import_document(db: Database, document: Any, source: str = "<document>") -> ImportResult:
     """Import one patient document in one transaction; nothing is stored if any part is wrong."""
     try:
         with db.factory.begin() as session:
-            return _import(session, db.actor, document, source)
+            return _Importer(session, db, source).run(document)
     except AliquotError as error:
         raise type(error)(f"{source}: {error}") from None
+    except sa_exc.DBAPIError as error:
+        raise DatabaseError(f"{source}: {explain_driver_error(db.name, error)}") from None
 
 
-def _import(session: Session, actor: str, document: Any, source: str) -> ImportResult:
-    root = _Where()
-    if not isinstance(document, dict):
-        raise root.fail("this is not an Aliquot patient file (expected a JSON object)")
-    version = document.get("format")
-    if version != FORMAT:
-        if isinstance(version, str) and version.startswith(FORMAT_FAMILY):
-            raise root.fail(f"format {version} was written by a newer Aliquot; this one reads {FORMAT}")
-        raise root.fail(f"this is not an Aliquot patient file (format {version!r}, expected {FORMAT})")
-    _object(document, DOCUMENT_KEYS, root, DOCUMENT_KEYS)
-    draft = _patient_draft(document["patient"], _Where("patient"))
-    if not isinstance(document["visits"], list):
-        raise _Where("visits").fail("must be a list")
+class _Importer:
+    def __init__(self, session: Session, db: Database, source: str):
+        self.session, self.db, self.source = session, db, source
+        self.lookup = ProductLookup(session)
 
-    patient = find_by_chart(session, draft.chart_number)
-    created = patient is None
-    if patient is None:
-        try:
-            patient = add_patient(session, actor, draft)
-        except ValidationError as error:
-            raise _Where("patient", error.field or "").fail(str(error)) from None
-    else:
-        differing = _same_patient(patient, draft)
-        if differing:
-            raise ConflictError(
-                f"chart {draft.chart_number} is already {patient.given_name} {patient.family_name}"
-                f" in this database, and the file differs in {', '.join(differing)};"
-                " nothing was imported"
-            )
+    def run(self, document: Any) -> ImportResult:
+        root = _Where()
+        if not isinstance(document, dict):
+            raise root.fail("this is not an Aliquot patient file (expected a JSON object)")
+        version = document.get("format")
+        if version != FORMAT:
+            if isinstance(version, str) and version.startswith(FORMAT_FAMILY):
+                raise root.fail(f"format {version} was written by a newer Aliquot; this one reads {FORMAT}")
+            if version is None:
+                raise root.fail(f"this is not an Aliquot patient file (no \"format\": {FORMAT})")
+            raise root.fail(f"this is not an Aliquot patient file (format {_shown(version)}, expected {FORMAT})")
+        _object(document, DOCUMENT_KEYS, root, DOCUMENT_KEYS)
+        draft = _patient_draft(document["patient"], _Where("patient"))
+        if not isinstance(document["visits"], list):
+            raise _Where("visits").fail("must be a list")
 
-    lookup = ProductLookup(session)
-    added = unchanged = 0
-    seen: set[str] = set()
-    for index, raw_visit in enumerate(document["visits"], start=1):
-        where = _Where(f"visit {index}")
-        data = _object(raw_visit, VISIT_KEYS, where,
-                       {"external_id", "started_at", "provider", "points"})
-        external_id = _text(data["external_id"], where / "external_id", optional=False).strip()
-        if not external_id:
-            raise (where / "external_id").fail("must not be empty")
-        where = _Where(f"visit {external_id!r}")
-        if external_id in seen:
-            raise where.fail("appears twice in the file")
-        seen.add(external_id)
-        if _store_visit(session, actor, lookup, patient, external_id, data, where):
-            added += 1
+        patient = find_by_chart(self.session, draft.chart_number)
+        created = patient is None
+        if patient is None:
+            try:
+                patient = add_patient(self.session, self.db.actor, draft)
+            except ValidationError as error:
+                raise _Where("patient", error.field or "").fail(str(error)) from None
         else:
-            unchanged += 1
-    record_event(session, actor, "import", "patient", patient.id, source=Path(source).name,
-                 created=created, visits_added=added, visits_unchanged=unchanged)
-    return ImportResult(source, draft.chart_number, created, added, unchanged)
+            differing = differing_fields(patient, draft)
+            if differing:
+                raise ConflictError(
+                    f"chart {draft.chart_number} is already {patient.given_name} {patient.family_name}"
+                    f" in this database, and the file differs in {', '.join(differing)};"
+                    " nothing was imported"
+                )
 
+        added = unchanged = 0
+        seen: set[str] = set()
+        for index, raw_visit in enumerate(document["visits"], start=1):
+            where = _Where(f"visit {index}")
+            data = _object(raw_visit, VISIT_KEYS, where,
+                           {"external_id", "started_at", "provider", "points"})
+            external_id = _text(data["external_id"], where / "external_id", optional=False).strip()
+            if not external_id:
+                raise (where / "external_id").fail("must not be empty")
+            try:
+                check_length(external_id, 120, "external_id", "external id")
+            except ValidationError as error:
+                raise (where / "external_id").fail(str(error)) from None
+            where = _Where(f"visit {external_id!r}")
+            if external_id in seen:
+                raise where.fail("appears twice in the file")
+            seen.add(external_id)
+            if self._visit(patient, external_id, data, where):
+                added += 1
+            else:
+                unchanged += 1
+        record_event(self.session, self.db.actor, "import", "patient", patient.id,
+                     source=Path(self.source).name, created=created, visits_added=added,
+                     visits_unchanged=unchanged)
+        return ImportResult(self.source, draft.chart_number, created, added, unchanged)
 
-def _store_visit(session: Session, actor: str, lookup: ProductLookup, patient: Patient,
-                 external_id: str, data: dict[str, Any], where: _Where) -> bool:
-    """Add one visit; False if the chart already holds exactly this visit."""
-    started_at = _moment(data["started_at"], where / "started_at")
-    provider_data = _object(data["provider"], PROVIDER_KEYS, where / "provider", {"name"})
-    status = _choice(data.get("status", "draft"), VisitStatus, where / "status")
-    consent = data.get("consent", False)
-    if not isinstance(consent, bool):
-        raise (where / "consent").fail("must be true or false")
-    if not isinstance(data["points"], list):
-        raise (where / "points").fail("must be a list")
-    drafts = [_point_draft(p, where / f"point {i}") for i, p in enumerate(data["points"], start=1)]
-
-    existing = session.scalar(
-        select(Visit).where(Visit.patient_id == patient.id, Visit.external_id == external_id)
-    )
-    if existing is not None:
-        return _check_same_visit(session, existing, data, where)
-
-    try:
-        provider = find_or_add_provider(
-            session, actor, _text(provider_data["name"], where / "provider" / "name", optional=False),
-            _text(provider_data.get("credentials"), where / "provider" / "credentials"),
-        )
-    except ValidationError as error:
-        raise (where / "provider").fail(str(error)) from None
-    visit = Visit(
-        patient=patient, provider=provider, started_at=started_at, status=status,
-        concern=_text(data.get("concern"), where / "concern"),
-        notes=_text(data.get("notes"), where / "notes"),
-        consent_recorded=consent, external_id=external_id,
-    )
-    session.add(visit)
-    visit_date = local_date(started_at)
-    for position, draft in enumerate(drafts, start=1):
+    def _visit(self, patient: Patient, external_id: str, data: dict[str, Any], where: _Where) -> bool:
+        """Store one visit; False if the chart already holds exactly this visit."""
+        started_at = _moment(data["started_at"], where / "started_at")
         try:
-            visit.points.append(build_point(lookup, draft, visit_date, position))
+            check_visit_time(started_at, datetime.now(timezone.utc))
         except ValidationError as error:
-            raise (where / f"point {position}" / (error.field or "point")).fail(str(error)) from None
-    session.flush()
-    return True
+            raise (where / "started_at").fail(str(error)) from None
+        provider_data = _object(data["provider"], PROVIDER_KEYS, where / "provider", {"name"})
+        provider_name = _text(provider_data["name"], where / "provider" / "name", optional=False)
+        credentials = _text(provider_data.get("credentials"), where / "provider" / "credentials")
+        status = _choice(data.get("status", "draft"), VisitStatus, where / "status")
+        consent = data.get("consent", False)
+        if not isinstance(consent, bool):
+            raise (where / "consent").fail("must be true or false")
+        if not isinstance(data["points"], list):
+            raise (where / "points").fail("must be a list")
+        concern = _text(data.get("concern"), where / "concern")
+        notes = _text(data.get("notes"), where / "notes")
+        drafts = [_point_draft(p, where / f"point {i}") for i, p in enumerate(data["points"], start=1)]
+        points = self._points(drafts, local_date(started_at, self.db.timezone), where)
 
+        existing = self.session.scalar(
+            select(Visit).where(Visit.patient_id == patient.id, Visit.external_id == external_id))
+        incoming = {"started_at": started_at, "provider": fold(provider_name), "status": status,
+                    "concern": concern, "notes": notes, "consent": consent,
+                    "points": [_point_facts(p) for p in points]}
+        if existing is not None:
+            stored = {"started_at": existing.started_at, "provider": existing.provider.name_key,
+                      "status": existing.status, "concern": existing.concern,
+                      "notes": existing.notes, "consent": existing.consent_recorded,
+                      "points": [_point_facts(p) for p in existing.points]}
+            differing = [_VISIT_FACTS[key] for key in incoming if incoming[key] != stored[key]]
+            if differing:
+                raise ConflictError(
+                    f"{where.parts[0]} is already in this chart with different"
+                    f" {', '.join(differing)}; the stored visit was not changed and nothing was imported"
+                )
+            return False
 
-def _check_same_visit(session: Session, existing: Visit, data: dict[str, Any], where: _Where) -> bool:
-    session.refresh(existing)
-    stored = _comparable_visit(_visit_document(existing))
-    incoming = dict(data)
-    incoming.setdefault("status", "draft")
-    incoming.setdefault("concern", "")
-    incoming.setdefault("notes", "")
-    incoming.setdefault("consent", False)
-    incoming["started_at"] = _iso_utc(_moment(data["started_at"], where))
-    incoming["provider"] = {"name": data["provider"]["name"]}
-    incoming["points"] = [_canonical_point(p) for p in data["points"]]
-    if stored != _comparable_visit(incoming):
-        raise ConflictError(
-            f"{where.parts[0]} is already in this chart with different content;"
-            " the stored visit was not changed and nothing was imported"
+        try:
+            provider = find_or_add_provider(self.session, self.db.actor, provider_name, credentials)
+        except ValidationError as error:
+            raise (where / "provider").fail(str(error)) from None
+        visit = Visit(
+            patient=patient, provider=provider, started_at=started_at, status=status,
+            concern=concern, notes=notes, consent_recorded=consent, external_id=external_id,
         )
-    return False
+        self.session.add(visit)
+        visit.points.extend(points)
+        self.session.flush()
+        return True
+
+    def _points(self, drafts: list[PointDraft], visit_date, where: _Where) -> list[InjectionPoint]:
+        points = []
+        for position, draft in enumerate(drafts, start=1):
+            try:
+                points.append(build_point(self.lookup, draft, visit_date, position))
+            except ValidationError as error:
+                raise (where / f"point {position}" / (error.field or "point")).fail(str(error)) from None
+        try:
+            check_points_together(points)
+        except ValidationError as error:
+            raise where.fail(str(error)) from None
+        return points
 
 
-def _canonical_point(point: dict[str, Any]) -> dict[str, Any]:
-    lot = point.get("lot")
-    return {
-        "view": point["view"], "x": float(point["x"]), "y": float(point["y"]),
-        "region": point["region"], "product": point["product"],
-        "lot": None if lot is None else {"number": lot["number"], "expiry": lot.get("expiry")},
-        "amount": format_amount(parse_amount(point["amount"])), "unit": point["unit"],
-        "aliquots": point.get("aliquots", 1), "depth": point.get("depth") or None,
-        "technique": point.get("technique") or None, "gauge": check_gauge(point.get("gauge")),
-        "notes": point.get("notes") or "",
-    }
+_VISIT_FACTS = {"started_at": "time", "provider": "provider", "status": "status",
+                "concern": "concern", "notes": "notes", "consent": "consent",
+                "points": "injection points"}
+
+
+def _point_facts(point: InjectionPoint) -> tuple:
+    """What a charted point says clinically, for comparing a stored visit with a file's."""
+    return (point.view, point.x, point.y, point.region_code, point.product.id,
+            point.lot.id if point.lot else None, point.amount, point.aliquots, point.depth,
+            point.technique, point.gauge, point.notes)
 
 
 def read_document(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: files saved by Windows Notepad begin with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise NotFoundError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValidationError(f"{path}: cannot be read as UTF-8 text ({error})") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{path} is a folder; give the patient files inside it") from None
+    except PermissionError:
+        raise ValidationError(f"{path}: permission to read it was refused") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path}: not UTF-8 text; save it as UTF-8 and try again") from None
+    except OSError as error:
+        raise ValidationError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        return json.loads(text, parse_float=float)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise ValidationError(
             f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"

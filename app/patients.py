@@ -35,18 +35,35 @@ def patient_record(patient: Patient) -> PatientRecord:
     )
 
 
+SEARCH_KEY_LENGTH = 400
+
+
 def search_key(draft: PatientDraft | Patient) -> str:
-    return fold(f"{draft.family_name} {draft.given_name} {draft.chart_number}")
+    return fold(f"{draft.family_name} {draft.given_name} {draft.chart_number}")[:SEARCH_KEY_LENGTH]
+
+
+def cleaned(draft: PatientDraft) -> PatientDraft:
+    """The draft as it will be stored: one-line fields trimmed, empty contacts as None.
+    Free-text fields (allergies, notes) are kept exactly as typed."""
+    values = asdict(draft)
+    for field in ("chart_number", "given_name", "family_name", "phone", "email"):
+        if isinstance(values[field], str):
+            values[field] = values[field].strip()
+    values["phone"] = values["phone"] or None
+    values["email"] = values["email"] or None
+    return PatientDraft(**values)
+
+
+def differing_fields(patient: Patient, draft: PatientDraft) -> list[str]:
+    """Fields in which a stored patient and a (cleaned) draft disagree."""
+    stored = asdict(patient_record(patient))
+    return [field for field, value in asdict(cleaned(draft)).items() if stored[field] != value]
 
 
 def _apply(patient: Patient, draft: PatientDraft) -> None:
-    for field, value in asdict(draft).items():
-        if isinstance(value, str) and field not in ("allergies", "medical_notes"):
-            value = value.strip()
+    for field, value in asdict(cleaned(draft)).items():
         setattr(patient, field, value)
-    patient.phone = patient.phone or None
-    patient.email = patient.email or None
-    patient.search_key = search_key(draft)
+    patient.search_key = search_key(patient)
 
 
 def find_by_chart(session: Session, chart_number: str) -> Patient | None:
@@ -55,6 +72,7 @@ def find_by_chart(session: Session, chart_number: str) -> Patient | None:
 
 def add_patient(session: Session, actor: str, draft: PatientDraft) -> Patient:
     """Inside a caller's transaction (the import shares it)."""
+    draft = cleaned(draft)
     check_patient(draft, date.today())
     if find_by_chart(session, draft.chart_number) is not None:
         raise ConflictError(f"chart number {draft.chart_number} is already in use")
@@ -72,6 +90,7 @@ def create_patient(db: Database, draft: PatientDraft) -> PatientRecord:
 
 
 def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> PatientRecord:
+    draft = cleaned(draft)
     check_patient(draft, date.today())
     with db.factory.begin() as session:
         patient = session.get(Patient, patient_id)

@@ -12,6 +12,7 @@ from app.database import Database
 from models.errors import ConflictError, ValidationError
 from models.tables import Provider
 from models.text import fold
+from models.validation import check_length
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,14 @@ def _checked_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError("the provider's name is required", "provider")
-    if len(name) > 120:
-        raise ValidationError("the provider's name is longer than 120 characters", "provider")
+    check_length(name, 120, "provider", "provider's name")
     return name
 
 
 def find_or_add_provider(session: Session, actor: str, name: str, credentials: str = "") -> Provider:
     """Match a provider by name (case and accents ignored), or register a new one."""
     name = _checked_name(name)
+    check_length(credentials.strip(), 40, "credentials", "credentials")
     provider = session.scalar(select(Provider).where(Provider.name_key == fold(name)))
     if provider is None:
         provider = Provider(display_name=name, name_key=fold(name), credentials=credentials.strip())

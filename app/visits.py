@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from decimal import Decimal
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
@@ -25,16 +27,20 @@ from models.validation import (
     check_depth,
     check_gauge,
     check_lot,
+    check_lot_product,
     check_position,
     check_technique,
+    check_length,
     check_unit,
+    check_visit_time,
+    check_visit_totals,
 )
 from models.vocabulary import VisitStatus
 
 
-def local_date(moment: datetime) -> date:
-    """The calendar day of a moment at this workstation (the clinic's own clock)."""
-    return moment.astimezone().date()
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar day of a moment on the clinic's clock."""
+    return moment.astimezone(zone).date()
 
 
 class ProductLookup:
@@ -55,10 +61,18 @@ class ProductLookup:
 
     def lot(self, product: Product, number: str, expiry: date | None) -> Lot:
         """The registered lot, or a new one when its expiry is given."""
+        if not number:
+            raise ValidationError("the lot number is empty; give it or leave the lot out", "lot")
+        check_length(number, 60, "lot", "lot number")
         lot = self.session.scalar(
             select(Lot).where(Lot.product_id == product.id, Lot.number == number)
         )
         if lot is None:
+            elsewhere = self.session.scalar(
+                select(Lot).where(Lot.number == number, Lot.product_id != product.id).limit(1))
+            if elsewhere is not None:
+                check_lot_product(LotRule(number, elsewhere.product.name, elsewhere.expiry),
+                                  product_rule(product))
             if expiry is None:
                 raise ValidationError(f"lot {number} of {product.name} is new: give its expiry date", "lot")
             lot = Lot(product=product, number=number, expiry=expiry)
@@ -92,7 +106,7 @@ def build_point(
     check_amount(draft.amount, rule)
     aliquots = check_aliquots(draft.aliquots)
     lot = None
-    if draft.lot_number:
+    if draft.lot_number is not None:
         lot = lookup.lot(product, draft.lot_number.strip(), draft.lot_expiry)
         check_lot(LotRule(lot.number, lot.product.name, lot.expiry), rule, visit_date)
     return InjectionPoint(
@@ -110,6 +124,16 @@ def build_point(
         gauge=check_gauge(draft.gauge),
         notes=draft.notes or "",
     )
+
+
+def check_points_together(points: Sequence[InjectionPoint]) -> None:
+    """Rules over the whole visit: each product's total against its per-visit ceiling."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    rules: dict[str, ProductRule] = {}
+    for point in points:
+        totals[point.product.name] += point.amount
+        rules[point.product.name] = product_rule(point.product)
+    check_visit_totals(totals, rules)
 
 
 def charted_point(point: InjectionPoint) -> ChartedPoint:
@@ -171,8 +195,7 @@ def create_visit(
     notes: str = "",
     consent_recorded: bool = False,
 ) -> VisitRecord:
-    if started_at.tzinfo is None:
-        raise ValidationError("the visit time must carry a time zone", "started_at")
+    check_visit_time(started_at, datetime.now(timezone.utc))
     with db.factory.begin() as session:
         if session.get(Patient, patient_id) is None:
             raise NotFoundError(f"no patient with id {patient_id}")
@@ -214,13 +237,14 @@ def replace_points(
             if visit.version != expected_version:
                 raise ConflictError(_CHANGED_ELSEWHERE)
             lookup = ProductLookup(session)
-            visit_date = local_date(visit.started_at)
+            visit_date = local_date(visit.started_at, db.timezone)
             new_points = []
             for position, draft in enumerate(drafts, start=1):
                 try:
                     new_points.append(build_point(lookup, draft, visit_date, position))
                 except ValidationError as error:
                     raise ValidationError(f"point {position}: {error}", error.field) from None
+            check_points_together(new_points)
             session.execute(delete(InjectionPoint).where(InjectionPoint.visit_id == visit.id))
             session.expire(visit, ["points"])
             visit.points = new_points
@@ -240,10 +264,13 @@ _CHANGED_ELSEWHERE = (
 
 def list_visits(db: Database, chart_number: str) -> list[VisitSummary]:
     """A patient's visits, oldest first, each with its totals per product."""
-    with db.factory() as session:
+    chart_number = chart_number.strip()
+    with db.factory.begin() as session:
         patient = session.scalar(select(Patient).where(Patient.chart_number == chart_number))
         if patient is None:
             raise NotFoundError(f"no patient with chart number {chart_number}")
+        # Opening a chart is access to health information: it goes in the audit trail.
+        record_event(session, db.actor, "view", "patient", patient.id)
         visits = session.scalars(
             select(Visit)
             .where(Visit.patient_id == patient.id)

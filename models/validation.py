@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from models.base import AMOUNT_SCALE
@@ -14,6 +14,8 @@ from models.regions import REGIONS, regions_in_view
 from models.vocabulary import Depth, DoseUnit, Technique, View
 
 _GAUGE = re.compile(r"^(\d{2})G$")
+MAX_AMOUNT_DIGITS = 8  # amounts up to 10^9: far above any dose, within Numeric(12, 3)
+EARLIEST_VISIT_YEAR = 1970
 
 
 @dataclass(frozen=True)
@@ -34,17 +36,26 @@ class LotRule:
 
 def parse_amount(raw: object) -> Decimal:
     """An amount from a form or a file: '4', 4, 0.1, '0.05'. Floats go through their
-    shortest text so that 0.1 becomes Decimal('0.1'), never 0.1000000000000000055."""
-    if isinstance(raw, bool) or raw is None:
+    shortest text so that 0.1 becomes Decimal('0.1'), never 0.1000000000000000055.
+
+    A comma is refused, not guessed at: "1,500" may mean 1500 or 1.5."""
+    if isinstance(raw, bool) or raw is None or raw == "":
         raise ValidationError("an amount is required", "amount")
     if isinstance(raw, float):
         raw = repr(raw)
+    text = str(raw).strip()
+    if "," in text:
+        raise ValidationError(
+            f"amount {text!r} has a comma; write the number with a decimal point (1.5) and"
+            " no thousands separator (1500)", "amount")
     try:
-        value = Decimal(str(raw).strip().replace(",", "."))
+        value = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(f"amount {raw!r} is not a number", "amount") from None
+        raise ValidationError(f"amount {text!r} is not a number", "amount") from None
     if not value.is_finite():
-        raise ValidationError(f"amount {raw!r} is not a number", "amount")
+        raise ValidationError(f"amount {text!r} is not a number", "amount")
+    if value.adjusted() > MAX_AMOUNT_DIGITS:
+        raise ValidationError(f"amount {text} is far too large to be a dose", "amount")
     return value
 
 
@@ -73,6 +84,34 @@ def check_amount(amount: Decimal, product: ProductRule) -> None:
             " check for a typing error",
             "amount",
         )
+
+
+def check_visit_totals(totals: dict[str, Decimal], products: dict[str, ProductRule]) -> None:
+    """The whole visit's amount of each product against the product's per-visit ceiling."""
+    for name, total in totals.items():
+        product = products[name]
+        if product.max_dose_per_visit is not None and total > product.max_dose_per_visit:
+            raise ValidationError(
+                f"this visit charts {total} {product.dose_unit} of {product.name} in all, more than"
+                f" {product.max_dose_per_visit} {product.dose_unit}, the most charted in one visit;"
+                " check for a typing error",
+                "amount",
+            )
+
+
+def check_visit_time(moment: datetime, now: datetime) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError("the visit time must carry a time zone", "started_at")
+    if moment.year < EARLIEST_VISIT_YEAR or moment > now + timedelta(days=366):
+        raise ValidationError(
+            f"{moment.isoformat()} is not a plausible visit time", "started_at")
+
+
+def check_length(value: str | None, limit: int, field: str, label: str) -> None:
+    """Text that fits its column on every database (PostgreSQL refuses, SQLite would not)."""
+    if value is not None and len(value) > limit:
+        raise ValidationError(
+            f"too long for the {label} field ({len(value)} characters; at most {limit})", field)
 
 
 def check_aliquots(aliquots: object) -> int:
@@ -106,11 +145,16 @@ def check_position(view: str, x: object, y: object, region_code: str) -> View:
     return parsed_view
 
 
-def check_lot(lot: LotRule, product: ProductRule, visit_date: date) -> None:
+def check_lot_product(lot: LotRule, product: ProductRule) -> None:
+    """A lot number registered for another product is most likely the wrong box."""
     if lot.product_name != product.name:
         raise ValidationError(
             f"lot {lot.number} belongs to {lot.product_name}, not {product.name}", "lot"
         )
+
+
+def check_lot(lot: LotRule, product: ProductRule, visit_date: date) -> None:
+    check_lot_product(lot, product)
     if lot.expiry is not None and lot.expiry < visit_date:
         raise ValidationError(
             f"lot {lot.number} of {product.name} expired on {lot.expiry.isoformat()},"
@@ -163,8 +207,9 @@ def check_patient(draft, today: date) -> None:
         value = getattr(draft, field)
         if not value or not value.strip():
             raise ValidationError(f"the patient's {label} is required", field)
-        if len(value) > 120:
-            raise ValidationError(f"the {label} is longer than 120 characters", field)
+        check_length(value, 120, field, label)
+    check_length(draft.phone, 40, "phone", "phone number")
+    check_length(draft.email, 254, "email", "email address")
     born = draft.date_of_birth
     if born is not None and (born > today or born.year < 1900):
         raise ValidationError(f"date of birth {born.isoformat()} is not a possible birth date", "date_of_birth")

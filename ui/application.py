@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
-
 from PySide6.QtWidgets import QApplication
 
 from app.database import Database

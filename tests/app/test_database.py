@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 
 from app.catalogue import list_products, load_catalogue_file, seed_catalogue
 from app.config import database_url

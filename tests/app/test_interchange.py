@@ -126,6 +126,15 @@ REFUSALS = [
     (broken(P2 + ["amount"], "250"), r"point 2, amount: .*typing error"),
     (broken(P2 + ["amount"], "0.12345"), r"point 2, amount: .*decimal places"),
     (broken(P2 + ["amount"], "lots"), r"point 2, amount: amount 'lots' is not a number"),
+    (broken(P2 + ["amount"], "1,5"), r"point 2, amount: amount '1,5' has a comma"),
+    (broken(P2 + ["amount"], "1e400"), r"point 2, amount: amount 1e400 is far too large"),
+    (broken(P2 + ["amount"], None), r"point 2, amount: an amount is required"),
+    (broken(P2 + ["lot"], {"number": " ", "expiry": "2027-01-01"}), r"point 2, lot: the lot number is empty"),
+    (broken(P2 + ["lot"], {"number": "D-77", "expiry": "2027-01-31"}), r"point 2, lot: lot D-77 belongs to Dysport, not Juvéderm Voluma XC"),
+    (broken(P2 + ["lot"], {"number": "L" * 61, "expiry": "2027-01-31"}), r"point 2, lot: too long for the lot number field \(61 characters; at most 60\)"),
+    (broken(["visits", 1, "started_at"], "0001-01-01T00:00:00+05:00"), r"visit 'v2', started_at: .*not a plausible visit time"),
+    (broken(["visits", 1, "provider"], {"name": 7}), r"^zoe.json: visit 'v2', provider, name: must be text$"),
+    (broken(["visits", 1, "provider"], {"name": "Sofía Lindqvist", "credentials": "C" * 41}), r"visit 'v2', provider: too long for the credentials field"),
     (broken(P2 + ["aliquots"], 0), r"point 2, aliquots: a site receives at least 1 aliquot"),
     (broken(P2 + ["x"], 1.2), r"point 2, x: the point lies outside the drawing"),
     (broken(P2 + ["region"], "ear_l"), r"point 2, region: unknown face region 'ear_l'"),
@@ -140,16 +149,17 @@ REFUSALS = [
     (broken(P2 + ["product"], DELETE), r"point 2: field 'product' is missing"),
     (broken(["visits", 1, "started_at"], "2025-04-22 15:30"), r"visit 'v2', started_at: .* has no time zone"),
     (broken(["visits", 1, "started_at"], "last Tuesday"), r"visit 'v2', started_at: 'last Tuesday' is not a time"),
-    (broken(["visits", 1, "status"], "final"), r"visit 'v2', status: 'final' is not one of: draft, signed"),
+    (broken(["visits", 1, "status"], "final"), r'visit \'v2\', status: "final" is not one of: draft, signed'),
     (broken(["visits", 1, "consent"], "yes"), r"visit 'v2', consent: must be true or false"),
     (broken(["visits", 1, "external_id"], "v1"), r"visit 'v1': appears twice in the file"),
     (broken(["visits", 1, "provider"], {"name": ""}), r"visit 'v2', provider: the provider's name is required"),
     (broken(["patient", "allergies"], "none"), r"chart A-0001 is already Zoë Ångström-Núñez in this database, and the file differs in allergies"),
     (broken(["patient", "date_of_birth"], "14/03/1985"), r"patient, date_of_birth: '14/03/1985' is not a date"),
     (broken(["patient", "chart_number"], ""), r"patient, chart_number:"),
-    (broken(["patient", "sex"], "f"), r"patient, sex: 'f' is not one of"),
+    (broken(["patient", "sex"], "f"), r'patient, sex: "f" is not one of'),
     (broken(["format"], "aliquot.patient/2"), r"format aliquot.patient/2 was written by a newer Aliquot"),
-    (broken(["format"], "fhir"), r"this is not an Aliquot patient file"),
+    (broken(["format"], "fhir"), r"this is not an Aliquot patient file \(format \"fhir\""),
+    (broken(["format"], DELETE), r"this is not an Aliquot patient file \(no \"format\""),
     (["not", "an", "object"], r"this is not an Aliquot patient file"),
 ]
 
@@ -180,7 +190,7 @@ def test_a_changed_visit_is_refused_not_overwritten(db):
     before = snapshot(db)
     changed = copy.deepcopy(SPEC_EXAMPLE)
     changed["visits"][0]["points"][0]["amount"] = "40"
-    with pytest.raises(ConflictError, match="visit 'v1' is already in this chart with different content"):
+    with pytest.raises(ConflictError, match="visit 'v1' is already in this chart with different injection points"):
         import_document(db, changed, "zoe-edited.json")
     assert snapshot(db) == before
 
@@ -198,3 +208,55 @@ def test_export_of_unknown_patient(db):
     with pytest.raises(NotFoundError, match="no patient with chart number Q-1"):
         export_patient(db, "Q-1")
     assert FORMAT == SPEC_EXAMPLE["format"]
+
+
+def test_the_visit_total_is_checked_against_the_products_ceiling(db):
+    document = rich_document()
+    filler = document["visits"][1]["points"][1]
+    filler["amount"] = "6"
+    document["visits"][1]["points"].append(dict(filler, region="midface_l", x=0.63, y=0.54))
+    before = snapshot(db)
+    with pytest.raises(ValidationError, match="visit 'v2': this visit charts 12 mL of Juvéderm Voluma XC in all"):
+        import_document(db, document, "zoe.json")
+    assert snapshot(db) == before
+
+
+def test_a_tidier_or_terser_copy_of_an_imported_file_changes_nothing(db):
+    """Nulls for empty text, a registered lot without its expiry, spaces around a phone
+    number: the same clinical content, so a repeat import finds it already present."""
+    import_document(db, rich_document(), "zoe.json")
+    before = snapshot(db)
+    del before["audit_event"]
+    terse = rich_document()
+    terse["patient"]["phone"] = "  +44 20 7946 0000 "
+    terse["visits"][0]["concern"] = None
+    terse["visits"][0]["notes"] = None
+    del terse["visits"][0]["points"][0]["lot"]["expiry"]
+    terse["visits"][1]["points"][0]["gauge"] = "30g"
+    result = import_document(db, terse, "zoe-terse.json")
+    assert (result.visits_added, result.visits_unchanged) == (0, 2)
+    after = snapshot(db)
+    del after["audit_event"]
+    assert after == before
+
+
+def test_the_visit_day_is_the_clinics_day(db):
+    """22:30 in New York on 31 Jan is 1 Feb in UTC: a lot expiring on 31 Jan is still usable."""
+    from app.database import set_clinic_timezone
+    set_clinic_timezone(db, "America/New_York")
+    document = copy.deepcopy(SPEC_EXAMPLE)
+    document["visits"][0]["started_at"] = "2025-02-01T03:30:00+00:00"
+    document["visits"][0]["points"][0]["lot"]["expiry"] = "2025-01-31"
+    import_document(db, document, "late.json")
+    set_clinic_timezone(db, "Europe/Berlin")
+    document["patient"]["chart_number"] = "A-0002"
+    with pytest.raises(ValidationError, match="expired on 2025-01-31, before this visit on 2025-02-01"):
+        import_document(db, document, "late.json")
+
+
+def test_text_too_long_for_its_field_is_refused_on_every_database(db):
+    document = rich_document()
+    document["patient"]["phone"] = "0" * 41
+    with pytest.raises(ValidationError, match="^zoe.json: patient, phone: too long for the phone number field"):
+        import_document(db, document, "zoe.json")
+    assert search_patients(db, include_archived=True) == []

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from app.visits import create_visit, get_visit, list_visits, replace_points
 from models.errors import ConflictError, NotFoundError, ValidationError
-from models.tables import Lot, Visit
+from models.tables import AuditEvent, Lot, Visit
 from models.vocabulary import VisitStatus
 from tests.conftest import at, botox_point, snapshot
 
@@ -51,8 +51,12 @@ def test_unknown_product_and_foreign_lot(db, visit):
         replace_points(db, visit.id, visit.version, [botox_point(product_name="Botax")])
     replace_points(db, visit.id, visit.version, [botox_point(product_name="Dysport", amount="10",
                                                              lot_number="D9", lot_expiry=date(2030, 1, 1))])
-    with pytest.raises(ValidationError, match="lot D9 of Botox Cosmetic is new: give its expiry date"):
-        replace_points(db, visit.id, visit.version + 1, [botox_point(lot_number="D9", lot_expiry=None)])
+    with pytest.raises(ValidationError, match="point 1: lot D9 belongs to Dysport, not Botox Cosmetic"):
+        replace_points(db, visit.id, visit.version + 1, [botox_point(lot_number="D9")])
+    with pytest.raises(ValidationError, match="lot B7 of Botox Cosmetic is new: give its expiry date"):
+        replace_points(db, visit.id, visit.version + 1, [botox_point(lot_number="B7", lot_expiry=None)])
+    with pytest.raises(ValidationError, match="the lot number is empty"):
+        replace_points(db, visit.id, visit.version + 1, [botox_point(lot_number="  ")])
     replace_points(db, visit.id, visit.version + 1, [botox_point()])
     with pytest.raises(ValidationError, match="registered with expiry 2030-12-31, not 2031-01-01"):
         replace_points(db, visit.id, visit.version + 2, [botox_point(lot_expiry=date(2031, 1, 1))])
@@ -92,3 +96,19 @@ def test_list_visits_with_totals_per_product(db, patient, provider, visit):
     assert visits[1].totals == []
     with pytest.raises(NotFoundError, match="no patient with chart number Z-9"):
         list_visits(db, "Z-9")
+
+
+def test_the_visit_total_may_not_pass_the_products_ceiling(db, visit):
+    """Each site may be plausible while the visit as a whole is not (Botox: 400 U)."""
+    sites = [botox_point(region, "100", x=0.3 + i / 20) for i, region in
+             enumerate(["forehead_l", "forehead_r", "masseter_l", "masseter_r", "chin"])]
+    with pytest.raises(ValidationError, match="this visit charts 500 U of Botox Cosmetic in all, more than 400 U"):
+        replace_points(db, visit.id, visit.version, sites)
+    replace_points(db, visit.id, visit.version, sites[:4])
+
+
+def test_opening_a_chart_is_audited(db, visit):
+    list_visits(db, " A-0001 ")  # a chart number typed with spaces still opens
+    with db.factory() as session:
+        actions = [(e.action, e.entity) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert ("create", "visit") in actions and actions[-1] == ("view", "patient")
