@@ -16,7 +16,7 @@ from models.text import fold
 from models.vocabulary import DoseUnit, ProductKind
 
 CATALOGUE_FILE = "catalogue.json"
-SEEDED_KEY = "catalogue_version"
+SEEDED_KEY = "catalogue_seeded"  # JSON list of fold(name) of every bundled product ever added
 
 
 def load_catalogue_file() -> dict:
@@ -29,27 +29,28 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def seed_catalogue(factory: sessionmaker[Session], actor: str) -> int:
-    """Add the bundled products this database has not been seeded with yet.
+    """Add the bundled products this database has never been given.
 
-    Runs on every start; it adds nothing once the database holds this catalogue version,
-    so products the clinic renamed or retired are never brought back. Returns how many
-    products were added.
+    Runs on every start. A product is offered once: one the clinic renamed or retired
+    is never brought back, while a product new in a later catalogue is added. Returns
+    how many products were added.
     """
     data = load_catalogue_file()
-    version = str(data["catalogue_version"])
     with factory.begin() as session:
-        seeded = session.get(AppMeta, SEEDED_KEY)
-        if seeded is not None and int(seeded.value) >= int(version):
+        record = session.get(AppMeta, SEEDED_KEY)
+        offered = set(json.loads(record.value)) if record is not None else set()
+        bundled = {fold(item["name"]): item for item in data["products"]}
+        if set(bundled) <= offered:
             return 0
-        known = set(session.scalars(select(Product.name_key)))
+        present = set(session.scalars(select(Product.name_key)))
         added = []
-        for item in data["products"]:
-            if fold(item["name"]) in known:
-                continue
-            session.add(product_from_catalogue(item))
-            added.append(item["name"])
-        session.merge(AppMeta(key=SEEDED_KEY, value=version))
-        record_event(session, actor, "seed", "catalogue", version, added=added)
+        for key, item in bundled.items():
+            if key not in offered and key not in present:
+                session.add(product_from_catalogue(item))
+                added.append(item["name"])
+        session.merge(AppMeta(key=SEEDED_KEY, value=json.dumps(sorted(offered | set(bundled)),
+                                                               ensure_ascii=False)))
+        record_event(session, actor, "seed", "catalogue", data["catalogue_version"], added=added)
         return len(added)
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,7 @@ from app.database import (
     connect,
     explain_driver_error,
     open_database,
+    set_clinic_timezone,
     upgrade_server,
 )
 from app.demo import generate_demo
@@ -88,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     parser_class=_Parser)
     db_commands.add_parser("upgrade", help="migrate to this version's schema (backs up SQLite first)")
     db_commands.add_parser("check", help="integrity check; prints the schema revision")
+    zone = db_commands.add_parser("timezone", help="show or set the clinic's time zone")
+    zone.add_argument("zone", nargs="?", metavar="ZONE", help="an IANA name, e.g. Europe/London")
     backup = db_commands.add_parser("backup", help="copy the live database to a file")
     backup.add_argument("dest", nargs="?", type=Path, metavar="DEST")
     return parser
@@ -121,9 +126,12 @@ def _iso_date(text: str) -> date:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    database_name = "the database"
     try:
         args = build_parser().parse_args(argv)
-        return _dispatch(args, argv)
+        url = config.database_url(args.db)
+        database_name = config.describe(url)
+        return _dispatch(args, url, argv)
     except UsageError as error:
         print(f"aliquot: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -131,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aliquot: {error}", file=sys.stderr)
         return EXIT_REFUSED
     except sa_exc.DBAPIError as error:
-        print(f"aliquot: {explain_driver_error('the database', error)}", file=sys.stderr)
+        print(f"aliquot: {explain_driver_error(database_name, error)}", file=sys.stderr)
         return EXIT_REFUSED
     except BrokenPipeError:  # `aliquot patients | head`
         return 0
@@ -140,10 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
-    url = config.database_url(args.db)
+def _dispatch(args: argparse.Namespace, url, argv: list[str]) -> int:
     actor = config.current_actor()
     if args.command == "db":
+        if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+            raise AliquotError(f"there is no database at {url.database}; check the path")
         database = connect(url, actor)
         try:
             return _db_command(database, args)
@@ -214,7 +223,7 @@ def _cmd_visits(db: Database, args) -> int:
     if not visits:
         print(f"{args.patient} has no visits yet")
     for v in visits:
-        when = v.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        when = v.started_at.astimezone(db.timezone).strftime("%Y-%m-%d %H:%M")
         totals = "; ".join(f"{t.product_name} {format_amount(t.amount)} {t.unit.value}"
                            for t in v.totals) or "nothing charted"
         who = f"{v.provider_name} {v.provider_credentials}".strip()
@@ -257,17 +266,35 @@ def _cmd_import(db: Database, args) -> int:
 
 
 def _cmd_export(db: Database, args) -> int:
+    output = args.output
+    if output is not None:  # refuse before reading the chart, so nothing is half-done
+        if output.is_dir():
+            raise AliquotError(f"{output} is a folder; give a file name such as {output / 'patient.json'}")
+        if not output.resolve().parent.is_dir():
+            raise AliquotError(f"cannot write {output}: its folder does not exist")
     text = dumps(export_patient(db, args.patient))
-    if args.output is None:
+    if output is None:
         sys.stdout.write(text)
         return 0
-    if not args.output.parent.resolve().is_dir():
-        raise AliquotError(f"cannot write {args.output}: its folder does not exist")
-    temporary = args.output.with_name(args.output.name + ".partial")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(args.output)  # never leave a half-written export behind
-    print(f"exported {args.patient} to {args.output}", file=sys.stderr)
+    write_atomically(output, text)
+    print(f"exported {args.patient} to {output}", file=sys.stderr)
     return 0
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write beside the target and rename, so a failure never leaves a half-written file;
+    the temporary file (patient data) is removed whatever happens."""
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.resolve().parent,
+                                         prefix=f".{path.name}.", suffix=".partial", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except OSError as error:
+        raise AliquotError(f"cannot write {path}: {error.strerror}") from None
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
 
 
 def _db_command(db: Database, args) -> int:
@@ -282,6 +309,15 @@ def _db_command(db: Database, args) -> int:
             print(f"problem: {problem}")
         print("integrity: ok" if report.ok else "integrity: FAILED")
         return 0 if report.ok else EXIT_REFUSED
+    if args.db_command == "timezone":
+        prepared = open_database(db.url, db.actor)
+        try:
+            if args.zone:
+                set_clinic_timezone(prepared, args.zone)
+            print(f"{db.name}: clinic time zone {prepared.timezone.key}")
+        finally:
+            prepared.close()
+        return 0
     if args.db_command == "backup":
         from datetime import datetime
 

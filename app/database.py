@@ -249,8 +249,11 @@ def check_integrity(database: Database) -> IntegrityReport:
             problems += [r for r in rows if r != "ok"]
             for table, rowid, parent, _ in connection.exec_driver_sql("PRAGMA foreign_key_check"):
                 problems.append(f"{table} row {rowid} points to a missing {parent}")
-        else:
-            connection.exec_driver_sql("SELECT 1")
+        else:  # PostgreSQL checks pages itself; look for constraints left unchecked
+            for table, name in connection.exec_driver_sql(
+                    "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+                    " WHERE NOT convalidated AND connamespace = 'public'::regnamespace"):
+                problems.append(f"constraint {name} on {table} is not validated")
     status = schema_status(database)
     if status.current != status.head:
         problems.append(f"schema {status.current} is not this version's {status.head}")

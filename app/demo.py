@@ -151,7 +151,7 @@ def generate_demo(db: Database, patients: int = 200, seed: int = 1,
     as_of = as_of or date.today()
     rng = random.Random(seed)
     uuid_rng = random.Random(seed * 7919 + 1)
-    tz = datetime.now().astimezone().tzinfo
+    tz = db.timezone  # clinic hours on the clinic's clock, daylight saving included
     with db.factory.begin() as session:
         if session.scalar(select(func.count()).select_from(Patient)):
             raise ConflictError(
@@ -282,21 +282,22 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
     # One brand of 4 U-per-0.1 mL toxin per patient, as a clinic keeps a patient on it.
     preferred_toxin = rng.choice(TOXIN_4U)
     product_of_treatment: dict[str, str] = {}
+    review = False  # the ~2-week review after a first toxin treatment
     for number in range(visit_count):
         if day > as_of:
             break
         plan = []
-        if toxin_plan:
-            plan += list(toxin_plan)
-        if filler_plan and (number == 0 or rng.random() < 0.35):
-            plan += list(filler_plan)
-        if not plan:
-            plan = list(filler_plan)
+        if review:
+            concern = "two-week review"
+        else:
+            plan = list(toxin_plan)
+            if filler_plan and (number == 0 or rng.random() < 0.35):
+                plan += list(filler_plan)
+            if not plan:
+                plan = list(filler_plan)
+            concern = rng.choice(CONCERNS_ASYMMETRIC) if asymmetric_side and number == 0 else ""
         started = datetime.combine(day, time(9 + rng.randrange(9), rng.choice((0, 15, 30, 45))), tz)
         signed = day < as_of or rng.random() < 0.5
-        concern = ""
-        if asymmetric_side and number == 0:
-            concern = rng.choice(CONCERNS_ASYMMETRIC)
         visit = {
             "patient_id": patient["id"],
             "provider_id": provider_id if rng.random() < 0.85 else rng.choice(provider_ids),
@@ -326,31 +327,42 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
                 aliquots = site.aliquots
                 if treatment.asymmetric and asymmetric_side and site.region.endswith("_" + asymmetric_side):
                     aliquots += 1  # the weaker side gets one more deposit of the same dose
-                amount = Decimal(site.per_aliquot) * aliquots
-                x, y = front_anchor(site.region)
-                points.append({
-                    "view": View.FRONT,
-                    "x": round(min(1.0, max(0.0, x + rng.uniform(-0.012, 0.012))), 4),
-                    "y": round(min(1.0, max(0.0, y + rng.uniform(-0.01, 0.01))), 4),
-                    "region_code": site.region,
-                    "product_id": product.id,
-                    "lot_id": lot.id,
-                    "amount": amount,
-                    "aliquots": aliquots,
-                    "depth": treatment.depth,
-                    "technique": treatment.technique,
-                    "gauge": gauge,
-                    "notes": "",
-                })
+                points.append(_point_row(rng, site, aliquots, product, lot, treatment, gauge))
+        if review and toxin_plan and rng.random() < 0.5:
+            # A touch-up: one more aliquot where the first treatment fell short.
+            treatment = TREATMENTS[toxin_plan[0]]
+            product = products[product_of_treatment[toxin_plan[0]]]
+            site = rng.choice(treatment.sites)
+            points.append(_point_row(rng, site, 1, product, _lot_on(lots[product.name], day),
+                                     treatment, treatment.gauges[0]))
         yield visit, points
-        # A first treatment is reviewed at about two weeks, sometimes with a touch-up;
-        # toxin patients return every 3-5 months, filler-only patients every 6-14.
-        if number == 0 and toxin_plan and rng.random() < 0.3:
+        # Toxin patients return every 3-5 months, filler-only patients every 6-14.
+        review = number == 0 and bool(toxin_plan) and rng.random() < 0.3
+        if review:
             day += timedelta(days=rng.randint(12, 16))
         elif toxin_plan:
             day += timedelta(days=rng.randint(95, 150))
         else:
             day += timedelta(days=rng.randint(180, 420))
+
+
+def _point_row(rng, site: Site, aliquots: int, product: Product, lot: Lot,
+               treatment: Treatment, gauge: str) -> dict:
+    x, y = front_anchor(site.region)
+    return {
+        "view": View.FRONT,
+        "x": round(min(1.0, max(0.0, x + rng.uniform(-0.012, 0.012))), 4),
+        "y": round(min(1.0, max(0.0, y + rng.uniform(-0.01, 0.01))), 4),
+        "region_code": site.region,
+        "product_id": product.id,
+        "lot_id": lot.id,
+        "amount": Decimal(site.per_aliquot) * aliquots,
+        "aliquots": aliquots,
+        "depth": treatment.depth,
+        "technique": treatment.technique,
+        "gauge": gauge,
+        "notes": "",
+    }
 
 
 def _lot_on(register: list[Lot], day: date) -> Lot:

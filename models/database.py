@@ -13,7 +13,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
+
+from models.errors import DatabaseError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 15
@@ -23,12 +26,25 @@ def make_engine(url: str | URL) -> Engine:
     """An engine for a database URL. Every SQLite connection enforces foreign keys,
     writes ahead (WAL) with full fsync, and waits for a busy database instead of failing."""
     url = make_url(url)
-    if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    try:
+        if url.get_backend_name() != "sqlite":
+            return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    except sa_exc.NoSuchModuleError:
+        raise DatabaseError(
+            f"{url.drivername!r} is not a database Aliquot can use: give a file path,"
+            " or a postgresql+psycopg:// URL") from None
+    except ModuleNotFoundError as error:
+        raise DatabaseError(
+            f"the driver for {url.get_backend_name()} is not installed ({error.name});"
+            " install Aliquot with its postgres extra: pip install 'aliquot[postgres]'") from None
 
     @event.listens_for(engine, "connect")
     def _tune_sqlite(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so
+        # that DDL (migrations) is transactional too (SQLAlchemy docs, "pysqlite
+        # serializable isolation / savepoints / transactional DDL").
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -37,6 +53,10 @@ def make_engine(url: str | URL) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         finally:
             cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 

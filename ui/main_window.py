@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
+from html import escape
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -130,7 +131,7 @@ class MainWindow(QMainWindow):
         self.patient_header.setStyleSheet("font-size: 15px; padding: 4px;")
 
         self.visit_model: RecordTableModel[VisitSummary] = RecordTableModel([
-            Column("Date", lambda v: v.started_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+            Column("Date", lambda v: v.started_at.astimezone(self.database.timezone).strftime("%Y-%m-%d %H:%M")),
             Column("Status", lambda v: v.status.value),
             Column("Injector", lambda v: f"{v.provider_name} {v.provider_credentials}".strip()),
             Column("Totals", _totals_text),
@@ -222,11 +223,12 @@ class MainWindow(QMainWindow):
             return
         age = patient.age_on(date.today())
         born = f"born {patient.date_of_birth.isoformat()} ({age})" if patient.date_of_birth else "birth date not recorded"
-        allergies = (f"<span style='color:#b00020; font-weight:600'>Allergies: {patient.allergies}</span>"
+        # Every value is escaped: "lidocaine<epinephrine" must show in full, not as a tag.
+        allergies = (f"<span style='color:#b00020; font-weight:600'>Allergies: {escape(patient.allergies)}</span>"
                      if patient.allergies.strip() else "No known allergies recorded")
         self.patient_header.setText(
-            f"<b>{patient.given_name} {patient.family_name}</b> &nbsp; chart {patient.chart_number}"
-            f" &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}")
+            f"<b>{escape(patient.given_name)} {escape(patient.family_name)}</b> &nbsp;"
+            f" chart {escape(patient.chart_number)} &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}")
 
     def _visits_loaded(self, visits: list[VisitSummary]) -> None:
         newest_first = list(reversed(visits))

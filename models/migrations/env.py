@@ -1,4 +1,10 @@
-"""Alembic environment: migrations run on the engine handed over by models.database."""
+"""Alembic environment: migrations run on the engine handed over by models.database.
+
+Each upgrade is one transaction. On SQLite, batch mode rebuilds a table by copying it
+and dropping the original; with foreign keys enforced that drop would cascade into the
+rows that point at it (a visit's injection points), so enforcement is paused for the
+migration and the foreign keys are checked before it commits.
+"""
 
 from alembic import context
 
@@ -7,11 +13,29 @@ from models.tables import Base
 config = context.config
 engine = config.attributes["engine"]
 
-with engine.begin() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=True,  # SQLite alters tables by copy-and-move
-        compare_type=True,
-    )
-    context.run_migrations()
+
+def _set_sqlite_foreign_keys(connection, on: bool) -> None:
+    # A PRAGMA, outside any transaction, on the driver's own connection.
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+with engine.connect() as connection:
+    is_sqlite = connection.dialect.name == "sqlite"
+    if is_sqlite:
+        _set_sqlite_foreign_keys(connection, False)
+    try:
+        with connection.begin():
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=True,  # SQLite alters tables by copy-and-move
+                compare_type=True,
+            )
+            context.run_migrations()
+            if is_sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration would leave rows without their parent: {broken[:5]}")
+    finally:
+        if is_sqlite:
+            _set_sqlite_foreign_keys(connection, True)

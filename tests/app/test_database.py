@@ -84,6 +84,20 @@ def test_later_starts_never_duplicate_or_revive_products(db):
     reopened.close()
 
 
+def test_a_later_catalogue_adds_only_new_products(db, monkeypatch):
+    with db.factory.begin() as session:
+        session.execute(update(Product).where(Product.name == "Letybo").values(name="Letybo (own stock)"))
+    newer = load_catalogue_file()
+    newer["catalogue_version"] += 1
+    newer["products"].append(dict(newer["products"][0], name="Relfydess", colour="#123456"))
+    monkeypatch.setattr("app.catalogue.load_catalogue_file", lambda: newer)
+    assert seed_catalogue(db.factory, ACTOR) == 1
+    with db.factory() as session:
+        names = set(session.scalars(select(Product.name)))
+    assert "Relfydess" in names and "Letybo" not in names and "Letybo (own stock)" in names
+    assert seed_catalogue(db.factory, ACTOR) == 0
+
+
 def test_damaged_file_gets_a_clear_message(tmp_path):
     path = tmp_path / "broken.db"
     path.write_bytes(b"this is a scanned consent form, not a database" * 100)
@@ -117,10 +131,11 @@ def test_backup_is_a_consistent_copy(db, patient, tmp_path):
 def test_integrity_check_reports_revision_and_problems(db):
     report = check_integrity(db)
     assert report.ok and report.revision == report.head and report.problems == []
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.exec_driver_sql("INSERT INTO lot (product_id, number, notes) VALUES (9999, 'X', '')")
-        connection.commit()
+    raw = db.engine.raw_connection()  # damage the file the way another tool could
+    raw.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    raw.driver_connection.execute("INSERT INTO lot (product_id, number, notes) VALUES (9999, 'X', '')")
+    raw.driver_connection.execute("PRAGMA foreign_keys=ON")
+    raw.close()
     report = check_integrity(db)
     assert not report.ok and "lot row" in report.problems[0]
 

@@ -91,8 +91,12 @@ def test_label_like_glabellar_doses(demo_db):
     seen = set()
     for patient in search_patients(demo_db, include_archived=True, limit=1000):
         for visit in list_visits(demo_db, patient.chart_number):
-            points = [p for p in get_visit(demo_db, visit.id).points
+            record = get_visit(demo_db, visit.id)
+            points = [p for p in record.points
                       if p.region_code in ("procerus", "corrugator_l", "corrugator_r")]
+            if record.concern == "two-week review":
+                assert len(record.points) <= 1  # a touch-up at most
+                continue
             if points:
                 [product] = {p.product_name for p in points}  # one brand per treatment
                 seen.add(product)
@@ -106,3 +110,27 @@ def test_demo_refuses_a_database_with_patients(demo_db):
         generate_demo(demo_db, patients=5)
     with demo_db.factory() as session:
         assert session.scalar(select(func.count()).select_from(Patient)) == 60
+
+
+def test_two_week_reviews_follow_first_treatments(demo_db):
+    reviews = 0
+    for patient in search_patients(demo_db, include_archived=True, limit=1000):
+        visits = list_visits(demo_db, patient.chart_number)
+        for earlier, later in zip(visits, visits[1:]):
+            if get_visit(demo_db, later.id).concern == "two-week review":
+                reviews += 1
+                assert earlier is visits[0]
+                assert 12 <= (later.started_at.date() - earlier.started_at.date()).days <= 16
+    assert reviews > 0
+
+
+def test_clinic_hours_on_the_clinics_clock(db):
+    """Visits fall in opening hours in the clinic's zone, summer and winter alike."""
+    from app.database import set_clinic_timezone
+    set_clinic_timezone(db, "America/New_York")
+    generate_demo(db, patients=40, seed=2, as_of=AS_OF)
+    with db.factory() as session:
+        times = session.scalars(select(Visit.started_at)).all()
+    local = [t.astimezone(db.timezone) for t in times]
+    assert all(9 <= t.hour <= 17 for t in local)
+    assert {t.utcoffset().total_seconds() / 3600 for t in local} == {-4, -5}  # EDT and EST

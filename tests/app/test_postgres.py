@@ -107,3 +107,29 @@ def test_demo_clinic_on_postgres(pg_db):
     patient = create_patient(pg_db, PatientDraft("N-1", "Mei", "Chen", date(1990, 5, 1)))
     visit = create_visit(pg_db, patient.id, 1, at(2026, 11, 2))
     assert visit.id > max(v.id for v in list_visits(pg_db, "A-0001"))
+
+
+def test_integrity_check_on_the_server(pg_db):
+    from app.database import check_integrity
+    report = check_integrity(pg_db)
+    assert report.ok and report.revision == report.head and report.problems == []
+
+
+def test_an_older_server_schema_waits_for_an_explicit_upgrade(pg_db, pg_url, tmp_path, monkeypatch):
+    """A later Aliquot (one more migration) never migrates a shared server on its own."""
+    import shutil
+
+    from app.database import upgrade_server
+    from tests.models.test_migrations import NEXT_REVISION
+    newer = tmp_path / "newer-migrations"
+    shutil.copytree(schema.MIGRATIONS_DIR, newer)
+    (newer / "versions" / "0999_test.py").write_text(NEXT_REVISION.format(head=schema.head_revision()))
+    import_document(pg_db, rich_document(), "zoe.json")
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", newer)
+    with pytest.raises(DatabaseError, match="needs an upgrade .*pg_dump.*aliquot db upgrade"):
+        open_database(pg_url, ACTOR)
+    status = upgrade_server(pg_db)
+    assert status.current == "0999_test"
+    reopened = open_database(pg_url, ACTOR)
+    assert len(list_visits(reopened, "A-0001")) == 2
+    reopened.close()

@@ -14,7 +14,7 @@ from app.database import connect, open_database
 from models import database as schema
 from models.errors import DatabaseError
 from models.tables import Base
-from tests.conftest import ACTOR, sqlite_url
+from tests.conftest import ACTOR, snapshot, sqlite_url
 
 
 def digest(path: Path) -> str:
@@ -80,16 +80,27 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("patient") as batch:
         batch.add_column(sa.Column("nickname", sa.String(40), nullable=True))
+    # Rebuilding a table that others point to (SQLite copies and drops it) must not
+    # cascade into its children: the visit's injection points have to survive.
+    with op.batch_alter_table("visit", recreate="always") as batch:
+        batch.add_column(sa.Column("room", sa.String(40), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("visit") as batch:
+        batch.drop_column("room")
     with op.batch_alter_table("patient") as batch:
         batch.drop_column("nickname")
 '''
 
 
-def test_older_database_is_backed_up_then_upgraded(db, patient, tmp_path, monkeypatch):
+def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_path, monkeypatch):
     """A later version of Aliquot (simulated by one more migration) opens today's database."""
+    from app.visits import create_visit, replace_points
+    from tests.conftest import at, botox_point
+    visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
+    replace_points(db, visit.id, visit.version, [botox_point("procerus"), botox_point("glabella")])
+    before = {t: rows for t, rows in snapshot(db).items() if t != "alembic_version"}
     db.close()
     db_path = Path(db.url.database)
     newer = tmp_path / "newer-migrations"
@@ -101,6 +112,8 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, tmp_path, monkey
     assert schema.current_revision(upgraded.engine) == "0999_test"
     with upgraded.engine.connect() as connection:
         assert connection.execute(text("SELECT given_name, nickname FROM patient")).one() == ("Zoë", None)
+        assert connection.execute(text("SELECT count(*) FROM injection_point")).scalar() == 2
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
         event = connection.execute(text(
             "SELECT details FROM audit_event WHERE action = 'upgrade'")).scalar_one()
     upgraded.close()

@@ -80,3 +80,19 @@ def test_choosing_an_older_visit_shows_its_sites(qtbot, demo_db):
     window.visit_table.selectRow(last_row)
     expected = len(get_visit(demo_db, oldest.id).points)
     qtbot.waitUntil(lambda: window.tasks.is_idle() and window.point_model.rowCount() == expected)
+
+
+def test_allergies_are_shown_in_full(qtbot, db):
+    from datetime import date
+
+    from PySide6.QtGui import QTextDocument
+
+    from app.patients import create_patient
+    from models.records import PatientDraft
+    create_patient(db, PatientDraft("A-1", "Ana", "<b>Costa</b>", date(1980, 1, 1),
+                                    allergies="latex, lidocaine<epinephrine, penicillin"))
+    window = open_window(qtbot, db)
+    shown = QTextDocument()
+    shown.setHtml(window.patient_header.text())
+    assert "Allergies: latex, lidocaine<epinephrine, penicillin" in shown.toPlainText()
+    assert "<b>Costa</b>" in shown.toPlainText()
