@@ -162,8 +162,21 @@ def test_demo_never_mixes_into_real_records(demo_clinic):
     assert_one_line_refusal(aliquot("demo", db=demo_clinic, check=False), "already holds patients")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux desktop needs DISPLAY")
 def test_no_screen_gives_a_message_not_a_crash(tmp_path):
     environment = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "QT_QPA_PLATFORM": ""}
     result = aliquot(db=tmp_path / "c.db", env=environment, check=False)
-    if sys.platform.startswith("linux"):
-        assert_one_line_refusal(result, "no screen to open the Aliquot window on")
+    assert_one_line_refusal(result, "no screen to open the Aliquot window on")
+
+
+def test_the_clinic_keeps_its_own_time_zone(tmp_path):
+    """A new database takes the workstation's zone; times print on the clinic's clock."""
+    path = tmp_path / "ny.db"
+    aliquot("demo", "--patients", 5, "--as-of", "2026-11-01", db=path, env={"TZ": "America/New_York"})
+    assert "clinic time zone America/New_York" in aliquot("db", "timezone", db=path).stdout
+    hours = [int(line.split()[2][:2]) for line in
+             aliquot("visits", "A-0001", db=path, env={"TZ": "Asia/Tokyo"}).stdout.splitlines()]
+    assert hours and all(9 <= hour <= 17 for hour in hours)
+    assert "Europe/London" in aliquot("db", "timezone", "Europe/London", db=path).stdout
+    assert_one_line_refusal(aliquot("db", "timezone", "Mars/Base", db=path, check=False),
+                            "not a time zone name")

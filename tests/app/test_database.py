@@ -106,7 +106,8 @@ def test_damaged_file_gets_a_clear_message(tmp_path):
     assert path.read_bytes().startswith(b"this is a scanned consent form")
 
 
-def test_database_url_from_option_environment_or_default(tmp_path):
+def test_database_url_from_option_environment_or_default(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.config.default_database_path", lambda: tmp_path / "data" / "aliquot.db")
     assert database_url(str(tmp_path / "a.db"), {}).database == str(tmp_path / "a.db")
     assert database_url(None, {"ALIQUOT_DB": str(tmp_path / "b.db")}).database == str(tmp_path / "b.db")
     url = database_url("postgresql+psycopg://clinic:secret@server/aliquot", {})
