@@ -82,7 +82,8 @@ def upgrade():
         batch.add_column(sa.Column("nickname", sa.String(40), nullable=True))
     # Rebuilding a table that others point to (SQLite copies and drops it) must not
     # cascade into its children: the visit's injection points have to survive.
-    with op.batch_alter_table("visit", recreate="always") as batch:
+    rebuild = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+    with op.batch_alter_table("visit", recreate=rebuild) as batch:
         batch.add_column(sa.Column("room", sa.String(40), nullable=True))
 
 
