@@ -77,10 +77,14 @@ def check_amount(amount: Decimal, product: ProductRule) -> None:
             f"amount {amount} {product.dose_unit} has more than {AMOUNT_SCALE} decimal places",
             "amount",
         )
-    if product.max_dose_per_visit is not None and amount > product.max_dose_per_visit:
+    _check_ceiling(amount, f"{amount} {product.dose_unit} of {product.name} at one site", product)
+
+
+def _check_ceiling(amount: Decimal, what: str, product: ProductRule) -> None:
+    ceiling = product.max_dose_per_visit
+    if ceiling is not None and amount > ceiling:
         raise ValidationError(
-            f"{amount} {product.dose_unit} of {product.name} at one site is more than"
-            f" {product.max_dose_per_visit} {product.dose_unit}, the most charted in one visit;"
+            f"{what} is more than {ceiling} {product.dose_unit}, the most charted in one visit;"
             " check for a typing error",
             "amount",
         )
@@ -90,13 +94,7 @@ def check_visit_totals(totals: dict[str, Decimal], products: dict[str, ProductRu
     """The whole visit's amount of each product against the product's per-visit ceiling."""
     for name, total in totals.items():
         product = products[name]
-        if product.max_dose_per_visit is not None and total > product.max_dose_per_visit:
-            raise ValidationError(
-                f"this visit charts {total} {product.dose_unit} of {product.name} in all, more than"
-                f" {product.max_dose_per_visit} {product.dose_unit}, the most charted in one visit;"
-                " check for a typing error",
-                "amount",
-            )
+        _check_ceiling(total, f"this visit's total of {total} {product.dose_unit} of {product.name}", product)
 
 
 def check_visit_time(moment: datetime, now: datetime) -> None:

@@ -215,7 +215,7 @@ def test_the_visit_total_is_checked_against_the_products_ceiling(db):
     filler["amount"] = "6"
     document["visits"][1]["points"].append(dict(filler, region="midface_l", x=0.63, y=0.54))
     before = snapshot(db)
-    with pytest.raises(ValidationError, match="visit 'v2': this visit charts 12 mL of Juvéderm Voluma XC in all"):
+    with pytest.raises(ValidationError, match="visit 'v2': this visit's total of 12 mL of Juvéderm Voluma XC is more than 10 mL"):
         import_document(db, document, "zoe.json")
     assert snapshot(db) == before
 

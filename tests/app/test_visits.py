@@ -102,7 +102,7 @@ def test_the_visit_total_may_not_pass_the_products_ceiling(db, visit):
     """Each site may be plausible while the visit as a whole is not (Botox: 400 U)."""
     sites = [botox_point(region, "100", x=0.3 + i / 20) for i, region in
              enumerate(["forehead_l", "forehead_r", "masseter_l", "masseter_r", "chin"])]
-    with pytest.raises(ValidationError, match="this visit charts 500 U of Botox Cosmetic in all, more than 400 U"):
+    with pytest.raises(ValidationError, match="this visit's total of 500 U of Botox Cosmetic is more than 400 U"):
         replace_points(db, visit.id, visit.version, sites)
     replace_points(db, visit.id, visit.version, sites[:4])
 
