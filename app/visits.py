@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import record_event
 from app.database import Database
+from app.providers import list_providers
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
@@ -162,6 +164,7 @@ def visit_record(visit: Visit) -> VisitRecord:
         external_id=visit.external_id,
         started_at=visit.started_at,
         status=visit.status,
+        provider_id=visit.provider_id,
         provider_name=visit.provider.display_name,
         provider_credentials=visit.provider.credentials,
         concern=visit.concern,
@@ -221,14 +224,29 @@ def get_visit(db: Database, visit_id: int) -> VisitRecord:
         return visit_record(_load_visit(session, visit_id))
 
 
+@dataclass(frozen=True)
+class VisitFields:
+    """The parts of a visit the editor changes besides its points."""
+
+    provider_id: int
+    started_at: datetime
+    concern: str = ""
+    notes: str = ""
+    consent_recorded: bool = False
+
+
 def replace_points(
-    db: Database, visit_id: int, expected_version: int, drafts: Sequence[PointDraft]
+    db: Database, visit_id: int, expected_version: int, drafts: Sequence[PointDraft],
+    fields: VisitFields | None = None,
 ) -> VisitRecord:
-    """Replace every charted point of a draft visit in one transaction.
+    """Save a draft visit: every charted point (and the visit's fields, if given) in one
+    transaction.
 
     `expected_version` is the version the user was looking at: if another workstation
     saved the visit since, nothing is written and ConflictError says so.
     """
+    if fields is not None:
+        check_visit_time(fields.started_at, datetime.now(timezone.utc))
     try:
         with db.factory.begin() as session:
             visit = _load_visit(session, visit_id)
@@ -236,6 +254,14 @@ def replace_points(
                 raise ConflictError("this visit is signed and locked; record a correction as an amendment")
             if visit.version != expected_version:
                 raise ConflictError(_CHANGED_ELSEWHERE)
+            if fields is not None:
+                if session.get(Provider, fields.provider_id) is None:
+                    raise NotFoundError(f"no provider with id {fields.provider_id}")
+                visit.provider_id = fields.provider_id
+                visit.started_at = fields.started_at
+                visit.concern = fields.concern
+                visit.notes = fields.notes
+                visit.consent_recorded = fields.consent_recorded
             lookup = ProductLookup(session)
             visit_date = local_date(visit.started_at, db.timezone)
             new_points = []
@@ -250,6 +276,7 @@ def replace_points(
             visit.points = new_points
             visit.updated_at = datetime.now().astimezone()  # bumps the version
             session.flush()
+            session.refresh(visit, ["provider"])
             record_event(session, db.actor, "chart", "visit", visit.id, points=len(new_points))
             return visit_record(visit)
     except StaleDataError:
@@ -302,3 +329,50 @@ def list_visits(db: Database, chart_number: str) -> list[VisitSummary]:
             )
             for v in visits
         ]
+
+
+def previous_visit(db: Database, patient_id: int, before: datetime) -> VisitRecord | None:
+    """The patient's last visit before `before`: the ghost layer and "Copy previous visit"."""
+    with db.factory() as session:
+        visit_id = session.scalar(
+            select(Visit.id)
+            .where(Visit.patient_id == patient_id, Visit.started_at < before)
+            .order_by(Visit.started_at.desc(), Visit.id.desc())
+            .limit(1)
+        )
+        return None if visit_id is None else visit_record(_load_visit(session, visit_id))
+
+
+@dataclass(frozen=True)
+class OpenedVisit:
+    """Everything the visit editor needs, read in one go off the GUI thread."""
+
+    visit: VisitRecord
+    previous: VisitRecord | None
+    providers: list
+    copied_points: list[ChartedPoint]
+
+
+def open_visit(db: Database, visit_id: int) -> OpenedVisit:
+    visit = get_visit(db, visit_id)
+    return OpenedVisit(visit, previous_visit(db, visit.patient_id, visit.started_at),
+                       list_providers(db), [])
+
+
+def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
+                provider_id: int | None = None) -> OpenedVisit:
+    """A new draft visit now, by the patient's usual injector. With `copy_previous`, the
+    newest visit's sites, products, doses and aliquots come along without their lots:
+    the lots in the drawer today are not last visit's."""
+    now = datetime.now(timezone.utc)
+    previous = previous_visit(db, patient_id, now)
+    providers = list_providers(db)
+    if provider_id is None:
+        provider_id = previous.provider_id if previous else (providers[0].id if providers else None)
+    if provider_id is None:
+        raise ConflictError("register an injector before charting a visit")
+    visit = create_visit(db, patient_id, provider_id, now.replace(microsecond=0))
+    copied = []
+    if copy_previous and previous is not None:
+        copied = [replace(p, lot_number=None, lot_expiry=None) for p in previous.points]
+    return OpenedVisit(visit, previous, providers, copied)

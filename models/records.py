@@ -121,6 +121,7 @@ class VisitRecord:
     external_id: str
     started_at: datetime
     status: VisitStatus
+    provider_id: int
     provider_name: str
     provider_credentials: str
     concern: str

@@ -62,3 +62,22 @@ def totals_by_side(points: Iterable[ChartedPoint]) -> list[SideTotals]:
         by_side[REGIONS[p.region_code].side] += p.amount
     return [SideTotals(name, unit, s[Side.LEFT], s[Side.RIGHT], s[Side.MIDLINE])
             for name, (unit, s) in sums.items()]
+
+
+def packages_implied(total: Decimal, package_size: Decimal | None) -> Decimal | None:
+    """How many vials or syringes a total uses: 44 U of a 100 U vial is 0.44."""
+    if not package_size:
+        return None
+    return (total / package_size).quantize(Decimal("0.01"))
+
+
+def describe_packages(total: Decimal, package_size: Decimal | None, unit: DoseUnit) -> str:
+    """'0.44 of a 100 U vial', '1.6 syringes of 1 mL' (toxins come in vials, fillers in syringes)."""
+    share = packages_implied(total, package_size)
+    if share is None:
+        return ""
+    size = f"{format(package_size.normalize(), 'f')} {unit.value}"
+    container = "vial" if unit is DoseUnit.UNITS else "syringe"
+    if share <= 1:
+        return f"{format(share.normalize(), 'f')} of a {size} {container}"
+    return f"{format(share.normalize(), 'f')} {container}s of {size}"

@@ -10,6 +10,8 @@ from html import escape
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
+    QPushButton,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.catalogue import list_products
 from app.database import Database
 from app.patients import search_patients
-from app.visits import get_visit, list_visits
+from app.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
 from models.base import format_amount
 from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
 from models.regions import REGIONS
@@ -58,6 +60,9 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(self)
         self.tasks.failed.connect(self._show_failure)
         self.product_colours: dict[str, str] = {}
+        self.products = []
+        self.current_patient: PatientRecord | None = None
+        self.editors: list = []  # open visit editors
         self.setWindowTitle(f"Aliquot — {database.name}")
         self.resize(1400, 860)
 
@@ -166,6 +171,23 @@ class MainWindow(QMainWindow):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.patient_header)
+        buttons = QHBoxLayout()
+        self.new_visit_button = QPushButton("New visit")
+        self.open_visit_button = QPushButton("Open visit")
+        self.copy_visit_button = QPushButton("Copy previous visit")
+        self.new_visit_button.setToolTip("Start charting a new visit for this patient (Ctrl+N)")
+        self.new_visit_button.setShortcut("Ctrl+N")
+        self.open_visit_button.setToolTip("Open the chosen visit on the face map (Enter)")
+        self.copy_visit_button.setToolTip("Start a new visit with the same sites, products, doses"
+                                          " and aliquots as the newest one; choose current lots")
+        self.new_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=False))
+        self.copy_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=True))
+        self.open_visit_button.clicked.connect(self.open_chosen_visit)
+        for button in (self.new_visit_button, self.open_visit_button, self.copy_visit_button):
+            button.setEnabled(False)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        right_layout.addLayout(buttons)
         right_layout.addWidget(self._heading("Visits"))
         right_layout.addWidget(self.visit_table, 3)
         right_layout.addWidget(self._heading("Injection sites of the chosen visit"))
@@ -193,6 +215,7 @@ class MainWindow(QMainWindow):
                        self._patients_loaded)
 
     def _catalogue_loaded(self, products) -> None:
+        self.products = [p for p in products if p.active]
         self.product_colours = {p.name: p.colour for p in products}
 
     def _patients_loaded(self, patients: list[PatientRecord]) -> None:
@@ -215,6 +238,10 @@ class MainWindow(QMainWindow):
                        self._visits_loaded)
 
     def _show_patient(self, patient: PatientRecord | None) -> None:
+        self.current_patient = patient
+        self.new_visit_button.setEnabled(patient is not None)
+        self.open_visit_button.setEnabled(False)
+        self.copy_visit_button.setEnabled(False)
         self.visit_model.set_records([])
         self.point_model.set_records([])
         self.side_model.set_records([])
@@ -232,6 +259,8 @@ class MainWindow(QMainWindow):
 
     def _visits_loaded(self, visits: list[VisitSummary]) -> None:
         newest_first = list(reversed(visits))
+        self.open_visit_button.setEnabled(bool(visits))
+        self.copy_visit_button.setEnabled(bool(visits))
         self.visit_model.set_records(newest_first)
         if newest_first:
             self.visit_table.selectRow(0)
@@ -245,6 +274,36 @@ class MainWindow(QMainWindow):
     def _visit_loaded(self, visit: VisitRecord) -> None:
         self.point_model.set_records(visit.points)
         self.side_model.set_records(totals_by_side(visit.points))
+
+    # ------------------------------------------------------------------ visits
+
+    def open_chosen_visit(self) -> None:
+        row = self.visit_table.currentIndex().row()
+        if self.current_patient is None or row < 0:
+            return
+        visit_id = self.visit_model.record(row).id
+        self.tasks.run("open-visit", partial(open_visit, self.database, visit_id),
+                       partial(self._open_editor, self.current_patient))
+
+    def new_visit(self, copy_previous: bool) -> None:
+        if self.current_patient is None:
+            return
+        self.tasks.run("open-visit", partial(start_visit, self.database, self.current_patient.id,
+                                             copy_previous), partial(self._open_editor, self.current_patient))
+
+    def _open_editor(self, patient: PatientRecord, opened: OpenedVisit) -> None:
+        from ui.visit_editor import VisitEditor
+
+        editor = VisitEditor(self.database, patient, opened.visit, self.products, opened.providers,
+                             opened.previous)
+        if opened.copied_points:
+            editor.copy_points(opened.copied_points)
+        editor.saved.connect(lambda _visit: self._patient_chosen(self.patient_table.currentIndex(), None))
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.destroyed.connect(lambda: self.editors.remove(editor) if editor in self.editors else None)
+        self.editors.append(editor)
+        editor.show()
+        self._patient_chosen(self.patient_table.currentIndex(), None)
 
     def _show_failure(self, message: str) -> None:
         self.statusBar().showMessage(f"Could not load: {message}", 15000)

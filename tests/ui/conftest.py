@@ -8,3 +8,10 @@ from tests.app.test_demo import AS_OF
 def demo_db(db):
     generate_demo(db, patients=30, seed=11, as_of=AS_OF)
     return db
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    """A test never blocks on a real dialog: closing an edited visit discards it."""
+    from ui.visit_editor import VisitEditor
+    monkeypatch.setattr(VisitEditor, "ask_discard", classmethod(lambda cls, parent: True))

@@ -1,0 +1,70 @@
+"""Injection templates: a label pattern placed in one click, then nudged by the injector.
+
+Templates are data (resources/templates.json, and the clinic's own, saved from a chart).
+A template gives the sites and, per product, the dose at each site; the pen supplies
+the product, lot, gauge and the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import resources
+from models.chart import Pen
+from models.errors import ValidationError
+from models.records import ChartedPoint
+from models.vocabulary import Depth, Technique, View
+
+TEMPLATE_FILE = "templates.json"
+
+
+@dataclass(frozen=True)
+class TemplateSite:
+    region_code: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    name: str
+    view: View
+    doses: dict[str, Decimal]  # product name -> amount at each site
+    sites: tuple[TemplateSite, ...]
+    depth: Depth | None = None
+    technique: Technique | None = None
+    source: str = ""
+
+    def total(self, product_name: str) -> Decimal:
+        return self.doses[product_name] * len(self.sites)
+
+    def points_for(self, pen: Pen) -> list[ChartedPoint]:
+        """The template's sites with the pen's product at the template's dose."""
+        if pen.product_name not in self.doses:
+            known = ", ".join(self.doses)
+            raise ValidationError(
+                f"the {self.name} template has doses for {known}, not {pen.product_name}", "product")
+        dosed = replace(pen, amount=self.doses[pen.product_name], aliquots=1,
+                        depth=self.depth or pen.depth, technique=self.technique or pen.technique)
+        return [dosed.point_at(self.view, s.x, s.y, s.region_code) for s in self.sites]
+
+
+def template_from_data(data: dict) -> Template:
+    return Template(
+        key=data["key"],
+        name=data["name"],
+        view=View(data["view"]),
+        doses={name: Decimal(amount) for name, amount in data["doses"].items()},
+        sites=tuple(TemplateSite(p["region"], p["x"], p["y"]) for p in data["points"]),
+        depth=Depth(data["depth"]) if data.get("depth") else None,
+        technique=Technique(data["technique"]) if data.get("technique") else None,
+        source=data.get("source", ""),
+    )
+
+
+def bundled_templates() -> list[Template]:
+    with resources.path(TEMPLATE_FILE).open(encoding="utf-8") as handle:
+        return [template_from_data(t) for t in json.load(handle)["templates"]]

@@ -1,0 +1,48 @@
+from datetime import date
+from decimal import Decimal
+
+from models.chart import ChartDocument, Pen, mirrored
+from models.records import ChartedPoint
+from models.totals import describe_packages, packages_implied
+from models.vocabulary import Depth, DoseUnit, Technique, View
+
+PEN = Pen("Botox Cosmetic", DoseUnit.UNITS, Decimal(4), 1, Depth.INTRAMUSCULAR, Technique.NEEDLE,
+          "30G", "C1234", date(2027, 1, 1))
+
+
+def test_pen_places_its_product_and_dose():
+    point = PEN.point_at(View.FRONT, 0.5, 0.4, "procerus")
+    assert (point.product_name, point.amount, point.unit, point.aliquots) == ("Botox Cosmetic", 4, DoseUnit.UNITS, 1)
+    assert (point.lot_number, point.gauge, point.depth) == ("C1234", "30G", Depth.INTRAMUSCULAR)
+
+
+def test_document_announces_every_change_in_order():
+    heard = []
+    document = ChartDocument([PEN.point_at(View.FRONT, 0.5, 0.4, "procerus")])
+    document.subscribe(lambda kind, uids: heard.append((kind, uids)))
+    [uid] = document.new_uids(1)
+    document.insert({uid: PEN.point_at(View.FRONT, 0.45, 0.36, "corrugator_r")})
+    document.replace({uid: PEN.point_at(View.FRONT, 0.44, 0.36, "corrugator_r")})
+    removed = document.remove([1])
+    assert heard == [("added", [uid]), ("changed", [uid]), ("removed", [1])]
+    assert list(removed) == [1] and len(document) == 1
+    assert [d.region_code for d in document.drafts()] == ["corrugator_r"]
+    document.remove([999])  # nothing to remove: nothing announced
+    assert len(heard) == 3
+
+
+def test_mirror_reflects_about_the_midline_and_pairs_the_region():
+    left = PEN.point_at(View.FRONT, 0.745, 0.43, "crows_feet_l")
+    right = mirrored(left)
+    assert (right.view, right.x, right.y, right.region_code) == (View.FRONT, 0.255, 0.43, "crows_feet_r")
+    assert right.amount == left.amount and right.lot_number == left.lot_number
+    assert mirrored(PEN.point_at(View.FRONT, 0.5, 0.4, "procerus")).region_code == "procerus"
+    profile = mirrored(PEN.point_at(View.LEFT, 0.3, 0.5, "cheek_l"))
+    assert (profile.view, profile.x, profile.region_code) == (View.RIGHT, 0.7, "cheek_r")
+
+
+def test_vials_and_syringes_implied():
+    assert packages_implied(Decimal(44), Decimal(100)) == Decimal("0.44")
+    assert describe_packages(Decimal(44), Decimal(100), DoseUnit.UNITS) == "0.44 of a 100 U vial"
+    assert describe_packages(Decimal("1.6"), Decimal(1), DoseUnit.MILLILITRES) == "1.6 syringes of 1 mL"
+    assert describe_packages(Decimal(5), None, DoseUnit.UNITS) == ""

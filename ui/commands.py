@@ -1,0 +1,56 @@
+"""One undo command per chart edit. redo()/undo() only call ChartDocument methods."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QUndoCommand
+
+from models.chart import ChartDocument
+from models.records import ChartedPoint
+
+
+class AddPoints(QUndoCommand):
+    """A click with the pen, a template, a mirror, a paste: new points."""
+
+    def __init__(self, document: ChartDocument, points: list[ChartedPoint], text: str):
+        super().__init__(text)
+        self.document = document
+        self.points = dict(zip(document.new_uids(len(points)), points))
+
+    @property
+    def uids(self) -> list[int]:
+        return list(self.points)
+
+    def redo(self) -> None:
+        self.document.insert(self.points)
+
+    def undo(self) -> None:
+        self.document.remove(self.points)
+
+
+class RemovePoints(QUndoCommand):
+    def __init__(self, document: ChartDocument, uids: list[int], text: str = "Delete points"):
+        super().__init__(text)
+        self.document = document
+        self.points = {uid: document.point(uid) for uid in uids}
+
+    def redo(self) -> None:
+        self.document.remove(self.points)
+
+    def undo(self) -> None:
+        self.document.insert(self.points)
+
+
+class ChangePoints(QUndoCommand):
+    """A drag (one command for the whole drag, pushed on release) or an inspector edit."""
+
+    def __init__(self, document: ChartDocument, after: dict[int, ChartedPoint], text: str):
+        super().__init__(text)
+        self.document = document
+        self.before = {uid: document.point(uid) for uid in after}
+        self.after = dict(after)
+
+    def redo(self) -> None:
+        self.document.replace(self.after)
+
+    def undo(self) -> None:
+        self.document.replace(self.before)

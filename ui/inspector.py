@@ -1,0 +1,151 @@
+"""The inspector: the selected point(s), edited together. Each edit is one undo step."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox
+
+from models.base import format_amount
+from models.errors import ValidationError
+from models.records import ChartedPoint
+from models.regions import REGIONS
+from models.validation import parse_amount
+from models.vocabulary import Depth, Technique
+
+MIXED = "(several values)"
+
+
+class Inspector(QGroupBox):
+    # field name of ChartedPoint, new value: the editor applies it to every selected point
+    edit_requested = Signal(str, object)
+    lots_wanted = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__("Selected points", parent)
+        self._loading = False
+        self.points: list[ChartedPoint] = []
+        form = QFormLayout(self)
+        self.summary = QLabel("Click a point on the face to select it; drag to select several.")
+        self.summary.setWordWrap(True)
+        self.amount = QLineEdit()
+        self.amount_error = QLabel()
+        self.amount_error.setStyleSheet("color: #b00020")
+        # 0 stands for "the selected points differ"; a real count is 1 or more.
+        self.aliquots = QSpinBox(minimum=0, maximum=99)
+        self.aliquots.setSpecialValueText(MIXED)
+        self.depth = QComboBox()
+        self.depth.addItem("—", None)
+        for depth in Depth:
+            self.depth.addItem(depth.value, depth)
+        self.technique = QComboBox()
+        self.technique.addItem("—", None)
+        for technique in Technique:
+            self.technique.addItem(technique.value, technique)
+        self.gauge = QLineEdit()
+        self.lot = QComboBox()
+        self.notes = QLineEdit()
+        form.addRow(self.summary)
+        form.addRow("Amount", self.amount)
+        form.addRow("", self.amount_error)
+        form.addRow("Aliquots", self.aliquots)
+        form.addRow("Depth", self.depth)
+        form.addRow("Technique", self.technique)
+        form.addRow("Gauge", self.gauge)
+        form.addRow("Lot", self.lot)
+        form.addRow("Notes", self.notes)
+
+        self.amount.editingFinished.connect(self._amount_edited)
+        self.aliquots.valueChanged.connect(lambda v: v >= 1 and self._edit("aliquots", v))
+        self.depth.activated.connect(lambda _: self._edit("depth", self.depth.currentData()))
+        self.technique.activated.connect(lambda _: self._edit("technique", self.technique.currentData()))
+        self.gauge.editingFinished.connect(lambda: self._edit("gauge", self.gauge.text().strip().upper()))
+        self.lot.activated.connect(self._lot_chosen)
+        self.notes.editingFinished.connect(lambda: self._edit("notes", self.notes.text()))
+        self.show_points([])
+
+    def _common(self, field: str):
+        values = {getattr(p, field) for p in self.points}
+        return values.pop() if len(values) == 1 else MIXED
+
+    def show_points(self, points: list[ChartedPoint]) -> None:
+        self._loading = True
+        self.points = points
+        for widget in (self.amount, self.aliquots, self.depth, self.technique, self.gauge,
+                       self.lot, self.notes):
+            widget.setEnabled(bool(points))
+        self.amount_error.clear()
+        if not points:
+            self.summary.setText("Click a point on the face to select it; drag to select several.")
+            self.amount.clear()
+            self.gauge.clear()
+            self.notes.clear()
+            self._loading = False
+            return
+        regions = sorted({REGIONS[p.region_code].label for p in points})
+        products = sorted({p.product_name for p in points})
+        self.summary.setText(f"{len(points)} point{'s' if len(points) > 1 else ''}: "
+                             f"{', '.join(products)} — {', '.join(regions[:4])}"
+                             f"{'…' if len(regions) > 4 else ''}")
+        amount = self._common("amount")
+        self.amount.setText(format_amount(amount) if amount != MIXED else "")
+        self.amount.setPlaceholderText(MIXED if amount == MIXED else "")
+        aliquots = self._common("aliquots")
+        self.aliquots.setValue(aliquots if aliquots != MIXED else 0)
+        for combo, field in ((self.depth, "depth"), (self.technique, "technique")):
+            value = self._common(field)
+            combo.setCurrentIndex(combo.findData(value) if value != MIXED else 0)
+        gauge = self._common("gauge")
+        self.gauge.setText(gauge if gauge != MIXED else "")
+        notes = self._common("notes")
+        self.notes.setText(notes if notes != MIXED else "")
+        self.lot.clear()
+        lot = self._common("lot_number")
+        self.lot.addItem((lot or "no lot") if lot != MIXED else MIXED, "keep")
+        self.lot.setEnabled(len(products) == 1)
+        self._loading = False
+        if len(products) == 1:
+            self.lots_wanted.emit(products[0])
+
+    def set_lots(self, product_name: str, lots) -> None:
+        if not self.points or {p.product_name for p in self.points} != {product_name}:
+            return
+        for lot in lots:
+            expiry = lot.expiry.isoformat() if lot.expiry else "no expiry"
+            self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry))
+
+    def _lot_chosen(self, _index: int) -> None:
+        chosen = self.lot.currentData()
+        if isinstance(chosen, tuple):
+            self._edit("lot", chosen)
+
+    def _amount_edited(self) -> None:
+        text = self.amount.text().strip()
+        if not text or self._loading:
+            return
+        try:
+            amount = parse_amount(text)
+            if amount <= 0:
+                raise ValidationError("the amount must be more than 0", "amount")
+        except ValidationError as error:
+            self.amount_error.setText(str(error))
+            return
+        self.amount_error.clear()
+        if amount != self._common("amount"):
+            self._edit("amount", amount)
+
+    def _edit(self, field: str, value) -> None:
+        if not self._loading and self.points:
+            self.edit_requested.emit(field, value)
+
+    @staticmethod
+    def apply(point: ChartedPoint, field: str, value) -> ChartedPoint:
+        """The point with one inspector field changed."""
+        if field == "lot":
+            number, expiry = value
+            return replace(point, lot_number=number, lot_expiry=expiry)
+        if field == "amount":
+            return replace(point, amount=Decimal(value))
+        return replace(point, **{field: value})

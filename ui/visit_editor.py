@@ -1,0 +1,426 @@
+"""The visit editor: the face map in the centre, the pen and templates on the left, the
+inspector and live totals on the right, the visit's fields above. Every chart edit is an
+undo command; saving writes the whole visit in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from functools import partial
+
+from PySide6.QtCore import QDate, QDateTime, QTime, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabBar,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.database import Database
+from app.lots import usable_lots
+from app.visits import VisitFields, local_date, replace_points
+from models.chart import ChartDocument, Pen, mirrored
+from models.errors import AliquotError
+from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
+from models.templates import Template, bundled_templates
+from models.vocabulary import View, VisitStatus
+from ui.commands import AddPoints, ChangePoints, RemovePoints
+from ui.face_scene import FaceScene
+from ui.face_view import FaceView
+from ui.inspector import Inspector
+from ui.pen_panel import PenPanel
+from ui.tasks import TaskRunner
+from ui.totals_panel import TotalsPanel
+
+VIEWS = [View.FRONT, View.LEFT, View.RIGHT]
+VIEW_TITLES = {View.FRONT: "Front", View.LEFT: "Left profile", View.RIGHT: "Right profile"}
+
+
+class VisitEditor(QMainWindow):
+    saved = Signal(object)  # VisitRecord
+
+    def __init__(self, database: Database, patient: PatientRecord, visit: VisitRecord,
+                 products: list[ProductRecord], providers: list, previous: VisitRecord | None = None,
+                 parent=None):
+        super().__init__(parent)
+        self.database = database
+        self.patient = patient
+        self.visit = visit
+        self.products = {p.name: p for p in products}
+        self.tasks = TaskRunner(self)
+        self.tasks.failed.connect(self._failed)
+        self.document = ChartDocument(visit.points)
+        self.undo_stack = QUndoStack(self)
+        self.pen: Pen | None = None
+        self.templates = bundled_templates()
+        self.locked = visit.status is VisitStatus.SIGNED
+        self._fields_dirty = False
+
+        colours = {p.name: p.colour for p in products}
+        self.scenes = {view: FaceScene(self.document, view, colours, self) for view in VIEWS}
+        for scene in self.scenes.values():
+            scene.place_requested.connect(self.place_point)
+            scene.points_moved.connect(self.move_points)
+            scene.selectionChanged.connect(self._selection_changed)
+            scene.region_hovered.connect(self._show_region)
+            scene.set_ghosts(previous.points if previous else [])
+        self.face_view = FaceView(self.scenes[View.FRONT])
+        self.view_tabs = QTabBar()
+        for view in VIEWS:
+            self.view_tabs.addTab(VIEW_TITLES[view])
+        self.view_tabs.currentChanged.connect(lambda index: self.show_view(VIEWS[index]))
+
+        self.pen_panel = PenPanel(products)
+        self.pen_panel.pen_changed.connect(self._pen_changed)
+        self.pen_panel.lots_wanted.connect(partial(self._load_lots, self.pen_panel))
+        self.inspector = Inspector()
+        self.inspector.edit_requested.connect(self.edit_selected)
+        self.inspector.lots_wanted.connect(partial(self._load_lots, self.inspector))
+        self.totals = TotalsPanel(self.products)
+        self._build_fields(providers)
+        self._build_actions()
+        self._build_layout(previous)
+
+        self.document.subscribe(lambda *_: self._chart_changed())
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        first_toxin = next((p.name for p in products if p.kind == "neuromodulator"), products[0].name)
+        self.pen_panel.choose_product(first_toxin)
+        self._chart_changed()
+        self.set_locked(self.locked)
+        self.resize(1500, 950)
+
+    # ------------------------------------------------------------------ building
+
+    def _build_fields(self, providers) -> None:
+        self.provider = QComboBox()
+        for provider in providers:
+            self.provider.addItem(f"{provider.display_name} {provider.credentials}".strip(), provider.id)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(self.visit.provider_id)))
+        local = self.visit.started_at.astimezone(self.database.timezone)
+        self.started = QDateTimeEdit(QDateTime(QDate(local.year, local.month, local.day),
+                                               QTime(local.hour, local.minute)))
+        self.started.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.started.setCalendarPopup(True)
+        self.consent = QCheckBox("Consent recorded")
+        self.consent.setChecked(self.visit.consent_recorded)
+        self.concern = QLineEdit(self.visit.concern)
+        self.concern.setPlaceholderText("Concern, e.g. left brow higher at rest")
+        self.notes = QLineEdit(self.visit.notes)
+        self.notes.setPlaceholderText("Notes")
+        for signal in (self.provider.currentIndexChanged, self.started.dateTimeChanged,
+                       self.consent.toggled, self.concern.textEdited, self.notes.textEdited):
+            signal.connect(self._fields_changed)
+
+    def _action(self, text: str, slot, shortcut=None, checkable=False, checked=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.setChecked(checked)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        # Both conventions: Ctrl+Shift+Z (Linux, macOS) and Ctrl+Y (Windows).
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addActions([self.undo_action, self.redo_action])
+        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
+        self.delete_action = self._action("&Delete points", self.delete_selected, QKeySequence.StandardKey.Delete)
+        self.mirror_action = self._action("&Mirror to other side", self.mirror_selected, "Ctrl+M")
+        self.select_all_action = self._action("Select &all", self.select_all, QKeySequence.StandardKey.SelectAll)
+        self.zoom_in_action = self._action("Zoom in", lambda: self.face_view.zoom_in(), QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action("Zoom out", lambda: self.face_view.zoom_out(), QKeySequence.StandardKey.ZoomOut)
+        self.zoom_fit_action = self._action("Whole face", lambda: self.face_view.reset_zoom(), "Ctrl+0")
+        self.ghost_action = self._action("Previous visit", self._toggle_ghosts, "G", True, True)
+        self.outline_action = self._action("Regions", self._toggle_outlines, "R", True)
+        self.muscle_action = self._action("Muscles", self._toggle_muscles, "U", True)
+        for index, view in enumerate(VIEWS, start=1):
+            self._action(VIEW_TITLES[view], partial(self.view_tabs.setCurrentIndex, index - 1), f"Ctrl+{index}")
+        self.template_actions = {}
+        for number, template in enumerate(self.templates, start=1):
+            self.template_actions[template.key] = self._action(
+                template.name, partial(self.apply_template, template), f"Alt+{number}")
+        toolbar = QToolBar("Chart")
+        toolbar.setMovable(False)
+        for action in (self.save_action, self.undo_action, self.redo_action, self.delete_action,
+                       self.mirror_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Templates: "))
+        for action in self.template_actions.values():
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        for action in (self.ghost_action, self.outline_action, self.muscle_action, self.zoom_fit_action):
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+
+    def _build_layout(self, previous: VisitRecord | None) -> None:
+        header = QLabel(f"<b>{self.patient.given_name} {self.patient.family_name}</b> — chart"
+                        f" {self.patient.chart_number}")
+        header.setTextFormat(Qt.TextFormat.PlainText if "<" in self.patient.family_name else Qt.TextFormat.RichText)
+        fields = QHBoxLayout()
+        for label, widget in (("Injector", self.provider), ("Time", self.started)):
+            fields.addWidget(QLabel(label))
+            fields.addWidget(widget)
+        fields.addWidget(self.consent)
+        fields.addWidget(self.concern, 2)
+        fields.addWidget(self.notes, 2)
+        self.region_label = QLabel(" ")
+        self.ghost_label = QLabel(
+            f"Faint markers: previous visit of {previous.started_at.astimezone(self.database.timezone):%Y-%m-%d}"
+            if previous else "No previous visit")
+        self.ghost_label.setStyleSheet("color: #666")
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.pen_panel)
+        hint = QLabel("Click the face to place a point with the pen. Drag to move, Delete to remove,"
+                      " drag on empty space to select several.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555")
+        left_layout.addWidget(hint)
+        left_layout.addStretch(1)
+
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.addWidget(self.view_tabs)
+        centre_layout.addWidget(self.face_view, 1)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.region_label, 1)
+        status_row.addWidget(self.ghost_label)
+        centre_layout.addLayout(status_row)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.inspector)
+        right_layout.addWidget(QLabel("<b>Totals</b>"))
+        right_layout.addWidget(self.totals, 1)
+
+        splitter = QSplitter()
+        for widget in (left, centre, right):
+            splitter.addWidget(widget)
+        splitter.setSizes([300, 700, 480])
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(header)
+        layout.addLayout(fields)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(body)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def scene(self) -> FaceScene:
+        return self.face_view.scene()
+
+    @property
+    def visit_date(self) -> date:
+        return local_date(self.fields().started_at, self.database.timezone)
+
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean() or self._fields_dirty
+
+    def fields(self) -> VisitFields:
+        started = self.started.dateTime().toPython().replace(tzinfo=self.database.timezone)
+        return VisitFields(
+            provider_id=self.provider.currentData(),
+            started_at=started,
+            concern=self.concern.text().strip(),
+            notes=self.notes.text().strip(),
+            consent_recorded=self.consent.isChecked(),
+        )
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self._update_title()
+
+    def _update_title(self) -> None:
+        state = "signed, read-only" if self.locked else ("unsaved changes" if self.is_modified() else "saved")
+        when = self.visit.started_at.astimezone(self.database.timezone)
+        self.setWindowTitle(f"Visit {when:%Y-%m-%d} — {self.patient.given_name} {self.patient.family_name}"
+                            f" ({state}) — Aliquot")
+
+    def _fields_changed(self, *_args) -> None:
+        self._fields_dirty = True
+        for scene in self.scenes.values():
+            scene.set_visit_date(self.visit_date)
+        self._chart_changed()
+
+    def _chart_changed(self) -> None:
+        self.totals.show_chart(self.document.charted(), self.visit_date)
+        self._selection_changed()
+        self._update_title()
+
+    def set_locked(self, locked: bool) -> None:
+        self.locked = locked
+        for widget in (self.pen_panel, self.inspector, self.provider, self.started, self.consent,
+                       self.concern, self.notes):
+            widget.setEnabled(not locked)
+        for action in [self.save_action, self.delete_action, self.mirror_action,
+                       *self.template_actions.values()]:
+            action.setEnabled(not locked)
+        for scene in self.scenes.values():
+            scene.set_visit_date(self.visit_date)
+        self._update_title()
+
+    def show_view(self, view: View) -> None:
+        self.face_view.setScene(self.scenes[view])
+        self.face_view.fit()
+        self._selection_changed()
+
+    # ------------------------------------------------------------------ edits
+
+    def _pen_changed(self, pen: Pen) -> None:
+        self.pen = pen
+
+    def _load_lots(self, panel, product_name: str) -> None:
+        on = self.visit_date
+        self.tasks.run(f"lots-{id(panel)}", partial(usable_lots, self.database, product_name, on),
+                       partial(panel.set_lots, product_name))
+
+    def place_point(self, x: float, y: float, region: str) -> None:
+        if self.locked or self.pen is None:
+            return
+        view = self.scene.view
+        self.undo_stack.push(AddPoints(self.document, [self.pen.point_at(view, x, y, region)],
+                                       f"Place {self.pen.product_name} at {region}"))
+
+    def apply_template(self, template: Template) -> None:
+        if self.locked or self.pen is None:
+            return
+        try:
+            points = template.points_for(self.pen)
+        except AliquotError as error:
+            self.statusBar().showMessage(str(error), 8000)
+            return
+        self.view_tabs.setCurrentIndex(VIEWS.index(template.view))
+        command = AddPoints(self.document, points, f"{template.name} ({self.pen.product_name})")
+        self.undo_stack.push(command)
+        self.scene.select_uids(command.uids)  # ready to nudge
+        total = template.total(self.pen.product_name)
+        self.statusBar().showMessage(
+            f"{template.name}: {len(points)} × {points[0].amount} {points[0].unit.value}"
+            f" = {total} {points[0].unit.value} of {self.pen.product_name}", 8000)
+
+    def copy_points(self, points: list[ChartedPoint]) -> None:
+        """"Copy previous visit": the earlier sites as one undoable step, lots to choose."""
+        command = AddPoints(self.document, points, "Copy previous visit")
+        self.undo_stack.push(command)
+        self.statusBar().showMessage(
+            f"Copied {len(points)} points from the previous visit. Choose today's lots:"
+            " select the points (Ctrl+A) and pick a lot in the inspector.", 15000)
+
+    def move_points(self, moved: dict) -> None:
+        after = {uid: replace(self.document.point(uid), x=x, y=y, region_code=region)
+                 for uid, (x, y, region) in moved.items()}
+        self.undo_stack.push(ChangePoints(self.document, after,
+                                          f"Move {len(after)} point{'s' if len(after) > 1 else ''}"))
+
+    def selected_uids(self) -> list[int]:
+        return self.scene.selected_uids()
+
+    def delete_selected(self) -> None:
+        uids = self.selected_uids()
+        if uids and not self.locked:
+            self.undo_stack.push(RemovePoints(self.document, uids,
+                                              f"Delete {len(uids)} point{'s' if len(uids) > 1 else ''}"))
+
+    def mirror_selected(self) -> None:
+        uids = self.selected_uids()
+        if not uids or self.locked:
+            return
+        command = AddPoints(self.document, [mirrored(self.document.point(uid)) for uid in uids],
+                            f"Mirror {len(uids)} point{'s' if len(uids) > 1 else ''}")
+        self.undo_stack.push(command)
+        if all(self.document.point(uid).view is self.scene.view for uid in command.uids):
+            self.scene.select_uids(command.uids)
+
+    def select_all(self) -> None:
+        self.scene.select_uids(list(self.scene.markers))
+
+    def edit_selected(self, field: str, value) -> None:
+        uids = self.selected_uids()
+        if not uids or self.locked:
+            return
+        after = {uid: Inspector.apply(self.document.point(uid), field, value) for uid in uids}
+        if any(after[uid] != self.document.point(uid) for uid in uids):
+            self.undo_stack.push(ChangePoints(self.document, after, f"Change {field}"))
+
+    def _selection_changed(self) -> None:
+        uids = [uid for uid in self.selected_uids() if uid in self.document]
+        points: list[ChartedPoint] = [self.document.point(uid) for uid in uids]
+        if [p for p in points] != self.inspector.points:
+            self.inspector.show_points(points)
+        self.mirror_action.setEnabled(bool(uids) and not self.locked)
+        self.delete_action.setEnabled(bool(uids) and not self.locked)
+
+    def _show_region(self, label: str) -> None:
+        self.region_label.setText(label or " ")
+
+    def _toggle_ghosts(self, visible: bool) -> None:
+        for scene in self.scenes.values():
+            scene.set_ghosts_visible(visible)
+
+    def _toggle_outlines(self, visible: bool) -> None:
+        for scene in self.scenes.values():
+            scene.set_outlines_visible(visible)
+
+    def _toggle_muscles(self, visible: bool) -> None:
+        for scene in self.scenes.values():
+            scene.set_muscles_visible(visible)
+
+    # ------------------------------------------------------------------ saving
+
+    def save(self) -> None:
+        if self.locked:
+            return
+        drafts = self.document.drafts()
+        fields = self.fields()
+        self.save_action.setEnabled(False)
+        self.statusBar().showMessage("Saving…")
+        self.tasks.run("save", partial(replace_points, self.database, self.visit.id,
+                                       self.visit.version, drafts, fields), self._saved)
+
+    def _saved(self, visit: VisitRecord) -> None:
+        self.visit = visit
+        self.undo_stack.setClean()
+        self._fields_dirty = False
+        self.save_action.setEnabled(True)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {len(visit.points)} points.", 5000)
+        self.saved.emit(visit)
+
+    def _failed(self, message: str) -> None:
+        self.save_action.setEnabled(not self.locked)
+        self.statusBar().showMessage(f"Not saved: {message}", 20000)
+
+    # ------------------------------------------------------------------ closing
+
+    @classmethod
+    def ask_discard(cls, parent) -> bool:
+        """Tests replace this; a real close with unsaved changes asks the user."""
+        answer = QMessageBox.question(parent, "Unsaved changes",
+                                      "This visit has unsaved changes. Close without saving?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event) -> None:
+        if self.is_modified() and not self.locked and not self.ask_discard(self):
+            event.ignore()
+            return
+        self.tasks.wait()
+        super().closeEvent(event)
