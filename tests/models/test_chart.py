@@ -2,7 +2,6 @@ from datetime import date
 from decimal import Decimal
 
 from models.chart import ChartDocument, Pen, mirrored
-from models.records import ChartedPoint
 from models.totals import describe_packages, packages_implied
 from models.vocabulary import Depth, DoseUnit, Technique, View
 

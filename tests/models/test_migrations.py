@@ -117,6 +117,9 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_pa
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
         event = connection.execute(text(
             "SELECT details FROM audit_event WHERE action = 'upgrade'")).scalar_one()
+    after = snapshot(upgraded)
+    for table in ("injection_point", "lot", "product", "provider", "app_meta"):
+        assert after[table] == before[table], f"{table} changed in the upgrade"
     upgraded.close()
     backups = list(db_path.parent.glob("clinic.before-0999_test.*.db"))
     assert len(backups) == 1 and str(backups[0]) in event

@@ -1,6 +1,5 @@
 """The visit editor driven with the mouse and keyboard, as an injector drives it."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from models.regions import front_anchor
 from models.templates import bundled_templates
 from models.vocabulary import View
 from ui.commands import ChangePoints
-from ui.face_scene import MarkerItem, to_scene
+from ui.face_scene import to_scene
 from ui.visit_editor import VisitEditor
 
 
