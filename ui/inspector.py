@@ -14,6 +14,7 @@ from models.records import ChartedPoint
 from models.regions import REGIONS
 from models.validation import parse_amount
 from models.vocabulary import Depth, Technique
+from ui.pen_panel import optional
 
 MIXED = "(several values)"
 
@@ -59,8 +60,10 @@ class Inspector(QGroupBox):
 
         self.amount.editingFinished.connect(self._amount_edited)
         self.aliquots.valueChanged.connect(lambda v: v >= 1 and self._edit("aliquots", v))
-        self.depth.activated.connect(lambda _: self._edit("depth", self.depth.currentData()))
-        self.technique.activated.connect(lambda _: self._edit("technique", self.technique.currentData()))
+        self.depth.activated.connect(
+            lambda _: self._edit("depth", optional(Depth, self.depth.currentData())))
+        self.technique.activated.connect(
+            lambda _: self._edit("technique", optional(Technique, self.technique.currentData())))
         self.gauge.editingFinished.connect(lambda: self._edit("gauge", self.gauge.text().strip().upper()))
         self.lot.activated.connect(self._lot_chosen)
         self.notes.editingFinished.connect(lambda: self._edit("notes", self.notes.text()))

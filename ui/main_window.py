@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.catalogue import list_products
 from app.database import Database
 from app.patients import search_patients
+from app.autosave import discard_recovery, find_recoveries
 from app.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
 from models.base import format_amount
 from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
@@ -77,6 +79,8 @@ class MainWindow(QMainWindow):
         self.tasks.run("catalogue", partial(list_products, database.factory, True),
                        self._catalogue_loaded)
         self.refresh()
+        # Charts left unsaved by a crash are offered once the catalogue the editor needs is in.
+        self._recoveries_checked = False
 
     # ------------------------------------------------------------------ layout
 
@@ -217,6 +221,28 @@ class MainWindow(QMainWindow):
     def _catalogue_loaded(self, products) -> None:
         self.products = [p for p in products if p.active]
         self.product_colours = {p.name: p.colour for p in products}
+        if not self._recoveries_checked:
+            self._recoveries_checked = True
+            self.tasks.run("recoveries", partial(find_recoveries, self.database), self._offer_recoveries)
+
+    @classmethod
+    def ask_recover(cls, parent, description: str) -> bool:
+        """Tests replace this; at start the user is asked whether to reopen a lost chart."""
+        answer = QMessageBox.question(
+            parent, "Recover unsaved chart",
+            f"{description}\n\nAliquot closed before this chart was saved. Open it again?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _offer_recoveries(self, found) -> None:
+        for recovered, patient, opened in found:
+            when = recovered.saved_at.strftime("%Y-%m-%d %H:%M")
+            description = (f"{patient.given_name} {patient.family_name} ({patient.chart_number}):"
+                           f" {len(recovered.points)} points, last changed {when}")
+            if self.ask_recover(self, description):
+                editor = self._open_editor(patient, opened)
+                editor.restore(recovered)
+            else:
+                discard_recovery(self.database, recovered.visit_id)
 
     def _patients_loaded(self, patients: list[PatientRecord]) -> None:
         self.patient_model.set_records(patients)
@@ -304,6 +330,7 @@ class MainWindow(QMainWindow):
         self.editors.append(editor)
         editor.show()
         self._patient_chosen(self.patient_table.currentIndex(), None)
+        return editor
 
     def _show_failure(self, message: str) -> None:
         self.statusBar().showMessage(f"Could not load: {message}", 15000)

@@ -40,6 +40,10 @@ def decimal_of(spin: QDoubleSpinBox) -> Decimal:
     return normalize_amount(Decimal(f"{spin.value():.3f}"))
 
 
+def optional(vocabulary, value):
+    return vocabulary(value) if value else None
+
+
 class PenPanel(QGroupBox):
     pen_changed = Signal(object)  # Pen
     lots_wanted = Signal(str)  # product name: the editor answers with set_lots()
@@ -141,8 +145,10 @@ class PenPanel(QGroupBox):
         self.new_lot_expiry.setEnabled(self.lot.currentText() == NEW_LOT)
         return Pen(
             product_name=name, unit=product.dose_unit, amount=decimal_of(self.amount),
-            aliquots=self.aliquots.value(), depth=self.depth.currentData(),
-            technique=self.technique.currentData(), gauge=self.gauge.currentText().strip().upper(),
+            # Combo boxes hand back plain strings: turn them into the vocabulary again.
+            aliquots=self.aliquots.value(), depth=optional(Depth, self.depth.currentData()),
+            technique=optional(Technique, self.technique.currentData()),
+            gauge=self.gauge.currentText().strip().upper(),
             lot_number=lot_number, lot_expiry=lot_expiry,
         )
 

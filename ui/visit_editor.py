@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from functools import partial
 
-from PySide6.QtCore import QDate, QDateTime, QTime, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, QTime, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.autosave import RecoveredChart, discard_recovery, write_recovery
 from app.database import Database
 from app.lots import usable_lots
 from app.visits import VisitFields, local_date, replace_points
@@ -43,6 +44,7 @@ from ui.tasks import TaskRunner
 from ui.totals_panel import TotalsPanel
 
 VIEWS = [View.FRONT, View.LEFT, View.RIGHT]
+AUTOSAVE_DELAY_MS = 3000  # after the last edit
 VIEW_TITLES = {View.FRONT: "Front", View.LEFT: "Left profile", View.RIGHT: "Right profile"}
 
 
@@ -91,6 +93,8 @@ class VisitEditor(QMainWindow):
         self._build_actions()
         self._build_layout(previous)
 
+        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
         self.document.subscribe(lambda *_: self._chart_changed())
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         first_toxin = next((p.name for p in products if p.kind == "neuromodulator"), products[0].name)
@@ -264,6 +268,31 @@ class VisitEditor(QMainWindow):
         self.totals.show_chart(self.document.charted(), self.visit_date)
         self._selection_changed()
         self._update_title()
+        if self.is_modified() and not self.locked:
+            self.autosave_timer.start()
+
+    def autosave(self) -> None:
+        """Keep the unsaved chart in a recovery file (small, written in place of the last)."""
+        if self.is_modified() and not self.locked:
+            write_recovery(self.database, self.visit.id, self.visit.version, self.fields(),
+                           self.document.charted())
+
+    def restore(self, recovered: RecoveredChart) -> None:
+        """Bring back a chart left unsaved by a crash, as one undoable step."""
+        self.undo_stack.push(RemovePoints(self.document, [uid for uid, _ in self.document.items()],
+                                          "Clear before recovery"))
+        self.undo_stack.push(AddPoints(self.document, recovered.points, "Recovered unsaved chart"))
+        fields = recovered.fields
+        local = fields.started_at.astimezone(self.database.timezone)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(fields.provider_id)))
+        self.started.setDateTime(QDateTime(QDate(local.year, local.month, local.day),
+                                           QTime(local.hour, local.minute)))
+        self.concern.setText(fields.concern)
+        self.notes.setText(fields.notes)
+        self.consent.setChecked(fields.consent_recorded)
+        self._fields_changed()
+        self.statusBar().showMessage(
+            f"Recovered the chart left unsaved at {recovered.saved_at:%Y-%m-%d %H:%M}. Save it to keep it.")
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
@@ -399,6 +428,8 @@ class VisitEditor(QMainWindow):
         self.visit = visit
         self.undo_stack.setClean()
         self._fields_dirty = False
+        self.autosave_timer.stop()
+        discard_recovery(self.database, visit.id)
         self.save_action.setEnabled(True)
         self._update_title()
         self.statusBar().showMessage(f"Saved {len(visit.points)} points.", 5000)
@@ -421,5 +452,7 @@ class VisitEditor(QMainWindow):
         if self.is_modified() and not self.locked and not self.ask_discard(self):
             event.ignore()
             return
+        self.autosave_timer.stop()
+        discard_recovery(self.database, self.visit.id)  # closed on purpose: nothing to recover
         self.tasks.wait()
         super().closeEvent(event)

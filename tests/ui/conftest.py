@@ -15,3 +15,10 @@ def no_modal_dialogs(monkeypatch):
     """A test never blocks on a real dialog: closing an edited visit discards it."""
     from ui.visit_editor import VisitEditor
     monkeypatch.setattr(VisitEditor, "ask_discard", classmethod(lambda cls, parent: True))
+
+
+@pytest.fixture(autouse=True)
+def private_recovery_dir(tmp_path, monkeypatch):
+    """Recovery files of the tests never mix with the user's own."""
+    monkeypatch.setattr("app.autosave.recovery_dir", lambda: tmp_path / "recovery")
+    return tmp_path / "recovery"

@@ -179,3 +179,35 @@ def test_totals_models_pass_the_model_tester(qtmodeltester, qtbot, editor):
     click(qtbot, editor, *front_anchor("chin"))
     for model in (editor.totals.product_model, editor.totals.side_model, editor.totals.region_model):
         qtmodeltester.check(model)
+
+
+def test_autosave_and_recovery_after_a_crash(qtbot, demo_db, monkeypatch):
+    from app.autosave import pending_recoveries
+    from ui.main_window import MainWindow
+
+    editor = open_editor(qtbot, demo_db)
+    click(qtbot, editor, *front_anchor("glabella"))
+    click(qtbot, editor, *front_anchor("chin"))
+    editor.concern.setText("frown lines")
+    editor.concern.textEdited.emit("frown lines")
+    qtbot.waitUntil(lambda: len(pending_recoveries(demo_db)) == 1, timeout=6000)
+    charted = editor.document.charted()
+    editor.autosave_timer.stop()
+    editor.hide()  # the program "dies" here: the editor is never closed, nothing is saved
+
+    offered = []
+    monkeypatch.setattr(MainWindow, "ask_recover",
+                        classmethod(lambda cls, parent, text: offered.append(text) or True))
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: bool(window.editors) and window.tasks.is_idle())
+    [recovered] = window.editors
+    qtbot.addWidget(recovered)
+    assert "2 points" in offered[0]
+    assert recovered.visit.id == editor.visit.id
+    assert recovered.document.charted() == charted
+    assert recovered.concern.text() == "frown lines" and recovered.is_modified()
+    recovered.save_action.trigger()
+    qtbot.waitUntil(lambda: not recovered.is_modified())
+    assert pending_recoveries(demo_db) == []
+    assert [p.region_code for p in get_visit(demo_db, editor.visit.id).points] == ["glabella", "chin"]

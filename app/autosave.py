@@ -1,0 +1,143 @@
+"""Unsaved charts survive a crash or a power cut.
+
+While a visit has unsaved changes the editor writes them, a few seconds after the last
+edit, to a small recovery file in the user's data folder. Saving or discarding the visit
+removes the file; the next start finds any file left behind and offers it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import platformdirs
+
+from app.config import APP_NAME
+from app.database import Database
+from app.patients import patient_record
+from app.visits import VisitFields, open_visit
+from models.errors import NotFoundError
+from models.records import ChartedPoint
+from models.tables import Patient
+from models.vocabulary import Depth, DoseUnit, Technique, View, VisitStatus
+
+RECOVERY_FORMAT = "aliquot.recovery/1"
+
+
+def recovery_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / "recovery"
+
+
+def _database_key(db: Database) -> str:
+    return hashlib.sha256(db.name.encode("utf-8")).hexdigest()[:16]
+
+
+def _path(db: Database, visit_id: int) -> Path:
+    return recovery_dir() / f"{_database_key(db)}-visit-{visit_id}.json"
+
+
+@dataclass(frozen=True)
+class RecoveredChart:
+    visit_id: int
+    version: int
+    saved_at: datetime
+    fields: VisitFields
+    points: list[ChartedPoint]
+    path: Path
+
+
+def _point_data(point: ChartedPoint) -> dict:
+    return {
+        "view": point.view.value, "x": point.x, "y": point.y, "region": point.region_code,
+        "product": point.product_name, "unit": point.unit.value, "amount": str(point.amount),
+        "aliquots": point.aliquots, "lot": point.lot_number,
+        "lot_expiry": point.lot_expiry.isoformat() if point.lot_expiry else None,
+        "depth": point.depth.value if point.depth else None,
+        "technique": point.technique.value if point.technique else None,
+        "gauge": point.gauge, "notes": point.notes,
+    }
+
+
+def _point_from(data: dict) -> ChartedPoint:
+    return ChartedPoint(
+        view=View(data["view"]), x=data["x"], y=data["y"], region_code=data["region"],
+        product_name=data["product"], unit=DoseUnit(data["unit"]), amount=Decimal(data["amount"]),
+        aliquots=data["aliquots"], lot_number=data["lot"],
+        lot_expiry=date.fromisoformat(data["lot_expiry"]) if data["lot_expiry"] else None,
+        depth=Depth(data["depth"]) if data["depth"] else None,
+        technique=Technique(data["technique"]) if data["technique"] else None,
+        gauge=data["gauge"], notes=data["notes"],
+    )
+
+
+def write_recovery(db: Database, visit_id: int, version: int, fields: VisitFields,
+                   points: list[ChartedPoint]) -> Path:
+    """Write (atomically: never a half-written file) the unsaved state of one visit."""
+    path = _path(db, visit_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "format": RECOVERY_FORMAT, "database": db.name, "visit_id": visit_id, "version": version,
+        "saved_at": datetime.now().astimezone().isoformat(),
+        "fields": {"provider_id": fields.provider_id, "started_at": fields.started_at.isoformat(),
+                   "concern": fields.concern, "notes": fields.notes,
+                   "consent_recorded": fields.consent_recorded},
+        "points": [_point_data(p) for p in points],
+    }
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".partial",
+                                         delete=False)
+    with handle:
+        json.dump(document, handle, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(handle.name, path)
+    return path
+
+
+def discard_recovery(db: Database, visit_id: int) -> None:
+    _path(db, visit_id).unlink(missing_ok=True)
+
+
+def pending_recoveries(db: Database) -> list[RecoveredChart]:
+    """Unsaved charts of this database left behind by a crash, newest first.
+    A file that cannot be read is skipped (and kept, for someone to look at)."""
+    found = []
+    for path in sorted(recovery_dir().glob(f"{_database_key(db)}-visit-*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != RECOVERY_FORMAT:
+                continue
+            fields = data["fields"]
+            found.append(RecoveredChart(
+                visit_id=data["visit_id"], version=data["version"],
+                saved_at=datetime.fromisoformat(data["saved_at"]),
+                fields=VisitFields(fields["provider_id"], datetime.fromisoformat(fields["started_at"]),
+                                   fields["concern"], fields["notes"], fields["consent_recorded"]),
+                points=[_point_from(p) for p in data["points"]], path=path))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def find_recoveries(db: Database) -> list[tuple]:
+    """(recovered chart, patient, opened visit) for each recovery whose visit still exists
+    and is still a draft; recoveries of visits gone or signed are removed."""
+    found = []
+    for recovered in pending_recoveries(db):
+        try:
+            opened = open_visit(db, recovered.visit_id)
+        except NotFoundError:
+            recovered.path.unlink(missing_ok=True)
+            continue
+        if opened.visit.status is VisitStatus.SIGNED:
+            recovered.path.unlink(missing_ok=True)
+            continue
+        with db.factory() as session:
+            patient = patient_record(session.get(Patient, opened.visit.patient_id))
+        found.append((recovered, patient, opened))
+    return found
