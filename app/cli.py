@@ -33,7 +33,7 @@ from app.database import (
 from app.demo import generate_demo
 from app.interchange import dumps, export_patient, import_files
 from app.patients import search_patients
-from app.visits import list_visits
+from app.visits import get_visit, list_visits
 from models.base import format_amount
 from models.errors import AliquotError
 
@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("patient", metavar="PATIENT", help="chart number")
     exporter.add_argument("-o", "--output", type=Path, metavar="FILE",
                           help="write here instead of standard output")
+
+    image = commands.add_parser("export-image", help="draw a visit's chart to a PNG file")
+    image.add_argument("visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)")
+    image.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    image.add_argument("--view", choices=["front", "left", "right"], default="front")
 
     db = commands.add_parser("db", help="database upgrade, check and backup")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
@@ -297,6 +302,20 @@ def write_atomically(path: Path, text: str) -> None:
             os.unlink(handle.name)
 
 
+def _cmd_export_image(db: Database, args) -> int:
+    from app.gui import export_chart_image
+
+    output = args.output
+    if output.suffix.lower() != ".png":
+        raise AliquotError(f"{output}: the chart image is a PNG; name the file *.png")
+    if output.is_dir() or not output.resolve().parent.is_dir():
+        raise AliquotError(f"cannot write {output}: give a file in an existing folder")
+    get_visit(db, args.visit)  # a clear "no visit with id N" before any drawing starts
+    export_chart_image(db, args.visit, output, args.view)
+    print(f"drew visit {args.visit} ({args.view} view) to {output}", file=sys.stderr)
+    return 0
+
+
 def _db_command(db: Database, args) -> int:
     if args.db_command == "upgrade":
         status = upgrade_server(db)
@@ -337,4 +356,5 @@ COMMANDS = {
     "catalogue": _cmd_catalogue,
     "import": _cmd_import,
     "export": _cmd_export,
+    "export-image": _cmd_export_image,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from app.database import Database
 from models.errors import AliquotError
@@ -16,6 +17,19 @@ def has_display(environ=os.environ, platform: str = sys.platform) -> bool:
     if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
         return True
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def export_chart_image(database: Database, visit_id: int, output: Path, view: str) -> Path:
+    """`aliquot export-image`: the chart drawn offscreen; needs no screen."""
+    if not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from models.vocabulary import View
+    from ui.chart_image import export_visit_png
+
+    try:
+        return export_visit_png(database, visit_id, output, View(view))
+    except OSError as error:
+        raise AliquotError(f"cannot write {output}: {error}") from None
 
 
 def run_gui(database: Database, argv: list[str]) -> int:

@@ -206,6 +206,12 @@ class FaceScene(QGraphicsScene):
                 self.addItem(ghost)
                 self.ghosts.append(ghost)
 
+    def set_markers_scale_with_drawing(self, scale: bool) -> None:
+        """For a rendered image: markers grow with the drawing instead of keeping a
+        constant size on screen."""
+        for item in [*self.markers.values(), *self.ghosts]:
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, not scale)
+
     def set_ghosts_visible(self, visible: bool) -> None:
         for ghost in self.ghosts:
             ghost.setVisible(visible)

@@ -180,3 +180,24 @@ def test_the_clinic_keeps_its_own_time_zone(tmp_path):
     assert "Europe/London" in aliquot("db", "timezone", "Europe/London", db=path).stdout
     assert_one_line_refusal(aliquot("db", "timezone", "Mars/Base", db=path, check=False),
                             "not a time zone name")
+
+
+def test_export_image_draws_the_chart(demo_clinic, tmp_path):
+    from PIL import Image
+
+    visit = json.loads(aliquot("visits", "A-0001", "--json", db=demo_clinic).stdout)[-1]
+    product = visit["totals"][0]["product"]
+    colour = next(p["colour"] for p in json.loads(aliquot("catalogue", "--json", db=demo_clinic).stdout)
+                  if p["name"] == product)
+    out = tmp_path / "chart.png"
+    aliquot("export-image", visit["id"], "-o", out, db=demo_clinic, env={"DISPLAY": "", "QT_QPA_PLATFORM": ""})
+    image = Image.open(out).convert("RGB")
+    assert image.size == (1600, 2300)
+    target = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    marker_pixels = sum(count for count, pixel in image.getcolors(maxcolors=1 << 24)
+                        if sum(abs(a - b) for a, b in zip(pixel, target)) < 30)
+    assert marker_pixels > 200, "the markers are drawn in their product's colour"
+    assert_one_line_refusal(aliquot("export-image", 99999, "-o", out, db=demo_clinic, check=False),
+                            "no visit with id 99999")
+    assert_one_line_refusal(aliquot("export-image", visit["id"], "-o", tmp_path / "c.jpg",
+                                    db=demo_clinic, check=False), "is a PNG")

@@ -1,0 +1,79 @@
+"""A visit's chart as a PNG, drawn by the same face-map scene as the editor (offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+from app.catalogue import list_products
+from app.database import Database
+from app.patients import patient_record
+from app.visits import get_visit
+from models.base import format_amount
+from models.chart import ChartDocument
+from models.face_map import DRAWING_HEIGHT, DRAWING_WIDTH
+from models.tables import Patient
+from models.totals import totals_by_product, totals_by_side
+from models.vocabulary import View
+from ui.face_scene import FaceScene
+
+SCALE = 2  # pixels per drawing unit: 1600 x 2000 for the face, sharp when printed
+HEADER = 150
+
+
+def render_visit(database: Database, visit_id: int, view: View) -> QImage:
+    _application = QApplication.instance() or QApplication(["aliquot"])
+    visit = get_visit(database, visit_id)
+    with database.factory() as session:
+        patient = patient_record(session.get(Patient, visit.patient_id))
+    colours = {p.name: p.colour for p in list_products(database.factory, include_inactive=True)}
+    scene = FaceScene(ChartDocument(visit.points), view, colours)
+    scene.set_markers_scale_with_drawing(True)
+    width, height = int(DRAWING_WIDTH * SCALE), int(DRAWING_HEIGHT * SCALE)
+    image = QImage(width, height + HEADER * SCALE, QImage.Format.Format_ARGB32)
+    image.setDevicePixelRatio(1)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    when = visit.started_at.astimezone(database.timezone)
+    title = QFont()
+    title.setPixelSize(20 * SCALE)
+    title.setBold(True)
+    painter.setFont(title)
+    painter.drawText(QRectF(16 * SCALE, 8 * SCALE, width, 30 * SCALE), Qt.AlignmentFlag.AlignLeft,
+                     f"{patient.given_name} {patient.family_name} — chart {patient.chart_number}")
+    body = QFont()
+    body.setPixelSize(13 * SCALE)
+    painter.setFont(body)
+    painter.drawText(QRectF(16 * SCALE, 40 * SCALE, width, 22 * SCALE), Qt.AlignmentFlag.AlignLeft,
+                     f"Visit {when:%Y-%m-%d %H:%M} · {visit.provider_name} {visit.provider_credentials}"
+                     f" · {view.value} view · {visit.status.value}")
+    sides = {s.product_name: s for s in totals_by_side(visit.points)}
+    y = 66 * SCALE
+    for total in totals_by_product(visit.points):
+        side = sides[total.product_name]
+        painter.setBrush(QColor(colours.get(total.product_name, "#555555")))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawEllipse(QRectF(18 * SCALE, y + 4 * SCALE, 10 * SCALE, 10 * SCALE))
+        painter.setPen(QColor("#222222"))
+        unit = total.unit.value
+        painter.drawText(QRectF(34 * SCALE, y, width, 20 * SCALE), Qt.AlignmentFlag.AlignLeft,
+                         f"{total.product_name}: {format_amount(total.amount)} {unit} in"
+                         f" {total.aliquots} aliquots — left {format_amount(side.left)} {unit},"
+                         f" right {format_amount(side.right)} {unit}, midline {format_amount(side.midline)} {unit}")
+        y += 20 * SCALE
+        if y > (HEADER - 16) * SCALE:
+            break
+    scene.render(painter, QRectF(0, HEADER * SCALE, width, height), scene.sceneRect())
+    painter.end()
+    return image
+
+
+def export_visit_png(database: Database, visit_id: int, output: Path, view: View) -> Path:
+    image = render_visit(database, visit_id, view)
+    if not image.save(str(output), "PNG"):
+        raise OSError(f"cannot write {output}")
+    return output
