@@ -126,15 +126,41 @@ def get_patient(db: Database, chart_number: str) -> PatientRecord:
         return patient_record(patient)
 
 
+def _as_date(word: str) -> date | None:
+    if len(word) != 10 or word[4] != "-":
+        return None
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        return None
+
+
+def suggest_chart_number(db: Database, prefix: str = "A-") -> str:
+    """The next free chart number after the highest one with this prefix: A-0301."""
+    with db.factory() as session:
+        numbers = session.scalars(select(Patient.chart_number).where(Patient.chart_number.like(f"{prefix}%")))
+        highest, width = 0, 4
+        for number in numbers:
+            digits = number[len(prefix):]
+            if digits.isdigit():
+                highest, width = max(highest, int(digits)), max(width, len(digits))
+    return f"{prefix}{highest + 1:0{width}d}"
+
+
 def search_patients(
     db: Database, text: str = "", include_archived: bool = False, limit: int = SEARCH_LIMIT
 ) -> list[PatientRecord]:
-    """Patients whose name or chart number contains every word typed, accents ignored.
+    """Patients whose name or chart number contains every word typed, accents ignored,
+    and born on any date typed as YYYY-MM-DD.
 
     "nunez zoe" finds Zoë Ångström-Núñez; ordered by family then given name, accents ignored.
     """
     query = select(Patient)
     for word in fold(text).split():
+        born = _as_date(word)
+        if born is not None:  # "1985-03-14": the date of birth
+            query = query.where(Patient.date_of_birth == born)
+            continue
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Patient.search_key.like(f"%{escaped}%", escape="\\"))
     if not include_archived:

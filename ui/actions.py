@@ -9,6 +9,9 @@ from PySide6.QtWidgets import QWidget
 
 
 class MainAction(Enum):
+    NEW_PATIENT = ("&New patient…", "Ctrl+Shift+N", "Register a new patient")
+    EDIT_PATIENT = ("&Edit patient…", "Ctrl+E", "Edit the chosen patient's details")
+    ARCHIVE_PATIENT = ("Archive / restore patient", None, "Hide the patient from everyday search, keeping every record")
     FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
     REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")
     SHOW_ARCHIVED = ("Show &archived patients", None, "Include archived patients in the list")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.catalogue import list_products
 from app.database import Database
-from app.patients import search_patients
+from app.patients import search_patients, set_archived, suggest_chart_number
 from app.autosave import discard_recovery, find_recoveries
 from app.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
 from models.base import format_amount
@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.REFRESH].triggered.connect(self.refresh)
         self.actions[MainAction.SHOW_ARCHIVED].toggled.connect(self.refresh)
         self.actions[MainAction.QUIT].triggered.connect(self.close)
+        self.actions[MainAction.NEW_PATIENT].triggered.connect(lambda: self.edit_patient(None))
+        self.actions[MainAction.EDIT_PATIENT].triggered.connect(lambda: self.edit_patient(self.current_patient))
+        self.actions[MainAction.ARCHIVE_PATIENT].triggered.connect(self.toggle_archived)
 
         self.tasks.run("catalogue", partial(list_products, database.factory, True),
                        self._catalogue_loaded)
@@ -87,6 +90,9 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.actions[MainAction.QUIT])
+        patient_menu = self.menuBar().addMenu("&Patient")
+        for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT):
+            patient_menu.addAction(self.actions[entry])
         view_menu = self.menuBar().addMenu("&View")
         for entry in (MainAction.FIND_PATIENT, MainAction.REFRESH, MainAction.SHOW_ARCHIVED):
             view_menu.addAction(self.actions[entry])
@@ -112,7 +118,7 @@ class MainWindow(QMainWindow):
     def _build_body(self) -> None:
         today = date.today()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Find a patient: name or chart number (accents optional)")
+        self.search.setPlaceholderText("Find a patient: name, chart number or birth date (YYYY-MM-DD)")
         self.search.setClearButtonEnabled(True)
         self.search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self.search.textChanged.connect(self.search_timer.start)
@@ -130,7 +136,12 @@ class MainWindow(QMainWindow):
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.search)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 1)
+        new_patient = QPushButton("New patient")
+        new_patient.clicked.connect(self.actions[MainAction.NEW_PATIENT].trigger)
+        search_row.addWidget(new_patient)
+        left_layout.addLayout(search_row)
         left_layout.addWidget(self.patient_table)
         left_layout.addWidget(self.patient_count)
 
@@ -300,6 +311,23 @@ class MainWindow(QMainWindow):
     def _visit_loaded(self, visit: VisitRecord) -> None:
         self.point_model.set_records(visit.points)
         self.side_model.set_records(totals_by_side(visit.points))
+
+    # ------------------------------------------------------------------ patients
+
+    def edit_patient(self, patient: PatientRecord | None) -> None:
+        from ui.patient_dialog import PatientDialog
+
+        suggested = "" if patient else suggest_chart_number(self.database)
+        saved = PatientDialog.ask(self.database, patient, suggested, self)
+        if saved is not None:
+            self.search.setText(saved.chart_number)
+            self.refresh()
+
+    def toggle_archived(self) -> None:
+        patient = self.current_patient
+        if patient is not None:
+            self.tasks.run("archive", partial(set_archived, self.database, patient.id, not patient.archived),
+                           lambda _record: self.refresh())
 
     # ------------------------------------------------------------------ visits
 

@@ -60,3 +60,14 @@ def test_archived_patients_leave_the_search_but_keep_their_records(db, patient):
     assert get_patient(db, "A-0001").archived
     set_archived(db, patient.id, False)
     assert len(search_patients(db, "zoe")) == 1
+
+
+def test_search_by_date_of_birth_and_next_chart_number(db, patient):
+    from app.patients import suggest_chart_number
+    add(db, "A-0002", "Mei", "Chen", date(1985, 3, 14))
+    add(db, "A-0010", "Ana", "Costa", date(1990, 1, 2))
+    assert [p.chart_number for p in search_patients(db, "1985-03-14")] == ["A-0001", "A-0002"]
+    assert [p.chart_number for p in search_patients(db, "chen 1985-03-14")] == ["A-0002"]
+    assert search_patients(db, "1985-13-14") == []  # not a date: searched as text
+    assert suggest_chart_number(db) == "A-0011"
+    assert suggest_chart_number(db, "B-") == "B-0001"

@@ -8,6 +8,7 @@ from app.patients import search_patients
 from app.visits import get_visit, list_visits
 from models.base import format_amount
 from models.regions import REGIONS
+from ui.actions import MainAction
 from ui.main_window import MainWindow
 from ui.table_model import Column, RecordTableModel
 
@@ -96,3 +97,42 @@ def test_allergies_are_shown_in_full(qtbot, db):
     shown.setHtml(window.patient_header.text())
     assert "Allergies: latex, lidocaine<epinephrine, penicillin" in shown.toPlainText()
     assert "<b>Costa</b>" in shown.toPlainText()
+
+
+def test_new_patient_form_checks_and_stores(qtbot, db):
+    from datetime import date
+
+    from ui.patient_dialog import PatientDialog
+    dialog = PatientDialog(db, None, "A-0100")
+    qtbot.addWidget(dialog)
+    dialog.given_name.setText("Zoë")
+    dialog.save()  # no family name yet: refused, the form stays
+    assert dialog.saved is None and "family name is required" in dialog.error.text()
+    assert "b00020" in dialog.family_name.styleSheet()
+    dialog.family_name.setText("Ångström-Núñez")
+    dialog.born.setDate(dialog.born.date().fromString("1985-03-14", "yyyy-MM-dd"))
+    dialog.allergies.setPlainText("lidocaine")
+    dialog.save()
+    assert dialog.saved is not None
+    stored = search_patients(db, "A-0100")[0]
+    assert (stored.given_name, stored.family_name, stored.date_of_birth, stored.allergies) == (
+        "Zoë", "Ångström-Núñez", date(1985, 3, 14), "lidocaine")
+
+
+def test_main_window_new_patient_goes_through_the_form(qtbot, db, monkeypatch):
+    from ui.patient_dialog import PatientDialog
+    from app.patients import create_patient
+    from models.records import PatientDraft
+    asked = []
+
+    def fake_ask(cls, database, patient, chart_number, parent):
+        asked.append(chart_number)
+        return create_patient(database, PatientDraft(chart_number, "Mei", "Chen"))
+
+    monkeypatch.setattr(PatientDialog, "ask", classmethod(fake_ask))
+    create_patient(db, PatientDraft("A-0007", "Ana", "Costa"))
+    window = open_window(qtbot, db)
+    window.actions[MainAction.NEW_PATIENT].trigger()
+    assert asked == ["A-0008"]
+    qtbot.waitUntil(lambda: window.patient_model.rowCount() == 1 and window.tasks.is_idle())
+    assert cell(window.patient_model, 0, 0) == "A-0008"

@@ -1,0 +1,122 @@
+"""New and edit patient: the form, checked by the same rules as every other way in."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
+
+from app.database import Database
+from app.patients import create_patient, update_patient
+from models.errors import AliquotError, ValidationError
+from models.records import PatientDraft, PatientRecord
+from models.vocabulary import Sex
+
+
+class PatientDialog(QDialog):
+    def __init__(self, database: Database, patient: PatientRecord | None = None,
+                 chart_number: str = "", parent=None):
+        super().__init__(parent)
+        self.database = database
+        self.patient = patient
+        self.saved: PatientRecord | None = None
+        self.setWindowTitle("Edit patient" if patient else "New patient")
+        form = QFormLayout(self)
+        self.chart_number = QLineEdit(patient.chart_number if patient else chart_number)
+        self.given_name = QLineEdit(patient.given_name if patient else "")
+        self.family_name = QLineEdit(patient.family_name if patient else "")
+        self.born = QDateEdit(calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.born.setMinimumDate(QDate(1900, 1, 1))
+        self.born.setMaximumDate(QDate.currentDate())
+        self.born_unknown = QCheckBox("not known")
+        if patient and patient.date_of_birth:
+            born = patient.date_of_birth
+            self.born.setDate(QDate(born.year, born.month, born.day))
+        else:
+            self.born.setDate(QDate(1980, 1, 1))
+            self.born_unknown.setChecked(patient is not None)
+        self.born_unknown.toggled.connect(lambda unknown: self.born.setEnabled(not unknown))
+        self.born.setEnabled(not self.born_unknown.isChecked())
+        born_row = QWidget()
+        born_layout = QHBoxLayout(born_row)
+        born_layout.setContentsMargins(0, 0, 0, 0)
+        born_layout.addWidget(self.born)
+        born_layout.addWidget(self.born_unknown)
+        self.sex = QComboBox()
+        for sex in Sex:
+            self.sex.addItem(sex.value, sex.value)
+        self.sex.setCurrentIndex(self.sex.findData((patient.sex if patient else Sex.FEMALE).value))
+        self.phone = QLineEdit(patient.phone or "" if patient else "")
+        self.email = QLineEdit(patient.email or "" if patient else "")
+        self.allergies = QPlainTextEdit(patient.allergies if patient else "")
+        self.allergies.setPlaceholderText("e.g. lidocaine; leave empty if none are known")
+        self.allergies.setMaximumHeight(60)
+        self.medical_notes = QPlainTextEdit(patient.medical_notes if patient else "")
+        self.medical_notes.setMaximumHeight(80)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020; font-weight: 600")
+        self.error.setWordWrap(True)
+        self.fields = {"chart_number": self.chart_number, "given_name": self.given_name,
+                       "family_name": self.family_name, "date_of_birth": self.born,
+                       "phone": self.phone, "email": self.email}
+        for label, widget in (("Chart number", self.chart_number), ("Given name", self.given_name),
+                              ("Family name", self.family_name), ("Date of birth", born_row),
+                              ("Sex", self.sex), ("Phone", self.phone), ("Email", self.email),
+                              ("Allergies", self.allergies), ("Medical notes", self.medical_notes)):
+            form.addRow(label, widget)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        (self.given_name if patient is None else self.family_name).setFocus()
+
+    def draft(self) -> PatientDraft:
+        born: date | None = None if self.born_unknown.isChecked() else self.born.date().toPython()
+        return PatientDraft(
+            chart_number=self.chart_number.text(), given_name=self.given_name.text(),
+            family_name=self.family_name.text(), date_of_birth=born, sex=Sex(self.sex.currentData()),
+            phone=self.phone.text(), email=self.email.text(),
+            allergies=self.allergies.toPlainText(), medical_notes=self.medical_notes.toPlainText(),
+        )
+
+    def save(self) -> None:
+        """Check and store; on a mistake, say what is wrong beside the form and stay open.
+        (A patient form is one quick write, done here rather than on a worker thread.)"""
+        for widget in self.fields.values():
+            widget.setStyleSheet("")
+        try:
+            if self.patient is None:
+                self.saved = create_patient(self.database, self.draft())
+            else:
+                self.saved = update_patient(self.database, self.patient.id, self.draft())
+        except ValidationError as error:
+            self.error.setText(str(error))
+            if error.field in self.fields:
+                self.fields[error.field].setStyleSheet("border: 2px solid #b00020")
+                self.fields[error.field].setFocus()
+            return
+        except AliquotError as error:
+            self.error.setText(str(error))
+            return
+        self.accept()
+
+    @classmethod
+    def ask(cls, database: Database, patient: PatientRecord | None, chart_number: str,
+            parent) -> PatientRecord | None:
+        """Show the form; the stored patient, or None if cancelled. Tests replace this."""
+        dialog = cls(database, patient, chart_number, parent)
+        return dialog.saved if dialog.exec() == QDialog.DialogCode.Accepted else None
