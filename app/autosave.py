@@ -12,8 +12,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 
 import platformdirs
@@ -23,9 +22,10 @@ from app.database import Database
 from app.patients import patient_record
 from app.visits import VisitFields, open_visit
 from models.errors import NotFoundError
+from models.chart import point_from_data, point_to_data
 from models.records import ChartedPoint
 from models.tables import Patient
-from models.vocabulary import Depth, DoseUnit, Technique, View, VisitStatus
+from models.vocabulary import VisitStatus
 
 RECOVERY_FORMAT = "aliquot.recovery/1"
 
@@ -52,30 +52,6 @@ class RecoveredChart:
     path: Path
 
 
-def _point_data(point: ChartedPoint) -> dict:
-    return {
-        "view": point.view.value, "x": point.x, "y": point.y, "region": point.region_code,
-        "product": point.product_name, "unit": point.unit.value, "amount": str(point.amount),
-        "aliquots": point.aliquots, "lot": point.lot_number,
-        "lot_expiry": point.lot_expiry.isoformat() if point.lot_expiry else None,
-        "depth": point.depth.value if point.depth else None,
-        "technique": point.technique.value if point.technique else None,
-        "gauge": point.gauge, "notes": point.notes,
-    }
-
-
-def _point_from(data: dict) -> ChartedPoint:
-    return ChartedPoint(
-        view=View(data["view"]), x=data["x"], y=data["y"], region_code=data["region"],
-        product_name=data["product"], unit=DoseUnit(data["unit"]), amount=Decimal(data["amount"]),
-        aliquots=data["aliquots"], lot_number=data["lot"],
-        lot_expiry=date.fromisoformat(data["lot_expiry"]) if data["lot_expiry"] else None,
-        depth=Depth(data["depth"]) if data["depth"] else None,
-        technique=Technique(data["technique"]) if data["technique"] else None,
-        gauge=data["gauge"], notes=data["notes"],
-    )
-
-
 def write_recovery(db: Database, visit_id: int, version: int, fields: VisitFields,
                    points: list[ChartedPoint]) -> Path:
     """Write (atomically: never a half-written file) the unsaved state of one visit."""
@@ -87,7 +63,7 @@ def write_recovery(db: Database, visit_id: int, version: int, fields: VisitField
         "fields": {"provider_id": fields.provider_id, "started_at": fields.started_at.isoformat(),
                    "concern": fields.concern, "notes": fields.notes,
                    "consent_recorded": fields.consent_recorded},
-        "points": [_point_data(p) for p in points],
+        "points": [point_to_data(p) for p in points],
     }
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".partial",
                                          delete=False)
@@ -118,7 +94,7 @@ def pending_recoveries(db: Database) -> list[RecoveredChart]:
                 saved_at=datetime.fromisoformat(data["saved_at"]),
                 fields=VisitFields(fields["provider_id"], datetime.fromisoformat(fields["started_at"]),
                                    fields["concern"], fields["notes"], fields["consent_recorded"]),
-                points=[_point_from(p) for p in data["points"]], path=path))
+                points=[point_from_data(p) for p in data["points"]], path=path))
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return sorted(found, key=lambda r: r.saved_at, reverse=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.audit import record_event
 from app.database import Database
 from app.providers import list_providers
+from app.templates import clinic_templates
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
@@ -351,12 +352,13 @@ class OpenedVisit:
     previous: VisitRecord | None
     providers: list
     copied_points: list[ChartedPoint]
+    templates: list  # the clinic's own templates
 
 
 def open_visit(db: Database, visit_id: int) -> OpenedVisit:
     visit = get_visit(db, visit_id)
     return OpenedVisit(visit, previous_visit(db, visit.patient_id, visit.started_at),
-                       list_providers(db), [])
+                       list_providers(db), [], clinic_templates(db))
 
 
 def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
@@ -375,4 +377,4 @@ def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
     copied = []
     if copy_previous and previous is not None:
         copied = [replace(p, lot_number=None, lot_expiry=None) for p in previous.points]
-    return OpenedVisit(visit, previous, providers, copied)
+    return OpenedVisit(visit, previous, providers, copied, clinic_templates(db))

@@ -123,3 +123,28 @@ def mirrored(point: ChartedPoint) -> ChartedPoint:
     region = REGIONS[point.region_code]
     return replace(point, view=view, x=round(1 - point.x, 6),
                    region_code=region.paired_code or region.code)
+
+
+def point_to_data(point: ChartedPoint) -> dict:
+    """A point as plain JSON values (recovery files, clinic templates)."""
+    return {
+        "view": point.view.value, "x": point.x, "y": point.y, "region": point.region_code,
+        "product": point.product_name, "unit": point.unit.value, "amount": str(point.amount),
+        "aliquots": point.aliquots, "lot": point.lot_number,
+        "lot_expiry": point.lot_expiry.isoformat() if point.lot_expiry else None,
+        "depth": point.depth.value if point.depth else None,
+        "technique": point.technique.value if point.technique else None,
+        "gauge": point.gauge, "notes": point.notes,
+    }
+
+
+def point_from_data(data: dict) -> ChartedPoint:
+    return ChartedPoint(
+        view=View(data["view"]), x=data["x"], y=data["y"], region_code=data["region"],
+        product_name=data["product"], unit=DoseUnit(data["unit"]), amount=Decimal(data["amount"]),
+        aliquots=data["aliquots"], lot_number=data["lot"],
+        lot_expiry=date.fromisoformat(data["lot_expiry"]) if data["lot_expiry"] else None,
+        depth=Depth(data["depth"]) if data["depth"] else None,
+        technique=Technique(data["technique"]) if data["technique"] else None,
+        gauge=data["gauge"], notes=data["notes"],
+    )

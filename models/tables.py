@@ -225,6 +225,20 @@ class InjectionPoint(Base):
     )
 
 
+class ChartTemplate(Base):
+    """A clinic's own injection pattern, saved from a chart: sites with their products,
+    doses and aliquots (never lots: those belong to the day)."""
+
+    __tablename__ = "chart_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), unique=True)  # fold(name)
+    points: Mapped[str] = mapped_column(Text)  # JSON list, as the recovery format's points
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEvent(Base):
     """Who did what to which record, when (HIPAA 164.312(b) audit controls).
 

@@ -52,6 +52,25 @@ class Template:
         return [dosed.point_at(self.view, s.x, s.y, s.region_code) for s in self.sites]
 
 
+@dataclass(frozen=True)
+class ClinicTemplate:
+    """A pattern saved from a chart: its own products, doses and aliquots."""
+
+    key: str
+    name: str
+    points: tuple[ChartedPoint, ...]
+
+    @property
+    def view(self) -> View:
+        return self.points[0].view if self.points else View.FRONT
+
+    def points_for(self, pen: Pen) -> list[ChartedPoint]:
+        """The saved points; the pen's lot goes to points of the pen's product, the others
+        are placed without a lot (and flagged) until one is chosen."""
+        return [replace(p, lot_number=pen.lot_number, lot_expiry=pen.lot_expiry)
+                if p.product_name == pen.product_name else p for p in self.points]
+
+
 def template_from_data(data: dict) -> Template:
     return Template(
         key=data["key"],

@@ -24,8 +24,13 @@ SCALE = 2  # pixels per drawing unit: 1600 x 2000 for the face, sharp when print
 HEADER = 150
 
 
+_offscreen_application = None  # kept alive while the command line draws
+
+
 def render_visit(database: Database, visit_id: int, view: View) -> QImage:
-    _application = QApplication.instance() or QApplication(["aliquot"])
+    global _offscreen_application
+    if QApplication.instance() is None:
+        _offscreen_application = QApplication(["aliquot"])
     visit = get_visit(database, visit_id)
     with database.factory() as session:
         patient = patient_record(session.get(Patient, visit.patient_id))

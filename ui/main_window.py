@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
         from ui.visit_editor import VisitEditor
 
         editor = VisitEditor(self.database, patient, opened.visit, self.products, opened.providers,
-                             opened.previous)
+                             opened.previous, opened.templates)
         if opened.copied_points:
             editor.copy_points(opened.copied_points)
         editor.saved.connect(lambda _visit: self._patient_chosen(self.patient_table.currentIndex(), None))

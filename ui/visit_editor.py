@@ -17,11 +17,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QInputDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QTabBar,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +36,8 @@ from app.visits import VisitFields, local_date, replace_points
 from models.chart import ChartDocument, Pen, mirrored
 from models.errors import AliquotError
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
-from models.templates import Template, bundled_templates
+from app.templates import save_template
+from models.templates import ClinicTemplate, Template, bundled_templates
 from models.vocabulary import View, VisitStatus
 from ui.commands import AddPoints, ChangePoints, RemovePoints
 from ui.face_scene import FaceScene
@@ -53,7 +57,7 @@ class VisitEditor(QMainWindow):
 
     def __init__(self, database: Database, patient: PatientRecord, visit: VisitRecord,
                  products: list[ProductRecord], providers: list, previous: VisitRecord | None = None,
-                 parent=None):
+                 clinic_templates: list[ClinicTemplate] | None = None, parent=None):
         super().__init__(parent)
         self.database = database
         self.patient = patient
@@ -65,6 +69,7 @@ class VisitEditor(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.pen: Pen | None = None
         self.templates = bundled_templates()
+        self.clinic_templates = list(clinic_templates or [])
         self.locked = visit.status is VisitStatus.SIGNED
         self._fields_dirty = False
 
@@ -168,6 +173,15 @@ class VisitEditor(QMainWindow):
         toolbar.addWidget(QLabel(" Templates: "))
         for action in self.template_actions.values():
             toolbar.addAction(action)
+        self.clinic_menu = QMenu("Clinic templates", self)
+        self.save_template_action = QAction("Save selection as a clinic template…", self)
+        self.save_template_action.triggered.connect(self.save_selection_as_template)
+        self._fill_clinic_menu()
+        clinic_button = QToolButton()
+        clinic_button.setText("Clinic templates")
+        clinic_button.setMenu(self.clinic_menu)
+        clinic_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        toolbar.addWidget(clinic_button)
         toolbar.addSeparator()
         for action in (self.ghost_action, self.outline_action, self.muscle_action, self.zoom_fit_action):
             toolbar.addAction(action)
@@ -328,7 +342,36 @@ class VisitEditor(QMainWindow):
         self.undo_stack.push(AddPoints(self.document, [self.pen.point_at(view, x, y, region)],
                                        f"Place {self.pen.product_name} at {region}"))
 
-    def apply_template(self, template: Template) -> None:
+    def _fill_clinic_menu(self) -> None:
+        self.clinic_menu.clear()
+        for template in self.clinic_templates:
+            action = self.clinic_menu.addAction(template.name)
+            action.triggered.connect(partial(self.apply_template, template))
+        if self.clinic_templates:
+            self.clinic_menu.addSeparator()
+        self.clinic_menu.addAction(self.save_template_action)
+
+    @classmethod
+    def ask_template_name(cls, parent) -> str | None:
+        """Tests replace this."""
+        name, accepted = QInputDialog.getText(parent, "Save as clinic template",
+                                              "Name of the template (shared with every workstation):")
+        return name if accepted else None
+
+    def save_selection_as_template(self) -> None:
+        uids = self.selected_uids() or [uid for uid, _ in self.document.items()]
+        points = [self.document.point(uid) for uid in uids]
+        name = self.ask_template_name(self) if points else None
+        if name:
+            self.tasks.run("template", partial(save_template, self.database, name, points),
+                           self._template_saved)
+
+    def _template_saved(self, template: ClinicTemplate) -> None:
+        self.clinic_templates.append(template)
+        self._fill_clinic_menu()
+        self.statusBar().showMessage(f"Saved the clinic template {template.name}.", 5000)
+
+    def apply_template(self, template: Template | ClinicTemplate) -> None:
         if self.locked or self.pen is None:
             return
         try:
@@ -340,10 +383,11 @@ class VisitEditor(QMainWindow):
         command = AddPoints(self.document, points, f"{template.name} ({self.pen.product_name})")
         self.undo_stack.push(command)
         self.scene.select_uids(command.uids)  # ready to nudge
-        total = template.total(self.pen.product_name)
-        self.statusBar().showMessage(
-            f"{template.name}: {len(points)} × {points[0].amount} {points[0].unit.value}"
-            f" = {total} {points[0].unit.value} of {self.pen.product_name}", 8000)
+        if isinstance(template, Template):
+            total = template.total(self.pen.product_name)
+            self.statusBar().showMessage(
+                f"{template.name}: {len(points)} × {points[0].amount} {points[0].unit.value}"
+                f" = {total} {points[0].unit.value} of {self.pen.product_name}", 8000)
 
     def copy_points(self, points: list[ChartedPoint]) -> None:
         """"Copy previous visit": the earlier sites as one undoable step, lots to choose."""

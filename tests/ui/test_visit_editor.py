@@ -21,7 +21,7 @@ def open_editor(qtbot, db, copy_previous=False, patient_index=0):
     patient = search_patients(db)[patient_index]
     opened = start_visit(db, patient.id, copy_previous=copy_previous)
     editor = VisitEditor(db, patient, opened.visit, list_products(db.factory), opened.providers,
-                         opened.previous)
+                         opened.previous, opened.templates)
     qtbot.addWidget(editor)
     if opened.copied_points:
         editor.copy_points(opened.copied_points)
@@ -211,3 +211,24 @@ def test_autosave_and_recovery_after_a_crash(qtbot, demo_db, monkeypatch):
     qtbot.waitUntil(lambda: not recovered.is_modified())
     assert pending_recoveries(demo_db) == []
     assert [p.region_code for p in get_visit(demo_db, editor.visit.id).points] == ["glabella", "chin"]
+
+
+def test_a_clinic_template_is_saved_from_a_chart_and_reused(qtbot, demo_db, monkeypatch):
+    editor = open_editor(qtbot, demo_db)
+    editor.pen_panel.choose_product("Dysport")
+    qtbot.waitUntil(lambda: editor.pen.product_name == "Dysport" and editor.pen.lot_number and editor.tasks.is_idle())
+    for code in ("masseter_l", "masseter_r"):
+        click(qtbot, editor, *front_anchor(code))
+    monkeypatch.setattr(VisitEditor, "ask_template_name", classmethod(lambda cls, parent: "Masseter (Dysport)"))
+    editor.save_template_action.trigger()
+    qtbot.waitUntil(lambda: len(editor.clinic_templates) == 1 and editor.tasks.is_idle())
+
+    other = open_editor(qtbot, demo_db, patient_index=1)
+    [template] = other.clinic_templates  # shared through the database
+    assert template.name == "Masseter (Dysport)"
+    assert [a.text() for a in other.clinic_menu.actions()][0] == "Masseter (Dysport)"
+    other.apply_template(template)
+    placed = other.document.charted()
+    assert [(p.region_code, p.product_name, p.amount) for p in placed] == [
+        ("masseter_l", "Dysport", Decimal(10)), ("masseter_r", "Dysport", Decimal(10))]
+    assert all(p.lot_number is None for p in placed)  # the pen holds Botox: Dysport lot to choose

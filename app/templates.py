@@ -1,0 +1,47 @@
+"""The clinic's own injection templates, saved from a chart and shared by every workstation."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from app.audit import record_event
+from app.database import Database
+from models.chart import point_from_data, point_to_data
+from models.errors import ConflictError, ValidationError
+from models.records import ChartedPoint
+from models.tables import ChartTemplate
+from models.templates import ClinicTemplate
+from models.text import fold
+from models.validation import check_length
+
+
+def save_template(db: Database, name: str, points: list[ChartedPoint]) -> ClinicTemplate:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("give the template a name", "name")
+    check_length(name, 120, "name", "template name")
+    if not points:
+        raise ValidationError("select the points to keep as a template", "points")
+    stored = [point_to_data(p) | {"lot": None, "lot_expiry": None} for p in points]
+    with db.factory.begin() as session:
+        if session.scalar(select(ChartTemplate.id).where(ChartTemplate.name_key == fold(name))):
+            raise ConflictError(f"a template named {name} already exists")
+        template = ChartTemplate(name=name, name_key=fold(name), points=json.dumps(stored, ensure_ascii=False),
+                                 created_by=db.actor)
+        session.add(template)
+        session.flush()
+        record_event(session, db.actor, "create", "template", template.id, name=name, points=len(points))
+        return _clinic_template(template)
+
+
+def _clinic_template(row: ChartTemplate) -> ClinicTemplate:
+    return ClinicTemplate(f"clinic-{row.id}", row.name,
+                          tuple(point_from_data(p) for p in json.loads(row.points)))
+
+
+def clinic_templates(db: Database) -> list[ClinicTemplate]:
+    with db.factory() as session:
+        return [_clinic_template(row) for row in
+                session.scalars(select(ChartTemplate).order_by(ChartTemplate.name_key))]
