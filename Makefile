@@ -31,7 +31,8 @@ test: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/foundation.py
+	$(BIN)/python bench/foundation.py --reuse
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/charting.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache
