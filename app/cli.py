@@ -324,6 +324,8 @@ def _db_command(db: Database, args) -> int:
     if args.db_command == "check":
         report = check_integrity(db)
         print(f"{db.name}: schema revision {report.revision or 'none'} (this version: {report.head})")
+        if report.revision and report.revision != report.head and report.ok:
+            print(f"note: it will be backed up and upgraded to {report.head} when Aliquot next opens it")
         for problem in report.problems:
             print(f"problem: {problem}")
         print("integrity: ok" if report.ok else "integrity: FAILED")

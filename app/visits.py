@@ -378,3 +378,16 @@ def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
     if copy_previous and previous is not None:
         copied = [replace(p, lot_number=None, lot_expiry=None) for p in previous.points]
     return OpenedVisit(visit, previous, providers, copied, clinic_templates(db))
+
+
+def discard_empty_draft(db: Database, visit_id: int) -> bool:
+    """Remove a draft visit that was opened and closed with nothing charted or written,
+    so that "New visit" followed by a change of mind leaves no empty visit behind."""
+    with db.factory.begin() as session:
+        visit = session.get(Visit, visit_id)
+        if (visit is None or visit.status is not VisitStatus.DRAFT or visit.points
+                or visit.concern or visit.notes):
+            return False
+        session.delete(visit)
+        record_event(session, db.actor, "discard", "visit", visit_id, reason="closed empty")
+        return True

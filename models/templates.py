@@ -31,6 +31,7 @@ class TemplateSite:
 class Template:
     key: str
     name: str
+    label: str  # short, for a toolbar button
     view: View
     doses: dict[str, Decimal]  # product name -> amount at each site
     sites: tuple[TemplateSite, ...]
@@ -75,6 +76,7 @@ def template_from_data(data: dict) -> Template:
     return Template(
         key=data["key"],
         name=data["name"],
+        label=data.get("label", data["name"]),
         view=View(data["view"]),
         doses={name: Decimal(amount) for name, amount in data["doses"].items()},
         sites=tuple(TemplateSite(p["region"], p["x"], p["y"]) for p in data["points"]),

@@ -80,7 +80,9 @@ class Inspector(QGroupBox):
                        self.lot, self.notes):
             widget.setEnabled(bool(points))
         self.amount_error.clear()
+        self.aliquots.setSpecialValueText(MIXED if points else " ")
         if not points:
+            self.aliquots.setValue(0)
             self.summary.setText("Click a point on the face to select it; drag to select several.")
             self.amount.clear()
             self.gauge.clear()

@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
         ], self)
         self.visit_table = self._table(self.visit_model)
         self.visit_table.selectionModel().currentRowChanged.connect(self._visit_chosen)
+        self.visit_table.doubleClicked.connect(lambda _index: self.open_chosen_visit())
+        self.visit_table.activated.connect(lambda _index: self.open_chosen_visit())
 
         colour = lambda record: self.product_colours.get(record.product_name)
         self.point_model: RecordTableModel[ChartedPoint] = RecordTableModel([

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from app.autosave import RecoveredChart, discard_recovery, write_recovery
 from app.database import Database
 from app.lots import usable_lots
-from app.visits import VisitFields, local_date, replace_points
+from app.visits import VisitFields, discard_empty_draft, local_date, replace_points
 from models.chart import ChartDocument, Pen, mirrored
 from models.errors import AliquotError
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
@@ -142,19 +142,26 @@ class VisitEditor(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.undo_action = self._action("Undo", self.undo_stack.undo, QKeySequence.StandardKey.Undo)
         # Both conventions: Ctrl+Shift+Z (Linux, macOS) and Ctrl+Y (Windows).
+        self.redo_action = self._action("Redo", self.undo_stack.redo, "Ctrl+Shift+Z")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.addActions([self.undo_action, self.redo_action])
+        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda text: self.undo_action.setToolTip(f"Undo {text}"))
+        self.undo_stack.redoTextChanged.connect(lambda text: self.redo_action.setToolTip(f"Redo {text}"))
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
         self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
-        self.delete_action = self._action("&Delete points", self.delete_selected, QKeySequence.StandardKey.Delete)
-        self.mirror_action = self._action("&Mirror to other side", self.mirror_selected, "Ctrl+M")
+        self.delete_action = self._action("Delete", self.delete_selected, QKeySequence.StandardKey.Delete)
+        self.delete_action.setToolTip("Delete the selected points (Del)")
+        self.mirror_action = self._action("Mirror", self.mirror_selected, "Ctrl+M")
+        self.mirror_action.setToolTip("Copy the selected points onto the other side of the face (Ctrl+M)")
         self.select_all_action = self._action("Select &all", self.select_all, QKeySequence.StandardKey.SelectAll)
         self.zoom_in_action = self._action("Zoom in", lambda: self.face_view.zoom_in(), QKeySequence.StandardKey.ZoomIn)
         self.zoom_out_action = self._action("Zoom out", lambda: self.face_view.zoom_out(), QKeySequence.StandardKey.ZoomOut)
-        self.zoom_fit_action = self._action("Whole face", lambda: self.face_view.reset_zoom(), "Ctrl+0")
+        self.zoom_fit_action = self._action("Fit", lambda: self.face_view.reset_zoom(), "Ctrl+0")
+        self.zoom_fit_action.setToolTip("Show the whole face (Ctrl+0); Ctrl+wheel zooms, middle button pans")
         self.ghost_action = self._action("Previous visit", self._toggle_ghosts, "G", True, True)
         self.outline_action = self._action("Regions", self._toggle_outlines, "R", True)
         self.muscle_action = self._action("Muscles", self._toggle_muscles, "U", True)
@@ -162,8 +169,9 @@ class VisitEditor(QMainWindow):
             self._action(VIEW_TITLES[view], partial(self.view_tabs.setCurrentIndex, index - 1), f"Ctrl+{index}")
         self.template_actions = {}
         for number, template in enumerate(self.templates, start=1):
-            self.template_actions[template.key] = self._action(
-                template.name, partial(self.apply_template, template), f"Alt+{number}")
+            action = self._action(template.label, partial(self.apply_template, template), f"Alt+{number}")
+            action.setToolTip(f"{template.name} (Alt+{number}): {template.source}")
+            self.template_actions[template.key] = action
         toolbar = QToolBar("Chart")
         toolbar.setMovable(False)
         for action in (self.save_action, self.undo_action, self.redo_action, self.delete_action,
@@ -178,7 +186,8 @@ class VisitEditor(QMainWindow):
         self.save_template_action.triggered.connect(self.save_selection_as_template)
         self._fill_clinic_menu()
         clinic_button = QToolButton()
-        clinic_button.setText("Clinic templates")
+        clinic_button.setText("Clinic ▾")
+        clinic_button.setToolTip("The clinic's own templates, and saving the selection as one")
         clinic_button.setMenu(self.clinic_menu)
         clinic_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         toolbar.addWidget(clinic_button)
@@ -236,6 +245,9 @@ class VisitEditor(QMainWindow):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(header)
+        self.locked_banner = QLabel("This visit is signed and locked. Corrections are recorded as amendments.")
+        self.locked_banner.setStyleSheet("background: #fff3cd; color: #6b4e00; padding: 4px; font-weight: 600")
+        layout.addWidget(self.locked_banner)
         layout.addLayout(fields)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
@@ -310,6 +322,7 @@ class VisitEditor(QMainWindow):
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
+        self.locked_banner.setVisible(locked)
         for widget in (self.pen_panel, self.inspector, self.provider, self.started, self.consent,
                        self.concern, self.notes):
             widget.setEnabled(not locked)
@@ -499,4 +512,6 @@ class VisitEditor(QMainWindow):
         self.autosave_timer.stop()
         discard_recovery(self.database, self.visit.id)  # closed on purpose: nothing to recover
         self.tasks.wait()
+        if not self.locked and len(self.document) == 0 and not self.visit.points:
+            discard_empty_draft(self.database, self.visit.id)  # one quick delete, only if empty
         super().closeEvent(event)

@@ -232,3 +232,45 @@ def test_a_clinic_template_is_saved_from_a_chart_and_reused(qtbot, demo_db, monk
     assert [(p.region_code, p.product_name, p.amount) for p in placed] == [
         ("masseter_l", "Dysport", Decimal(10)), ("masseter_r", "Dysport", Decimal(10))]
     assert all(p.lot_number is None for p in placed)  # the pen holds Botox: Dysport lot to choose
+
+
+def test_a_new_visit_closed_empty_leaves_nothing_behind(qtbot, demo_db):
+    from app.visits import list_visits
+    editor = open_editor(qtbot, demo_db)
+    chart = editor.patient.chart_number
+    before = len(list_visits(demo_db, chart))
+    editor.close()
+    assert len(list_visits(demo_db, chart)) == before - 1
+    kept = open_editor(qtbot, demo_db)
+    click(qtbot, kept, *front_anchor("chin"))
+    kept.save_action.trigger()
+    qtbot.waitUntil(lambda: not kept.is_modified() and kept.tasks.is_idle())
+    kept.close()
+    assert len(list_visits(demo_db, chart)) == before
+
+
+def test_glabella_and_crows_feet_with_a_lot_in_four_interactions(qtbot, demo_db):
+    """New visit, Alt+1, Alt+2, Ctrl+S: Botox Cosmetic 20 U glabella + 24 U crow's feet,
+    each point with the lot the pen chose (the in-date lot that expires first)."""
+    from ui.main_window import MainWindow
+
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.patient_model.rowCount() > 0 and bool(window.products)
+                    and window.tasks.is_idle())
+    qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)          # 1
+    qtbot.waitUntil(lambda: bool(window.editors))
+    editor = window.editors[0]
+    qtbot.addWidget(editor)
+    qtbot.waitUntil(lambda: editor.pen is not None and editor.pen.lot_number is not None)
+    qtbot.keySequence(editor, "Alt+1")                                               # 2
+    qtbot.keySequence(editor, "Alt+2")                                               # 3
+    qtbot.keySequence(editor, "Ctrl+S")                                              # 4
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    saved = get_visit(demo_db, editor.visit.id)
+    glabella = [p for p in saved.points if p.region_code in ("procerus", "corrugator_l", "corrugator_r")]
+    crows = [p for p in saved.points if p.region_code.startswith("crows_feet")]
+    assert sum(p.amount for p in glabella) == 20 and sum(p.amount for p in crows) == 24
+    assert {p.product_name for p in saved.points} == {"Botox Cosmetic"}
+    assert all(p.lot_number == editor.pen.lot_number for p in saved.points)
