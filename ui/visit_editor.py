@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from functools import partial
+from html import escape
 
 from PySide6.QtCore import QDate, QDateTime, QTime, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
@@ -35,6 +36,7 @@ from app.lots import usable_lots
 from app.visits import VisitFields, discard_empty_draft, local_date, replace_points
 from models.chart import ChartDocument, Pen, mirrored
 from models.errors import AliquotError
+from models.totals import totals_by_side
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
 from app.templates import save_template
 from models.templates import ClinicTemplate, Template, bundled_templates
@@ -45,7 +47,7 @@ from ui.face_view import FaceView
 from ui.inspector import Inspector
 from ui.pen_panel import PenPanel
 from ui.tasks import TaskRunner
-from ui.totals_panel import TotalsPanel
+from ui.totals_panel import TotalsPanel, amount_text, difference_text
 
 VIEWS = [View.FRONT, View.LEFT, View.RIGHT]
 AUTOSAVE_DELAY_MS = 3000  # after the last edit
@@ -227,6 +229,11 @@ class VisitEditor(QMainWindow):
         centre_layout = QVBoxLayout(centre)
         centre_layout.addWidget(self.view_tabs)
         centre_layout.addWidget(self.face_view, 1)
+        # The legend doubles as the left/right balance, always in sight while charting.
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        centre_layout.addWidget(self.legend)
         status_row = QHBoxLayout()
         status_row.addWidget(self.region_label, 1)
         status_row.addWidget(self.ghost_label)
@@ -290,7 +297,18 @@ class VisitEditor(QMainWindow):
             scene.set_visit_date(self.visit_date)
         self._chart_changed()
 
+    def _update_legend(self) -> None:
+        rows = []
+        for side in totals_by_side(self.document.charted()):
+            colour = self.products[side.product_name].colour if side.product_name in self.products else "#555"
+            rows.append(
+                f"<span style='color:{colour}; font-size:16px'>●</span> <b>{escape(side.product_name)}</b>"
+                f" &nbsp;left {amount_text(side.left, side.unit)} · right {amount_text(side.right, side.unit)}"
+                f" · midline {amount_text(side.midline, side.unit)} — <i>{difference_text(side)}</i>")
+        self.legend.setText("<br>".join(rows) or "<span style='color:#777'>Nothing charted yet.</span>")
+
     def _chart_changed(self) -> None:
+        self._update_legend()
         self.totals.show_chart(self.document.charted(), self.visit_date)
         self._selection_changed()
         self._update_title()

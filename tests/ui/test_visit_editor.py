@@ -274,3 +274,11 @@ def test_glabella_and_crows_feet_with_a_lot_in_four_interactions(qtbot, demo_db)
     assert sum(p.amount for p in glabella) == 20 and sum(p.amount for p in crows) == 24
     assert {p.product_name for p in saved.points} == {"Botox Cosmetic"}
     assert all(p.lot_number == editor.pen.lot_number for p in saved.points)
+
+
+def test_the_legend_names_colours_and_keeps_the_balance_in_sight(qtbot, editor):
+    assert "Nothing charted yet" in editor.legend.text()
+    click(qtbot, editor, *front_anchor("crows_feet_l"))
+    text = editor.legend.text()
+    assert "Botox Cosmetic" in text and editor.products["Botox Cosmetic"].colour in text
+    assert "left 4 U · right 0 U" in text and "4 U more left" in text
