@@ -333,11 +333,13 @@ def list_visits(db: Database, chart_number: str) -> list[VisitSummary]:
 
 
 def previous_visit(db: Database, patient_id: int, before: datetime) -> VisitRecord | None:
-    """The patient's last visit before `before`: the ghost layer and "Copy previous visit"."""
+    """The patient's last charted visit before `before` (empty drafts do not count): the
+    ghost layer and "Copy previous visit"."""
+    charted = select(InjectionPoint.id).where(InjectionPoint.visit_id == Visit.id).exists()
     with db.factory() as session:
         visit_id = session.scalar(
             select(Visit.id)
-            .where(Visit.patient_id == patient_id, Visit.started_at < before)
+            .where(Visit.patient_id == patient_id, Visit.started_at < before, charted)
             .order_by(Visit.started_at.desc(), Visit.id.desc())
             .limit(1)
         )

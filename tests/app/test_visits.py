@@ -112,3 +112,12 @@ def test_opening_a_chart_is_audited(db, visit):
     with db.factory() as session:
         actions = [(e.action, e.entity) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert ("create", "visit") in actions and actions[-1] == ("view", "patient")
+
+
+def test_previous_visit_skips_empty_drafts(db, patient, provider, visit):
+    from app.visits import previous_visit
+    replace_points(db, visit.id, visit.version, GLABELLA)
+    create_visit(db, patient.id, provider.id, at(2025, 3, 1))  # opened, nothing charted
+    found = previous_visit(db, patient.id, at(2025, 4, 1))
+    assert found.id == visit.id and len(found.points) == 3
+    assert previous_visit(db, patient.id, at(2025, 1, 1)) is None
