@@ -108,8 +108,7 @@ def find_recoveries(db: Database) -> list[tuple]:
         try:
             opened = open_visit(db, recovered.visit_id)
         except NotFoundError:
-            recovered.path.unlink(missing_ok=True)
-            continue
+            continue  # the visit is gone: the file stays for someone to look at
         if opened.visit.status is VisitStatus.SIGNED:
             recovered.path.unlink(missing_ok=True)
             continue

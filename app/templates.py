@@ -24,7 +24,8 @@ def save_template(db: Database, name: str, points: list[ChartedPoint]) -> Clinic
     check_length(name, 120, "name", "template name")
     if not points:
         raise ValidationError("select the points to keep as a template", "points")
-    stored = [point_to_data(p) | {"lot": None, "lot_expiry": None} for p in points]
+    # Never lots (they belong to the day) nor notes (they belong to the patient).
+    stored = [point_to_data(p) | {"lot": None, "lot_expiry": None, "notes": ""} for p in points]
     with db.factory.begin() as session:
         if session.scalar(select(ChartTemplate.id).where(ChartTemplate.name_key == fold(name))):
             raise ConflictError(f"a template named {name} already exists")

@@ -355,6 +355,7 @@ class OpenedVisit:
     providers: list
     copied_points: list[ChartedPoint]
     templates: list  # the clinic's own templates
+    created: bool = False  # a new draft made just now, for this editor
 
 
 def open_visit(db: Database, visit_id: int) -> OpenedVisit:
@@ -378,17 +379,19 @@ def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
     visit = create_visit(db, patient_id, provider_id, now.replace(microsecond=0))
     copied = []
     if copy_previous and previous is not None:
-        copied = [replace(p, lot_number=None, lot_expiry=None) for p in previous.points]
-    return OpenedVisit(visit, previous, providers, copied, clinic_templates(db))
+        # Sites, products, doses and aliquots; not lots (today's box) nor notes (that day's).
+        copied = [replace(p, lot_number=None, lot_expiry=None, notes="") for p in previous.points]
+    return OpenedVisit(visit, previous, providers, copied, clinic_templates(db), created=True)
 
 
-def discard_empty_draft(db: Database, visit_id: int) -> bool:
-    """Remove a draft visit that was opened and closed with nothing charted or written,
-    so that "New visit" followed by a change of mind leaves no empty visit behind."""
+def discard_empty_draft(db: Database, visit_id: int, version: int) -> bool:
+    """Remove a visit made by "New visit" and closed without ever being saved, so that a
+    change of mind leaves no empty visit behind. Nothing is removed if the visit was
+    saved since (its version moved on, here or on another workstation) or holds anything."""
     with db.factory.begin() as session:
         visit = session.get(Visit, visit_id)
-        if (visit is None or visit.status is not VisitStatus.DRAFT or visit.points
-                or visit.concern or visit.notes):
+        if (visit is None or visit.version != version or visit.status is not VisitStatus.DRAFT
+                or visit.points or visit.concern or visit.notes or visit.consent_recorded):
             return False
         session.delete(visit)
         record_event(session, db.actor, "discard", "visit", visit_id, reason="closed empty")

@@ -112,13 +112,15 @@ class Pen:
         )
 
 
-def mirrored(point: ChartedPoint) -> ChartedPoint:
-    """The same injection on the other side of the face.
+def mirrored(point: ChartedPoint) -> ChartedPoint | None:
+    """The same injection on the other side of the face, or None for a midline point
+    (it has no other side: mirroring it would chart a second dose on the same spot).
 
     On the front view the point is reflected about the midline; a profile point moves to
-    the other profile. The region becomes its pair (crows_feet_l -> crows_feet_r);
-    midline regions stay as they are.
+    the other profile. The region becomes its pair (crows_feet_l -> crows_feet_r).
     """
+    if REGIONS[point.region_code].paired_code is None:
+        return None
     view = {View.FRONT: View.FRONT, View.LEFT: View.RIGHT, View.RIGHT: View.LEFT}[point.view]
     region = REGIONS[point.region_code]
     return replace(point, view=view, x=round(1 - point.x, 6),

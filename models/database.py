@@ -56,7 +56,10 @@ def make_engine(url: str | URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so a second writer waits (busy
+        # timeout) instead of failing at once with "database is locked" when a read
+        # transaction tries to become a write one in WAL mode.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

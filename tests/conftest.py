@@ -27,13 +27,21 @@ def sqlite_url(path: Path) -> URL:
     return URL.create("sqlite", database=str(path))
 
 
+def checkpoint(engine) -> None:
+    """Fold the write-ahead log into the main file (outside any transaction)."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> Path:
     """One database migrated to head and seeded, copied for each test that needs one."""
     path = tmp_path_factory.mktemp("template") / "template.db"
     database = open_database(sqlite_url(path), ACTOR)
-    with database.engine.connect() as connection:  # fold the WAL into the main file
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(database.engine)
     database.close()
     return path
 

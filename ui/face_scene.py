@@ -154,6 +154,7 @@ class FaceScene(QGraphicsScene):
         self._hovered: str | None = None
 
         self.markers: dict[int, MarkerItem] = {}
+        self.editable = True
         self.ghosts: list[MarkerItem] = []
         self._press: QPointF | None = None
         document.subscribe(self._document_changed)
@@ -190,6 +191,7 @@ class FaceScene(QGraphicsScene):
             flag = lot_flag(point, self.visit_date)
             if marker is None:
                 marker = MarkerItem(uid, point, self.colour_of(point.product_name), flag)
+                marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, self.editable)
                 self.addItem(marker)
                 self.markers[uid] = marker
             else:
@@ -205,6 +207,12 @@ class FaceScene(QGraphicsScene):
                 ghost = MarkerItem(0, point, self.colour_of(point.product_name), None, ghost=True)
                 self.addItem(ghost)
                 self.ghosts.append(ghost)
+
+    def set_editable(self, editable: bool) -> None:
+        """A signed visit: markers can be selected and read, not moved."""
+        self.editable = editable
+        for marker in self.markers.values():
+            marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, editable)
 
     def set_markers_scale_with_drawing(self, scale: bool) -> None:
         """For a rendered image: markers grow with the drawing instead of keeping a

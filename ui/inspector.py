@@ -64,9 +64,13 @@ class Inspector(QGroupBox):
             lambda _: self._edit("depth", optional(Depth, self.depth.currentData())))
         self.technique.activated.connect(
             lambda _: self._edit("technique", optional(Technique, self.technique.currentData())))
-        self.gauge.editingFinished.connect(lambda: self._edit("gauge", self.gauge.text().strip().upper()))
+        # editingFinished also fires on Enter or focus loss without typing: only a field
+        # the user actually typed in may overwrite the selected points.
+        self.gauge.editingFinished.connect(
+            lambda: self.gauge.isModified() and self._edit("gauge", self.gauge.text().strip().upper()))
         self.lot.activated.connect(self._lot_chosen)
-        self.notes.editingFinished.connect(lambda: self._edit("notes", self.notes.text()))
+        self.notes.editingFinished.connect(
+            lambda: self.notes.isModified() and self._edit("notes", self.notes.text()))
         self.show_points([])
 
     def _common(self, field: str):
@@ -110,6 +114,8 @@ class Inspector(QGroupBox):
         lot = self._common("lot_number")
         self.lot.addItem((lot or "no lot") if lot != MIXED else MIXED, "keep")
         self.lot.setEnabled(len(products) == 1)
+        for field in (self.amount, self.gauge, self.notes):
+            field.setModified(False)
         self._loading = False
         if len(products) == 1:
             self.lots_wanted.emit(products[0])
@@ -128,7 +134,7 @@ class Inspector(QGroupBox):
 
     def _amount_edited(self) -> None:
         text = self.amount.text().strip()
-        if not text or self._loading:
+        if not text or self._loading or not self.amount.isModified():
             return
         try:
             amount = parse_amount(text)
@@ -144,6 +150,8 @@ class Inspector(QGroupBox):
     def _edit(self, field: str, value) -> None:
         if not self._loading and self.points:
             self.edit_requested.emit(field, value)
+            for line in (self.amount, self.gauge, self.notes):
+                line.setModified(False)
 
     @staticmethod
     def apply(point: ChartedPoint, field: str, value) -> ChartedPoint:

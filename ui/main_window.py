@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.products = []
         self.current_patient: PatientRecord | None = None
         self.editors: list = []  # open visit editors
+        self._new_visits = 0
         self.setWindowTitle(f"Aliquot — {database.name}")
         self.resize(1400, 860)
 
@@ -338,20 +339,28 @@ class MainWindow(QMainWindow):
         if self.current_patient is None or row < 0:
             return
         visit_id = self.visit_model.record(row).id
-        self.tasks.run("open-visit", partial(open_visit, self.database, visit_id),
+        for editor in self.editors:  # one editor per visit: bring it to the front
+            if editor.visit.id == visit_id:
+                editor.raise_()
+                editor.activateWindow()
+                return
+        self.tasks.run(f"open-visit-{visit_id}", partial(open_visit, self.database, visit_id),
                        partial(self._open_editor, self.current_patient))
 
     def new_visit(self, copy_previous: bool) -> None:
         if self.current_patient is None:
             return
-        self.tasks.run("open-visit", partial(start_visit, self.database, self.current_patient.id,
-                                             copy_previous), partial(self._open_editor, self.current_patient))
+        # Each new visit has its own channel: its result (a row already made) is never dropped.
+        self._new_visits += 1
+        self.tasks.run(f"new-visit-{self._new_visits}",
+                       partial(start_visit, self.database, self.current_patient.id, copy_previous),
+                       partial(self._open_editor, self.current_patient))
 
     def _open_editor(self, patient: PatientRecord, opened: OpenedVisit) -> None:
         from ui.visit_editor import VisitEditor
 
         editor = VisitEditor(self.database, patient, opened.visit, self.products, opened.providers,
-                             opened.previous, opened.templates)
+                             opened.previous, opened.templates, created=opened.created)
         if opened.copied_points:
             editor.copy_points(opened.copied_points)
         editor.saved.connect(lambda _visit: self._patient_chosen(self.patient_table.currentIndex(), None))

@@ -74,8 +74,12 @@ class PenPanel(QGroupBox):
         self.gauge.addItems(GAUGES)
         self.lot = QComboBox()
         self.new_lot_number = QLineEdit(placeholderText="lot number")
+        # No default expiry: the date on the box must be typed, never guessed. The
+        # minimum date stands for "not entered yet".
         self.new_lot_expiry = QDateEdit(calendarPopup=True, displayFormat="yyyy-MM-dd")
-        self.new_lot_expiry.setDate(QDate.currentDate().addYears(1))
+        self.new_lot_expiry.setMinimumDate(QDate(2000, 1, 1))
+        self.new_lot_expiry.setSpecialValueText("enter expiry")
+        self.new_lot_expiry.setDate(self.new_lot_expiry.minimumDate())
         form.addRow("Product", self.product)
         form.addRow("Amount", self.amount)
         form.addRow("Aliquots", self.aliquots)
@@ -140,7 +144,8 @@ class PenPanel(QGroupBox):
             lot_number, lot_expiry = chosen
         elif chosen is None and self.lot.currentText() == NEW_LOT and self.new_lot_number.text().strip():
             lot_number = self.new_lot_number.text().strip()
-            lot_expiry = self.new_lot_expiry.date().toPython()
+            entered = self.new_lot_expiry.date()
+            lot_expiry = None if entered == self.new_lot_expiry.minimumDate() else entered.toPython()
         self.new_lot_number.setEnabled(self.lot.currentText() == NEW_LOT)
         self.new_lot_expiry.setEnabled(self.lot.currentText() == NEW_LOT)
         return Pen(

@@ -59,14 +59,15 @@ class VisitEditor(QMainWindow):
 
     def __init__(self, database: Database, patient: PatientRecord, visit: VisitRecord,
                  products: list[ProductRecord], providers: list, previous: VisitRecord | None = None,
-                 clinic_templates: list[ClinicTemplate] | None = None, parent=None):
+                 clinic_templates: list[ClinicTemplate] | None = None, created: bool = False,
+                 parent=None):
         super().__init__(parent)
         self.database = database
         self.patient = patient
         self.visit = visit
         self.products = {p.name: p for p in products}
         self.tasks = TaskRunner(self)
-        self.tasks.failed.connect(self._failed)
+        self.tasks.failed.connect(self._task_failed)
         self.document = ChartDocument(visit.points)
         self.undo_stack = QUndoStack(self)
         self.pen: Pen | None = None
@@ -74,6 +75,10 @@ class VisitEditor(QMainWindow):
         self.clinic_templates = list(clinic_templates or [])
         self.locked = visit.status is VisitStatus.SIGNED
         self._fields_dirty = False
+        # A visit made by "New visit" for this editor and not saved yet: closing it
+        # without saving removes it again.
+        self.created_unsaved = created
+        self._saving_state = None
 
         colours = {p.name: p.colour for p in products}
         self.scenes = {view: FaceScene(self.document, view, colours, self) for view in VIEWS}
@@ -104,8 +109,10 @@ class VisitEditor(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave)
         self.document.subscribe(lambda *_: self._chart_changed())
         self.undo_stack.cleanChanged.connect(self._clean_changed)
-        first_toxin = next((p.name for p in products if p.kind == "neuromodulator"), products[0].name)
-        self.pen_panel.choose_product(first_toxin)
+        first_toxin = next((p.name for p in products if p.kind == "neuromodulator"),
+                           products[0].name if products else None)
+        if first_toxin is not None:
+            self.pen_panel.choose_product(first_toxin)
         self._chart_changed()
         self.set_locked(self.locked)
         self.resize(1500, 950)
@@ -117,9 +124,8 @@ class VisitEditor(QMainWindow):
         for provider in providers:
             self.provider.addItem(f"{provider.display_name} {provider.credentials}".strip(), provider.id)
         self.provider.setCurrentIndex(max(0, self.provider.findData(self.visit.provider_id)))
-        local = self.visit.started_at.astimezone(self.database.timezone)
-        self.started = QDateTimeEdit(QDateTime(QDate(local.year, local.month, local.day),
-                                               QTime(local.hour, local.minute)))
+        self.started = QDateTimeEdit(self._displayed(self.visit.started_at))
+        self._shown_started = self.started.dateTime()  # unchanged field: keep the exact time
         self.started.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.started.setCalendarPopup(True)
         self.consent = QCheckBox("Consent recorded")
@@ -131,6 +137,11 @@ class VisitEditor(QMainWindow):
         for signal in (self.provider.currentIndexChanged, self.started.dateTimeChanged,
                        self.consent.toggled, self.concern.textEdited, self.notes.textEdited):
             signal.connect(self._fields_changed)
+
+    def _displayed(self, moment) -> QDateTime:
+        """A stored time as the time field shows it: the clinic's clock, to the minute."""
+        local = moment.astimezone(self.database.timezone)
+        return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
 
     def _action(self, text: str, slot, shortcut=None, checkable=False, checked=False) -> QAction:
         action = QAction(text, self)
@@ -273,7 +284,10 @@ class VisitEditor(QMainWindow):
         return not self.undo_stack.isClean() or self._fields_dirty
 
     def fields(self) -> VisitFields:
-        started = self.started.dateTime().toPython().replace(tzinfo=self.database.timezone)
+        if self.started.dateTime() == self._shown_started:
+            started = self.visit.started_at  # to the second, as stored
+        else:
+            started = self.started.dateTime().toPython().replace(tzinfo=self.database.timezone)
         return VisitFields(
             provider_id=self.provider.currentData(),
             started_at=started,
@@ -323,20 +337,28 @@ class VisitEditor(QMainWindow):
 
     def restore(self, recovered: RecoveredChart) -> None:
         """Bring back a chart left unsaved by a crash, as one undoable step."""
-        self.undo_stack.push(RemovePoints(self.document, [uid for uid, _ in self.document.items()],
-                                          "Clear before recovery"))
+        self.undo_stack.beginMacro("Recovered unsaved chart")
+        self.undo_stack.push(RemovePoints(self.document, [uid for uid, _ in self.document.items()]))
         self.undo_stack.push(AddPoints(self.document, recovered.points, "Recovered unsaved chart"))
+        self.undo_stack.endMacro()
+        saved_since = recovered.version != self.visit.version
+        # Save against the version the recovered chart was made from: if the visit was
+        # saved after it, the save is refused rather than overwriting the newer chart.
+        self.visit = replace(self.visit, version=recovered.version)
         fields = recovered.fields
-        local = fields.started_at.astimezone(self.database.timezone)
         self.provider.setCurrentIndex(max(0, self.provider.findData(fields.provider_id)))
-        self.started.setDateTime(QDateTime(QDate(local.year, local.month, local.day),
-                                           QTime(local.hour, local.minute)))
+        self.started.setDateTime(self._displayed(fields.started_at))
         self.concern.setText(fields.concern)
         self.notes.setText(fields.notes)
         self.consent.setChecked(fields.consent_recorded)
         self._fields_changed()
-        self.statusBar().showMessage(
-            f"Recovered the chart left unsaved at {recovered.saved_at:%Y-%m-%d %H:%M}. Save it to keep it.")
+        if saved_since:
+            self.statusBar().showMessage(
+                "Recovered an unsaved chart, but this visit was saved again after it: saving"
+                " will be refused. Compare with the saved visit before keeping anything.")
+        else:
+            self.statusBar().showMessage(
+                f"Recovered the chart left unsaved at {recovered.saved_at:%Y-%m-%d %H:%M}. Save it to keep it.")
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
@@ -349,6 +371,7 @@ class VisitEditor(QMainWindow):
             action.setEnabled(not locked)
         for scene in self.scenes.values():
             scene.set_visit_date(self.visit_date)
+            scene.set_editable(not locked)
         self._update_title()
 
     def show_view(self, view: View) -> None:
@@ -429,6 +452,8 @@ class VisitEditor(QMainWindow):
             " select the points (Ctrl+A) and pick a lot in the inspector.", 15000)
 
     def move_points(self, moved: dict) -> None:
+        if self.locked:
+            return
         after = {uid: replace(self.document.point(uid), x=x, y=y, region_code=region)
                  for uid, (x, y, region) in moved.items()}
         self.undo_stack.push(ChangePoints(self.document, after,
@@ -447,8 +472,16 @@ class VisitEditor(QMainWindow):
         uids = self.selected_uids()
         if not uids or self.locked:
             return
-        command = AddPoints(self.document, [mirrored(self.document.point(uid)) for uid in uids],
-                            f"Mirror {len(uids)} point{'s' if len(uids) > 1 else ''}")
+        copies = [copy for copy in (mirrored(self.document.point(uid)) for uid in uids) if copy]
+        skipped = len(uids) - len(copies)
+        if skipped:
+            self.statusBar().showMessage(
+                f"{skipped} midline point{'s were' if skipped > 1 else ' was'} not mirrored:"
+                " the midline has no other side.", 8000)
+        if not copies:
+            return
+        command = AddPoints(self.document, copies,
+                            f"Mirror {len(copies)} point{'s' if len(copies) > 1 else ''}")
         self.undo_stack.push(command)
         if all(self.document.point(uid).view is self.scene.view for uid in command.uids):
             self.scene.select_uids(command.uids)
@@ -494,6 +527,8 @@ class VisitEditor(QMainWindow):
             return
         drafts = self.document.drafts()
         fields = self.fields()
+        # What is being saved: edits made while the save runs stay unsaved.
+        self._saving_state = (self.undo_stack.index(), fields)
         self.save_action.setEnabled(False)
         self.statusBar().showMessage("Saving…")
         self.tasks.run("save", partial(replace_points, self.database, self.visit.id,
@@ -501,18 +536,29 @@ class VisitEditor(QMainWindow):
 
     def _saved(self, visit: VisitRecord) -> None:
         self.visit = visit
-        self.undo_stack.setClean()
-        self._fields_dirty = False
-        self.autosave_timer.stop()
-        discard_recovery(self.database, visit.id)
+        self.created_unsaved = False
+        saved_index, saved_fields = self._saving_state
+        self._saving_state = None
+        self._shown_started = self._displayed(visit.started_at)
+        if self.undo_stack.index() == saved_index and saved_fields == self.fields():
+            self.undo_stack.setClean()
+            self._fields_dirty = False
+            self.autosave_timer.stop()
+            discard_recovery(self.database, visit.id)
+        else:  # changed while saving: still unsaved, and kept in the recovery file
+            self.autosave_timer.start()
         self.save_action.setEnabled(True)
         self._update_title()
         self.statusBar().showMessage(f"Saved {len(visit.points)} points.", 5000)
         self.saved.emit(visit)
 
-    def _failed(self, message: str) -> None:
-        self.save_action.setEnabled(not self.locked)
-        self.statusBar().showMessage(f"Not saved: {message}", 20000)
+    def _task_failed(self, message: str) -> None:
+        if self._saving_state is not None:
+            self._saving_state = None
+            self.save_action.setEnabled(not self.locked)
+            self.statusBar().showMessage(f"Not saved: {message}", 20000)
+        else:
+            self.statusBar().showMessage(message, 20000)
 
     # ------------------------------------------------------------------ closing
 
@@ -530,6 +576,6 @@ class VisitEditor(QMainWindow):
         self.autosave_timer.stop()
         discard_recovery(self.database, self.visit.id)  # closed on purpose: nothing to recover
         self.tasks.wait()
-        if not self.locked and len(self.document) == 0 and not self.visit.points:
-            discard_empty_draft(self.database, self.visit.id)  # one quick delete, only if empty
+        if self.created_unsaved:  # "New visit", then closed without saving: take it back
+            discard_empty_draft(self.database, self.visit.id, self.visit.version)
         super().closeEvent(event)

@@ -14,7 +14,7 @@ from app.database import connect, open_database
 from models import database as schema
 from models.errors import DatabaseError
 from models.tables import Base
-from tests.conftest import ACTOR, snapshot, sqlite_url
+from tests.conftest import ACTOR, checkpoint, snapshot, sqlite_url
 
 
 def digest(path: Path) -> str:
@@ -46,8 +46,7 @@ def test_newer_database_is_refused_and_left_untouched(db_path):
     engine = schema.make_engine(sqlite_url(db_path))
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(engine)
     engine.dispose()
     before = digest(db_path)
     with pytest.raises(DatabaseError, match="written by a newer version of Aliquot .schema 9999_future.*left as it is"):

@@ -22,3 +22,16 @@ def private_recovery_dir(tmp_path, monkeypatch):
     """Recovery files of the tests never mix with the user's own."""
     monkeypatch.setattr("app.autosave.recovery_dir", lambda: tmp_path / "recovery")
     return tmp_path / "recovery"
+
+
+@pytest.fixture(autouse=True)
+def fail_on_real_dialogs(monkeypatch):
+    """Any real modal dialog would block the headless run: make it fail the test instead."""
+    from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
+
+    def blocked(*_args, **_kwargs):
+        raise AssertionError("a real modal dialog was opened in a test")
+
+    for owner, name in ((QMessageBox, "question"), (QMessageBox, "warning"), (QMessageBox, "critical"),
+                        (QMessageBox, "information"), (QDialog, "exec"), (QInputDialog, "getText")):
+        monkeypatch.setattr(owner, name, blocked)

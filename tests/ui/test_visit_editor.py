@@ -21,7 +21,7 @@ def open_editor(qtbot, db, copy_previous=False, patient_index=0):
     patient = search_patients(db)[patient_index]
     opened = start_visit(db, patient.id, copy_previous=copy_previous)
     editor = VisitEditor(db, patient, opened.visit, list_products(db.factory), opened.providers,
-                         opened.previous, opened.templates)
+                         opened.previous, opened.templates, created=opened.created)
     qtbot.addWidget(editor)
     if opened.copied_points:
         editor.copy_points(opened.copied_points)
@@ -104,21 +104,34 @@ def test_mirror_copies_the_selection_to_the_other_side(qtbot, editor):
     assert right.amount == left.amount and right.lot_number == left.lot_number
 
 
+FOUR_UNIT = ("Botox Cosmetic", "Xeomin", "Jeuveau", "Letybo")
+# The label patterns, written out independently of resources/templates.json:
+# template -> product -> (sites per region, dose per site).
+LABEL = {
+    "glabella": {**{p: ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 4) for p in FOUR_UNIT},
+                 "Dysport": ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 10),
+                 "Daxxify": ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 8)},
+    "lateral_canthal": {p: ({"crows_feet_l": 3, "crows_feet_r": 3}, 4) for p in FOUR_UNIT},
+    "forehead": {p: ({"forehead_l": 2, "forehead": 1, "forehead_r": 2}, 4) for p in FOUR_UNIT},
+}
+
+
 @pytest.mark.parametrize("template", bundled_templates(), ids=lambda t: t.key)
 def test_each_template_places_exactly_the_label_doses(qtbot, editor, template):
-    for product, per_site in template.doses.items():
+    from collections import Counter
+    assert set(template.doses) == set(LABEL[template.key])
+    for product, (sites, dose) in LABEL[template.key].items():
+        editor.undo_stack.clear()
         editor.document.remove([uid for uid, _ in editor.document.items()])
         editor.pen_panel.choose_product(product)
         qtbot.waitUntil(lambda: editor.pen.product_name == product and editor.tasks.is_idle())
-        editor.apply_template(template)
+        editor.template_actions[template.key].trigger()  # the toolbar button / Alt+n
         points = editor.document.charted()
-        assert len(points) == len(template.sites)
-        assert all(p.amount == per_site and p.aliquots == 1 and p.product_name == product for p in points)
-        assert [p.region_code for p in points] == [s.region_code for s in template.sites]
-    label_totals = {"glabella": {"Botox Cosmetic": 20, "Dysport": 50, "Daxxify": 40},
-                    "lateral_canthal": {"Botox Cosmetic": 24}, "forehead": {"Botox Cosmetic": 20}}
-    for product, total in label_totals[template.key].items():
-        assert template.total(product) == total
+        assert Counter(p.region_code for p in points) == Counter(sites)
+        assert all(p.amount == dose and p.aliquots == 1 and p.product_name == product for p in points)
+        assert sum(p.amount for p in points) == dose * sum(sites.values())
+        editor.undo_stack.undo()  # one template, one undo step
+        assert len(editor.document) == 0
 
 
 def test_template_sites_fall_in_their_regions():
@@ -282,3 +295,121 @@ def test_the_legend_names_colours_and_keeps_the_balance_in_sight(qtbot, editor):
     text = editor.legend.text()
     assert "Botox Cosmetic" in text and editor.products["Botox Cosmetic"].colour in text
     assert "left 4 U · right 0 U" in text and "4 U more left" in text
+
+
+# ---------------------------------------------------------------- clinical safety
+
+def test_edits_made_while_saving_stay_unsaved(qtbot, editor, demo_db):
+    click(qtbot, editor, *front_anchor("glabella"))
+    editor.save_action.trigger()
+    click(qtbot, editor, *front_anchor("chin"))  # while the save is on its way
+    qtbot.waitUntil(lambda: editor.tasks.is_idle() and editor.visit.version > 1)
+    assert editor.is_modified(), "the chin point is not saved yet and must not look saved"
+    assert [p.region_code for p in get_visit(demo_db, editor.visit.id).points] == ["glabella"]
+
+
+def test_only_a_new_visit_closed_unsaved_is_taken_back(qtbot, demo_db):
+    from app.visits import list_visits, open_visit
+    consent_only = open_editor(qtbot, demo_db)
+    chart = consent_only.patient.chart_number
+    before = len(list_visits(demo_db, chart))
+    consent_only.consent.setChecked(True)
+    consent_only.save_action.trigger()
+    qtbot.waitUntil(lambda: not consent_only.is_modified() and consent_only.tasks.is_idle())
+    consent_only.close()
+    assert len(list_visits(demo_db, chart)) == before, "a saved visit is never removed"
+
+    copied = open_editor(qtbot, demo_db, copy_previous=True)
+    assert len(copied.document) > 0
+    copied.close()  # changed its mind: discards the copy
+    assert len(list_visits(demo_db, chart)) == before
+
+    empty = open_editor(qtbot, demo_db)  # an empty draft someone else opens and closes
+    other = open_visit(demo_db, empty.visit.id)
+    foreign = VisitEditor(demo_db, empty.patient, other.visit, list_products(demo_db.factory),
+                          other.providers, other.previous, other.templates, created=other.created)
+    qtbot.addWidget(foreign)
+    foreign.close()
+    assert len(list_visits(demo_db, chart)) == before + 1
+
+
+def test_copy_previous_visit_brings_sites_doses_not_lots_or_notes(qtbot, demo_db):
+    from app.visits import previous_visit
+    editor = open_editor(qtbot, demo_db, copy_previous=True)
+    previous = previous_visit(demo_db, editor.patient.id, editor.visit.started_at)
+    copied = editor.document.charted()
+    assert [(p.view, p.x, p.y, p.region_code, p.product_name, p.amount, p.aliquots) for p in copied] == [
+        (p.view, p.x, p.y, p.region_code, p.product_name, p.amount, p.aliquots) for p in previous.points]
+    assert all(p.lot_number is None and p.notes == "" for p in copied)
+    ghosts = editor.scenes[View.FRONT].ghosts
+    assert sorted(g.point.amount for g in ghosts) == sorted(
+        p.amount for p in previous.points if p.view is View.FRONT)
+
+
+def test_a_recovered_chart_older_than_the_saved_visit_cannot_overwrite_it(qtbot, editor, demo_db):
+    from app.autosave import pending_recoveries
+    click(qtbot, editor, *front_anchor("chin"))
+    editor.autosave()
+    [recovered] = pending_recoveries(demo_db)
+    click(qtbot, editor, *front_anchor("glabella"))
+    editor.save_action.trigger()  # saved later, with two points
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    stale = open_editor(qtbot, demo_db)
+    stale.visit = get_visit(demo_db, editor.visit.id)
+    stale.restore(recovered)
+    assert "saving will be refused" in stale.statusBar().currentMessage()
+    stale.save_action.trigger()
+    qtbot.waitUntil(lambda: stale.tasks.is_idle() and "Not saved" in stale.statusBar().currentMessage())
+    assert len(get_visit(demo_db, editor.visit.id).points) == 2
+    stale.undo_stack.undo()  # the recovery is one undo step
+    assert len(stale.document) == 0
+
+
+def test_mirror_leaves_midline_points_alone(qtbot, editor):
+    click(qtbot, editor, *front_anchor("procerus"))
+    click(qtbot, editor, *front_anchor("corrugator_l"))
+    editor.select_all()
+    editor.mirror_action.trigger()
+    assert sorted(p.region_code for p in editor.document.charted()) == [
+        "corrugator_l", "corrugator_r", "procerus"]
+    assert "midline" in editor.statusBar().currentMessage()
+
+
+def test_saving_keeps_the_visit_time_to_the_second(qtbot, editor, demo_db):
+    started = editor.visit.started_at
+    click(qtbot, editor, *front_anchor("chin"))
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    assert get_visit(demo_db, editor.visit.id).started_at == started
+
+
+def test_enter_in_a_blank_inspector_field_changes_nothing(qtbot, editor):
+    click(qtbot, editor, *front_anchor("crows_feet_l"))
+    editor.pen_panel.gauge.setCurrentText("32G")
+    click(qtbot, editor, *front_anchor("crows_feet_r"))
+    editor.select_all()
+    assert editor.inspector.gauge.text() == ""  # two different gauges
+    editor.inspector.gauge.setFocus()
+    qtbot.keyClick(editor.inspector.gauge, Qt.Key.Key_Return)
+    assert sorted(p.gauge for p in editor.document.charted()) == ["30G", "32G"]
+    qtbot.keyClicks(editor.inspector.gauge, "27g")
+    qtbot.keyClick(editor.inspector.gauge, Qt.Key.Key_Return)
+    assert {p.gauge for p in editor.document.charted()} == {"27G"}
+    editor.undo_stack.undo()
+    assert sorted(p.gauge for p in editor.document.charted()) == ["30G", "32G"]
+
+
+def test_a_signed_visit_cannot_be_moved(qtbot, demo_db):
+    from app.visits import list_visits, open_visit
+    from models.vocabulary import VisitStatus
+    patient = search_patients(demo_db)[0]
+    signed = next(v for v in reversed(list_visits(demo_db, patient.chart_number))
+                  if v.status is VisitStatus.SIGNED and v.totals)
+    opened = open_visit(demo_db, signed.id)
+    editor = VisitEditor(demo_db, patient, opened.visit, list_products(demo_db.factory), opened.providers)
+    qtbot.addWidget(editor)
+    editor.show()
+    marker = next(iter(editor.scene.markers.values()))
+    assert not marker.flags() & marker.GraphicsItemFlag.ItemIsMovable
+    editor.move_points({marker.uid: (0.5, 0.5, "nose_dorsum")})
+    assert editor.undo_stack.count() == 0
