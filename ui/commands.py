@@ -54,3 +54,32 @@ class ChangePoints(QUndoCommand):
 
     def undo(self) -> None:
         self.document.replace(self.before)
+
+
+_FIELD_IDS = {"provider_id": 1, "started_at": 2, "concern": 3, "notes": 4, "consent_recorded": 5}
+
+
+class SetVisitFields(QUndoCommand):
+    """A change to the visit's own fields (injector, time, concern, notes, consent).
+    Typing in one field is one undo step: consecutive edits of the same field merge."""
+
+    def __init__(self, editor, before, after):
+        self.field = next((name for name in _FIELD_IDS if getattr(before, name) != getattr(after, name)),
+                          "concern")
+        super().__init__(f"Change {self.field.replace('_', ' ')}")
+        self.editor, self.before, self.after = editor, before, after
+
+    def id(self) -> int:
+        return 4000 + _FIELD_IDS[self.field]
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetVisitFields) or other.field != self.field:
+            return False
+        self.after = other.after
+        return True
+
+    def redo(self) -> None:
+        self.editor.apply_fields(self.after)
+
+    def undo(self) -> None:
+        self.editor.apply_fields(self.before)

@@ -236,10 +236,16 @@ class FaceScene(QGraphicsScene):
         return sorted(item.uid for item in self.selectedItems() if isinstance(item, MarkerItem))
 
     def select_uids(self, uids: list[int]) -> None:
-        self.clearSelection()
-        for uid in uids:
-            if uid in self.markers:
-                self.markers[uid].setSelected(True)
+        """Select these markers with one selectionChanged, not one per marker."""
+        self.blockSignals(True)
+        try:
+            self.clearSelection()
+            for uid in uids:
+                if uid in self.markers:
+                    self.markers[uid].setSelected(True)
+        finally:
+            self.blockSignals(False)
+        self.selectionChanged.emit()
 
     # ---------------------------------------------------------------- input
 

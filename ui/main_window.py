@@ -197,7 +197,9 @@ class MainWindow(QMainWindow):
         self.new_visit_button.setShortcut("Ctrl+N")
         self.open_visit_button.setToolTip("Open the chosen visit on the face map (Enter)")
         self.copy_visit_button.setToolTip("Start a new visit with the same sites, products, doses"
-                                          " and aliquots as the newest one; choose current lots")
+                                          " and aliquots as the newest one; choose current lots"
+                                          " (Ctrl+Shift+C)")
+        self.copy_visit_button.setShortcut("Ctrl+Shift+C")
         self.new_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=False))
         self.copy_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=True))
         self.open_visit_button.clicked.connect(self.open_chosen_visit)

@@ -41,7 +41,7 @@ from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitReco
 from app.templates import save_template
 from models.templates import ClinicTemplate, Template, bundled_templates
 from models.vocabulary import View, VisitStatus
-from ui.commands import AddPoints, ChangePoints, RemovePoints
+from ui.commands import AddPoints, ChangePoints, RemovePoints, SetVisitFields
 from ui.face_scene import FaceScene
 from ui.face_view import FaceView
 from ui.inspector import Inspector
@@ -74,7 +74,6 @@ class VisitEditor(QMainWindow):
         self.templates = bundled_templates()
         self.clinic_templates = list(clinic_templates or [])
         self.locked = visit.status is VisitStatus.SIGNED
-        self._fields_dirty = False
         # A visit made by "New visit" for this editor and not saved yet: closing it
         # without saving removes it again.
         self.created_unsaved = created
@@ -134,9 +133,10 @@ class VisitEditor(QMainWindow):
         self.concern.setPlaceholderText("Concern, e.g. left brow higher at rest")
         self.notes = QLineEdit(self.visit.notes)
         self.notes.setPlaceholderText("Notes")
+        self._fields_shown = self.fields()
         for signal in (self.provider.currentIndexChanged, self.started.dateTimeChanged,
                        self.consent.toggled, self.concern.textEdited, self.notes.textEdited):
-            signal.connect(self._fields_changed)
+            signal.connect(self._fields_edited)
 
     def _displayed(self, moment) -> QDateTime:
         """A stored time as the time field shows it: the clinic's clock, to the minute."""
@@ -173,6 +173,8 @@ class VisitEditor(QMainWindow):
         self.select_all_action = self._action("Select &all", self.select_all, QKeySequence.StandardKey.SelectAll)
         self.zoom_in_action = self._action("Zoom in", lambda: self.face_view.zoom_in(), QKeySequence.StandardKey.ZoomIn)
         self.zoom_out_action = self._action("Zoom out", lambda: self.face_view.zoom_out(), QKeySequence.StandardKey.ZoomOut)
+        self._action("Choose the pen's product", lambda: self.pen_panel.product.setFocus(), "Ctrl+P")
+        self._action("Choose the pen's lot", lambda: self.pen_panel.lot.setFocus(), "Ctrl+L")
         self.zoom_fit_action = self._action("Fit", lambda: self.face_view.reset_zoom(), "Ctrl+0")
         self.zoom_fit_action.setToolTip("Show the whole face (Ctrl+0); Ctrl+wheel zooms, middle button pans")
         self.ghost_action = self._action("Previous visit", self._toggle_ghosts, "G", True, True)
@@ -281,7 +283,7 @@ class VisitEditor(QMainWindow):
         return local_date(self.fields().started_at, self.database.timezone)
 
     def is_modified(self) -> bool:
-        return not self.undo_stack.isClean() or self._fields_dirty
+        return not self.undo_stack.isClean()
 
     def fields(self) -> VisitFields:
         if self.started.dateTime() == self._shown_started:
@@ -305,8 +307,32 @@ class VisitEditor(QMainWindow):
         self.setWindowTitle(f"Visit {when:%Y-%m-%d} — {self.patient.given_name} {self.patient.family_name}"
                             f" ({state}) — Aliquot")
 
-    def _fields_changed(self, *_args) -> None:
-        self._fields_dirty = True
+    def _fields_edited(self, *_args) -> None:
+        """The user changed a visit field: one undo command (typing merges into it)."""
+        fields = self.fields()
+        if fields != self._fields_shown:
+            self.undo_stack.push(SetVisitFields(self, self._fields_shown, fields))
+
+    def apply_fields(self, fields: VisitFields) -> None:
+        """Show these visit fields (from an undo command); no new command is made."""
+        widgets = (self.provider, self.started, self.consent, self.concern, self.notes)
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self.provider.setCurrentIndex(max(0, self.provider.findData(fields.provider_id)))
+            if fields.started_at == self.visit.started_at:
+                self.started.setDateTime(self._shown_started)
+            else:
+                self.started.setDateTime(self._displayed(fields.started_at))
+            self.consent.setChecked(fields.consent_recorded)
+            if self.concern.text() != fields.concern:
+                self.concern.setText(fields.concern)
+            if self.notes.text() != fields.notes:
+                self.notes.setText(fields.notes)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._fields_shown = fields
         for scene in self.scenes.values():
             scene.set_visit_date(self.visit_date)
         self._chart_changed()
@@ -332,26 +358,25 @@ class VisitEditor(QMainWindow):
     def autosave(self) -> None:
         """Keep the unsaved chart in a recovery file (small, written in place of the last)."""
         if self.is_modified() and not self.locked:
-            write_recovery(self.database, self.visit.id, self.visit.version, self.fields(),
-                           self.document.charted())
+            try:  # a small file, written in place: quick enough for the GUI thread
+                write_recovery(self.database, self.visit.id, self.visit.version, self.fields(),
+                               self.document.charted())
+            except OSError as error:
+                self.statusBar().showMessage(
+                    f"Unsaved changes could not be kept for recovery ({error.strerror}): save soon.")
 
     def restore(self, recovered: RecoveredChart) -> None:
         """Bring back a chart left unsaved by a crash, as one undoable step."""
         self.undo_stack.beginMacro("Recovered unsaved chart")
         self.undo_stack.push(RemovePoints(self.document, [uid for uid, _ in self.document.items()]))
         self.undo_stack.push(AddPoints(self.document, recovered.points, "Recovered unsaved chart"))
+        if recovered.fields != self._fields_shown:
+            self.undo_stack.push(SetVisitFields(self, self._fields_shown, recovered.fields))
         self.undo_stack.endMacro()
         saved_since = recovered.version != self.visit.version
         # Save against the version the recovered chart was made from: if the visit was
         # saved after it, the save is refused rather than overwriting the newer chart.
         self.visit = replace(self.visit, version=recovered.version)
-        fields = recovered.fields
-        self.provider.setCurrentIndex(max(0, self.provider.findData(fields.provider_id)))
-        self.started.setDateTime(self._displayed(fields.started_at))
-        self.concern.setText(fields.concern)
-        self.notes.setText(fields.notes)
-        self.consent.setChecked(fields.consent_recorded)
-        self._fields_changed()
         if saved_since:
             self.statusBar().showMessage(
                 "Recovered an unsaved chart, but this visit was saved again after it: saving"
@@ -522,8 +547,22 @@ class VisitEditor(QMainWindow):
 
     # ------------------------------------------------------------------ saving
 
+    @classmethod
+    def ask_save_without_lots(cls, parent, count: int) -> bool:
+        """Tests replace this. Lots are for recalls: saving without them is a decision."""
+        answer = QMessageBox.question(
+            parent, "Lots missing",
+            f"{count} point{'s have' if count > 1 else ' has'} no lot recorded (a recall could not"
+            " find this patient). Save anyway?")
+        return answer == QMessageBox.StandardButton.Yes
+
     def save(self) -> None:
         if self.locked:
+            return
+        without_lot = sum(1 for p in self.document.charted() if not p.lot_number)
+        if without_lot and not self.ask_save_without_lots(self, without_lot):
+            self.statusBar().showMessage("Not saved: choose the lots (select the points, then the"
+                                         " lot in the inspector).", 15000)
             return
         drafts = self.document.drafts()
         fields = self.fields()
@@ -540,9 +579,9 @@ class VisitEditor(QMainWindow):
         saved_index, saved_fields = self._saving_state
         self._saving_state = None
         self._shown_started = self._displayed(visit.started_at)
+        self._fields_shown = self.fields()
         if self.undo_stack.index() == saved_index and saved_fields == self.fields():
             self.undo_stack.setClean()
-            self._fields_dirty = False
             self.autosave_timer.stop()
             discard_recovery(self.database, visit.id)
         else:  # changed while saving: still unsaved, and kept in the recovery file

@@ -15,6 +15,7 @@ def no_modal_dialogs(monkeypatch):
     """A test never blocks on a real dialog: closing an edited visit discards it."""
     from ui.visit_editor import VisitEditor
     monkeypatch.setattr(VisitEditor, "ask_discard", classmethod(lambda cls, parent: True))
+    monkeypatch.setattr(VisitEditor, "ask_save_without_lots", classmethod(lambda cls, parent, count: True))
 
 
 @pytest.fixture(autouse=True)

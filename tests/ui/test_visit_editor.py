@@ -413,3 +413,27 @@ def test_a_signed_visit_cannot_be_moved(qtbot, demo_db):
     assert not marker.flags() & marker.GraphicsItemFlag.ItemIsMovable
     editor.move_points({marker.uid: (0.5, 0.5, "nose_dorsum")})
     assert editor.undo_stack.count() == 0
+
+
+def test_visit_fields_are_undoable_and_typing_is_one_step(qtbot, editor):
+    qtbot.keyClicks(editor.concern, "left brow higher")
+    assert editor.is_modified() and editor.undo_stack.count() == 1
+    editor.consent.setChecked(True)
+    assert editor.undo_stack.count() == 2
+    editor.undo_stack.undo()
+    assert not editor.consent.isChecked()
+    editor.undo_stack.undo()
+    assert editor.concern.text() == "" and not editor.is_modified()
+    editor.undo_stack.redo()
+    assert editor.fields().concern == "left brow higher"
+
+
+def test_saving_without_lots_is_asked(qtbot, demo_db, monkeypatch):
+    editor = open_editor(qtbot, demo_db, copy_previous=True)  # copied points have no lots
+    asked = []
+    monkeypatch.setattr(VisitEditor, "ask_save_without_lots",
+                        classmethod(lambda cls, parent, count: asked.append(count) or False))
+    editor.save_action.trigger()
+    assert asked == [len(editor.document)] and editor.is_modified()
+    assert get_visit(demo_db, editor.visit.id).points == []
+    assert "choose the lots" in editor.statusBar().currentMessage()
