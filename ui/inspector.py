@@ -14,7 +14,7 @@ from models.records import ChartedPoint
 from models.regions import REGIONS
 from models.validation import parse_amount
 from models.vocabulary import Depth, Technique
-from ui.pen_panel import optional
+from ui.pen_panel import optional, vocabulary_combo
 
 MIXED = "(several values)"
 
@@ -37,14 +37,8 @@ class Inspector(QGroupBox):
         # 0 stands for "the selected points differ"; a real count is 1 or more.
         self.aliquots = QSpinBox(minimum=0, maximum=99)
         self.aliquots.setSpecialValueText(MIXED)
-        self.depth = QComboBox()
-        self.depth.addItem("—", None)
-        for depth in Depth:
-            self.depth.addItem(depth.value, depth)
-        self.technique = QComboBox()
-        self.technique.addItem("—", None)
-        for technique in Technique:
-            self.technique.addItem(technique.value, technique)
+        self.depth = vocabulary_combo(Depth)
+        self.technique = vocabulary_combo(Technique)
         self.gauge = QLineEdit()
         self.lot = QComboBox()
         self.notes = QLineEdit()

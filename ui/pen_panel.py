@@ -41,7 +41,17 @@ def decimal_of(spin: QDoubleSpinBox) -> Decimal:
 
 
 def optional(vocabulary, value):
+    """A combo box's data back as its vocabulary (combo boxes hand back plain strings)."""
     return vocabulary(value) if value else None
+
+
+def vocabulary_combo(vocabulary) -> QComboBox:
+    """A choice of depth, technique…, with "—" for "not recorded"."""
+    combo = QComboBox()
+    combo.addItem("—", None)
+    for member in vocabulary:
+        combo.addItem(member.value, member)
+    return combo
 
 
 class PenPanel(QGroupBox):
@@ -63,13 +73,8 @@ class PenPanel(QGroupBox):
                     self.product.addItem(name, name)
         self.amount = QDoubleSpinBox(decimals=3, minimum=0.001, maximum=9999)
         self.aliquots = QSpinBox(minimum=1, maximum=99)
-        self.depth = QComboBox()
-        self.depth.addItem("—", None)
-        for depth in Depth:
-            self.depth.addItem(depth.value, depth)
-        self.technique = QComboBox()
-        for technique in Technique:
-            self.technique.addItem(technique.value, technique)
+        self.depth = vocabulary_combo(Depth)
+        self.technique = vocabulary_combo(Technique)
         self.gauge = QComboBox(editable=True)
         self.gauge.addItems(GAUGES)
         self.lot = QComboBox()
