@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     image.add_argument("--view", choices=["front", "left", "right"], default="front")
 
+    due = commands.add_parser("due", help="the recall list: who is due, for what, and when")
+    due.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                     help="the day to ask about (default: today on the clinic's clock)")
+    due.add_argument("--within", type=_non_negative_int, default=None, metavar="DAYS",
+                     help="also list windows opening within DAYS (default: the 14-day 'due soon' lead)")
+    due.add_argument("--format", choices=["table", "csv", "json", "ics"], default="table")
+    due.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output")
+
     db = commands.add_parser("db", help="database upgrade, check and backup")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
                                     parser_class=_Parser)
@@ -119,6 +127,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
     return value
 
 
@@ -316,6 +334,41 @@ def _cmd_export_image(db: Database, args) -> int:
     return 0
 
 
+def _cmd_due(db: Database, args) -> int:
+    from datetime import datetime as _datetime
+
+    from app.recall import COLUMNS, due_list, row_values, to_csv, to_ics
+
+    today = args.as_of or _datetime.now(db.timezone).date()
+    rows = due_list(db, today, args.within)
+    if args.format == "ics":
+        content: str | bytes = to_ics(rows, today)
+    elif args.format == "csv":
+        content = to_csv(rows, today)
+    elif args.format == "json":
+        content = json.dumps([dict(zip(COLUMNS, row_values(r, today))) for r in rows],
+                             ensure_ascii=False, indent=2) + "\n"
+    else:
+        lines = [f"{len(rows)} recall{'s' if len(rows) != 1 else ''} as of {today.isoformat()}"]
+        for r in rows:
+            overdue = f"{r.days_overdue(today)} days overdue" if r.days_overdue(today) else ""
+            lines.append(f"{r.chart_number:<9} {r.patient_name[:24]:<24} {r.area[:28]:<28}"
+                         f" {r.item.product_name[:20]:<20} last {r.item.last_treated}"
+                         f"  due {r.item.due_from}..{r.item.due_by}  {r.item.status.value:<8} {overdue}")
+        content = "\n".join(lines) + "\n"
+    if args.output is None:
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
+        return 0
+    if args.output.is_dir() or not args.output.resolve().parent.is_dir():
+        raise AliquotError(f"cannot write {args.output}: give a file in an existing folder")
+    write_atomically(args.output, content.decode("utf-8") if isinstance(content, bytes) else content)
+    print(f"{len(rows)} recalls written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _db_command(db: Database, args) -> int:
     if args.db_command == "upgrade":
         status = upgrade_server(db)
@@ -359,4 +412,5 @@ COMMANDS = {
     "import": _cmd_import,
     "export": _cmd_export,
     "export-image": _cmd_export_image,
+    "due": _cmd_due,
 }

@@ -1,0 +1,89 @@
+"""The due list from the database, and its CSV and ICS read back by standard parsers."""
+
+import copy
+import csv
+import io
+import json
+from datetime import date
+
+import icalendar
+
+from app.patients import search_patients, set_archived
+from app.interchange import import_document
+from app.recall import due_list, to_csv, to_ics
+from app.visits import create_visit
+from models.recall import DueStatus
+from tests.app.test_interchange import SPEC_EXAMPLE
+from tests.conftest import at
+
+
+def chart(db, chart_number="A-0001", visits=(("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),),
+          status="signed"):
+    document = copy.deepcopy(SPEC_EXAMPLE)
+    document["patient"]["chart_number"] = chart_number
+    point = document["visits"][0]["points"][0]
+    document["visits"] = []
+    for external_id, started, region, product, amount, unit in visits:
+        visit = copy.deepcopy(SPEC_EXAMPLE["visits"][0])
+        visit.update(external_id=external_id, started_at=started, status=status)
+        visit["points"] = [dict(point, region=region, product=product, amount=amount, unit=unit,
+                                lot=None)]
+        document["visits"].append(visit)
+    import_document(db, document, f"{chart_number}.json")
+
+
+def test_due_list_rows(db):
+    chart(db, visits=[("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
+                      ("v2", "2025-01-10T10:00:00+00:00", "cheek_l", "Juvéderm Voluma XC", "0.5", "mL")])
+    rows = due_list(db, date(2025, 4, 20))
+    assert [(r.chart_number, r.area, r.item.product_name, r.item.status) for r in rows] == [
+        ("A-0001", "Glabella (frown lines)", "Botox Cosmetic", DueStatus.DUE)]
+    assert rows[0].item.due_from == date(2025, 4, 10) and rows[0].patient_name == "Zoë Ångström-Núñez"
+    later = due_list(db, date(2025, 4, 20), within_days=700)
+    assert {r.item.product_name for r in later} == {"Botox Cosmetic", "Juvéderm Voluma XC"}
+
+
+def test_drafts_with_points_count_empty_drafts_do_not(db, provider):
+    chart(db, visits=[("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U")],
+          status="draft")
+    patient = search_patients(db, "A-0001")[0]
+    create_visit(db, patient.id, provider.id, at(2025, 4, 1))  # opened, nothing charted
+    [row] = due_list(db, date(2025, 4, 20))
+    assert row.item.last_treated == date(2025, 1, 10)
+
+
+def test_archived_patients_are_left_out_and_empty_database(db):
+    assert due_list(db, date(2025, 4, 20)) == []
+    chart(db)
+    set_archived(db, search_patients(db, "A-0001")[0].id)
+    assert due_list(db, date(2025, 4, 20)) == []
+
+
+def test_csv_and_ics_read_back(db):
+    chart(db)
+    chart(db, "B-0002", visits=[("w1", "2024-12-01T10:00:00+00:00", "crows_feet_l", "Dysport", "30", "U")])
+    today = date(2025, 4, 20)
+    rows = due_list(db, today)
+    table = list(csv.DictReader(io.StringIO(to_csv(rows, today))))
+    assert [(r["chart_number"], r["status"], r["days_overdue"]) for r in table] == [
+        ("B-0002", "overdue", "20"), ("A-0001", "due", "0")]
+    calendar = icalendar.Calendar.from_ical(to_ics(rows, today))
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == 2
+    assert events[0].decoded("dtstart") == date(2025, 3, 1)
+    assert "B-0002" in str(events[0].get("summary"))
+    assert len({str(e.get("uid")) for e in events}) == 2
+
+
+def test_cli_due_formats(tmp_path, db_path, db):
+    from tests.app.test_cli import aliquot, assert_one_line_refusal
+    chart(db)
+    db.close()
+    rows = json.loads(aliquot("due", "--as-of", "2025-04-20", "--format", "json", db=db_path).stdout)
+    assert rows[0]["chart_number"] == "A-0001" and rows[0]["status"] == "due" and rows[0]["due_from"] == "2025-04-10"
+    out = tmp_path / "recalls.ics"
+    aliquot("due", "--as-of", "2025-04-20", "--format", "ics", "-o", out, db=db_path)
+    assert len(list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))) == 1
+    table = aliquot("due", "--as-of", "2025-04-20", db=db_path).stdout
+    assert "1 recall as of 2025-04-20" in table and "Glabella" in table
+    assert_one_line_refusal(aliquot("due", "--within", "-3", db=db_path, check=False), "must be 0 or more", 2)
