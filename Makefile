@@ -33,6 +33,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/foundation.py --reuse
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/charting.py
+	$(BIN)/python bench/recall.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import record_event
 from app.catalogue import seed_catalogue
+from app.recall import ensure_recall_summary, refresh_recall
 from app.config import describe
 from models import database as schema
 from models.errors import DatabaseError, ValidationError
@@ -71,6 +72,7 @@ def open_database(url: URL, actor: str) -> Database:
         prepare_schema(database)
         seed_catalogue(database.factory, actor)
         database.timezone = load_clinic_timezone(database)
+        ensure_recall_summary(database)
     except sa_exc.DBAPIError as error:
         engine.dispose()
         raise DatabaseError(explain_driver_error(database.name, error)) from None
@@ -127,6 +129,7 @@ def set_clinic_timezone(database: Database, name: str) -> ZoneInfo:
     with database.factory.begin() as session:
         previous = session.get(AppMeta, TIMEZONE_KEY)
         session.merge(AppMeta(key=TIMEZONE_KEY, value=zone.key))
+        refresh_recall(session, zone)  # visit days, and so due dates, follow the clinic's clock
         record_event(session, database.actor, "update", "settings", TIMEZONE_KEY,
                      before=previous.value if previous else None, after=zone.key)
     database.timezone = zone

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, text
 
 from app.audit import record_event
+from app.recall import refresh_recall
 from app.database import Database
 from models.errors import ConflictError
 from models.regions import front_anchor
@@ -197,6 +198,7 @@ def generate_demo(db: Database, patients: int = 200, seed: int = 1,
                 flush_rows()
         flush_rows()
         _advance_key_sequences(session, (Patient, Visit))
+        refresh_recall(session, db.timezone)
         record_event(session, db.actor, "demo", "database", None, patients=patients, seed=seed,
                      as_of=as_of.isoformat())
         return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids))

@@ -23,6 +23,7 @@ from app.audit import record_event
 from app.database import Database, explain_driver_error
 from app.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.providers import find_or_add_provider
+from app.recall import refresh_recall
 from app.visits import ProductLookup, build_point, check_points_together, local_date
 from models.base import format_amount
 from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError
@@ -321,6 +322,9 @@ class _Importer:
                 added += 1
             else:
                 unchanged += 1
+        if added:
+            self.session.flush()
+            refresh_recall(self.session, self.db.timezone, [patient.id])
         record_event(self.session, self.db.actor, "import", "patient", patient.id,
                      source=Path(self.source).name, created=created, visits_added=added,
                      visits_unchanged=unchanged)

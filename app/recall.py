@@ -13,11 +13,28 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import icalendar
-from sqlalchemy import func, select
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
-from app.database import Database
-from models.recall import DueItem, DueStatus, RecallSettings, Treated, area_of_region, areas, due_items
-from models.tables import InjectionPoint, Patient, Product, Visit
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # app.database builds the summary on open: no import cycle at run time
+    from app.database import Database
+from models.recall import (
+    DueItem,
+    DueStatus,
+    RecallSettings,
+    Treated,
+    area_of_region,
+    areas,
+    classify,
+    due_items,
+    standing_items,
+)
+from models.tables import AppMeta, InjectionPoint, Patient, Product, RecallItem, Visit
 
 
 @dataclass(frozen=True)
@@ -31,9 +48,11 @@ class DueRow:
         return self.item.days_overdue(today)
 
 
-def treated_facts(db: Database) -> list[Treated]:
-    """The last day each patient had each product in each region (SQL does the grouping)."""
-    zone = db.timezone
+SUMMARY_KEY = "recall_summary"  # app_meta: the summary reflects every chart
+
+
+def _facts(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None) -> list[Treated]:
+    """Per patient, region and product: the first and last day it was given (SQL groups)."""
     last = func.max(Visit.started_at).label("last")
     first = func.min(Visit.started_at).label("first")
     query = (
@@ -41,23 +60,54 @@ def treated_facts(db: Database) -> list[Treated]:
                Product.interval_min_days, Product.interval_max_days, last, first)
         .join(Visit, InjectionPoint.visit_id == Visit.id)
         .join(Product, InjectionPoint.product_id == Product.id)
-        .join(Patient, Visit.patient_id == Patient.id)
-        .where(Patient.archived.is_(False))
         .group_by(Visit.patient_id, InjectionPoint.region_code, Product.name, Product.kind,
                   Product.interval_min_days, Product.interval_max_days)
     )
+    if patient_ids is not None:
+        query = query.where(Visit.patient_id.in_(list(patient_ids)))
     region_area = area_of_region()
     facts = []
-    with db.factory() as session:
-        for patient_id, region, name, kind, low, high, last_at, first_at in session.execute(query):
-            area = region_area[region]
-            kind = kind.value if hasattr(kind, "value") else kind
-            last_day = _as_aware(last_at).astimezone(zone).date()
-            first_day = _as_aware(first_at).astimezone(zone).date()
-            facts.append(Treated(patient_id, last_day, area, name, kind, low, high))
-            if first_day != last_day:  # the first treatment matters for the review rule
-                facts.append(Treated(patient_id, first_day, area, name, kind, low, high))
+    for patient_id, region, name, kind, low, high, last_at, first_at in session.execute(query):
+        area = region_area[region]
+        kind = kind.value if hasattr(kind, "value") else kind
+        last_day = _as_aware(last_at).astimezone(zone).date()
+        first_day = _as_aware(first_at).astimezone(zone).date()
+        facts.append(Treated(patient_id, last_day, area, name, kind, low, high))
+        if first_day != last_day:  # the first treatment matters for the review rule
+            facts.append(Treated(patient_id, first_day, area, name, kind, low, high))
     return facts
+
+
+def treated_facts(db: Database) -> list[Treated]:
+    with db.factory() as session:
+        return _facts(session, db.timezone)
+
+
+def refresh_recall(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None,
+                   review_days: int | None = RecallSettings().review_days) -> None:
+    """Rebuild the recall summary of these patients (all when None), in the caller's
+    transaction: the chart and its recall rows are saved together or not at all."""
+    ids = None if patient_ids is None else sorted(set(patient_ids))
+    delete_rows = delete(RecallItem)
+    if ids is not None:
+        delete_rows = delete_rows.where(RecallItem.patient_id.in_(ids))
+    session.execute(delete_rows)
+    product_ids = dict(session.execute(select(Product.name, Product.id)).all())
+    rows = [{"patient_id": item.patient_id, "area": item.area, "product_kind": item.product_kind,
+             "product_id": product_ids[item.product_name], "last_treated": item.last_treated,
+             "due_from": item.due_from, "due_by": item.due_by}
+            for item in standing_items(_facts(session, zone, ids), review_days)]
+    for start in range(0, len(rows), 20_000):
+        session.execute(insert(RecallItem), rows[start:start + 20_000])
+    if ids is None:
+        session.merge(AppMeta(key=SUMMARY_KEY, value="1"))
+
+
+def ensure_recall_summary(db: Database) -> None:
+    """Build the summary once for a database that has none yet (new, or upgraded)."""
+    with db.factory.begin() as session:
+        if session.get(AppMeta, SUMMARY_KEY) is None:
+            refresh_recall(session, db.timezone)
 
 
 def _as_aware(moment) -> datetime:
@@ -69,17 +119,48 @@ def _as_aware(moment) -> datetime:
     return moment
 
 
+def _stored_items(db: Database, today: date, horizon: date, settings: RecallSettings) -> list[DueItem]:
+    """The summary rows that can matter on `today`: windows opening by the horizon and not
+    lapsed (one indexed range query), reviews near their day."""
+    lapsed_before = (today - timedelta(days=settings.lapsed_after_days)
+                     if settings.lapsed_after_days is not None else date.min)
+    review_from = today - timedelta(days=settings.review_expires_days)
+    query = (
+        select(RecallItem.patient_id, RecallItem.area, Product.name, RecallItem.product_kind,
+               RecallItem.last_treated, RecallItem.due_from, RecallItem.due_by)
+        .join(Product, RecallItem.product_id == Product.id)
+        .join(Patient, RecallItem.patient_id == Patient.id)
+        .where(Patient.archived.is_(False), RecallItem.due_from <= horizon,
+               RecallItem.due_by >= min(lapsed_before, review_from))
+    )
+    with db.factory() as session:
+        return [DueItem(p, area, name, kind, last, start, end,
+                        DueStatus.REVIEW if area == "" else DueStatus.NOT_DUE)
+                for p, area, name, kind, last, start, end in session.execute(query)]
+
+
 def due_list(db: Database, today: date, within_days: int | None = None,
              settings: RecallSettings = RecallSettings()) -> list[DueRow]:
     """What needs a recall: overdue, due and review rows always; then windows opening
-    within `within_days` of today, or by default those "due soon" (the settings' lead)."""
-    items = due_items(treated_facts(db), today, settings)
+    within `within_days` of today, or by default those "due soon" (the settings' lead).
+
+    Today and later read the recall summary; a day in the past is recomputed from the
+    charts as they stood then (slower, exact)."""
+    lead = settings.lead_days if within_days is None else max(within_days, settings.lead_days)
+    horizon = today + timedelta(days=lead)
+    if today >= datetime.now(db.timezone).date():
+        items = classify(_stored_items(db, today, horizon, settings), today, settings)
+    else:
+        with db.factory() as session:
+            facts = [f for f in _facts(session, db.timezone) if f.visit_day <= today]
+            archived = set(session.scalars(select(Patient.id).where(Patient.archived.is_(True))))
+        items = [i for i in due_items(facts, today, settings) if i.patient_id not in archived]
     urgent = {DueStatus.OVERDUE, DueStatus.DUE, DueStatus.REVIEW}
     if within_days is None:
         chosen = [i for i in items if i.status is not DueStatus.NOT_DUE]
     else:
-        horizon = today + timedelta(days=within_days)
-        chosen = [i for i in items if i.status in urgent or i.due_from <= horizon]
+        limit = today + timedelta(days=within_days)
+        chosen = [i for i in items if i.status in urgent or i.due_from <= limit]
     names = areas()
     with db.factory() as session:
         patients = {p.id: p for p in session.scalars(

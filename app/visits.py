@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.audit import record_event
 from app.database import Database
 from app.providers import list_providers
+from app.recall import refresh_recall
 from app.templates import clinic_templates
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
@@ -278,6 +279,7 @@ def replace_points(
             visit.updated_at = datetime.now().astimezone()  # bumps the version
             session.flush()
             session.refresh(visit, ["provider"])
+            refresh_recall(session, db.timezone, [visit.patient_id])
             record_event(session, db.actor, "chart", "visit", visit.id, points=len(new_points))
             return visit_record(visit)
     except StaleDataError:

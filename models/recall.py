@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
@@ -63,6 +63,9 @@ class RecallSettings:
     lead_days: int = 14  # "due soon" this many days before the window opens
     review_days: int | None = 14  # None: no review after a first treatment
     review_expires_days: int = 60  # a review not done by then is no longer listed
+    # Overdue for longer than this, a patient has lapsed and leaves the recall list
+    # (None keeps everyone, however long ago).
+    lapsed_after_days: int | None = 365
 
 
 @dataclass(frozen=True)
@@ -103,19 +106,13 @@ def status_on(today: date, due_from: date, due_by: date, lead_days: int) -> DueS
     return DueStatus.NOT_DUE
 
 
-def due_items(treated: Iterable[Treated], today: date,
-              settings: RecallSettings = RecallSettings()) -> list[DueItem]:
-    """Every patient's due windows and reviews as of `today`, most urgent first.
-
-    Treatments after `today` are ignored (a date in the past is asked about as it was).
-    """
+def standing_items(treated: Iterable[Treated], review_days: int | None = 14) -> list[DueItem]:
+    """The due windows and open reviews that follow from these treatments, whatever the
+    day: what the recall summary stores (statuses are given later, by `classify`)."""
     latest: dict[tuple[int, str, str], Treated] = {}
-    first_with_product: dict[tuple[int, str], date] = {}
+    first_with_product: dict[tuple[int, str], Treated] = {}
     last_visit: dict[int, date] = {}
-    kind_of: dict[str, str] = {}
     for t in treated:
-        if t.visit_day > today:
-            continue
         key = (t.patient_id, t.area, t.product_kind)
         current = latest.get(key)
         # A later treatment supersedes; on one day, the product due again soonest wins.
@@ -123,30 +120,58 @@ def due_items(treated: Iterable[Treated], today: date,
                 or (t.visit_day == current.visit_day
                     and (t.interval_min_days or 10**6) < (current.interval_min_days or 10**6))):
             latest[key] = t
-        kind_of[t.product_name] = t.product_kind
         product_key = (t.patient_id, t.product_name)
-        if product_key not in first_with_product or t.visit_day < first_with_product[product_key]:
-            first_with_product[product_key] = t.visit_day
+        if product_key not in first_with_product or t.visit_day < first_with_product[product_key].visit_day:
+            first_with_product[product_key] = t
         last_visit[t.patient_id] = max(last_visit.get(t.patient_id, t.visit_day), t.visit_day)
 
     items = []
     for t in latest.values():
         if t.interval_min_days is None or t.interval_max_days is None:
             continue  # hyaluronidase and other products without maintenance
-        due_from = t.visit_day + timedelta(days=t.interval_min_days)
-        due_by = t.visit_day + timedelta(days=t.interval_max_days)
         items.append(DueItem(t.patient_id, t.area, t.product_name, t.product_kind, t.visit_day,
-                             due_from, due_by, status_on(today, due_from, due_by, settings.lead_days)))
-
-    if settings.review_days is not None:
+                             t.visit_day + timedelta(days=t.interval_min_days),
+                             t.visit_day + timedelta(days=t.interval_max_days), DueStatus.NOT_DUE))
+    if review_days is not None:
         for (patient_id, product_name), first in first_with_product.items():
-            review_on = first + timedelta(days=settings.review_days)
-            seen_again = last_visit[patient_id] > first
-            stale = today > review_on + timedelta(days=settings.review_expires_days)
-            if seen_again or stale or today < review_on - timedelta(days=settings.lead_days):
-                continue
-            items.append(DueItem(patient_id, "", product_name, kind_of[product_name], first,
+            if last_visit[patient_id] > first.visit_day:
+                continue  # seen again since: the review happened (or was overtaken)
+            review_on = first.visit_day + timedelta(days=review_days)
+            items.append(DueItem(patient_id, "", product_name, first.product_kind, first.visit_day,
                                  review_on, review_on, DueStatus.REVIEW))
-    order = {DueStatus.OVERDUE: 0, DueStatus.REVIEW: 1, DueStatus.DUE: 2, DueStatus.DUE_SOON: 3,
-             DueStatus.NOT_DUE: 4}
-    return sorted(items, key=lambda i: (order[i.status], i.due_from, i.patient_id, i.area))
+    return items
+
+
+_URGENCY = {DueStatus.OVERDUE: 0, DueStatus.REVIEW: 1, DueStatus.DUE: 2, DueStatus.DUE_SOON: 3,
+            DueStatus.NOT_DUE: 4}
+
+
+def classify(items: Iterable[DueItem], today: date,
+             settings: RecallSettings = RecallSettings()) -> list[DueItem]:
+    """Statuses as of `today`, most urgent first. Reviews show from `lead_days` before
+    their day until `review_expires_days` after; lapsed patients are left out."""
+    result = []
+    lapsed_before = (today - timedelta(days=settings.lapsed_after_days)
+                     if settings.lapsed_after_days is not None else None)
+    for item in items:
+        if item.status is DueStatus.REVIEW:
+            if (today < item.due_from - timedelta(days=settings.lead_days)
+                    or today > item.due_from + timedelta(days=settings.review_expires_days)):
+                continue
+            result.append(item)
+            continue
+        if lapsed_before is not None and item.due_by < lapsed_before:
+            continue
+        result.append(replace(item, status=status_on(today, item.due_from, item.due_by,
+                                                     settings.lead_days)))
+    return sorted(result, key=lambda i: (_URGENCY[i.status], i.due_from, i.patient_id, i.area))
+
+
+def due_items(treated: Iterable[Treated], today: date,
+              settings: RecallSettings = RecallSettings()) -> list[DueItem]:
+    """Every patient's due windows and reviews as of `today`, most urgent first.
+
+    Treatments after `today` are ignored (a date in the past is asked about as it was).
+    """
+    past = [t for t in treated if t.visit_day <= today]
+    return classify(standing_items(past, settings.review_days), today, settings)

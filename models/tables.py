@@ -239,6 +239,26 @@ class ChartTemplate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class RecallItem(Base):
+    """What the due list reads: per patient, each area's last treatment with a product
+    kind and its due window, and open reviews after a first treatment. Derived data,
+    rebuilt for a patient whenever their chart is saved or imported (app/recall.py), so
+    that the recall list of a whole clinic is one indexed query."""
+
+    __tablename__ = "recall_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    area: Mapped[str] = mapped_column(String(40))  # an area key; "" for a review
+    product_kind: Mapped[str] = mapped_column(String(24))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    last_treated: Mapped[date] = mapped_column(Date)
+    due_from: Mapped[date] = mapped_column(Date, index=True)
+    due_by: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("patient_id", "area", "product_kind", "product_id"),)
+
+
 class AuditEvent(Base):
     """Who did what to which record, when (HIPAA 164.312(b) audit controls).
 

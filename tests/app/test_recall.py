@@ -87,3 +87,38 @@ def test_cli_due_formats(tmp_path, db_path, db):
     table = aliquot("due", "--as-of", "2025-04-20", db=db_path).stdout
     assert "1 recall as of 2025-04-20" in table and "Glabella" in table
     assert_one_line_refusal(aliquot("due", "--within", "-3", db=db_path, check=False), "must be 0 or more", 2)
+
+
+def test_the_summary_answers_today_exactly_as_the_charts_do(db):
+    """Today's list reads the summary kept on save; it must equal the full recomputation."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.demo import generate_demo
+    from app.recall import treated_facts
+    from models.recall import due_items
+    today = datetime.now(db.timezone).date()
+    generate_demo(db, patients=80, seed=4, as_of=today)
+    fast = due_list(db, today, within_days=30)
+    archived = {p.id for p in search_patients(db, include_archived=True, limit=1000) if p.archived}
+    exact = [i for i in due_items(treated_facts(db), today) if i.patient_id not in archived]
+    horizon = today + timedelta(days=30)
+    exact = [i for i in exact if i.status is not DueStatus.NOT_DUE or i.due_from <= horizon]
+    key = lambda i: (i.patient_id, i.area, i.product_name, i.due_from, i.status)
+    assert sorted(map(key, (r.item for r in fast))) == sorted(map(key, exact))
+    assert fast, "the demo clinic has recalls"
+
+
+def test_saving_a_chart_updates_the_recall_summary(db, patient, provider):
+    from datetime import datetime, timedelta
+
+    from app.visits import create_visit, replace_points
+    from tests.conftest import botox_point
+    today = datetime.now(db.timezone).date()
+    moment = datetime.now(db.timezone).replace(microsecond=0) - timedelta(days=95)
+    visit = create_visit(db, patient.id, provider.id, moment)
+    assert due_list(db, today) == []
+    replace_points(db, visit.id, visit.version, [botox_point("procerus")])
+    [row] = due_list(db, today)
+    assert row.item.status is DueStatus.DUE and row.area == "Glabella (frown lines)"
+    replace_points(db, visit.id, visit.version + 1, [botox_point("chin")])
+    assert [r.area for r in due_list(db, today)] == ["Chin"]
