@@ -16,7 +16,7 @@ import icalendar
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from typing import TYPE_CHECKING
@@ -30,7 +30,6 @@ from models.recall import (
     Treated,
     area_of_region,
     areas,
-    classify,
     due_items,
     standing_items,
 )
@@ -119,42 +118,98 @@ def _as_aware(moment) -> datetime:
     return moment
 
 
-def _stored_items(db: Database, today: date, horizon: date, settings: RecallSettings) -> list[DueItem]:
-    """The summary rows that can matter on `today`: windows opening by the horizon and not
-    lapsed (one indexed range query), reviews near their day."""
+@dataclass(frozen=True)
+class DuePage:
+    """One page of the due list, most urgent first, with the counts of the whole list."""
+
+    counts: dict[DueStatus, int]
+    rows: list[DueRow]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+_ORDER = [DueStatus.OVERDUE, DueStatus.REVIEW, DueStatus.DUE, DueStatus.DUE_SOON, DueStatus.NOT_DUE]
+
+
+def _summary_query(today: date, within_days: int | None, settings: RecallSettings):
+    """The due list as SQL over the summary: statuses are date comparisons, so counting
+    the whole list is one index-only range scan and a page is a LIMIT."""
+    lead_day = today + timedelta(days=settings.lead_days)
+    horizon = today + timedelta(days=within_days) if within_days is not None else lead_day
     lapsed_before = (today - timedelta(days=settings.lapsed_after_days)
                      if settings.lapsed_after_days is not None else date.min)
     review_from = today - timedelta(days=settings.review_expires_days)
-    query = (
-        select(RecallItem.patient_id, RecallItem.area, Product.name, RecallItem.product_kind,
-               RecallItem.last_treated, RecallItem.due_from, RecallItem.due_by)
-        .join(Product, RecallItem.product_id == Product.id)
-        .join(Patient, RecallItem.patient_id == Patient.id)
-        .where(Patient.archived.is_(False), RecallItem.due_from <= horizon,
-               RecallItem.due_by >= min(lapsed_before, review_from))
-    )
+    review = RecallItem.area == ""
+    status = case(
+        (review, DueStatus.REVIEW.value),
+        (RecallItem.due_by < today, DueStatus.OVERDUE.value),
+        (RecallItem.due_from <= today, DueStatus.DUE.value),
+        (RecallItem.due_from <= lead_day, DueStatus.DUE_SOON.value),
+        else_=DueStatus.NOT_DUE.value,
+    ).label("status")
+    urgency = case({s.value: n for n, s in enumerate(_ORDER)}, value=status)
+    conditions = [
+        RecallItem.due_by >= min(lapsed_before, review_from),  # the indexed range
+        RecallItem.due_from <= max(horizon, lead_day),
+        RecallItem.patient_id.not_in(select(Patient.id).where(Patient.archived.is_(True))),
+        or_(and_(review, RecallItem.due_from <= lead_day, RecallItem.due_from >= review_from),
+            # due and overdue windows opened by today, so "opening by the horizon" holds them
+            and_(~review, RecallItem.due_by >= lapsed_before, RecallItem.due_from <= max(horizon, today))),
+    ]
+    if settings.review_days is None:
+        conditions.append(~review)
+    return conditions, status, urgency
+
+
+def due_page(db: Database, today: date, within_days: int | None = None,
+             settings: RecallSettings = RecallSettings(), limit: int | None = 500,
+             offset: int = 0) -> DuePage:
+    """Today's (or a later day's) due list from the recall summary."""
+    conditions, status, urgency = _summary_query(today, within_days, settings)
+    names = areas()
     with db.factory() as session:
-        return [DueItem(p, area, name, kind, last, start, end,
-                        DueStatus.REVIEW if area == "" else DueStatus.NOT_DUE)
-                for p, area, name, kind, last, start, end in session.execute(query)]
+        counts = {DueStatus(value): n for value, n in session.execute(
+            select(status, func.count()).where(*conditions).group_by(status))}
+        ordered = (select(RecallItem.id, status).where(*conditions)
+                   .order_by(urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area))
+        if limit is not None:
+            ordered = ordered.limit(limit).offset(offset)
+        page = session.execute(ordered).all()
+        details = {}
+        for start in range(0, len(page), 20_000):  # names for this page only
+            chunk = [item_id for item_id, _ in page[start:start + 20_000]]
+            details.update({item.id: (item, product, chart, given, family) for
+                            item, product, chart, given, family in session.execute(
+                                select(RecallItem, Product.name, Patient.chart_number,
+                                       Patient.given_name, Patient.family_name)
+                                .join(Product, RecallItem.product_id == Product.id)
+                                .join(Patient, RecallItem.patient_id == Patient.id)
+                                .where(RecallItem.id.in_(chunk)))})
+    rows = []
+    for item_id, state in page:
+        item, product, chart, given, family = details[item_id]
+        due = DueItem(item.patient_id, item.area, product, item.product_kind, item.last_treated,
+                      item.due_from, item.due_by, DueStatus(state))
+        rows.append(DueRow(chart, f"{given} {family}",
+                           names[item.area].name if item.area else "Review after first treatment", due))
+    return DuePage(counts, rows)
 
 
 def due_list(db: Database, today: date, within_days: int | None = None,
              settings: RecallSettings = RecallSettings()) -> list[DueRow]:
-    """What needs a recall: overdue, due and review rows always; then windows opening
-    within `within_days` of today, or by default those "due soon" (the settings' lead).
+    """The whole due list: overdue, due and review rows always; then windows opening within
+    `within_days` of today, or by default those "due soon" (the settings' lead).
 
     Today and later read the recall summary; a day in the past is recomputed from the
     charts as they stood then (slower, exact)."""
-    lead = settings.lead_days if within_days is None else max(within_days, settings.lead_days)
-    horizon = today + timedelta(days=lead)
     if today >= datetime.now(db.timezone).date():
-        items = classify(_stored_items(db, today, horizon, settings), today, settings)
-    else:
-        with db.factory() as session:
-            facts = [f for f in _facts(session, db.timezone) if f.visit_day <= today]
-            archived = set(session.scalars(select(Patient.id).where(Patient.archived.is_(True))))
-        items = [i for i in due_items(facts, today, settings) if i.patient_id not in archived]
+        return due_page(db, today, within_days, settings, limit=None).rows
+    with db.factory() as session:
+        facts = [f for f in _facts(session, db.timezone) if f.visit_day <= today]
+        archived = set(session.scalars(select(Patient.id).where(Patient.archived.is_(True))))
+    items = [i for i in due_items(facts, today, settings) if i.patient_id not in archived]
     urgent = {DueStatus.OVERDUE, DueStatus.DUE, DueStatus.REVIEW}
     if within_days is None:
         chosen = [i for i in items if i.status is not DueStatus.NOT_DUE]

@@ -91,7 +91,7 @@ def test_cli_due_formats(tmp_path, db_path, db):
 
 def test_the_summary_answers_today_exactly_as_the_charts_do(db):
     """Today's list reads the summary kept on save; it must equal the full recomputation."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from app.demo import generate_demo
     from app.recall import treated_facts

@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('patient_id', 'area', 'product_kind', 'product_id', name=op.f('uq_recall_item_patient_id_area_product_kind_product_id'))
     )
     with op.batch_alter_table('recall_item', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_recall_item_due_from'), ['due_from'], unique=False)
+        batch_op.create_index('ix_recall_item_due', ['due_by', 'due_from', 'area', 'patient_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recall_item_patient_id'), ['patient_id'], unique=False)
 
 
@@ -39,6 +39,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('recall_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recall_item_patient_id'))
-        batch_op.drop_index(batch_op.f('ix_recall_item_due_from'))
+        batch_op.drop_index('ix_recall_item_due')
 
     op.drop_table('recall_item')
