@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import icalendar
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # app.database builds the summary on open: no import cycle at run time
     from app.database import Database
+from app.audit import record_event
+from models.errors import NotFoundError, ValidationError
 from models.recall import (
     DueItem,
     DueStatus,
@@ -33,7 +36,7 @@ from models.recall import (
     due_items,
     standing_items,
 )
-from models.tables import AppMeta, InjectionPoint, Patient, Product, RecallItem, Visit
+from models.tables import AppMeta, InjectionPoint, Patient, Product, Provider, RecallItem, Visit
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,68 @@ class DueRow:
     patient_name: str
     area: str  # the area's name, or "Review after first treatment"
     item: DueItem
+    provider_name: str = ""
 
     def days_overdue(self, today: date) -> int:
         return self.item.days_overdue(today)
 
 
 SUMMARY_KEY = "recall_summary"  # app_meta: the summary reflects every chart
+SETTINGS_KEY = "recall_settings"  # app_meta: the clinic's RecallSettings as JSON
+
+
+def load_recall_settings(db: Database) -> RecallSettings:
+    with db.factory() as session:
+        return _settings_in(session)
+
+
+def save_recall_settings(db: Database, settings: RecallSettings) -> None:
+    """Store the clinic's recall settings; a changed review delay rebuilds the summary
+    (review rows carry their day)."""
+    check_recall_settings(settings)
+    before = load_recall_settings(db)
+    with db.factory.begin() as session:
+        session.merge(AppMeta(key=SETTINGS_KEY, value=json.dumps(asdict(settings))))
+        session.flush()
+        if settings.review_days != before.review_days:
+            refresh_recall(session, db.timezone)
+        record_event(session, db.actor, "update", "settings", SETTINGS_KEY,
+                     before=asdict(before), after=asdict(settings))
+
+
+def check_recall_settings(settings: RecallSettings) -> None:
+    for name, value, low in (("lead_days", settings.lead_days, 0),
+                             ("review_days", settings.review_days, 1),
+                             ("review_expires_days", settings.review_expires_days, 1),
+                             ("lapsed_after_days", settings.lapsed_after_days, 30)):
+        if value is not None and not low <= value <= 3650:
+            raise ValidationError(f"{name.replace('_', ' ')} must be between {low} and 3650 days", name)
+
+
+def update_intervals(db: Database, product_name: str, minimum: int | None, maximum: int | None) -> None:
+    """A product's maintenance window (days): every due date of the product follows."""
+    if (minimum is None) != (maximum is None):
+        raise ValidationError("give both ends of the interval, or neither", "interval")
+    if minimum is not None and not 1 <= minimum <= maximum <= 3650:
+        raise ValidationError(
+            f"the interval of {product_name} must run from 1 to 3650 days, the first end before the second",
+            "interval")
+    with db.factory.begin() as session:
+        product = session.scalar(select(Product).where(Product.name == product_name))
+        if product is None:
+            raise NotFoundError(f"{product_name!r} is not a product in the catalogue")
+        before = (product.interval_min_days, product.interval_max_days)
+        product.interval_min_days, product.interval_max_days = minimum, maximum
+        session.flush()
+        patients = session.scalars(select(RecallItem.patient_id).where(RecallItem.product_id == product.id)
+                                   .distinct()).all()
+        if minimum is not None:  # a product newly given an interval: its patients too
+            patients = set(patients) | set(session.scalars(
+                select(Visit.patient_id).join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
+                .where(InjectionPoint.product_id == product.id).distinct()))
+        refresh_recall(session, db.timezone, patients)
+        record_event(session, db.actor, "update", "product", product.id, name=product_name,
+                     interval_before=list(before), interval_after=[minimum, maximum])
 
 
 def _facts(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None) -> list[Treated]:
@@ -82,24 +141,42 @@ def treated_facts(db: Database) -> list[Treated]:
         return _facts(session, db.timezone)
 
 
-def refresh_recall(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None,
-                   review_days: int | None = RecallSettings().review_days) -> None:
+def _settings_in(session: Session) -> RecallSettings:
+    stored = session.get(AppMeta, SETTINGS_KEY)
+    return RecallSettings(**json.loads(stored.value)) if stored is not None else RecallSettings()
+
+
+def refresh_recall(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None) -> None:
     """Rebuild the recall summary of these patients (all when None), in the caller's
     transaction: the chart and its recall rows are saved together or not at all."""
+    review_days = _settings_in(session).review_days
     ids = None if patient_ids is None else sorted(set(patient_ids))
     delete_rows = delete(RecallItem)
     if ids is not None:
         delete_rows = delete_rows.where(RecallItem.patient_id.in_(ids))
     session.execute(delete_rows)
     product_ids = dict(session.execute(select(Product.name, Product.id)).all())
+    providers = _latest_providers(session, ids)
     rows = [{"patient_id": item.patient_id, "area": item.area, "product_kind": item.product_kind,
-             "product_id": product_ids[item.product_name], "last_treated": item.last_treated,
-             "due_from": item.due_from, "due_by": item.due_by}
+             "product_id": product_ids[item.product_name], "provider_id": providers.get(item.patient_id),
+             "last_treated": item.last_treated, "due_from": item.due_from, "due_by": item.due_by}
             for item in standing_items(_facts(session, zone, ids), review_days)]
     for start in range(0, len(rows), 20_000):
         session.execute(insert(RecallItem), rows[start:start + 20_000])
     if ids is None:
         session.merge(AppMeta(key=SUMMARY_KEY, value="1"))
+
+
+def _latest_providers(session: Session, patient_ids: list[int] | None) -> dict[int, int]:
+    """Each patient's injector at their latest charted visit."""
+    latest = (select(Visit.patient_id, func.max(Visit.started_at).label("at"))
+              .where(Visit.points.any()).group_by(Visit.patient_id))
+    if patient_ids is not None:
+        latest = latest.where(Visit.patient_id.in_(patient_ids))
+    latest = latest.subquery()
+    query = (select(Visit.patient_id, Visit.provider_id)
+             .join(latest, and_(Visit.patient_id == latest.c.patient_id, Visit.started_at == latest.c.at)))
+    return dict(session.execute(query).all())
 
 
 def ensure_recall_summary(db: Database) -> None:
@@ -133,7 +210,18 @@ class DuePage:
 _ORDER = [DueStatus.OVERDUE, DueStatus.REVIEW, DueStatus.DUE, DueStatus.DUE_SOON, DueStatus.NOT_DUE]
 
 
-def _summary_query(today: date, within_days: int | None, settings: RecallSettings):
+@dataclass(frozen=True)
+class DueFilter:
+    """What the front desk narrows the list to; empty means everything."""
+
+    statuses: frozenset[DueStatus] = frozenset()
+    provider_id: int | None = None
+    product_kind: str | None = None
+    patient_id: int | None = None
+
+
+def _summary_query(today: date, within_days: int | None, settings: RecallSettings,
+                   narrow: DueFilter = DueFilter()):
     """The due list as SQL over the summary: statuses are date comparisons, so counting
     the whole list is one index-only range scan and a page is a LIMIT."""
     lead_day = today + timedelta(days=settings.lead_days)
@@ -160,14 +248,23 @@ def _summary_query(today: date, within_days: int | None, settings: RecallSetting
     ]
     if settings.review_days is None:
         conditions.append(~review)
+    if narrow.provider_id is not None:
+        conditions.append(RecallItem.provider_id == narrow.provider_id)
+    if narrow.product_kind is not None:
+        conditions.append(RecallItem.product_kind == narrow.product_kind)
+    if narrow.patient_id is not None:
+        conditions.append(RecallItem.patient_id == narrow.patient_id)
+    if narrow.statuses:
+        conditions.append(status.in_([s.value for s in narrow.statuses]))
     return conditions, status, urgency
 
 
 def due_page(db: Database, today: date, within_days: int | None = None,
-             settings: RecallSettings = RecallSettings(), limit: int | None = 500,
-             offset: int = 0) -> DuePage:
+             settings: RecallSettings | None = None, limit: int | None = 500,
+             offset: int = 0, narrow: DueFilter = DueFilter()) -> DuePage:
     """Today's (or a later day's) due list from the recall summary."""
-    conditions, status, urgency = _summary_query(today, within_days, settings)
+    settings = settings or load_recall_settings(db)
+    conditions, status, urgency = _summary_query(today, within_days, settings, narrow)
     names = areas()
     with db.factory() as session:
         counts = {DueStatus(value): n for value, n in session.execute(
@@ -187,23 +284,26 @@ def due_page(db: Database, today: date, within_days: int | None = None,
                                 .join(Product, RecallItem.product_id == Product.id)
                                 .join(Patient, RecallItem.patient_id == Patient.id)
                                 .where(RecallItem.id.in_(chunk)))})
+        provider_names = dict(session.execute(select(Provider.id, Provider.display_name)).all())
     rows = []
     for item_id, state in page:
         item, product, chart, given, family = details[item_id]
         due = DueItem(item.patient_id, item.area, product, item.product_kind, item.last_treated,
                       item.due_from, item.due_by, DueStatus(state))
         rows.append(DueRow(chart, f"{given} {family}",
-                           names[item.area].name if item.area else "Review after first treatment", due))
+                           names[item.area].name if item.area else "Review after first treatment", due,
+                           provider_names.get(item.provider_id, "")))
     return DuePage(counts, rows)
 
 
 def due_list(db: Database, today: date, within_days: int | None = None,
-             settings: RecallSettings = RecallSettings()) -> list[DueRow]:
+             settings: RecallSettings | None = None) -> list[DueRow]:
     """The whole due list: overdue, due and review rows always; then windows opening within
     `within_days` of today, or by default those "due soon" (the settings' lead).
 
     Today and later read the recall summary; a day in the past is recomputed from the
     charts as they stood then (slower, exact)."""
+    settings = settings or load_recall_settings(db)
     if today >= datetime.now(db.timezone).date():
         return due_page(db, today, within_days, settings, limit=None).rows
     with db.factory() as session:

@@ -252,6 +252,8 @@ class RecallItem(Base):
     area: Mapped[str] = mapped_column(String(40))  # an area key; "" for a review
     product_kind: Mapped[str] = mapped_column(String(24))
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    # Who treated the patient last: the injector a recall is booked with.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id", ondelete="SET NULL"))
     last_treated: Mapped[date] = mapped_column(Date)
     due_from: Mapped[date] = mapped_column(Date)
     due_by: Mapped[date] = mapped_column(Date)

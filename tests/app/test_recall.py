@@ -122,3 +122,36 @@ def test_saving_a_chart_updates_the_recall_summary(db, patient, provider):
     assert row.item.status is DueStatus.DUE and row.area == "Glabella (frown lines)"
     replace_points(db, visit.id, visit.version + 1, [botox_point("chin")])
     assert [r.area for r in due_list(db, today)] == ["Chin"]
+
+
+def test_settings_and_product_intervals_drive_every_computation(db, patient, provider):
+    from datetime import datetime, timedelta
+
+    import pytest
+
+    from app.recall import due_page, load_recall_settings, save_recall_settings, update_intervals
+    from app.visits import create_visit, replace_points
+    from models.errors import ValidationError
+    from models.recall import RecallSettings
+    from tests.conftest import botox_point
+    today = datetime.now(db.timezone).date()
+    visit = create_visit(db, patient.id, provider.id, datetime.now(db.timezone).replace(microsecond=0)
+                         - timedelta(days=70))
+    replace_points(db, visit.id, visit.version, [botox_point("procerus")])
+    assert [r.item.status for r in due_list(db, today)] == [DueStatus.REVIEW]  # first treatment
+    save_recall_settings(db, RecallSettings(review_days=None))
+    assert [r.item.status for r in due_list(db, today)] == []  # 70 days: not yet due soon
+    update_intervals(db, "Botox Cosmetic", 60, 80)
+    [row] = due_list(db, today)
+    assert row.item.status is DueStatus.DUE and row.item.due_by - row.item.last_treated == timedelta(days=80)
+    assert row.provider_name == "Dana Reyes"
+    page = due_page(db, today)
+    assert page.counts == {DueStatus.DUE: 1} and page.total == 1
+    save_recall_settings(db, RecallSettings(lead_days=30, review_days=None))
+    assert load_recall_settings(db).lead_days == 30
+    update_intervals(db, "Botox Cosmetic", 90, 120)
+    assert [r.item.status for r in due_list(db, today)] == [DueStatus.DUE_SOON]  # 20 days away, lead 30
+    with pytest.raises(ValidationError, match="first end before the second"):
+        update_intervals(db, "Botox Cosmetic", 120, 90)
+    with pytest.raises(ValidationError, match="lead days must be between"):
+        save_recall_settings(db, RecallSettings(lead_days=-1))

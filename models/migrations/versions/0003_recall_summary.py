@@ -22,11 +22,13 @@ def upgrade() -> None:
     sa.Column('area', sa.String(length=40), nullable=False),
     sa.Column('product_kind', sa.String(length=24), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=True),
     sa.Column('last_treated', sa.Date(), nullable=False),
     sa.Column('due_from', sa.Date(), nullable=False),
     sa.Column('due_by', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_recall_item_patient_id_patient'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_recall_item_product_id_product'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_recall_item_provider_id_provider'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recall_item')),
     sa.UniqueConstraint('patient_id', 'area', 'product_kind', 'product_id', name=op.f('uq_recall_item_patient_id_area_product_kind_product_id'))
     )
