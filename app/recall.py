@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 import icalendar
@@ -367,3 +367,21 @@ def to_ics(rows: list[DueRow], today: date, clinic: str = "Aliquot") -> bytes:
                                  f" {item.status.value}")
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def patient_due(db: Database, patient_id: int, today: date) -> list[DueRow]:
+    """One patient's next due date for every treated area (the patient page, the editor)."""
+    settings = replace(load_recall_settings(db), lapsed_after_days=None)
+    return due_page(db, today, within_days=3650, settings=settings, limit=None,
+                    narrow=DueFilter(patient_id=patient_id)).rows
+
+
+def describe_due(rows: list[DueRow]) -> str:
+    """'Glabella (frown lines): due 2026-12-01 (due soon); Cheeks: 2027-05-01'."""
+    parts = []
+    for row in sorted(rows, key=lambda r: r.item.due_from):
+        item = row.item
+        when = item.due_from.isoformat()
+        state = "" if item.status is DueStatus.NOT_DUE else f" ({item.status.value})"
+        parts.append(f"{row.area}: {item.product_name} from {when}{state}")
+    return "; ".join(parts)

@@ -12,6 +12,8 @@ class MainAction(Enum):
     NEW_PATIENT = ("&New patient…", "Ctrl+Shift+N", "Register a new patient")
     EDIT_PATIENT = ("&Edit patient…", "Ctrl+E", "Edit the chosen patient's details")
     ARCHIVE_PATIENT = ("Archive / restore patient", None, "Hide the patient from everyday search, keeping every record")
+    DUE_LIST = ("&Due list", "Ctrl+D", "Who is due for a recall, for what, and when")
+    RECALL_SETTINGS = ("Recall &settings…", None, "Maintenance intervals per product, due-soon lead, reviews")
     FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
     REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")
     SHOW_ARCHIVED = ("Show &archived patients", None, "Include archived patients in the list")

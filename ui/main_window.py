@@ -3,7 +3,7 @@ injected where, left against right."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from html import escape
 
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 from app.catalogue import list_products
 from app.database import Database
 from app.patients import search_patients, set_archived, suggest_chart_number
+from app.providers import list_providers
+from app.recall import describe_due, patient_due
 from app.autosave import discard_recovery, find_recoveries
 from app.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
 from models.base import format_amount
@@ -79,6 +81,9 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.NEW_PATIENT].triggered.connect(lambda: self.edit_patient(None))
         self.actions[MainAction.EDIT_PATIENT].triggered.connect(lambda: self.edit_patient(self.current_patient))
         self.actions[MainAction.ARCHIVE_PATIENT].triggered.connect(self.toggle_archived)
+        self.actions[MainAction.DUE_LIST].triggered.connect(self.show_due_list)
+        self.actions[MainAction.RECALL_SETTINGS].triggered.connect(self.edit_recall_settings)
+        self.due_window = None
 
         self.tasks.run("catalogue", partial(list_products, database.factory, True),
                        self._catalogue_loaded)
@@ -94,6 +99,9 @@ class MainWindow(QMainWindow):
         patient_menu = self.menuBar().addMenu("&Patient")
         for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT):
             patient_menu.addAction(self.actions[entry])
+        recall_menu = self.menuBar().addMenu("&Recall")
+        recall_menu.addAction(self.actions[MainAction.DUE_LIST])
+        recall_menu.addAction(self.actions[MainAction.RECALL_SETTINGS])
         view_menu = self.menuBar().addMenu("&View")
         for entry in (MainAction.FIND_PATIENT, MainAction.REFRESH, MainAction.SHOW_ARCHIVED):
             view_menu.addAction(self.actions[entry])
@@ -189,6 +197,10 @@ class MainWindow(QMainWindow):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.patient_header)
+        self.next_due = QLabel()
+        self.next_due.setWordWrap(True)
+        self.next_due.setStyleSheet("padding: 0 4px; color: #333")
+        right_layout.addWidget(self.next_due)
         buttons = QHBoxLayout()
         self.new_visit_button = QPushButton("New visit")
         self.open_visit_button = QPushButton("Open visit")
@@ -278,9 +290,14 @@ class MainWindow(QMainWindow):
         self._show_patient(patient)
         self.tasks.run("visits", partial(list_visits, self.database, patient.chart_number),
                        self._visits_loaded)
+        today = datetime.now(self.database.timezone).date()
+        self.tasks.run("next-due", partial(patient_due, self.database, patient.id, today),
+                       lambda rows: self.next_due.setText(
+                           "Next due — " + (describe_due(rows) or "nothing: no maintenance pending")))
 
     def _show_patient(self, patient: PatientRecord | None) -> None:
         self.current_patient = patient
+        self.next_due.clear()
         self.new_visit_button.setEnabled(patient is not None)
         self.open_visit_button.setEnabled(False)
         self.copy_visit_button.setEnabled(False)
@@ -333,6 +350,35 @@ class MainWindow(QMainWindow):
         if patient is not None:
             self.tasks.run("archive", partial(set_archived, self.database, patient.id, not patient.archived),
                            lambda _record: self.refresh())
+
+    # ------------------------------------------------------------------ recall
+
+    def show_due_list(self) -> None:
+        from ui.due_window import DueWindow
+
+        if self.due_window is None:
+            self.due_window = DueWindow(self.database, list_providers(self.database), self)
+            self.due_window.setWindowFlag(Qt.WindowType.Window)
+            self.due_window.patient_wanted.connect(self._show_chart)
+        else:
+            self.due_window.refresh()
+        self.due_window.show()
+        self.due_window.raise_()
+
+    def _show_chart(self, chart_number: str) -> None:
+        self.search.setText(chart_number)
+        self.refresh()
+        self.raise_()
+        self.activateWindow()
+
+    def edit_recall_settings(self) -> None:
+        from ui.recall_settings import RecallSettingsDialog
+
+        if RecallSettingsDialog.ask(self.database, self.products, self):
+            self.tasks.run("catalogue", partial(list_products, self.database.factory, True),
+                           self._catalogue_loaded)
+            if self.due_window is not None:
+                self.due_window.refresh()
 
     # ------------------------------------------------------------------ visits
 

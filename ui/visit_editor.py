@@ -5,7 +5,7 @@ undo command; saving writes the whole visit in one transaction."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from html import escape
 
@@ -38,6 +38,7 @@ from models.chart import ChartDocument, Pen, mirrored
 from models.errors import AliquotError
 from models.totals import totals_by_side
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
+from app.recall import describe_due, patient_due
 from app.templates import save_template
 from models.templates import ClinicTemplate, Template, bundled_templates
 from models.vocabulary import View, VisitStatus
@@ -227,6 +228,9 @@ class VisitEditor(QMainWindow):
             f"Faint markers: previous visit of {previous.started_at.astimezone(self.database.timezone):%Y-%m-%d}"
             if previous else "No previous visit")
         self.ghost_label.setStyleSheet("color: #666")
+        self.next_due_label = QLabel()
+        self.next_due_label.setWordWrap(True)
+        self.next_due_label.setStyleSheet("color: #1b5e20")
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -251,6 +255,7 @@ class VisitEditor(QMainWindow):
         status_row.addWidget(self.region_label, 1)
         status_row.addWidget(self.ghost_label)
         centre_layout.addLayout(status_row)
+        centre_layout.addWidget(self.next_due_label)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -589,7 +594,14 @@ class VisitEditor(QMainWindow):
         self.save_action.setEnabled(True)
         self._update_title()
         self.statusBar().showMessage(f"Saved {len(visit.points)} points.", 5000)
+        today = datetime.now(self.database.timezone).date()
+        self.tasks.run("next-due", partial(patient_due, self.database, self.patient.id, today),
+                       self._show_next_due)
         self.saved.emit(visit)
+
+    def _show_next_due(self, rows) -> None:
+        text = describe_due(rows)
+        self.next_due_label.setText(f"Next due — {text}" if text else "")
 
     def _task_failed(self, message: str) -> None:
         if self._saving_state is not None:

@@ -136,3 +136,9 @@ def test_main_window_new_patient_goes_through_the_form(qtbot, db, monkeypatch):
     assert asked == ["A-0008"]
     qtbot.waitUntil(lambda: window.patient_model.rowCount() == 1 and window.tasks.is_idle())
     assert cell(window.patient_model, 0, 0) == "A-0008"
+
+
+def test_patient_page_shows_next_due_per_area(qtbot, demo_db):
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.next_due.text().startswith("Next due") and window.tasks.is_idle())
+    assert ":" in window.next_due.text()

@@ -437,3 +437,12 @@ def test_saving_without_lots_is_asked(qtbot, demo_db, monkeypatch):
     assert asked == [len(editor.document)] and editor.is_modified()
     assert get_visit(demo_db, editor.visit.id).points == []
     assert "choose the lots" in editor.statusBar().currentMessage()
+
+
+def test_after_a_save_the_editor_shows_what_is_due_next(qtbot, editor):
+    for code in ("procerus", "corrugator_l", "corrugator_r"):
+        click(qtbot, editor, *front_anchor(code))
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle()
+                    and bool(editor.next_due_label.text()))
+    assert "Glabella (frown lines): Botox Cosmetic from" in editor.next_due_label.text()

@@ -1,0 +1,88 @@
+"""Recall settings: each product's maintenance interval, the due-soon lead, reviews."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+)
+
+from app.database import Database
+from app.recall import load_recall_settings, save_recall_settings, update_intervals
+from models.errors import AliquotError
+from models.recall import RecallSettings
+from models.records import ProductRecord
+
+
+class RecallSettingsDialog(QDialog):
+    def __init__(self, database: Database, products: list[ProductRecord], parent=None):
+        super().__init__(parent)
+        self.database = database
+        self.products = [p for p in products if p.kind != "enzyme"]  # no maintenance for enzymes
+        self.setWindowTitle("Recall settings")
+        self.resize(720, 640)
+        settings = load_recall_settings(database)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.lead = QSpinBox(minimum=0, maximum=120, suffix=" days", value=settings.lead_days)
+        self.review_on = QCheckBox("Review after a first treatment with a product")
+        self.review_on.setChecked(settings.review_days is not None)
+        self.review_days = QSpinBox(minimum=1, maximum=120, suffix=" days after", value=settings.review_days or 14)
+        self.review_on.toggled.connect(self.review_days.setEnabled)
+        self.review_days.setEnabled(self.review_on.isChecked())
+        self.lapsed = QSpinBox(minimum=30, maximum=3650, suffix=" days overdue", value=settings.lapsed_after_days or 365)
+        form.addRow("Due soon from", self.lead)
+        form.addRow(self.review_on)
+        form.addRow("Review", self.review_days)
+        form.addRow("Lapsed (left off the list) after", self.lapsed)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Maintenance interval per product: the window opens at the first"
+                                " number of days and is overdue after the second."))
+        self.table = QTableWidget(len(self.products), 3)
+        self.table.setHorizontalHeaderLabels(["Product", "Opens after (days)", "Overdue after (days)"])
+        self.spins = []
+        for row, product in enumerate(self.products):
+            self.table.setCellWidget(row, 0, QLabel(f"  {product.name}"))
+            low = QSpinBox(minimum=1, maximum=3650, value=product.interval_min_days or 90)
+            high = QSpinBox(minimum=1, maximum=3650, value=product.interval_max_days or 120)
+            self.table.setCellWidget(row, 1, low)
+            self.table.setCellWidget(row, 2, high)
+            self.spins.append((product, low, high))
+        self.table.resizeColumnsToContents()
+        self.table.verticalHeader().hide()
+        layout.addWidget(self.table, 1)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020; font-weight: 600")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        """Store every change; a mistake is shown here and nothing further is stored."""
+        try:
+            for product, low, high in self.spins:
+                wanted = (low.value(), high.value())
+                if wanted != (product.interval_min_days, product.interval_max_days):
+                    update_intervals(self.database, product.name, *wanted)
+            save_recall_settings(self.database, RecallSettings(
+                lead_days=self.lead.value(),
+                review_days=self.review_days.value() if self.review_on.isChecked() else None,
+                lapsed_after_days=self.lapsed.value()))
+        except AliquotError as error:
+            self.error.setText(str(error))
+            return
+        self.accept()
+
+    @classmethod
+    def ask(cls, database: Database, products: list[ProductRecord], parent) -> bool:
+        """Show the dialog; True when settings were saved. Tests replace this."""
+        return cls(database, products, parent).exec() == QDialog.DialogCode.Accepted
