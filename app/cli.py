@@ -99,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--format", choices=["table", "csv", "json", "ics"], default="table")
     due.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output")
 
+    pdf = commands.add_parser("pdf", help="treatment records as PDF")
+    pdf_kinds = pdf.add_subparsers(dest="pdf_kind", metavar="KIND", required=True, parser_class=_Parser)
+    pdf_visit = pdf_kinds.add_parser("visit", help="the record of one visit")
+    pdf_visit.add_argument("visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)")
+    pdf_visit.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+
+    clinic = commands.add_parser("clinic", help="the clinic's name, address and phone for printed records")
+    clinic.add_argument("--name")
+    clinic.add_argument("--address")
+    clinic.add_argument("--phone")
+
     db = commands.add_parser("db", help="database upgrade, check and backup")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
                                     parser_class=_Parser)
@@ -303,20 +314,24 @@ def _cmd_export(db: Database, args) -> int:
     return 0
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically_bytes(path: Path, data: bytes) -> None:
     """Write beside the target and rename, so a failure never leaves a half-written file;
     the temporary file (patient data) is removed whatever happens."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.resolve().parent,
-                                         prefix=f".{path.name}.", suffix=".partial", delete=False)
+    handle = tempfile.NamedTemporaryFile("wb", dir=path.resolve().parent, prefix=f".{path.name}.",
+                                         suffix=".partial", delete=False)
     try:
         with handle:
-            handle.write(text)
+            handle.write(data)
         os.replace(handle.name, path)
     except OSError as error:
         raise AliquotError(f"cannot write {path}: {error.strerror}") from None
     finally:
         if os.path.exists(handle.name):
             os.unlink(handle.name)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    write_atomically_bytes(path, text.encode("utf-8"))
 
 
 def _cmd_export_image(db: Database, args) -> int:
@@ -368,6 +383,36 @@ def _cmd_due(db: Database, args) -> int:
     return 0
 
 
+def _cmd_pdf(db: Database, args) -> int:
+    from app.records import visit_record_pdf
+
+    output = args.output
+    if output.suffix.lower() != ".pdf":
+        raise AliquotError(f"{output}: a record is a PDF; name the file *.pdf")
+    if output.is_dir() or not output.resolve().parent.is_dir():
+        raise AliquotError(f"cannot write {output}: give a file in an existing folder")
+    data = visit_record_pdf(db, args.visit)
+    write_atomically_bytes(output, data)
+    print(f"wrote the record of visit {args.visit} to {output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_clinic(db: Database, args) -> int:
+    from dataclasses import replace as _replace
+
+    from app.records import load_clinic_profile, save_clinic_profile
+
+    profile = load_clinic_profile(db)
+    changes = {k: v.strip() for k, v in (("name", args.name), ("address", args.address),
+                                         ("phone", args.phone)) if v is not None}
+    if changes:
+        profile = _replace(profile, **changes)
+        save_clinic_profile(db, profile)
+    print(f"name: {profile.name or '(not set)'}\naddress: {profile.address or '(not set)'}\n"
+          f"phone: {profile.phone or '(not set)'}")
+    return 0
+
+
 def _db_command(db: Database, args) -> int:
     if args.db_command == "upgrade":
         status = upgrade_server(db)
@@ -412,4 +457,6 @@ COMMANDS = {
     "export": _cmd_export,
     "export-image": _cmd_export_image,
     "due": _cmd_due,
+    "pdf": _cmd_pdf,
+    "clinic": _cmd_clinic,
 }

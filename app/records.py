@@ -1,0 +1,277 @@
+"""Treatment records as PDF (reportlab): what an injector prints or sends after a visit.
+
+Text stays text (DejaVu Sans is bundled, so every name prints and can be selected); the
+face maps are vector drawings of our own SVGs with the numbered points on top.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from html import escape
+
+from reportlab.graphics.shapes import Circle, Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as pdf_canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from sqlalchemy import select
+from svglib.svglib import svg2rlg
+
+import resources
+from app.audit import record_event
+from app.database import Database
+from app.patients import patient_record
+from app.recall import describe_due, patient_due
+from app.visits import get_visit
+from models.base import format_amount
+from models.face_map import svg_path
+from models.records import ChartedPoint
+from models.regions import REGIONS
+from models.tables import AppMeta, Patient, Product
+from models.totals import totals_by_product, totals_by_side
+from models.vocabulary import View, VisitStatus
+
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+PROFILE_KEY = "clinic_profile"
+DEFAULT_AFTERCARE = (
+    "Ice can ease swelling. For 24 to 48 hours avoid strenuous exercise, alcohol and heat"
+    " (sauna, hot baths). Do not rub or massage the treated areas unless you were told to."
+    " Sleep with your head raised the first night. Call the clinic at once for severe pain,"
+    " skin blanching or any change in vision. A review is usually about two weeks after"
+    " treatment."
+)
+
+
+@dataclass(frozen=True)
+class ClinicProfile:
+    """What heads every printed record; set with `aliquot clinic` (stored per database)."""
+
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    aftercare: str = DEFAULT_AFTERCARE
+
+
+def load_clinic_profile(db: Database) -> ClinicProfile:
+    with db.factory() as session:
+        stored = session.get(AppMeta, PROFILE_KEY)
+    return ClinicProfile(**json.loads(stored.value)) if stored is not None else ClinicProfile()
+
+
+def save_clinic_profile(db: Database, profile: ClinicProfile) -> None:
+    with db.factory.begin() as session:
+        session.merge(AppMeta(key=PROFILE_KEY, value=json.dumps(asdict(profile), ensure_ascii=False)))
+        record_event(session, db.actor, "update", "settings", PROFILE_KEY)
+
+
+@cache
+def _register_fonts() -> None:
+    pdfmetrics.registerFont(TTFont(FONT, str(resources.path("fonts/DejaVuSans.ttf"))))
+    pdfmetrics.registerFont(TTFont(BOLD, str(resources.path("fonts/DejaVuSans-Bold.ttf"))))
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=15, leading=19, spaceAfter=4),
+        "heading": ParagraphStyle("heading", parent=base, fontName=BOLD, fontSize=10.5, leading=14,
+                                  spaceBefore=8, spaceAfter=3),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
+    }
+
+
+def _face_svg_without_layers(view: View) -> bytes:
+    """The drawing only: the region outlines and the muscle layer are screen aids."""
+    ET.register_namespace("", "http://www.w3.org/2000/svg")
+    root = ET.parse(svg_path(view)).getroot()
+    for group in list(root):
+        if group.get("id") in ("regions", "muscles"):
+            root.remove(group)
+    return ET.tostring(root)
+
+
+def face_drawing(view: View, numbered: list[tuple[int, ChartedPoint]], colours: dict[str, str],
+                 width: float) -> Drawing:
+    """A view's face map as vector graphics with its points numbered as in the table."""
+    drawing = svg2rlg(io.BytesIO(_face_svg_without_layers(view)))
+    full_width, full_height = drawing.width, drawing.height
+    for number, point in numbered:
+        x, y = point.x * full_width, (1 - point.y) * full_height
+        colour = colors.HexColor(colours.get(point.product_name, "#555555"))
+        drawing.add(Circle(x, y, 9, fillColor=colour, strokeColor=colors.white, strokeWidth=1.2))
+        drawing.add(String(x, y - 3.4, str(number), fontName=BOLD, fontSize=9.5,
+                           fillColor=colors.white, textAnchor="middle"))
+    scale = width / full_width
+    drawing.scale(scale, scale)
+    drawing.width, drawing.height = full_width * scale, full_height * scale
+    drawing.add(String(full_width / 2, 6, {View.FRONT: "Front", View.LEFT: "Left profile",
+                                           View.RIGHT: "Right profile"}[view],
+                       fontName=FONT, fontSize=16, fillColor=colors.HexColor("#666666"),
+                       textAnchor="middle"))
+    return drawing
+
+
+class _NumberedCanvas(pdf_canvas.Canvas):
+    """Draws "page X of Y" (and the draft mark) once the number of pages is known."""
+
+    draft = False
+    footer = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages = []
+
+    def showPage(self):
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self._decorate(total)
+            super().showPage()
+        super().save()
+
+    def _decorate(self, total: int) -> None:
+        width, height = A4
+        self.setFont(FONT, 7.5)
+        self.setFillColor(colors.HexColor("#555555"))
+        self.drawString(18 * mm, 10 * mm, self.footer)
+        self.drawRightString(width - 18 * mm, 10 * mm, f"page {self._pageNumber} of {total}")
+        if self.draft:
+            self.setFont(BOLD, 10)
+            self.setFillColor(colors.HexColor("#b00020"))
+            self.drawRightString(width - 18 * mm, height - 12 * mm, "DRAFT – not signed")
+
+
+def _amount(value: Decimal, unit) -> str:
+    return f"{format_amount(value)} {unit.value}"
+
+
+def visit_record_pdf(db: Database, visit_id: int) -> bytes:
+    """The record of one visit, ready to print or send."""
+    _register_fonts()
+    styles = _styles()
+    visit = get_visit(db, visit_id)
+    profile = load_clinic_profile(db)
+    with db.factory.begin() as session:
+        patient = patient_record(session.get(Patient, visit.patient_id))
+        colours = dict(session.execute(select(Product.name, Product.colour)).all())
+        record_event(session, db.actor, "print", "visit", visit_id)  # a disclosure: audited
+    today = datetime.now(db.timezone).date()
+    due = describe_due(patient_due(db, patient.id, today))
+    when = visit.started_at.astimezone(db.timezone)
+    numbered = list(enumerate(visit.points, start=1))
+
+    story = []
+    header = escape(profile.name or "Clinic name not set (aliquot clinic --name)")
+    contact = " · ".join(escape(part) for part in (profile.address, profile.phone) if part)
+    story.append(Paragraph(f"<font name='{BOLD}'>{header}</font><br/>{contact}", styles["small"]))
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph("Treatment record", styles["title"]))
+    born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
+    allergies = escape(patient.allergies.strip()) or "none recorded"
+    blocks = Table([
+        [Paragraph(f"<b>Patient</b><br/>{escape(patient.given_name)} {escape(patient.family_name)}<br/>"
+                   f"Born {born} · chart {escape(patient.chart_number)}<br/>"
+                   f"<font color='#b00020'>Allergies: {allergies}</font>", styles["body"]),
+         Paragraph(f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({escape(db.timezone.key)})<br/>"
+                   f"Injector: {escape(visit.provider_name)} {escape(visit.provider_credentials)}<br/>"
+                   f"Consent recorded: {'yes' if visit.consent_recorded else 'NO'} · "
+                   f"Status: {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}",
+                   styles["body"])]],
+        colWidths=[87 * mm, 87 * mm])
+    blocks.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
+                                ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
+                                ("LEFTPADDING", (0, 0), (-1, -1), 6)]))
+    story += [blocks, Spacer(1, 3 * mm)]
+    if visit.concern:
+        story.append(Paragraph(f"<b>Concern:</b> {escape(visit.concern)}", styles["body"]))
+
+    views = [view for view in (View.FRONT, View.LEFT, View.RIGHT)
+             if view is View.FRONT or any(p.view is view for p in visit.points)]
+    width = 174 * mm / len(views) - 2 * mm
+    maps = [face_drawing(view, [(n, p) for n, p in numbered if p.view is view], colours, min(width, 80 * mm))
+            for view in views]
+    story.append(Table([maps], hAlign="CENTER"))
+
+    story.append(Paragraph("Injection sites", styles["heading"]))
+    rows = [["#", "Region", "Product", "Lot (expiry)", "Amount", "Aliq.", "Depth", "Technique", "Notes"]]
+    for number, p in numbered:
+        lot = f"{p.lot_number} ({p.lot_expiry.isoformat() if p.lot_expiry else 'no expiry'})" if p.lot_number else "NOT RECORDED"
+        rows.append([str(number), Paragraph(escape(REGIONS[p.region_code].label), styles["cell"]),
+                     Paragraph(escape(p.product_name), styles["cell"]), Paragraph(escape(lot), styles["cell"]),
+                     _amount(p.amount, p.unit), str(p.aliquots),
+                     Paragraph(p.depth.value if p.depth else "—", styles["cell"]),
+                     Paragraph(" ".join(filter(None, [p.technique.value if p.technique else "", p.gauge]))
+                               or "—", styles["cell"]),
+                     Paragraph(escape(p.notes), styles["cell"])])
+    sites = Table(rows, repeatRows=1, colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm,
+                                                 24 * mm, 19 * mm, 20 * mm])
+    sites.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), FONT, 8), ("FONT", (0, 0), (-1, 0), BOLD, 8),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (4, 1), (5, -1), "RIGHT"),
+    ]))
+    story.append(sites)
+
+    totals = [["Product", "Total", "Aliquots", "Left", "Right", "Midline"]]
+    sides = {s.product_name: s for s in totals_by_side(visit.points)}
+    for total in totals_by_product(visit.points):
+        side = sides[total.product_name]
+        totals.append([total.product_name, _amount(total.amount, total.unit), str(total.aliquots),
+                       _amount(side.left, side.unit), _amount(side.right, side.unit),
+                       _amount(side.midline, side.unit)])
+    totals_table = Table(totals, colWidths=[50 * mm, 25 * mm, 18 * mm, 25 * mm, 25 * mm, 25 * mm])
+    totals_table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), FONT, 8.5), ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+    ]))
+    story += [KeepTogether([Paragraph("Totals (patient's left and right)", styles["heading"]), totals_table])]
+    if visit.notes:
+        story.append(Paragraph(f"<b>Notes:</b> {escape(visit.notes)}", styles["body"]))
+    if due:
+        story.append(Paragraph(f"<b>Next due:</b> {escape(due)}", styles["body"]))
+    story.append(KeepTogether([Paragraph("Aftercare", styles["heading"]),
+                               Paragraph(escape(profile.aftercare), styles["body"]),
+                               Spacer(1, 12 * mm),
+                               Paragraph("Signature ______________________________ "
+                                         f"&nbsp;&nbsp; {escape(visit.provider_name)} "
+                                         f"{escape(visit.provider_credentials)} &nbsp;&nbsp; Date __________",
+                                         styles["body"])]))
+
+    out = io.BytesIO()
+    canvas_class = type("RecordCanvas", (_NumberedCanvas,), {
+        "draft": visit.status is not VisitStatus.SIGNED,
+        "footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · "
+                  f"visit {when:%Y-%m-%d}",
+    })
+    document = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+                                 topMargin=16 * mm, bottomMargin=18 * mm,
+                                 title=f"Treatment record {patient.chart_number} {when:%Y-%m-%d}",
+                                 author=profile.name or "Aliquot")
+    document.build(story, canvasmaker=canvas_class)
+    return out.getvalue()

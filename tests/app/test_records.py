@@ -1,0 +1,77 @@
+"""Visit records as PDF: text read back with pypdf, pages rendered with pypdfium2."""
+
+import copy
+import io
+
+import pypdf
+import pypdfium2
+
+from app.interchange import import_document
+from app.records import ClinicProfile, save_clinic_profile, visit_record_pdf
+from app.visits import list_visits
+from tests.app.test_interchange import SPEC_EXAMPLE, rich_document
+
+
+def text_of(pdf: bytes) -> list[str]:
+    """Each page's text, whitespace collapsed (table cells wrap long words onto new lines)."""
+    return [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_record_holds_every_point_lot_total_and_the_unicode_name(db):
+    save_clinic_profile(db, ClinicProfile(name="Clínica Aurora", address="1 Harbour Row", phone="+44 20 7946 0000"))
+    import_document(db, rich_document(), "zoe.json")
+    draft = list_visits(db, "A-0001")[1]  # v2 is a draft with Dysport and Voluma
+    pages = text_of(visit_record_pdf(db, draft.id))
+    text = "\n".join(pages)
+    assert "Zoë Ångström-Núñez" in text and "Clínica Aurora" in text
+    assert all("DRAFT – not signed" in page for page in pages)
+    for expected in ("Crow's feet (lateral canthal), left", "Dysport", "D-77 (2027-01-31)", "30 U",
+                     "Cheek (zygoma/malar), left", "Juvéderm Voluma XC", "0.1 mL", "NOT RECORDED",
+                     "left brow higher at rest", "Aftercare", "page 1 of"):
+        assert expected in text, expected
+
+
+def test_a_signed_record_has_no_draft_mark(db):
+    import_document(db, copy.deepcopy(SPEC_EXAMPLE), "zoe.json")
+    [signed] = list_visits(db, "A-0001")
+    text = "\n".join(text_of(visit_record_pdf(db, signed.id)))
+    assert "DRAFT" not in text and "C1234 (2026-12-31)" in text and "Status: signed" in text
+
+
+def test_a_sixty_point_visit_paginates_with_repeated_headers(db):
+    document = copy.deepcopy(SPEC_EXAMPLE)
+    point = document["visits"][0]["points"][0]
+    document["visits"][0]["points"] = [dict(point, amount="1", x=0.3 + (i % 10) * 0.04, y=0.5,
+                                            region="cheek_l" if i % 2 else "cheek_r",
+                                            lot={"number": f"L{i:03d}", "expiry": "2026-12-31"})
+                                       for i in range(60)]
+    import_document(db, document, "busy.json")
+    pdf = visit_record_pdf(db, list_visits(db, "A-0001")[0].id)
+    pages = text_of(pdf)
+    assert len(pages) >= 2
+    header_pages = [page for page in pages if "Lot (expiry)" in page]
+    assert len(header_pages) >= 2, "the table header repeats on every page it continues on"
+    assert all(f"L{i:03d}" in "\n".join(pages) for i in range(60))
+    assert f"page {len(pages)} of {len(pages)}" in pages[-1]
+
+
+def test_the_first_page_is_drawn(db):
+    import_document(db, rich_document(), "zoe.json")
+    pdf = visit_record_pdf(db, list_visits(db, "A-0001")[1].id)
+    page = pypdfium2.PdfDocument(pdf)[0]
+    image = page.render(scale=0.5).to_pil().convert("L")
+    dark = sum(count for count, value in image.getcolors(256) if value < 200)
+    assert dark > 5000, "text, tables and the face map are on the page"
+
+
+def test_cli_pdf_visit(db_path, db, tmp_path):
+    from tests.app.test_cli import aliquot, assert_one_line_refusal
+    import_document(db, rich_document(), "zoe.json")
+    visit_id = list_visits(db, "A-0001")[0].id
+    db.close()
+    out = tmp_path / "record.pdf"
+    aliquot("pdf", "visit", visit_id, "-o", out, db=db_path)
+    assert "Zoë Ångström-Núñez" in text_of(out.read_bytes())[0]
+    assert_one_line_refusal(aliquot("pdf", "visit", 424242, "-o", out, db=db_path, check=False),
+                            "no visit with id 424242")
+    assert "name: Clínica" in aliquot("clinic", "--name", "Clínica Aurora", db=db_path).stdout
