@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     pdf_visit = pdf_kinds.add_parser("visit", help="the record of one visit")
     pdf_visit.add_argument("visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)")
     pdf_visit.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    pdf_history = pdf_kinds.add_parser("history", help="a patient's whole treatment history")
+    pdf_history.add_argument("patient", metavar="PATIENT", help="chart number")
+    pdf_history.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
     clinic = commands.add_parser("clinic", help="the clinic's name, address and phone for printed records")
     clinic.add_argument("--name")
@@ -384,16 +387,19 @@ def _cmd_due(db: Database, args) -> int:
 
 
 def _cmd_pdf(db: Database, args) -> int:
-    from app.records import visit_record_pdf
+    from app.records import history_pdf, visit_record_pdf
 
     output = args.output
     if output.suffix.lower() != ".pdf":
         raise AliquotError(f"{output}: a record is a PDF; name the file *.pdf")
     if output.is_dir() or not output.resolve().parent.is_dir():
         raise AliquotError(f"cannot write {output}: give a file in an existing folder")
-    data = visit_record_pdf(db, args.visit)
+    if args.pdf_kind == "visit":
+        data, what = visit_record_pdf(db, args.visit), f"the record of visit {args.visit}"
+    else:
+        data, what = history_pdf(db, args.patient), f"the history of {args.patient}"
     write_atomically_bytes(output, data)
-    print(f"wrote the record of visit {args.visit} to {output}", file=sys.stderr)
+    print(f"wrote {what} to {output}", file=sys.stderr)
     return 0
 
 

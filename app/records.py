@@ -21,6 +21,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import registerFontFamily
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import (
@@ -49,6 +50,7 @@ from models.totals import totals_by_product, totals_by_side
 from models.vocabulary import View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+FALLBACK = "DroidSansFallback"  # Chinese, Japanese, Korean: what DejaVu Sans has no glyph for
 PROFILE_KEY = "clinic_profile"
 DEFAULT_AFTERCARE = (
     "Ice can ease swelling. For 24 to 48 hours avoid strenuous exercise, alcohol and heat"
@@ -82,9 +84,43 @@ def save_clinic_profile(db: Database, profile: ClinicProfile) -> None:
 
 
 @cache
-def _register_fonts() -> None:
+def _register_fonts() -> frozenset[int]:
+    """Register the bundled fonts; return the characters DejaVu Sans can draw."""
     pdfmetrics.registerFont(TTFont(FONT, str(resources.path("fonts/DejaVuSans.ttf"))))
     pdfmetrics.registerFont(TTFont(BOLD, str(resources.path("fonts/DejaVuSans-Bold.ttf"))))
+    pdfmetrics.registerFont(TTFont(FALLBACK, str(resources.path("fonts/DroidSansFallbackFull.ttf"))))
+    registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    return frozenset(pdfmetrics.getFont(FONT).face.charToGlyph)
+
+
+def text_runs(text: str) -> list[tuple[str, bool]]:
+    """The text cut into runs DejaVu Sans can draw (False) and runs it cannot (True)."""
+    covered = _register_fonts()
+    runs: list[tuple[str, bool]] = []
+    for char in text:
+        fallback = ord(char) not in covered and not char.isspace()
+        if runs and runs[-1][1] == fallback:
+            runs[-1] = (runs[-1][0] + char, fallback)
+        else:
+            runs.append((char, fallback))
+    return runs
+
+
+def rich(text: str) -> str:
+    """Text for a Paragraph: escaped, and 李小龙 in the fallback font instead of boxes."""
+    return "".join(f"<font name='{FALLBACK}'>{escape(run)}</font>" if fallback else escape(run)
+                   for run, fallback in text_runs(text))
+
+
+def draw_text(canvas, x: float, y: float, text: str, font: str, size: float, right: bool = False) -> None:
+    """Canvas text with the same fallback (page footers)."""
+    runs = text_runs(text)
+    widths = [pdfmetrics.stringWidth(run, FALLBACK if fb else font, size) for run, fb in runs]
+    x = x - sum(widths) if right else x
+    for (run, fallback), width in zip(runs, widths):
+        canvas.setFont(FALLBACK if fallback else font, size)
+        canvas.drawString(x, y, run)
+        x += width
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -154,9 +190,9 @@ class _NumberedCanvas(pdf_canvas.Canvas):
 
     def _decorate(self, total: int) -> None:
         width, height = A4
-        self.setFont(FONT, 7.5)
         self.setFillColor(colors.HexColor("#555555"))
-        self.drawString(18 * mm, 10 * mm, self.footer)
+        draw_text(self, 18 * mm, 10 * mm, self.footer, FONT, 7.5)
+        self.setFont(FONT, 7.5)
         self.drawRightString(width - 18 * mm, 10 * mm, f"page {self._pageNumber} of {total}")
         if self.draft:
             self.setFont(BOLD, 10)
@@ -184,19 +220,19 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     numbered = list(enumerate(visit.points, start=1))
 
     story = []
-    header = escape(profile.name or "Clinic name not set (aliquot clinic --name)")
-    contact = " · ".join(escape(part) for part in (profile.address, profile.phone) if part)
+    header = rich(profile.name or "Clinic name not set (aliquot clinic --name)")
+    contact = " · ".join(rich(part) for part in (profile.address, profile.phone) if part)
     story.append(Paragraph(f"<font name='{BOLD}'>{header}</font><br/>{contact}", styles["small"]))
     story.append(Spacer(1, 4 * mm))
     story.append(Paragraph("Treatment record", styles["title"]))
     born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
-    allergies = escape(patient.allergies.strip()) or "none recorded"
+    allergies = rich(patient.allergies.strip()) or "none recorded"
     blocks = Table([
-        [Paragraph(f"<b>Patient</b><br/>{escape(patient.given_name)} {escape(patient.family_name)}<br/>"
-                   f"Born {born} · chart {escape(patient.chart_number)}<br/>"
+        [Paragraph(f"<b>Patient</b><br/>{rich(patient.given_name)} {rich(patient.family_name)}<br/>"
+                   f"Born {born} · chart {rich(patient.chart_number)}<br/>"
                    f"<font color='#b00020'>Allergies: {allergies}</font>", styles["body"]),
-         Paragraph(f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({escape(db.timezone.key)})<br/>"
-                   f"Injector: {escape(visit.provider_name)} {escape(visit.provider_credentials)}<br/>"
+         Paragraph(f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({rich(db.timezone.key)})<br/>"
+                   f"Injector: {rich(visit.provider_name)} {rich(visit.provider_credentials)}<br/>"
                    f"Consent recorded: {'yes' if visit.consent_recorded else 'NO'} · "
                    f"Status: {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}",
                    styles["body"])]],
@@ -207,7 +243,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
                                 ("LEFTPADDING", (0, 0), (-1, -1), 6)]))
     story += [blocks, Spacer(1, 3 * mm)]
     if visit.concern:
-        story.append(Paragraph(f"<b>Concern:</b> {escape(visit.concern)}", styles["body"]))
+        story.append(Paragraph(f"<b>Concern:</b> {rich(visit.concern)}", styles["body"]))
 
     views = [view for view in (View.FRONT, View.LEFT, View.RIGHT)
              if view is View.FRONT or any(p.view is view for p in visit.points)]
@@ -220,13 +256,13 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     rows = [["#", "Region", "Product", "Lot (expiry)", "Amount", "Aliq.", "Depth", "Technique", "Notes"]]
     for number, p in numbered:
         lot = f"{p.lot_number} ({p.lot_expiry.isoformat() if p.lot_expiry else 'no expiry'})" if p.lot_number else "NOT RECORDED"
-        rows.append([str(number), Paragraph(escape(REGIONS[p.region_code].label), styles["cell"]),
-                     Paragraph(escape(p.product_name), styles["cell"]), Paragraph(escape(lot), styles["cell"]),
+        rows.append([str(number), Paragraph(rich(REGIONS[p.region_code].label), styles["cell"]),
+                     Paragraph(rich(p.product_name), styles["cell"]), Paragraph(rich(lot), styles["cell"]),
                      _amount(p.amount, p.unit), str(p.aliquots),
                      Paragraph(p.depth.value if p.depth else "—", styles["cell"]),
                      Paragraph(" ".join(filter(None, [p.technique.value if p.technique else "", p.gauge]))
                                or "—", styles["cell"]),
-                     Paragraph(escape(p.notes), styles["cell"])])
+                     Paragraph(rich(p.notes), styles["cell"])])
     sites = Table(rows, repeatRows=1, colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm,
                                                  24 * mm, 19 * mm, 20 * mm])
     sites.setStyle(TableStyle([
@@ -252,15 +288,15 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     ]))
     story += [KeepTogether([Paragraph("Totals (patient's left and right)", styles["heading"]), totals_table])]
     if visit.notes:
-        story.append(Paragraph(f"<b>Notes:</b> {escape(visit.notes)}", styles["body"]))
+        story.append(Paragraph(f"<b>Notes:</b> {rich(visit.notes)}", styles["body"]))
     if due:
-        story.append(Paragraph(f"<b>Next due:</b> {escape(due)}", styles["body"]))
+        story.append(Paragraph(f"<b>Next due:</b> {rich(due)}", styles["body"]))
     story.append(KeepTogether([Paragraph("Aftercare", styles["heading"]),
-                               Paragraph(escape(profile.aftercare), styles["body"]),
+                               Paragraph(rich(profile.aftercare), styles["body"]),
                                Spacer(1, 12 * mm),
                                Paragraph("Signature ______________________________ "
-                                         f"&nbsp;&nbsp; {escape(visit.provider_name)} "
-                                         f"{escape(visit.provider_credentials)} &nbsp;&nbsp; Date __________",
+                                         f"&nbsp;&nbsp; {rich(visit.provider_name)} "
+                                         f"{rich(visit.provider_credentials)} &nbsp;&nbsp; Date __________",
                                          styles["body"])]))
 
     out = io.BytesIO()
@@ -269,9 +305,89 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         "footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · "
                   f"visit {when:%Y-%m-%d}",
     })
-    document = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
-                                 topMargin=16 * mm, bottomMargin=18 * mm,
-                                 title=f"Treatment record {patient.chart_number} {when:%Y-%m-%d}",
-                                 author=profile.name or "Aliquot")
-    document.build(story, canvasmaker=canvas_class)
+    _document(out, f"Treatment record {patient.chart_number} {when:%Y-%m-%d}",
+              profile.name or "Aliquot").build(story, canvasmaker=canvas_class)
+    return out.getvalue()
+
+
+def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+                             topMargin=16 * mm, bottomMargin=18 * mm, title=title, author=author)
+
+
+def history_pdf(db: Database, chart_number: str) -> bytes:
+    """A patient's whole history: doses per area at each visit, then every visit with a
+    small map and its totals, oldest first."""
+    from app.patients import get_patient
+    from app.visits import list_visits
+    from models.recall import area_of_region, areas
+
+    _register_fonts()
+    styles = _styles()
+    patient = get_patient(db, chart_number)
+    profile = load_clinic_profile(db)
+    visits = [get_visit(db, summary.id) for summary in list_visits(db, chart_number)]
+    with db.factory.begin() as session:
+        colours = dict(session.execute(select(Product.name, Product.colour)).all())
+        record_event(session, db.actor, "print", "patient", patient.id, report="history")
+    zone = db.timezone
+    story = [Paragraph(f"<b>{rich(profile.name or 'Clinic name not set (aliquot clinic --name)')}</b>",
+                       styles["small"]),
+             Spacer(1, 3 * mm), Paragraph("Treatment history", styles["title"]),
+             Paragraph(f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "
+                       f"{rich(patient.chart_number)} · born "
+                       f"{patient.date_of_birth.isoformat() if patient.date_of_birth else 'not recorded'}"
+                       f" · <font color='#b00020'>allergies: {rich(patient.allergies.strip()) or 'none recorded'}</font>"
+                       f" · {len(visits)} visits", styles["body"])]
+
+    # Dose per area over time: one row per visit, one column per area ever treated.
+    region_area, area_names = area_of_region(), areas()
+    treated = sorted({region_area[p.region_code] for v in visits for p in v.points},
+                     key=list(area_names).index)
+    story.append(Paragraph("Doses per area at each visit", styles["heading"]))
+    for start in range(0, max(len(treated), 1), 5):
+        columns = treated[start:start + 5]
+        rows = [["Visit"] + [Paragraph(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]]
+        for visit in visits:
+            cells = []
+            for area in columns:
+                totals = totals_by_product([p for p in visit.points if region_area[p.region_code] == area])
+                cells.append(Paragraph("<br/>".join(
+                    f"{_amount(t.amount, t.unit)} {rich(t.product_name)}" for t in totals) or "—", styles["cell"]))
+            rows.append([visit.started_at.astimezone(zone).strftime("%Y-%m-%d")] + cells)
+        table = Table(rows, repeatRows=1, colWidths=[22 * mm] + [30 * mm] * len(columns), hAlign="LEFT")
+        table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                                   ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story += [table, Spacer(1, 3 * mm)]
+
+    story.append(Paragraph("Visits", styles["heading"]))
+    for visit in visits:
+        when = visit.started_at.astimezone(zone)
+        numbered = [(n, p) for n, p in enumerate(visit.points, start=1) if p.view is View.FRONT]
+        sides = {s.product_name: s for s in totals_by_side(visit.points)}
+        lines = [f"<b>{when:%Y-%m-%d %H:%M}</b> · {rich(visit.provider_name)} {rich(visit.provider_credentials)}"
+                 f" · {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}"]
+        if visit.concern:
+            lines.append(f"Concern: {rich(visit.concern)}")
+        for total in totals_by_product(visit.points):
+            side = sides[total.product_name]
+            lines.append(f"{rich(total.product_name)}: {_amount(total.amount, total.unit)} in {total.aliquots}"
+                         f" aliquot{'s' if total.aliquots != 1 else ''} (left {_amount(side.left, side.unit)}, right {_amount(side.right, side.unit)},"
+                         f" midline {_amount(side.midline, side.unit)})")
+        if not visit.points:
+            lines.append("Nothing charted.")
+        row = Table([[face_drawing(View.FRONT, numbered, colours, 38 * mm),
+                      Paragraph("<br/>".join(lines), styles["body"])]],
+                    colWidths=[42 * mm, 132 * mm])
+        row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                 ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc"))]))
+        story.append(KeepTogether([row]))
+
+    out = io.BytesIO()
+    canvas_class = type("HistoryCanvas", (_NumberedCanvas,), {
+        "footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · history"})
+    _document(out, f"Treatment history {patient.chart_number}", profile.name or "Aliquot").build(
+        story, canvasmaker=canvas_class)
     return out.getvalue()

@@ -75,3 +75,32 @@ def test_cli_pdf_visit(db_path, db, tmp_path):
     assert_one_line_refusal(aliquot("pdf", "visit", 424242, "-o", out, db=db_path, check=False),
                             "no visit with id 424242")
     assert "name: Clínica" in aliquot("clinic", "--name", "Clínica Aurora", db=db_path).stdout
+
+
+def test_chinese_names_print_as_text(db):
+    document = copy.deepcopy(SPEC_EXAMPLE)
+    document["patient"].update(chart_number="C-88", given_name="小龙", family_name="李")
+    import_document(db, document, "li.json")
+    pdf = visit_record_pdf(db, list_visits(db, "C-88")[0].id)
+    assert "小龙 李" in text_of(pdf)[0]
+    assert b"DroidSansFallback" in pdf  # drawn with the fallback font, not as empty boxes
+
+
+def test_history_lists_every_visit_and_doses_per_area(db):
+    from app.records import history_pdf
+    import_document(db, rich_document(), "zoe.json")
+    text = " ".join(text_of(history_pdf(db, "A-0001")))
+    assert "Treatment history" in text and "Zoë Ångström-Núñez" in text and "2 visits" in text
+    assert text.index("2025-01-10") < text.index("2025-04-22")
+    for expected in ("Glabella (frown lines)", "Crow's feet", "4 U Botox Cosmetic", "30 U Dysport",
+                     "0.1 mL Juvéderm Voluma XC", "DRAFT – not signed"):
+        assert expected in text, expected
+
+
+def test_cli_pdf_history(db_path, db, tmp_path):
+    from tests.app.test_cli import aliquot
+    import_document(db, rich_document(), "zoe.json")
+    db.close()
+    out = tmp_path / "history.pdf"
+    aliquot("pdf", "history", "A-0001", "-o", out, db=db_path)
+    assert "Treatment history" in text_of(out.read_bytes())[0]
