@@ -214,8 +214,12 @@ class MainWindow(QMainWindow):
         self.copy_visit_button.setShortcut("Ctrl+Shift+C")
         self.new_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=False))
         self.copy_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=True))
+        self.history_button = QPushButton("History PDF")
+        self.history_button.setToolTip("Every visit with its map and doses per area, to print or save")
+        self.history_button.clicked.connect(self.show_history)
         self.open_visit_button.clicked.connect(self.open_chosen_visit)
-        for button in (self.new_visit_button, self.open_visit_button, self.copy_visit_button):
+        for button in (self.new_visit_button, self.open_visit_button, self.copy_visit_button,
+                       self.history_button):
             button.setEnabled(False)
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -299,6 +303,7 @@ class MainWindow(QMainWindow):
         self.current_patient = patient
         self.next_due.clear()
         self.new_visit_button.setEnabled(patient is not None)
+        self.history_button.setEnabled(patient is not None)
         self.open_visit_button.setEnabled(False)
         self.copy_visit_button.setEnabled(False)
         self.visit_model.set_records([])
@@ -350,6 +355,19 @@ class MainWindow(QMainWindow):
         if patient is not None:
             self.tasks.run("archive", partial(set_archived, self.database, patient.id, not patient.archived),
                            lambda _record: self.refresh())
+
+    def show_history(self) -> None:
+        from app.records import history_pdf
+        from ui.record_preview import RecordPreview
+
+        patient = self.current_patient
+        if patient is None:
+            return
+        self.preview = RecordPreview(f"History of {patient.given_name} {patient.family_name}",
+                                     f"{patient.chart_number}-history.pdf",
+                                     partial(history_pdf, self.database, patient.chart_number), self)
+        self.preview.setWindowFlag(Qt.WindowType.Window)
+        self.preview.show()
 
     # ------------------------------------------------------------------ recall
 

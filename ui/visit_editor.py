@@ -39,6 +39,7 @@ from models.errors import AliquotError
 from models.totals import totals_by_side
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
 from app.recall import describe_due, patient_due
+from app.records import visit_record_pdf
 from app.templates import save_template
 from models.templates import ClinicTemplate, Template, bundled_templates
 from models.vocabulary import View, VisitStatus
@@ -174,7 +175,9 @@ class VisitEditor(QMainWindow):
         self.select_all_action = self._action("Select &all", self.select_all, QKeySequence.StandardKey.SelectAll)
         self.zoom_in_action = self._action("Zoom in", lambda: self.face_view.zoom_in(), QKeySequence.StandardKey.ZoomIn)
         self.zoom_out_action = self._action("Zoom out", lambda: self.face_view.zoom_out(), QKeySequence.StandardKey.ZoomOut)
-        self._action("Choose the pen's product", lambda: self.pen_panel.product.setFocus(), "Ctrl+P")
+        self._action("Choose the pen's product", lambda: self.pen_panel.product.setFocus(), "Ctrl+Shift+P")
+        self.record_action = self._action("Record", self.show_record, "Ctrl+P")
+        self.record_action.setToolTip("Preview, print or save the visit record as PDF (Ctrl+P)")
         self._action("Choose the pen's lot", lambda: self.pen_panel.lot.setFocus(), "Ctrl+L")
         self.zoom_fit_action = self._action("Fit", lambda: self.face_view.reset_zoom(), "Ctrl+0")
         self.zoom_fit_action.setToolTip("Show the whole face (Ctrl+0); Ctrl+wheel zooms, middle button pans")
@@ -208,6 +211,7 @@ class VisitEditor(QMainWindow):
         clinic_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         toolbar.addWidget(clinic_button)
         toolbar.addSeparator()
+        toolbar.addAction(self.record_action)
         for action in (self.ghost_action, self.outline_action, self.muscle_action, self.zoom_fit_action):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
@@ -434,6 +438,21 @@ class VisitEditor(QMainWindow):
         if self.clinic_templates:
             self.clinic_menu.addSeparator()
         self.clinic_menu.addAction(self.save_template_action)
+
+    def show_record(self) -> None:
+        """The saved visit as a PDF record (save first: the record shows what is stored)."""
+        from ui.record_preview import RecordPreview
+
+        if self.is_modified():
+            self.statusBar().showMessage("Save the visit first: the record shows the saved chart.", 8000)
+            return
+        when = self.visit.started_at.astimezone(self.database.timezone)
+        self.preview = RecordPreview(
+            f"Record of {self.patient.given_name} {self.patient.family_name}, {when:%Y-%m-%d}",
+            f"{self.patient.chart_number}-{when:%Y-%m-%d}.pdf",
+            partial(visit_record_pdf, self.database, self.visit.id), self)
+        self.preview.setWindowFlag(Qt.WindowType.Window)
+        self.preview.show()
 
     @classmethod
     def ask_template_name(cls, parent) -> str | None:

@@ -16,6 +16,9 @@ def no_modal_dialogs(monkeypatch):
     from ui.visit_editor import VisitEditor
     monkeypatch.setattr(VisitEditor, "ask_discard", classmethod(lambda cls, parent: True))
     monkeypatch.setattr(VisitEditor, "ask_save_without_lots", classmethod(lambda cls, parent, count: True))
+    from ui.record_preview import RecordPreview
+    monkeypatch.setattr(RecordPreview, "ask_printer", classmethod(lambda cls, parent: None))
+    monkeypatch.setattr(RecordPreview, "ask_save_path", classmethod(lambda cls, parent, name: None))
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,65 @@
+"""Records made off the GUI thread, previewed, saved and printed (to a PDF printer)."""
+
+import io
+
+import pypdf
+from PySide6.QtPrintSupport import QPrinter
+
+from app.visits import list_visits
+from ui.record_preview import RecordPreview
+from tests.ui.test_visit_editor import click, front_anchor, open_editor
+
+
+def test_visit_record_preview_save_and_print(qtbot, demo_db, tmp_path, monkeypatch):
+    editor = open_editor(qtbot, demo_db)
+    for code in ("procerus", "crows_feet_l"):
+        click(qtbot, editor, *front_anchor(code))
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    editor.record_action.trigger()
+    preview = editor.preview
+    qtbot.addWidget(preview)
+    assert preview.busy.isVisible() or preview.record is not None  # made off the GUI thread
+    qtbot.waitUntil(lambda: preview.record is not None, timeout=15000)
+    assert preview.pages.count() == len(pypdf.PdfReader(io.BytesIO(preview.record.pdf)).pages)
+    first = preview.record.pages[0].convert("L")
+    assert sum(n for n, value in first.getcolors(256) if value < 200) > 3000  # not a blank page
+
+    saved = tmp_path / "record.pdf"
+    monkeypatch.setattr(RecordPreview, "ask_save_path", classmethod(lambda cls, parent, name: saved))
+    preview.save_action.trigger()
+    text = pypdf.PdfReader(saved).pages[0].extract_text()
+    assert editor.patient.family_name in text and "Procerus" in text
+
+    printed = tmp_path / "printed.pdf"
+
+    def pdf_printer(cls, parent):
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(printed))
+        return printer
+
+    monkeypatch.setattr(RecordPreview, "ask_printer", classmethod(pdf_printer))
+    preview.print_action.trigger()
+    assert len(pypdf.PdfReader(printed).pages) == preview.pages.count()
+    assert "Sent" in preview.status.text()
+
+
+def test_an_unsaved_visit_is_not_printed(qtbot, demo_db):
+    editor = open_editor(qtbot, demo_db)
+    click(qtbot, editor, *front_anchor("chin"))
+    editor.record_action.trigger()
+    assert "Save the visit first" in editor.statusBar().currentMessage()
+
+
+def test_history_from_the_patient_page(qtbot, demo_db):
+    from tests.ui.test_main_window import open_window
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.history_button.isEnabled())
+    window.history_button.click()
+    preview = window.preview
+    qtbot.addWidget(preview)
+    qtbot.waitUntil(lambda: preview.record is not None, timeout=15000)
+    text = pypdf.PdfReader(io.BytesIO(preview.record.pdf)).pages[0].extract_text()
+    assert "Treatment history" in text
+    assert len(list_visits(demo_db, window.current_patient.chart_number)) > 0
