@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/foundation.py --reuse
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/charting.py
 	$(BIN)/python bench/recall.py
+	$(BIN)/python bench/records.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache

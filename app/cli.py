@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     clinic.add_argument("--name")
     clinic.add_argument("--address")
     clinic.add_argument("--phone")
+    clinic.add_argument("--logo", type=Path, metavar="IMAGE", help="a PNG or JPEG logo for printed records")
+    clinic.add_argument("--aftercare", metavar="TEXT", help="the aftercare advice printed on every record")
 
     db = commands.add_parser("db", help="database upgrade, check and backup")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
@@ -408,14 +410,20 @@ def _cmd_clinic(db: Database, args) -> int:
 
     from app.records import load_clinic_profile, save_clinic_profile
 
+    from app.records import logo_from_file
+
     profile = load_clinic_profile(db)
     changes = {k: v.strip() for k, v in (("name", args.name), ("address", args.address),
-                                         ("phone", args.phone)) if v is not None}
+                                         ("phone", args.phone), ("aftercare", args.aftercare))
+               if v is not None}
+    if args.logo is not None:
+        changes["logo_png"] = logo_from_file(args.logo)
     if changes:
         profile = _replace(profile, **changes)
         save_clinic_profile(db, profile)
     print(f"name: {profile.name or '(not set)'}\naddress: {profile.address or '(not set)'}\n"
-          f"phone: {profile.phone or '(not set)'}")
+          f"phone: {profile.phone or '(not set)'}\nlogo: {'set' if profile.logo_png else '(not set)'}\n"
+          f"aftercare: {profile.aftercare}")
     return 0
 
 

@@ -41,6 +41,7 @@ from app.database import Database
 from app.patients import patient_record
 from app.recall import describe_due, patient_due
 from app.visits import get_visit
+from models.errors import ValidationError
 from models.base import format_amount
 from models.face_map import svg_path
 from models.records import ChartedPoint
@@ -69,6 +70,23 @@ class ClinicProfile:
     address: str = ""
     phone: str = ""
     aftercare: str = DEFAULT_AFTERCARE
+    logo_png: str = ""  # base64 PNG, at most 600 px wide, shared by every workstation
+
+
+def logo_from_file(path) -> str:
+    """A clinic logo from an image file, checked and shrunk, as stored in the profile."""
+    import base64
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.thumbnail((600, 300))
+            out = io.BytesIO()
+            image.convert("RGBA").save(out, "PNG")
+    except (OSError, UnidentifiedImageError):
+        raise ValidationError(f"{path} is not an image file Aliquot can read (PNG or JPEG)", "logo") from None
+    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def load_clinic_profile(db: Database) -> ClinicProfile:
@@ -153,8 +171,8 @@ def face_drawing(view: View, numbered: list[tuple[int, ChartedPoint]], colours: 
     for number, point in numbered:
         x, y = point.x * full_width, (1 - point.y) * full_height
         colour = colors.HexColor(colours.get(point.product_name, "#555555"))
-        drawing.add(Circle(x, y, 9, fillColor=colour, strokeColor=colors.white, strokeWidth=1.2))
-        drawing.add(String(x, y - 3.4, str(number), fontName=BOLD, fontSize=9.5,
+        drawing.add(Circle(x, y, 14, fillColor=colour, strokeColor=colors.white, strokeWidth=1.5))
+        drawing.add(String(x, y - 5, str(number), fontName=BOLD, fontSize=14,
                            fillColor=colors.white, textAnchor="middle"))
     scale = width / full_width
     drawing.scale(scale, scale)
@@ -219,7 +237,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     when = visit.started_at.astimezone(db.timezone)
     numbered = list(enumerate(visit.points, start=1))
 
-    story = []
+    story = _logo(profile)
     header = rich(profile.name or "Clinic name not set (aliquot clinic --name)")
     contact = " · ".join(rich(part) for part in (profile.address, profile.phone) if part)
     story.append(Paragraph(f"<font name='{BOLD}'>{header}</font><br/>{contact}", styles["small"]))
@@ -310,6 +328,21 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     return out.getvalue()
 
 
+def _logo(profile: ClinicProfile) -> list:
+    if not profile.logo_png:
+        return []
+    import base64
+
+    from reportlab.platypus import Image as PdfImage
+
+    data = io.BytesIO(base64.b64decode(profile.logo_png))
+    logo = PdfImage(data)
+    ratio = 14 * mm / logo.imageHeight
+    logo.drawHeight, logo.drawWidth = 14 * mm, logo.imageWidth * ratio
+    logo.hAlign = "LEFT"
+    return [logo, Spacer(1, 2 * mm)]
+
+
 def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
     return SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                              topMargin=16 * mm, bottomMargin=18 * mm, title=title, author=author)
@@ -331,7 +364,8 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
         record_event(session, db.actor, "print", "patient", patient.id, report="history")
     zone = db.timezone
-    story = [Paragraph(f"<b>{rich(profile.name or 'Clinic name not set (aliquot clinic --name)')}</b>",
+    story = _logo(profile) + [
+             Paragraph(f"<b>{rich(profile.name or 'Clinic name not set (aliquot clinic --name)')}</b>",
                        styles["small"]),
              Spacer(1, 3 * mm), Paragraph("Treatment history", styles["title"]),
              Paragraph(f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "

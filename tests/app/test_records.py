@@ -104,3 +104,24 @@ def test_cli_pdf_history(db_path, db, tmp_path):
     out = tmp_path / "history.pdf"
     aliquot("pdf", "history", "A-0001", "-o", out, db=db_path)
     assert "Treatment history" in text_of(out.read_bytes())[0]
+
+
+def test_clinic_logo_and_aftercare_from_settings(db, tmp_path):
+    from PIL import Image
+
+    from app.records import load_clinic_profile, logo_from_file
+    from models.errors import ValidationError
+    import pytest
+    picture = tmp_path / "logo.png"
+    Image.new("RGB", (1200, 300), "#1565c0").save(picture)
+    save_clinic_profile(db, ClinicProfile(name="Clínica Aurora", aftercare="Rest today; call us with any worry.",
+                                          logo_png=logo_from_file(picture)))
+    import_document(db, copy.deepcopy(SPEC_EXAMPLE), "zoe.json")
+    pdf = visit_record_pdf(db, list_visits(db, "A-0001")[0].id)
+    assert "Rest today; call us with any worry." in " ".join(text_of(pdf))
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    assert len(page.images) == 1  # the logo
+    assert load_clinic_profile(db).name == "Clínica Aurora"
+    (tmp_path / "not-an-image.png").write_text("hello")
+    with pytest.raises(ValidationError, match="not an image file"):
+        logo_from_file(tmp_path / "not-an-image.png")
