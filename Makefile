@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := .demo/aliquot-demo.db
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test demo bench clean
+.PHONY: run test demo bench dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,15 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/recall.py
 	$(BIN)/python bench/records.py
 
+## Builds the installable bundle for this operating system in dist/ (see installer/README.md).
+dist: $(VENV)/.installed-test
+	$(PIP) install "pyinstaller>=6.5"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python installer/make_icons.py
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath installer/build/pyinstaller installer/aliquot.spec
+	@if [ "$$(uname)" = "Linux" ]; then \
+	  cp installer/linux/aliquot.desktop installer/linux/install.sh installer/build/icons/aliquot.png dist/ && \
+	  tar -C dist -czf dist/aliquot-linux-x86_64.tar.gz aliquot aliquot.desktop install.sh aliquot.png && \
+	  echo "dist/aliquot-linux-x86_64.tar.gz"; fi
+
 clean:
-	rm -rf $(VENV) .demo .pytest_cache
+	rm -rf $(VENV) .demo .pytest_cache dist installer/build
