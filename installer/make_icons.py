@@ -15,7 +15,8 @@ OUT = ROOT / "installer" / "build" / "icons"
 
 
 def main() -> int:
-    _application = QGuiApplication.instance() or QGuiApplication(sys.argv)
+    if QGuiApplication.instance() is None:
+        main.application = QGuiApplication(sys.argv)  # kept alive while rendering
     OUT.mkdir(parents=True, exist_ok=True)
     renderer = QSvgRenderer(str(ROOT / "resources" / "icon.svg"))
     image = QImage(1024, 1024, QImage.Format.Format_ARGB32)
