@@ -12,7 +12,8 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -354,11 +355,9 @@ def _cmd_export_image(db: Database, args) -> int:
 
 
 def _cmd_due(db: Database, args) -> int:
-    from datetime import datetime as _datetime
-
     from app.recall import COLUMNS, due_list, row_values, to_csv, to_ics
 
-    today = args.as_of or _datetime.now(db.timezone).date()
+    today = args.as_of or datetime.now(db.timezone).date()
     rows = due_list(db, today, args.within)
     if args.format == "ics":
         content: str | bytes = to_ics(rows, today)
@@ -406,8 +405,6 @@ def _cmd_pdf(db: Database, args) -> int:
 
 
 def _cmd_clinic(db: Database, args) -> int:
-    from dataclasses import replace as _replace
-
     from app.records import load_clinic_profile, save_clinic_profile
 
     from app.records import logo_from_file
@@ -419,7 +416,7 @@ def _cmd_clinic(db: Database, args) -> int:
     if args.logo is not None:
         changes["logo_png"] = logo_from_file(args.logo)
     if changes:
-        profile = _replace(profile, **changes)
+        profile = replace(profile, **changes)
         save_clinic_profile(db, profile)
     print(f"name: {profile.name or '(not set)'}\naddress: {profile.address or '(not set)'}\n"
           f"phone: {profile.phone or '(not set)'}\nlogo: {'set' if profile.logo_png else '(not set)'}\n"
@@ -451,8 +448,6 @@ def _db_command(db: Database, args) -> int:
             prepared.close()
         return 0
     if args.db_command == "backup":
-        from datetime import datetime
-
         source = Path(db.url.database or "aliquot.db")
         dest = args.dest or source.with_name(
             f"{source.stem}.backup-{datetime.now():%Y%m%d-%H%M%S}{source.suffix}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_event
@@ -136,15 +136,18 @@ def _as_date(word: str) -> date | None:
 
 
 def suggest_chart_number(db: Database, prefix: str = "A-") -> str:
-    """The next free chart number after the highest one with this prefix: A-0301."""
+    """The next free chart number after the highest one with this prefix: A-0301.
+    The database finds the highest (longest, then largest) instead of Python reading
+    every chart number of the clinic."""
     with db.factory() as session:
-        numbers = session.scalars(select(Patient.chart_number).where(Patient.chart_number.like(f"{prefix}%")))
-        highest, width = 0, 4
-        for number in numbers:
+        candidates = session.scalars(
+            select(Patient.chart_number).where(Patient.chart_number.like(f"{prefix}%"))
+            .order_by(func.length(Patient.chart_number).desc(), Patient.chart_number.desc()).limit(50))
+        for number in candidates:
             digits = number[len(prefix):]
             if digits.isdigit():
-                highest, width = max(highest, int(digits)), max(width, len(digits))
-    return f"{prefix}{highest + 1:0{width}d}"
+                return f"{prefix}{int(digits) + 1:0{max(4, len(digits))}d}"
+    return f"{prefix}{1:04d}"
 
 
 def search_patients(

@@ -109,8 +109,10 @@ def update_intervals(db: Database, product_name: str, minimum: int | None, maxim
                      interval_before=list(before), interval_after=[minimum, maximum])
 
 
-def _facts(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None) -> list[Treated]:
-    """Per patient, region and product: the first and last day it was given (SQL groups)."""
+def _facts(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None,
+           before: datetime | None = None) -> list[Treated]:
+    """Per patient, region and product: the first and last day it was given (SQL groups),
+    counting only visits before `before` when given (the charts as they stood then)."""
     last = func.max(Visit.started_at).label("last")
     first = func.min(Visit.started_at).label("first")
     query = (
@@ -123,6 +125,8 @@ def _facts(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None =
     )
     if patient_ids is not None:
         query = query.where(Visit.patient_id.in_(list(patient_ids)))
+    if before is not None:
+        query = query.where(Visit.started_at < before)
     region_area = area_of_region()
     facts = []
     for patient_id, region, name, kind, low, high, last_at, first_at in session.execute(query):
@@ -306,8 +310,9 @@ def due_list(db: Database, today: date, within_days: int | None = None,
     settings = settings or load_recall_settings(db)
     if today >= datetime.now(db.timezone).date():
         return due_page(db, today, within_days, settings, limit=None).rows
+    end_of_day = datetime.combine(today + timedelta(days=1), time(0), db.timezone)
     with db.factory() as session:
-        facts = [f for f in _facts(session, db.timezone) if f.visit_day <= today]
+        facts = _facts(session, db.timezone, before=end_of_day)
         archived = set(session.scalars(select(Patient.id).where(Patient.archived.is_(True))))
     items = [i for i in due_items(facts, today, settings) if i.patient_id not in archived]
     urgent = {DueStatus.OVERDUE, DueStatus.DUE, DueStatus.REVIEW}

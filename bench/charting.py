@@ -20,6 +20,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import report  # noqa: E402
+
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
 
@@ -35,12 +37,6 @@ from ui.visit_editor import VisitEditor  # noqa: E402
 
 ACTOR = "bench@workstation"
 BUSY_CHART = "BENCH-50x30"
-
-
-def report(label: str, value: float, target: float, unit: str = "ms") -> bool:
-    ok = value <= target
-    print(f"{label:<58} {value:>9.1f} {unit:<2}  target <= {target:g} {unit}  {'ok' if ok else 'MISSED'}")
-    return ok
 
 
 def busy_patient_document(visits: int = 50, points: int = 30) -> dict:

@@ -7,7 +7,6 @@ Prints each figure beside its target. Run: make bench   (or python bench/foundat
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -15,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import median_ms, report  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
@@ -27,22 +28,6 @@ from app.visits import get_visit, list_visits  # noqa: E402
 from models.tables import InjectionPoint, Patient, Visit  # noqa: E402
 
 ACTOR = "bench@workstation"
-
-
-def median_ms(work, repeat: int = 15) -> float:
-    work()  # warm the cache the way a second search would
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
-def report(label: str, value: float, target: float, unit: str) -> bool:
-    ok = value <= target
-    print(f"{label:<52} {value:>10.1f} {unit:<3}  target <= {target:g} {unit}  {'ok' if ok else 'MISSED'}")
-    return ok
 
 
 def main() -> int:

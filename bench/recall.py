@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import report  # noqa: E402
+
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
 
@@ -44,10 +46,8 @@ def main() -> int:
         start = time.perf_counter()
         page = due_page(db, today)  # the counts of the whole list and its most urgent 500 rows
         timings.append((time.perf_counter() - start) * 1000)
-    figure = statistics.median(timings)
-    ok = figure <= 250
+    ok = report("due list today: counts and first page", statistics.median(timings), 250)
     counts = ", ".join(f"{status.value} {n}" for status, n in page.counts.items())
-    print(f"{'due list today: counts and first page':<58} {figure:>9.1f} ms  target <= 250 ms  {'ok' if ok else 'MISSED'}")
     print(f"  {page.total} rows in all ({counts})")
     start = time.perf_counter()
     everything = due_list(db, today)

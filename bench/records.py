@@ -7,13 +7,13 @@ Prints each figure beside its target (bench/foundation.py builds the database; t
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import median_ms, report  # noqa: E402
 
 from sqlalchemy.engine import URL  # noqa: E402
 
@@ -23,22 +23,6 @@ from app.patients import search_patients  # noqa: E402
 from app.records import history_pdf, visit_record_pdf  # noqa: E402
 from app.visits import list_visits  # noqa: E402
 from bench.charting import BUSY_CHART, busy_patient_document  # noqa: E402
-
-
-def timed(work, repeat: int) -> float:
-    work()  # fonts registered, caches warm, as in a working session
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
-def report(label: str, value: float, target: float) -> bool:
-    ok = value <= target
-    print(f"{label:<58} {value:>9.1f} ms  target <= {target:g} ms  {'ok' if ok else 'MISSED'}")
-    return ok
 
 
 def main() -> int:
@@ -53,8 +37,8 @@ def main() -> int:
         import_document(db, busy_patient_document(), "bench")
     visits = list_visits(db, BUSY_CHART)
     results = [
-        report("visit record PDF (30 points, front map)", timed(lambda: visit_record_pdf(db, visits[-1].id), 5), 300),
-        report(f"history PDF ({len(visits)} visits x 30 points)", timed(lambda: history_pdf(db, BUSY_CHART), 3), 2000),
+        report("visit record PDF (30 points, front map)", median_ms(lambda: visit_record_pdf(db, visits[-1].id), 5), 300),
+        report(f"history PDF ({len(visits)} visits x 30 points)", median_ms(lambda: history_pdf(db, BUSY_CHART), 3), 2000),
     ]
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1

@@ -155,3 +155,12 @@ def test_settings_and_product_intervals_drive_every_computation(db, patient, pro
         update_intervals(db, "Botox Cosmetic", 120, 90)
     with pytest.raises(ValidationError, match="lead days must be between"):
         save_recall_settings(db, RecallSettings(lead_days=-1))
+
+
+def test_a_past_day_sees_the_treatments_given_by_then(db):
+    """Treated in January, April and July: asked about June, April is the last treatment."""
+    chart(db, visits=[("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
+                      ("v2", "2025-04-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
+                      ("v3", "2025-07-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U")])
+    [row] = due_list(db, date(2025, 6, 25))
+    assert row.item.last_treated == date(2025, 4, 10) and row.item.status is DueStatus.DUE_SOON
