@@ -307,10 +307,7 @@ def _cmd_import(db: Database, args) -> int:
 def _cmd_export(db: Database, args) -> int:
     output = args.output
     if output is not None:  # refuse before reading the chart, so nothing is half-done
-        if output.is_dir():
-            raise AliquotError(f"{output} is a folder; give a file name such as {output / 'patient.json'}")
-        if not output.resolve().parent.is_dir():
-            raise AliquotError(f"cannot write {output}: its folder does not exist")
+        check_output_file(output)
     text = dumps(export_patient(db, args.patient))
     if output is None:
         sys.stdout.write(text)
@@ -318,6 +315,16 @@ def _cmd_export(db: Database, args) -> int:
     write_atomically(output, text)
     print(f"exported {args.patient} to {output}", file=sys.stderr)
     return 0
+
+
+def check_output_file(path: Path, suffix: str | None = None, kind: str = "") -> None:
+    """Refuse an output path before any work: a folder, a missing folder, a wrong suffix."""
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise AliquotError(f"{path}: {kind}; name the file *{suffix}")
+    if path.is_dir():
+        raise AliquotError(f"{path} is a folder; give a file name inside it")
+    if not path.resolve().parent.is_dir():
+        raise AliquotError(f"cannot write {path}: its folder does not exist")
 
 
 def write_atomically_bytes(path: Path, data: bytes) -> None:
@@ -344,10 +351,7 @@ def _cmd_export_image(db: Database, args) -> int:
     from app.gui import export_chart_image
 
     output = args.output
-    if output.suffix.lower() != ".png":
-        raise AliquotError(f"{output}: the chart image is a PNG; name the file *.png")
-    if output.is_dir() or not output.resolve().parent.is_dir():
-        raise AliquotError(f"cannot write {output}: give a file in an existing folder")
+    check_output_file(output, ".png", "the chart image is a PNG")
     get_visit(db, args.visit)  # a clear "no visit with id N" before any drawing starts
     export_chart_image(db, args.visit, output, args.view)
     print(f"drew visit {args.visit} ({args.view} view) to {output}", file=sys.stderr)
@@ -380,8 +384,7 @@ def _cmd_due(db: Database, args) -> int:
         else:
             sys.stdout.write(content)
         return 0
-    if args.output.is_dir() or not args.output.resolve().parent.is_dir():
-        raise AliquotError(f"cannot write {args.output}: give a file in an existing folder")
+    check_output_file(args.output)
     write_atomically(args.output, content.decode("utf-8") if isinstance(content, bytes) else content)
     print(f"{len(rows)} recalls written to {args.output}", file=sys.stderr)
     return 0
@@ -391,10 +394,7 @@ def _cmd_pdf(db: Database, args) -> int:
     from app.records import history_pdf, visit_record_pdf
 
     output = args.output
-    if output.suffix.lower() != ".pdf":
-        raise AliquotError(f"{output}: a record is a PDF; name the file *.pdf")
-    if output.is_dir() or not output.resolve().parent.is_dir():
-        raise AliquotError(f"cannot write {output}: give a file in an existing folder")
+    check_output_file(output, ".pdf", "a record is a PDF")
     if args.pdf_kind == "visit":
         data, what = visit_record_pdf(db, args.visit), f"the record of visit {args.visit}"
     else:

@@ -5,34 +5,26 @@ Prints the figure beside its target.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import report  # noqa: E402
+from bench.common import clinic_database, report  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import URL  # noqa: E402
 
-from app.database import open_database  # noqa: E402
 from app.recall import due_list, due_page, ensure_recall_summary  # noqa: E402
 from models.tables import InjectionPoint, Patient  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "aliquot-bench-100k.db")
-    args = parser.parse_args()
-    if not args.db.exists():
-        print(f"{args.db} is missing: run bench/foundation.py first")
+    db = clinic_database(__doc__)
+    if db is None:
         return 2
-    db = open_database(URL.create("sqlite", database=str(args.db)), "bench")
     with db.factory() as session:
         patients = session.scalar(select(func.count()).select_from(Patient))
         points = session.scalar(select(func.count()).select_from(InjectionPoint))

@@ -6,18 +6,14 @@ Prints each figure beside its target (bench/foundation.py builds the database; t
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import median_ms, report  # noqa: E402
+from bench.common import clinic_database, median_ms, report  # noqa: E402
 
-from sqlalchemy.engine import URL  # noqa: E402
 
-from app.database import open_database  # noqa: E402
 from app.interchange import import_document  # noqa: E402
 from app.patients import search_patients  # noqa: E402
 from app.records import history_pdf, visit_record_pdf  # noqa: E402
@@ -26,13 +22,9 @@ from bench.charting import BUSY_CHART, busy_patient_document  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "aliquot-bench-100k.db")
-    args = parser.parse_args()
-    if not args.db.exists():
-        print(f"{args.db} is missing: run bench/foundation.py first")
+    db = clinic_database(__doc__)
+    if db is None:
         return 2
-    db = open_database(URL.create("sqlite", database=str(args.db)), "bench")
     if not search_patients(db, BUSY_CHART):
         import_document(db, busy_patient_document(), "bench")
     visits = list_visits(db, BUSY_CHART)
