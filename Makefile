@@ -35,6 +35,8 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/charting.py
 	$(BIN)/python bench/recall.py
 	$(BIN)/python bench/records.py
+	@test -d dist/aliquot || echo "bench/installer.py: run make dist first"
+	@test ! -d dist/aliquot || $(BIN)/python bench/installer.py
 
 ## Builds the installable bundle for this operating system in dist/ (see installer/README.md).
 dist: $(VENV)/.installed-test

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import report  # noqa: E402
+from bench.common import report, start_to_paint_ms  # noqa: E402
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
@@ -76,15 +75,7 @@ def cold_start_ms(db_path: Path) -> float:
         "    if w.patient_model.rowCount() and w.tasks.is_idle(): break\n"
         "w.grab(); print('painted', flush=True); os._exit(0)\n"
     )
-    samples = []
-    for _ in range(3):
-        start = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                                 env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-        assert child.stdout.readline().strip() == "painted"
-        samples.append((time.perf_counter() - start) * 1000)
-        child.wait()
-    return statistics.median(samples)
+    return start_to_paint_ms([sys.executable, "-c", probe], cwd=ROOT)
 
 
 def main() -> int:

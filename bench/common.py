@@ -3,7 +3,9 @@ its target."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 import time
 
 
@@ -16,6 +18,23 @@ def median_ms(work, repeat: int = 15) -> float:
         start = time.perf_counter()
         work()
         samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def start_to_paint_ms(command: list[str], repeat: int = 3, **popen) -> float:
+    """Median time from starting `command` (a fresh process each time, offscreen) until it
+    prints "painted", in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "ALIQUOT_QUIT_WHEN_PAINTED": "1"},
+                                 **popen)
+        line = child.stdout.readline().strip()
+        samples.append((time.perf_counter() - start) * 1000)
+        errors = child.communicate()[1]  # Qt's offscreen platform chatters; shown only on failure
+        if line != "painted":
+            raise SystemExit(f"{command[0]} did not report a painted window (exit code {child.returncode}):\n{errors}")
     return statistics.median(samples)
 
 

@@ -274,7 +274,7 @@ class VisitEditor(QMainWindow):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(header)
-        self.locked_banner = QLabel("This visit is signed and locked. Corrections are recorded as amendments.")
+        self.locked_banner = QLabel("This visit is signed and locked: it can be viewed and printed, not changed.")
         self.locked_banner.setStyleSheet("background: #fff3cd; color: #6b4e00; padding: 4px; font-weight: 600")
         layout.addWidget(self.locked_banner)
         layout.addLayout(fields)
