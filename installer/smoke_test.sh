@@ -24,6 +24,16 @@ head -c 5 "$work/record.pdf" | grep -q "%PDF-" || fail "pdf visit"
 head -c 5 "$work/history.pdf" | grep -q "%PDF-" || fail "pdf history"
 "$app" --db "$db" due --as-of 2026-11-01 --format ics | grep -q "BEGIN:VCALENDAR" || fail "due ics"
 ALIQUOT_QUIT_WHEN_PAINTED=1 "$app" --db "$db" | grep -q painted || fail "the window did not paint"
+# The bundle's own PostgreSQL driver, on the server .ci/run started for the suite
+if [ -n "${ALIQUOT_TEST_POSTGRES:-}" ]; then
+  psql "${ALIQUOT_TEST_POSTGRES/+psycopg/}" -q -c "DROP DATABASE IF EXISTS aliquot_installer" \
+    -c "CREATE DATABASE aliquot_installer" 2>/dev/null || fail "could not make a PostgreSQL database"
+  pg="${ALIQUOT_TEST_POSTGRES%/*}/aliquot_installer"
+  "$app" --db "$pg" db upgrade | grep -qE "schema (\w+) \(this version's head: \1\)" || fail "db upgrade on PostgreSQL"
+  "$app" --db "$pg" demo --patients 3 --as-of 2026-11-01 | grep -q "3 patients" || fail "demo on PostgreSQL"
+  count=$("$app" --db "$pg" patients --json --archived | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+  [ "$count" = 3 ] || fail "patients --json on PostgreSQL listed $count patients, not 3"
+fi
 # Qt's trimmed ICU still collates, names time zones and maps case as the full one does
 icu=$(dirname "$(readlink -f dist/aliquot/_internal/libicudata.so.*)")
 python3 installer/check_icu.py "$icu" >/dev/null || fail "Qt's ICU in the bundle"
