@@ -34,9 +34,10 @@ from app.database import (
 from app.demo import generate_demo
 from app.interchange import dumps, export_patient, import_files
 from app.patients import search_patients
+from app.providers import create_provider, list_providers, update_provider
 from app.visits import get_visit, list_visits
 from models.base import format_amount
-from models.errors import AliquotError
+from models.errors import AliquotError, NotFoundError
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -115,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     clinic.add_argument("--phone")
     clinic.add_argument("--logo", type=Path, metavar="IMAGE", help="a PNG or JPEG logo for printed records")
     clinic.add_argument("--aftercare", metavar="TEXT", help="the aftercare advice printed on every record")
+
+    injectors = commands.add_parser("injectors", help="the injectors who chart visits: list, add, change")
+    injectors.add_argument("--all", action="store_true", help="include injectors taken off the list")
+    injectors.add_argument("--json", action="store_true")
+    injector_actions = injectors.add_subparsers(dest="injectors_action", metavar="ACTION", parser_class=_Parser)
+    add_injector = injector_actions.add_parser("add", help="register an injector")
+    add_injector.add_argument("name", metavar="NAME")
+    edit_injector = injector_actions.add_parser("edit", help="change an injector's details, or take them off the list")
+    edit_injector.add_argument("id", type=_positive_int, metavar="ID", help="injector id (see: aliquot injectors)")
+    edit_injector.add_argument("--name")
+    for command in (add_injector, edit_injector):
+        command.add_argument("--credentials", metavar="TEXT", help="e.g. RN, NP, MD, DDS")
+        command.add_argument("--licence", metavar="NUMBER", help="professional licence or registration number")
+    listed = edit_injector.add_mutually_exclusive_group()
+    listed.add_argument("--inactive", action="store_true",
+                        help="no longer offered for new visits (their visits keep them)")
+    listed.add_argument("--active", action="store_true", help="offered for new visits again")
 
     db = commands.add_parser("db", help="database upgrade, check and backup")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
@@ -404,10 +422,39 @@ def _cmd_pdf(db: Database, args) -> int:
     return 0
 
 
-def _cmd_clinic(db: Database, args) -> int:
-    from app.records import load_clinic_profile, save_clinic_profile
+def _cmd_injectors(db: Database, args) -> int:
+    if args.injectors_action == "add":
+        added = create_provider(db, args.name, args.credentials or "", args.licence)
+        print(f"registered injector {added.id}: {added.display_name} {added.credentials}".rstrip())
+        return 0
+    if args.injectors_action == "edit":
+        known = {p.id: p for p in list_providers(db, include_inactive=True)}
+        if args.id not in known:
+            raise NotFoundError(f"there is no injector {args.id} (see: aliquot injectors --all)")
+        old = known[args.id]
+        changed = update_provider(
+            db, old.id, old.display_name if args.name is None else args.name,
+            old.credentials if args.credentials is None else args.credentials,
+            old.licence_number if args.licence is None else args.licence,
+            True if args.active else False if args.inactive else old.active)
+        print(f"injector {changed.id}: {changed.display_name} {changed.credentials}".rstrip()
+              + ("" if changed.active else " (inactive)"))
+        return 0
+    found = list_providers(db, include_inactive=args.all)
+    if args.json:
+        _print_json([{"id": p.id, "name": p.display_name, "credentials": p.credentials,
+                      "licence_number": p.licence_number, "active": p.active} for p in found])
+        return 0
+    if not found:
+        print("no injectors registered: add one with `aliquot injectors add NAME --credentials RN`")
+    for p in found:
+        print(f"{p.id:>5}  {p.display_name:<32} {p.credentials:<8} {p.licence_number or '-':<16}"
+              f"{'' if p.active else '  (inactive)'}".rstrip())
+    return 0
 
-    from app.records import logo_from_file
+
+def _cmd_clinic(db: Database, args) -> int:
+    from app.records import load_clinic_profile, logo_from_file, save_clinic_profile
 
     profile = load_clinic_profile(db)
     changes = {k: v.strip() for k, v in (("name", args.name), ("address", args.address),
@@ -468,4 +515,5 @@ COMMANDS = {
     "due": _cmd_due,
     "pdf": _cmd_pdf,
     "clinic": _cmd_clinic,
+    "injectors": _cmd_injectors,
 }

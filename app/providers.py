@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_event
 from app.database import Database
-from models.errors import ConflictError, ValidationError
+from models.errors import ConflictError, NotFoundError, ValidationError
 from models.tables import Provider
 from models.text import fold
 from models.validation import check_length
@@ -50,20 +50,59 @@ def find_or_add_provider(session: Session, actor: str, name: str, credentials: s
     return provider
 
 
+def _checked_licence(licence_number: str | None) -> str | None:
+    licence_number = (licence_number or "").strip() or None
+    check_length(licence_number, 60, "licence_number", "licence number")
+    return licence_number
+
+
+def _name_taken(session: Session, name: str, other_than: int | None = None) -> None:
+    query = select(Provider).where(Provider.name_key == fold(name))
+    if other_than is not None:
+        query = query.where(Provider.id != other_than)
+    if session.scalar(query) is not None:
+        raise ConflictError(f"an injector named {name} is already registered")
+
+
 def create_provider(db: Database, name: str, credentials: str = "",
                     licence_number: str | None = None) -> ProviderRecord:
-    name = _checked_name(name)
+    name, licence_number = _checked_name(name), _checked_licence(licence_number)
     with db.factory.begin() as session:
-        if session.scalar(select(Provider).where(Provider.name_key == fold(name))) is not None:
-            raise ConflictError(f"a provider named {name} is already registered")
+        _name_taken(session, name)
         provider = find_or_add_provider(session, db.actor, name, credentials)
         provider.licence_number = licence_number
         return provider_record(provider)
 
 
-def list_providers(db: Database, include_inactive: bool = False) -> list[ProviderRecord]:
+def update_provider(db: Database, provider_id: int, name: str, credentials: str = "",
+                    licence_number: str | None = None, active: bool = True) -> ProviderRecord:
+    """Correct an injector's details, or take them off (active=False) the list offered for
+    new visits; the visits they charted keep them."""
+    name, credentials = _checked_name(name), credentials.strip()
+    check_length(credentials, 40, "credentials", "credentials")
+    licence_number = _checked_licence(licence_number)
+    with db.factory.begin() as session:
+        provider = session.get(Provider, provider_id)
+        if provider is None:
+            raise NotFoundError(f"no provider with id {provider_id}")
+        _name_taken(session, name, other_than=provider_id)
+        wanted = {"display_name": name, "credentials": credentials, "licence_number": licence_number,
+                  "active": active}
+        changes = {field: value for field, value in wanted.items() if getattr(provider, field) != value}
+        if changes:
+            for field, value in changes.items():
+                setattr(provider, field, value)
+            provider.name_key = fold(name)
+            record_event(session, db.actor, "update", "provider", provider.id, **changes)
+        return provider_record(provider)
+
+
+def list_providers(db: Database, include_inactive: bool = False,
+                   also: int | None = None) -> list[ProviderRecord]:
+    """Injectors by name: the active ones, every one, or the active ones and `also` (the
+    injector of a visit being opened, who may since have been taken off the list)."""
     query = select(Provider).order_by(Provider.display_name)
     if not include_inactive:
-        query = query.where(Provider.active.is_(True))
+        query = query.where(Provider.active.is_(True) | (Provider.id == also))
     with db.factory() as session:
         return [provider_record(p) for p in session.scalars(query)]

@@ -44,6 +44,7 @@ from app.visits import get_visit
 from models.errors import ValidationError
 from models.base import format_amount
 from models.face_map import svg_path
+from models.validation import check_length
 from models.records import ChartedPoint
 from models.regions import REGIONS
 from models.tables import AppMeta, Patient, Product
@@ -60,6 +61,9 @@ DEFAULT_AFTERCARE = (
     " skin blanching or any change in vision. A review is usually about two weeks after"
     " treatment."
 )
+
+
+NO_CLINIC_NAME = "Clinic name not set (File > Clinic details, or: aliquot clinic --name)"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ def load_clinic_profile(db: Database) -> ClinicProfile:
 
 
 def save_clinic_profile(db: Database, profile: ClinicProfile) -> None:
+    for field, label, limit in (("name", "clinic name", 120), ("address", "address", 200),
+                                ("phone", "phone", 40), ("aftercare", "aftercare advice", 2000)):
+        check_length(getattr(profile, field), limit, field, label)
     with db.factory.begin() as session:
         session.merge(AppMeta(key=PROFILE_KEY, value=json.dumps(asdict(profile), ensure_ascii=False)))
         record_event(session, db.actor, "update", "settings", PROFILE_KEY)
@@ -238,7 +245,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     numbered = list(enumerate(visit.points, start=1))
 
     story = _logo(profile)
-    header = rich(profile.name or "Clinic name not set (aliquot clinic --name)")
+    header = rich(profile.name or NO_CLINIC_NAME)
     contact = " · ".join(rich(part) for part in (profile.address, profile.phone) if part)
     story.append(Paragraph(f"<font name='{BOLD}'>{header}</font><br/>{contact}", styles["small"]))
     story.append(Spacer(1, 4 * mm))
@@ -365,7 +372,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         record_event(session, db.actor, "print", "patient", patient.id, report="history")
     zone = db.timezone
     story = _logo(profile) + [
-             Paragraph(f"<b>{rich(profile.name or 'Clinic name not set (aliquot clinic --name)')}</b>",
+             Paragraph(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>",
                        styles["small"]),
              Spacer(1, 3 * mm), Paragraph("Treatment history", styles["title"]),
              Paragraph(f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "

@@ -363,7 +363,7 @@ class OpenedVisit:
 def open_visit(db: Database, visit_id: int) -> OpenedVisit:
     visit = get_visit(db, visit_id)
     return OpenedVisit(visit, previous_visit(db, visit.patient_id, visit.started_at),
-                       list_providers(db), [], clinic_templates(db))
+                       list_providers(db, also=visit.provider_id), [], clinic_templates(db))
 
 
 def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
@@ -375,7 +375,9 @@ def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
     previous = previous_visit(db, patient_id, now)
     providers = list_providers(db)
     if provider_id is None:
-        provider_id = previous.provider_id if previous else (providers[0].id if providers else None)
+        # the injector of the last visit, unless they have since been taken off the list
+        usual = [p.id for p in providers if previous is not None and p.id == previous.provider_id]
+        provider_id = (usual or [p.id for p in providers] or [None])[0]
     if provider_id is None:
         raise ConflictError("register an injector before charting a visit")
     visit = create_visit(db, patient_id, provider_id, now.replace(microsecond=0))

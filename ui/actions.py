@@ -14,6 +14,8 @@ class MainAction(Enum):
     ARCHIVE_PATIENT = ("Archive / restore patient", None, "Hide the patient from everyday search, keeping every record")
     DUE_LIST = ("&Due list", "Ctrl+D", "Who is due for a recall, for what, and when")
     RECALL_SETTINGS = ("Recall &settings…", None, "Maintenance intervals per product, due-soon lead, reviews")
+    INJECTORS = ("&Injectors…", None, "Register the clinic's injectors and correct their details")
+    CLINIC_DETAILS = ("&Clinic details…", None, "Name, address, phone, logo and aftercare advice on printed records")
     FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
     REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")
     SHOW_ARCHIVED = ("Show &archived patients", None, "Include archived patients in the list")

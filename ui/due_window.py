@@ -56,9 +56,7 @@ class DueWindow(QMainWindow):
         self.within.valueChanged.connect(self.refresh)
         filters.addWidget(self.within)
         self.provider = QComboBox()
-        self.provider.addItem("All injectors", None)
-        for provider in providers:
-            self.provider.addItem(f"{provider.display_name} {provider.credentials}".strip(), provider.id)
+        self.set_providers(providers)
         self.provider.currentIndexChanged.connect(self.refresh)
         self.kind = QComboBox()
         self.kind.addItem("All products", None)
@@ -109,6 +107,19 @@ class DueWindow(QMainWindow):
         statuses = frozenset(s for s, box in self.status_boxes.items() if box.isChecked())
         return DueFilter(statuses=statuses, provider_id=self.provider.currentData(),
                          product_kind=self.kind.currentData())
+
+    def set_providers(self, providers: list) -> None:
+        """The injector filter: every injector, those taken off the list too (their patients
+        still come due); the current choice is kept."""
+        chosen = self.provider.currentData()
+        self.provider.blockSignals(True)
+        self.provider.clear()
+        self.provider.addItem("All injectors", None)
+        for provider in providers:
+            label = f"{provider.display_name} {provider.credentials}".strip()
+            self.provider.addItem(label if provider.active else f"{label} (off the list)", provider.id)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(chosen)))
+        self.provider.blockSignals(False)
 
     def refresh(self) -> None:
         if not any(box.isChecked() for box in self.status_boxes.values()):

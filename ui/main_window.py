@@ -57,6 +57,13 @@ def _signed_difference(side: SideTotals) -> str:
     return f"{_amount(abs(difference), side.unit)} more {heavier}"
 
 
+FIRST_STEPS = (
+    "<b>No patients yet.</b> To begin:<ol>"
+    "<li>File &gt; Injectors: register the injectors who chart visits.</li>"
+    "<li>File &gt; Clinic details: the name, address and logo printed on records.</li>"
+    "<li>New patient (Ctrl+Shift+N), then New visit.</li></ol>")
+
+
 class MainWindow(QMainWindow):
     def __init__(self, database: Database, parent=None):
         super().__init__(parent)
@@ -83,6 +90,8 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.ARCHIVE_PATIENT].triggered.connect(self.toggle_archived)
         self.actions[MainAction.DUE_LIST].triggered.connect(self.show_due_list)
         self.actions[MainAction.RECALL_SETTINGS].triggered.connect(self.edit_recall_settings)
+        self.actions[MainAction.INJECTORS].triggered.connect(lambda: self.edit_injectors())
+        self.actions[MainAction.CLINIC_DETAILS].triggered.connect(self.edit_clinic_details)
         self.due_window = None
 
         self.tasks.run("catalogue", partial(list_products, database.factory, True),
@@ -95,6 +104,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.actions[MainAction.INJECTORS])
+        file_menu.addAction(self.actions[MainAction.CLINIC_DETAILS])
+        file_menu.addSeparator()
         file_menu.addAction(self.actions[MainAction.QUIT])
         patient_menu = self.menuBar().addMenu("&Patient")
         for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT):
@@ -299,6 +311,10 @@ class MainWindow(QMainWindow):
                        lambda rows: self.next_due.setText(
                            "Next due — " + (describe_due(rows) or "nothing: no maintenance pending")))
 
+    def _clinic_is_empty(self) -> bool:
+        """No patient at all, archived or not (asked only when an unfiltered list is empty)."""
+        return not self.search.text().strip() and not search_patients(self.database, "", True, limit=1)
+
     def _show_patient(self, patient: PatientRecord | None) -> None:
         self.current_patient = patient
         self.next_due.clear()
@@ -310,7 +326,7 @@ class MainWindow(QMainWindow):
         self.point_model.set_records([])
         self.side_model.set_records([])
         if patient is None:
-            self.patient_header.setText("No patient matches the search.")
+            self.patient_header.setText(FIRST_STEPS if self._clinic_is_empty() else "No patient matches the search.")
             return
         age = patient.age_on(date.today())
         born = f"born {patient.date_of_birth.isoformat()} ({age})" if patient.date_of_birth else "birth date not recorded"
@@ -375,7 +391,7 @@ class MainWindow(QMainWindow):
         from ui.due_window import DueWindow
 
         if self.due_window is None:
-            self.due_window = DueWindow(self.database, list_providers(self.database), self)
+            self.due_window = DueWindow(self.database, list_providers(self.database, include_inactive=True), self)
             self.due_window.setWindowFlag(Qt.WindowType.Window)
             self.due_window.patient_wanted.connect(self._show_chart)
         else:
@@ -413,9 +429,29 @@ class MainWindow(QMainWindow):
         self.tasks.run(f"open-visit-{visit_id}", partial(open_visit, self.database, visit_id),
                        partial(self._open_editor, self.current_patient))
 
+    def edit_injectors(self, first_run: bool = False) -> bool:
+        from ui.injectors_dialog import InjectorsDialog
+
+        changed = InjectorsDialog.ask(self.database, self, first_run)
+        if changed and self.due_window is not None:
+            self.due_window.set_providers(list_providers(self.database, include_inactive=True))
+        return changed
+
+    def edit_clinic_details(self) -> None:
+        from ui.clinic_dialog import ClinicDialog
+
+        if ClinicDialog.ask(self.database, self):
+            self.statusBar().showMessage("Clinic details saved: printed records use them from now on.", 8000)
+
     def new_visit(self, copy_previous: bool) -> None:
         if self.current_patient is None:
             return
+        # A new clinic's first visit: register who injects first (a one-row query).
+        if not list_providers(self.database):
+            self.edit_injectors(first_run=True)
+            if not list_providers(self.database):
+                self.statusBar().showMessage("A visit needs an injector: register one in File > Injectors.", 10000)
+                return
         # Each new visit has its own channel: its result (a row already made) is never dropped.
         self._new_visits += 1
         self.tasks.run(f"new-visit-{self._new_visits}",

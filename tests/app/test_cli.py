@@ -203,3 +203,23 @@ def test_export_image_draws_the_chart(demo_clinic, tmp_path):
                             "no visit with id 99999")
     assert_one_line_refusal(aliquot("export-image", visit["id"], "-o", tmp_path / "c.jpg",
                                     db=demo_clinic, check=False), "is a PNG")
+
+
+def test_injectors_registered_corrected_and_taken_off_the_list(tmp_path):
+    path = tmp_path / "clinic.db"
+    assert "no injectors registered" in aliquot("injectors", db=path).stdout
+    assert "registered injector 1: Dana Reyes RN" in aliquot(
+        "injectors", "add", "Dana Reyes", "--credentials", "RN", "--licence", "RN-448120", db=path).stdout
+    aliquot("injectors", "add", "Lee Park", "--credentials", "NP", db=path)
+    assert_one_line_refusal(aliquot("injectors", "add", "dana reyes", db=path, check=False), "already registered")
+    assert_one_line_refusal(aliquot("injectors", "edit", "7", "--inactive", db=path, check=False), "no injector 7")
+    assert_one_line_refusal(aliquot("injectors", "edit", "1", "--active", "--inactive", db=path, check=False),
+                            "not allowed with", code=2)
+    assert "(inactive)" in aliquot("injectors", "edit", "1", "--inactive", "--credentials", "NP", db=path).stdout
+    assert [line.split()[1] for line in aliquot("injectors", db=path).stdout.splitlines()] == ["Lee"]
+    everyone = json.loads(aliquot("injectors", "--all", "--json", db=path).stdout)
+    assert everyone == [
+        {"id": 1, "name": "Dana Reyes", "credentials": "NP", "licence_number": "RN-448120", "active": False},
+        {"id": 2, "name": "Lee Park", "credentials": "NP", "licence_number": None, "active": True}]
+    aliquot("injectors", "edit", "1", "--active", db=path)
+    assert len(json.loads(aliquot("injectors", "--json", db=path).stdout)) == 2

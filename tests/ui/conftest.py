@@ -31,11 +31,12 @@ def private_recovery_dir(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True)
 def fail_on_real_dialogs(monkeypatch):
     """Any real modal dialog would block the headless run: make it fail the test instead."""
-    from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
+    from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
     def blocked(*_args, **_kwargs):
         raise AssertionError("a real modal dialog was opened in a test")
 
     for owner, name in ((QMessageBox, "question"), (QMessageBox, "warning"), (QMessageBox, "critical"),
-                        (QMessageBox, "information"), (QDialog, "exec"), (QInputDialog, "getText")):
+                        (QMessageBox, "information"), (QDialog, "exec"), (QInputDialog, "getText"),
+                        (QFileDialog, "getOpenFileName"), (QFileDialog, "getSaveFileName")):
         monkeypatch.setattr(owner, name, blocked)

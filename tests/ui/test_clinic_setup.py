@@ -1,0 +1,172 @@
+"""A new clinic sets itself up in the window: injectors, clinic details, the first visit."""
+
+import io
+from datetime import date
+
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pypdf import PdfReader
+
+from app.patients import create_patient
+from app.providers import create_provider, list_providers, update_provider
+from app.records import load_clinic_profile, visit_record_pdf
+from app.visits import list_visits, open_visit, replace_points
+from models.records import PatientDraft
+from models.vocabulary import Sex
+from tests.conftest import botox_point, snapshot
+from ui.clinic_dialog import ClinicDialog
+from ui.injectors_dialog import InjectorsDialog
+from ui.main_window import MainWindow
+from ui.visit_editor import VisitEditor
+
+
+def open_window(qtbot, db):
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.tasks.is_idle() and bool(window.products))
+    return window
+
+
+def test_an_empty_clinic_is_shown_its_first_steps(qtbot, db):
+    window = open_window(qtbot, db)
+    assert "No patients yet" in window.patient_header.text()
+    assert "File &gt; Injectors" in window.patient_header.text()
+    window.search.setText("nobody")
+    window.refresh()
+    qtbot.waitUntil(lambda: "No patient matches" in window.patient_header.text())
+
+
+def test_injectors_added_corrected_and_taken_off_the_list(qtbot, db):
+    dialog = InjectorsDialog(db, first_run=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.model.rowCount() == 0 and not dialog.active.isEnabled()
+    qtbot.keyClicks(dialog.name, "Dana Reyes")
+    qtbot.keyClicks(dialog.credentials, "RN")
+    qtbot.keyClicks(dialog.licence, "RN-448120")
+    qtbot.keyClick(dialog.licence, Qt.Key.Key_Return)  # Enter saves
+    assert [(p.display_name, p.credentials, p.licence_number) for p in list_providers(db)] == [
+        ("Dana Reyes", "RN", "RN-448120")]
+    assert dialog.changed and "Saved Dana Reyes" in dialog.message.text()
+
+    qtbot.mouseClick(dialog.new_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.name, "dana reyes")
+    before = snapshot(db)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "already registered" in dialog.message.text()
+    assert snapshot(db) == before
+
+    dialog.table.selectRow(0)
+    assert dialog.name.text() == "Dana Reyes"
+    dialog.active.setChecked(False)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert list_providers(db) == []
+    assert dialog.model.data(dialog.model.index(0, 3)) == "off the list"
+
+
+def test_the_first_visit_asks_for_an_injector_first(qtbot, db, monkeypatch):
+    create_patient(db, PatientDraft("A-0001", "Mia", "Chen", date(1990, 2, 1), Sex.FEMALE))
+    asked = []
+
+    def register(cls, database, parent, first_run=False):
+        asked.append(first_run)
+        create_provider(database, "Lee Park", "NP")
+        return True
+
+    monkeypatch.setattr(InjectorsDialog, "ask", classmethod(register))
+    window = open_window(qtbot, db)
+    qtbot.waitUntil(lambda: window.current_patient is not None)
+    qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(window.editors))
+    assert asked == [True]
+    assert window.editors[0].provider.currentText() == "Lee Park NP"
+    window.editors[0].close()
+
+
+def test_no_injector_registered_means_no_visit(qtbot, db, monkeypatch):
+    create_patient(db, PatientDraft("A-0001", "Mia", "Chen", date(1990, 2, 1), Sex.FEMALE))
+    monkeypatch.setattr(InjectorsDialog, "ask", classmethod(lambda cls, database, parent, first_run=False: False))
+    window = open_window(qtbot, db)
+    qtbot.waitUntil(lambda: window.current_patient is not None)
+    qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)
+    assert "needs an injector" in window.statusBar().currentMessage()
+    assert list_visits(db, "A-0001") == [] and not window.editors
+
+
+def test_a_visit_keeps_its_injector_after_they_leave_the_list(qtbot, db, patient, provider):
+    from app.visits import create_visit
+    from tests.conftest import at
+
+    visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
+    create_provider(db, "Lee Park", "NP")
+    update_provider(db, provider.id, provider.display_name, provider.credentials, active=False)
+    opened = open_visit(db, visit.id)
+    editor = VisitEditor(db, patient, opened.visit, [], opened.providers, None, [])
+    qtbot.addWidget(editor)
+    assert editor.provider.currentData() == provider.id
+    replace_points(db, visit.id, visit.version, [botox_point()])
+    assert list_visits(db, patient.chart_number)[0].provider_name == "Dana Reyes"
+
+
+def png_file(path, colour=(20, 90, 160)):
+    Image.new("RGB", (400, 120), colour).save(path)
+    return path
+
+
+def test_clinic_details_are_saved_and_printed(qtbot, db, patient, provider, tmp_path, monkeypatch):
+    from app.visits import create_visit
+    from tests.conftest import at
+
+    monkeypatch.setattr(ClinicDialog, "ask_logo_path", classmethod(lambda cls, parent: str(png_file(tmp_path / "l.png"))))
+    dialog = ClinicDialog(db)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.name, "Harbour Aesthetics")
+    qtbot.keyClicks(dialog.address, "12 Quay Street, Bristol")
+    qtbot.keyClicks(dialog.phone, "0117 496 0000")
+    dialog.aftercare.setPlainText("Keep upright for four hours.")
+    dialog.choose_logo()
+    assert not dialog.logo.pixmap().isNull() and dialog.remove_logo.isEnabled()
+    dialog.save()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    profile = load_clinic_profile(db)
+    assert (profile.name, profile.address, profile.phone, profile.aftercare) == (
+        "Harbour Aesthetics", "12 Quay Street, Bristol", "0117 496 0000", "Keep upright for four hours.")
+    logo = Image.open(io.BytesIO(__import__("base64").b64decode(profile.logo_png)))
+    assert logo.size == (400, 120) and logo.getpixel((10, 10))[:3] == (20, 90, 160)
+
+    visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
+    replace_points(db, visit.id, visit.version, [botox_point()])
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(visit_record_pdf(db, visit.id))).pages)
+    assert "Harbour Aesthetics" in text and "0117 496 0000" in text and "Keep upright for four hours." in text
+
+
+def test_a_bad_logo_or_a_long_name_is_refused_and_nothing_changes(qtbot, db, tmp_path, monkeypatch):
+    not_an_image = tmp_path / "logo.png"
+    not_an_image.write_text("not a picture")
+    monkeypatch.setattr(ClinicDialog, "ask_logo_path", classmethod(lambda cls, parent: str(not_an_image)))
+    dialog = ClinicDialog(db)
+    qtbot.addWidget(dialog)
+    dialog.choose_logo()
+    assert "not an image file" in dialog.error.text() and dialog.logo_png == ""
+    before = snapshot(db)
+    dialog.name.setText("x" * 121)
+    dialog.save()
+    assert "too long for the clinic name" in dialog.error.text()
+    assert dialog.result() != dialog.DialogCode.Accepted
+    assert snapshot(db) == before
+
+
+def test_file_menu_opens_both(qtbot, db, monkeypatch):
+    opened = []
+    monkeypatch.setattr(InjectorsDialog, "ask", classmethod(lambda cls, database, parent, first_run=False: opened.append("injectors")))
+    monkeypatch.setattr(ClinicDialog, "ask", classmethod(lambda cls, database, parent: opened.append("clinic")))
+    window = open_window(qtbot, db)
+    file_menu = window.menuBar().actions()[0].menu()
+    labels = [action.text() for action in file_menu.actions() if action.text()]
+    assert labels[:2] == ["&Injectors…", "&Clinic details…"]
+    for action in file_menu.actions()[:2]:
+        action.trigger()
+    assert opened == ["injectors", "clinic"]
+    QApplication.processEvents()
