@@ -126,20 +126,46 @@ class Inspector(QGroupBox):
         if isinstance(chosen, tuple):
             self._edit("lot", chosen)
 
+    def _typed_amount(self) -> Decimal:
+        amount = parse_amount(self.amount.text().strip())
+        if amount <= 0:
+            raise ValidationError("the amount must be more than 0", "amount")
+        return amount
+
     def _amount_edited(self) -> None:
-        text = self.amount.text().strip()
-        if not text or self._loading or not self.amount.isModified():
+        if not self.amount.text().strip() or self._loading or not self.amount.isModified():
             return
         try:
-            amount = parse_amount(text)
-            if amount <= 0:
-                raise ValidationError("the amount must be more than 0", "amount")
+            amount = self._typed_amount()
         except ValidationError as error:
             self.amount_error.setText(str(error))
             return
         self.amount_error.clear()
         if amount != self._common("amount"):
             self._edit("amount", amount)
+
+    def take_pending(self) -> tuple[list[tuple[str, object]], str | None]:
+        """Text typed in a field and not yet committed (no Enter, no focus change): the edits
+        it makes to the points shown, and why a typed amount cannot be applied. The editor
+        applies them before the inspector shows other points, so nothing typed is lost."""
+        pending: list[tuple[str, object]] = []
+        refused = None
+        if self._loading or not self.points:
+            return pending, refused
+        if self.amount.isModified() and self.amount.text().strip():
+            try:
+                amount = self._typed_amount()
+                if amount != self._common("amount"):
+                    pending.append(("amount", amount))
+            except ValidationError as error:
+                refused = f"The amount typed ({self.amount.text().strip()}) was not applied: {error}"
+        if self.gauge.isModified():
+            pending.append(("gauge", self.gauge.text().strip().upper()))
+        if self.notes.isModified():
+            pending.append(("notes", self.notes.text()))
+        for line in (self.amount, self.gauge, self.notes):
+            line.setModified(False)
+        return pending, refused
 
     def _edit(self, field: str, value) -> None:
         if not self._loading and self.points:

@@ -99,6 +99,7 @@ class VisitEditor(QMainWindow):
         self.pen_panel.pen_changed.connect(self._pen_changed)
         self.pen_panel.lots_wanted.connect(partial(self._load_lots, self.pen_panel))
         self.inspector = Inspector()
+        self._inspected_uids: list[int] = []  # the points the inspector shows and edits
         self.inspector.edit_requested.connect(self.edit_selected)
         self.inspector.lots_wanted.connect(partial(self._load_lots, self.inspector))
         self.totals = TotalsPanel(self.products)
@@ -539,16 +540,36 @@ class VisitEditor(QMainWindow):
         self.scene.select_uids(list(self.scene.markers))
 
     def edit_selected(self, field: str, value) -> None:
-        uids = self.selected_uids()
-        if not uids or self.locked:
+        """An inspector edit, applied to the points the inspector shows."""
+        self._edit_points(self._inspected_uids, [(field, value)])
+
+    def _edit_points(self, uids: list[int], edits: list[tuple[str, object]]) -> None:
+        uids = [uid for uid in uids if uid in self.document]
+        if not uids or not edits or self.locked:
             return
-        after = {uid: Inspector.apply(self.document.point(uid), field, value) for uid in uids}
+        after = {}
+        for uid in uids:
+            point = self.document.point(uid)
+            for field, value in edits:
+                point = Inspector.apply(point, field, value)
+            after[uid] = point
         if any(after[uid] != self.document.point(uid) for uid in uids):
-            self.undo_stack.push(ChangePoints(self.document, after, f"Change {field}"))
+            fields = ", ".join(field for field, _ in edits)
+            self.undo_stack.push(ChangePoints(self.document, after, f"Change {fields}"))
+
+    def _commit_inspector(self) -> None:
+        """What was typed in the inspector and not yet committed goes to the points it was
+        typed for (a shortcut may change the selection, or save, while a field has focus)."""
+        pending, refused = self.inspector.take_pending()
+        if refused:
+            self.statusBar().showMessage(refused, 15000)
+        self._edit_points(self._inspected_uids, pending)
 
     def _selection_changed(self) -> None:
+        self._commit_inspector()
         uids = [uid for uid in self.selected_uids() if uid in self.document]
         points: list[ChartedPoint] = [self.document.point(uid) for uid in uids]
+        self._inspected_uids = uids
         if [p for p in points] != self.inspector.points:
             self.inspector.show_points(points)
         self.mirror_action.setEnabled(bool(uids) and not self.locked)
@@ -583,6 +604,7 @@ class VisitEditor(QMainWindow):
     def save(self) -> None:
         if self.locked:
             return
+        self._commit_inspector()
         without_lot = sum(1 for p in self.document.charted() if not p.lot_number)
         if without_lot and not self.ask_save_without_lots(self, without_lot):
             self.statusBar().showMessage("Not saved: choose the lots (select the points, then the"

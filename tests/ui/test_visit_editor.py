@@ -446,3 +446,41 @@ def test_after_a_save_the_editor_shows_what_is_due_next(qtbot, editor):
     qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle()
                     and bool(editor.next_due_label.text()))
     assert "Glabella (frown lines): Botox Cosmetic from" in editor.next_due_label.text()
+
+
+def test_text_typed_in_the_inspector_stays_with_its_points_when_a_shortcut_moves_on(qtbot, editor):
+    """Typed without Enter, then Ctrl+A (or a save) while the field still has focus: the text
+    belongs to the points it was typed for, never to the new selection, and is not lost."""
+    for code in ("chin", "procerus"):
+        click(qtbot, editor, *front_anchor(code))
+    chin, procerus = [uid for uid, p in editor.document.items()]
+    editor.scene.select_uids([chin])
+    editor.inspector.notes.setFocus()
+    qtbot.keyClicks(editor.inspector.notes, "bruises easily")
+    editor.inspector.gauge.clear()
+    qtbot.keyClicks(editor.inspector.gauge, "32g")
+    editor.select_all_action.trigger()
+    assert editor.document.point(chin).notes == "bruises easily"
+    assert editor.document.point(chin).gauge == "32G"
+    assert editor.document.point(procerus).notes == "" and editor.document.point(procerus).gauge != "32G"
+    editor.undo_stack.undo()  # the typed edits are one undo step
+    assert editor.document.point(chin).notes == ""
+
+    editor.scene.select_uids([procerus])
+    editor.inspector.amount.clear()
+    qtbot.keyClicks(editor.inspector.amount, "6")
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    saved = {p.region_code: p.amount for p in get_visit(editor.database, editor.visit.id).points}
+    assert saved == {"chin": Decimal(4), "procerus": Decimal(6)}
+
+
+def test_an_amount_typed_wrong_is_refused_aloud_when_the_selection_moves(qtbot, editor):
+    click(qtbot, editor, *front_anchor("chin"))
+    (uid, before), = editor.document.items()
+    editor.scene.select_uids([uid])
+    editor.inspector.amount.setText("four")
+    editor.inspector.amount.setModified(True)
+    editor.scene.select_uids([])
+    assert editor.document.point(uid) == before
+    assert "The amount typed (four) was not applied" in editor.statusBar().currentMessage()
