@@ -63,15 +63,30 @@ def load_recall_settings(db: Database) -> RecallSettings:
 def save_recall_settings(db: Database, settings: RecallSettings) -> None:
     """Store the clinic's recall settings; a changed review delay rebuilds the summary
     (review rows carry their day)."""
+    save_recall_changes(db, {}, settings)
+
+
+def save_recall_changes(db: Database, intervals: dict[str, tuple[int | None, int | None]],
+                        settings: RecallSettings) -> None:
+    """Several products' maintenance windows and the clinic's recall settings, stored
+    together or not at all, with one refresh of the summary for every patient they move."""
     check_recall_settings(settings)
-    before = load_recall_settings(db)
+    for product_name, (minimum, maximum) in intervals.items():
+        _check_interval(product_name, minimum, maximum)
     with db.factory.begin() as session:
+        moved: set[int] = set()
+        for product_name, (minimum, maximum) in intervals.items():
+            moved |= _set_interval(session, db.actor, product_name, minimum, maximum)
+        before = _settings_in(session)
         session.merge(AppMeta(key=SETTINGS_KEY, value=json.dumps(asdict(settings))))
         session.flush()
+        if settings != before:
+            record_event(session, db.actor, "update", "settings", SETTINGS_KEY,
+                         before=asdict(before), after=asdict(settings))
         if settings.review_days != before.review_days:
             refresh_recall(session, db.timezone)
-        record_event(session, db.actor, "update", "settings", SETTINGS_KEY,
-                     before=asdict(before), after=asdict(settings))
+        elif moved:
+            refresh_recall(session, db.timezone, moved)
 
 
 def check_recall_settings(settings: RecallSettings) -> None:
@@ -85,28 +100,37 @@ def check_recall_settings(settings: RecallSettings) -> None:
 
 def update_intervals(db: Database, product_name: str, minimum: int | None, maximum: int | None) -> None:
     """A product's maintenance window (days): every due date of the product follows."""
+    _check_interval(product_name, minimum, maximum)
+    with db.factory.begin() as session:
+        refresh_recall(session, db.timezone, _set_interval(session, db.actor, product_name, minimum, maximum))
+
+
+def _check_interval(product_name: str, minimum: int | None, maximum: int | None) -> None:
     if (minimum is None) != (maximum is None):
         raise ValidationError("give both ends of the interval, or neither", "interval")
     if minimum is not None and not 1 <= minimum <= maximum <= 3650:
         raise ValidationError(
             f"the interval of {product_name} must run from 1 to 3650 days, the first end before the second",
             "interval")
-    with db.factory.begin() as session:
-        product = session.scalar(select(Product).where(Product.name == product_name))
-        if product is None:
-            raise NotFoundError(f"{product_name!r} is not a product in the catalogue")
-        before = (product.interval_min_days, product.interval_max_days)
-        product.interval_min_days, product.interval_max_days = minimum, maximum
-        session.flush()
-        patients = session.scalars(select(RecallItem.patient_id).where(RecallItem.product_id == product.id)
-                                   .distinct()).all()
-        if minimum is not None:  # a product newly given an interval: its patients too
-            patients = set(patients) | set(session.scalars(
-                select(Visit.patient_id).join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
-                .where(InjectionPoint.product_id == product.id).distinct()))
-        refresh_recall(session, db.timezone, patients)
-        record_event(session, db.actor, "update", "product", product.id, name=product_name,
-                     interval_before=list(before), interval_after=[minimum, maximum])
+
+
+def _set_interval(session: Session, actor: str, product_name: str, minimum: int | None,
+                  maximum: int | None) -> set[int]:
+    """Change a product's window in the caller's transaction; the patients whose recall it moves."""
+    product = session.scalar(select(Product).where(Product.name == product_name))
+    if product is None:
+        raise NotFoundError(f"{product_name!r} is not a product in the catalogue")
+    before = (product.interval_min_days, product.interval_max_days)
+    product.interval_min_days, product.interval_max_days = minimum, maximum
+    session.flush()
+    patients = set(session.scalars(select(RecallItem.patient_id).where(RecallItem.product_id == product.id)))
+    if minimum is not None:  # a product newly given an interval: its patients too
+        patients |= set(session.scalars(
+            select(Visit.patient_id).join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
+            .where(InjectionPoint.product_id == product.id).distinct()))
+    record_event(session, actor, "update", "product", product.id, name=product_name,
+                 interval_before=list(before), interval_after=[minimum, maximum])
+    return patients
 
 
 def _facts(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None,

@@ -17,7 +17,8 @@ from bench.common import clinic_database, report  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
-from app.recall import due_list, due_page, ensure_recall_summary  # noqa: E402
+from app.catalogue import list_products  # noqa: E402
+from app.recall import due_list, due_page, ensure_recall_summary, load_recall_settings, save_recall_changes  # noqa: E402
 from models.tables import InjectionPoint, Patient  # noqa: E402
 
 
@@ -49,6 +50,16 @@ def main() -> int:
     past = due_list(db, today - timedelta(days=30))
     print(f"{'(for comparison) a past day, recomputed from the charts':<58}"
           f" {(time.perf_counter() - start) * 1000:>9.1f} ms  ({len(past)} rows; no target)")
+    # The recall settings dialog: one product's interval moved and put back (each a save
+    # that refreshes the summary of every patient given the product), off the GUI thread.
+    botox = next(p for p in list_products(db.factory) if p.name == "Botox Cosmetic")
+    settings = load_recall_settings(db)
+    start = time.perf_counter()
+    save_recall_changes(db, {botox.name: (botox.interval_min_days + 1, botox.interval_max_days)}, settings)
+    changed = (time.perf_counter() - start) * 1000
+    save_recall_changes(db, {botox.name: (botox.interval_min_days, botox.interval_max_days)}, settings)
+    print(f"{'(for comparison) change the Botox Cosmetic interval':<58} {changed:>9.1f} ms"
+          "  (off the GUI thread; no target)")
     return 0 if ok else 1
 
 

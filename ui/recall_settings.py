@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.database import Database
-from app.recall import load_recall_settings, save_recall_settings, update_intervals
-from models.errors import AliquotError
+from app.recall import load_recall_settings, save_recall_changes
 from models.recall import RecallSettings
 from models.records import ProductRecord
+from ui.tasks import TaskRunner
 
 
 class RecallSettingsDialog(QDialog):
@@ -61,26 +61,37 @@ class RecallSettingsDialog(QDialog):
         self.error.setStyleSheet("color: #b00020; font-weight: 600")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        # Changing an interval moves the due dates of every patient given that product: at
+        # clinic scale seconds of work, done off the GUI thread.
+        self.tasks = TaskRunner(self)
+        self.tasks.failed.connect(self._failed)
 
     def save(self) -> None:
-        """Store every change; a mistake is shown here and nothing further is stored."""
-        try:
-            for product, low, high in self.spins:
-                wanted = (low.value(), high.value())
-                if wanted != (product.interval_min_days, product.interval_max_days):
-                    update_intervals(self.database, product.name, *wanted)
-            save_recall_settings(self.database, RecallSettings(
-                lead_days=self.lead.value(),
-                review_days=self.review_days.value() if self.review_on.isChecked() else None,
-                lapsed_after_days=self.lapsed.value()))
-        except AliquotError as error:
-            self.error.setText(str(error))
-            return
-        self.accept()
+        """Store every change together, or none: a mistake is shown here."""
+        intervals = {product.name: (low.value(), high.value()) for product, low, high in self.spins
+                     if (low.value(), high.value()) != (product.interval_min_days, product.interval_max_days)}
+        settings = RecallSettings(
+            lead_days=self.lead.value(),
+            review_days=self.review_days.value() if self.review_on.isChecked() else None,
+            lapsed_after_days=self.lapsed.value())
+        self.buttons.setEnabled(False)
+        self.error.setStyleSheet("color: #555555")
+        self.error.setText("Saving: updating the due dates…")
+        self.tasks.run("save", lambda: save_recall_changes(self.database, intervals, settings),
+                       lambda _: self.accept())
+
+    def _failed(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.error.setStyleSheet("color: #b00020; font-weight: 600")
+        self.error.setText(message)
+
+    def reject(self) -> None:
+        if self.tasks.is_idle():  # not while a save is under way
+            super().reject()
 
     @classmethod
     def ask(cls, database: Database, products: list[ProductRecord], parent) -> bool:

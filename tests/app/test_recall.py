@@ -89,23 +89,53 @@ def test_cli_due_formats(tmp_path, db_path, db):
     assert_one_line_refusal(aliquot("due", "--within", "-3", db=db_path, check=False), "must be 0 or more", 2)
 
 
-def test_the_summary_answers_today_exactly_as_the_charts_do(db):
-    """Today's list reads the summary kept on save; it must equal the full recomputation."""
-    from datetime import datetime, timedelta
+def assert_summary_is_exact(db, today, within_days=30):
+    """Today's list read from the summary equals the full recomputation from the charts."""
+    from datetime import timedelta
 
-    from app.demo import generate_demo
-    from app.recall import treated_facts
+    from app.recall import load_recall_settings, treated_facts
     from models.recall import due_items
-    today = datetime.now(db.timezone).date()
-    generate_demo(db, patients=80, seed=4, as_of=today)
-    fast = due_list(db, today, within_days=30)
+    settings = load_recall_settings(db)
+    fast = due_list(db, today, within_days=within_days)
     archived = {p.id for p in search_patients(db, include_archived=True, limit=1000) if p.archived}
-    exact = [i for i in due_items(treated_facts(db), today) if i.patient_id not in archived]
-    horizon = today + timedelta(days=30)
+    exact = [i for i in due_items(treated_facts(db), today, settings) if i.patient_id not in archived]
+    horizon = today + timedelta(days=within_days)
     exact = [i for i in exact if i.status is not DueStatus.NOT_DUE or i.due_from <= horizon]
-    key = lambda i: (i.patient_id, i.area, i.product_name, i.due_from, i.status)
+    key = lambda i: (i.patient_id, i.area, i.product_name, i.due_from, i.due_by, i.status)
     assert sorted(map(key, (r.item for r in fast))) == sorted(map(key, exact))
     assert fast, "the demo clinic has recalls"
+
+
+def test_the_summary_answers_today_exactly_as_the_charts_do(db):
+    """Today's list reads the summary kept on save; it must equal the full recomputation."""
+    from datetime import datetime
+
+    from app.demo import generate_demo
+    today = datetime.now(db.timezone).date()
+    generate_demo(db, patients=80, seed=4, as_of=today)
+    assert_summary_is_exact(db, today)
+
+
+def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
+    from datetime import datetime
+
+    import pytest
+
+    from app.demo import generate_demo
+    from app.recall import load_recall_settings, save_recall_changes
+    from models.errors import ValidationError
+    from models.recall import RecallSettings
+    from tests.conftest import snapshot
+    today = datetime.now(db.timezone).date()
+    generate_demo(db, patients=80, seed=4, as_of=today)
+    before = snapshot(db)
+    with pytest.raises(ValidationError, match="Dysport must run"):
+        save_recall_changes(db, {"Botox Cosmetic": (60, 80), "Dysport": (120, 90)}, RecallSettings(lead_days=20))
+    assert snapshot(db) == before
+    save_recall_changes(db, {"Botox Cosmetic": (60, 80), "Juvéderm Voluma XC": (300, 400)},
+                        RecallSettings(lead_days=20))  # the review delay stays: only the moved patients
+    assert load_recall_settings(db).lead_days == 20
+    assert_summary_is_exact(db, today)
 
 
 def test_saving_a_chart_updates_the_recall_summary(db, patient, provider):

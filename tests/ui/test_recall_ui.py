@@ -7,6 +7,7 @@ from app.providers import list_providers
 from app.recall import due_page, load_recall_settings
 from models.recall import DueStatus
 from ui.due_window import DueWindow
+from tests.conftest import snapshot
 from ui.recall_settings import RecallSettingsDialog
 
 
@@ -42,13 +43,21 @@ def test_recall_settings_dialog_saves(qtbot, demo_db):
     dialog.lead.setValue(21)
     dialog.review_on.setChecked(False)
     product, low, high = next(s for s in dialog.spins if s[0].name == "Daxxify")
+    botox = next(s for s in dialog.spins if s[0].name == "Botox Cosmetic")
+    botox[1].setValue(100)
+    before = snapshot(demo_db)
     low.setValue(200)
-    high.setValue(150)  # backwards: refused, nothing closes
+    high.setValue(150)  # backwards: refused, nothing closes, nothing at all is stored
     dialog.save()
+    qtbot.waitUntil(lambda: dialog.tasks.is_idle())
     assert "first end before the second" in dialog.error.text() and dialog.result() == 0
+    assert snapshot(demo_db) == before and dialog.buttons.isEnabled()
     high.setValue(240)
-    dialog.save()
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.save()
     settings = load_recall_settings(demo_db)
     assert settings.lead_days == 21 and settings.review_days is None
     daxxify = next(p for p in list_products(demo_db.factory) if p.name == "Daxxify")
     assert (daxxify.interval_min_days, daxxify.interval_max_days) == (200, 240)
+    botox = next(p for p in list_products(demo_db.factory) if p.name == "Botox Cosmetic")
+    assert botox.interval_min_days == 100
