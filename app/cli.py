@@ -446,7 +446,9 @@ def _cmd_injectors(db: Database, args) -> int:
                       "licence_number": p.licence_number, "active": p.active} for p in found])
         return 0
     if not found:
-        print("no injectors registered: add one with `aliquot injectors add NAME --credentials RN`")
+        off = len(list_providers(db, include_inactive=True))
+        print(f"no injectors on the list ({off} taken off: see --all, and `aliquot injectors edit ID --active`)"
+              if off else "no injectors registered: add one with `aliquot injectors add NAME --credentials RN`")
     for p in found:
         print(f"{p.id:>5}  {p.display_name:<32} {p.credentials:<8} {p.licence_number or '-':<16}"
               f"{'' if p.active else '  (inactive)'}".rstrip())

@@ -37,16 +37,19 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def find_or_add_provider(session: Session, actor: str, name: str, credentials: str = "") -> Provider:
+def find_or_add_provider(session: Session, actor: str, name: str, credentials: str = "",
+                         licence_number: str | None = None) -> Provider:
     """Match a provider by name (case and accents ignored), or register a new one."""
     name = _checked_name(name)
     check_length(credentials.strip(), 40, "credentials", "credentials")
     provider = session.scalar(select(Provider).where(Provider.name_key == fold(name)))
     if provider is None:
-        provider = Provider(display_name=name, name_key=fold(name), credentials=credentials.strip())
+        provider = Provider(display_name=name, name_key=fold(name), credentials=credentials.strip(),
+                            licence_number=licence_number)
         session.add(provider)
         session.flush()
-        record_event(session, actor, "create", "provider", provider.id, name=name)
+        record_event(session, actor, "create", "provider", provider.id, name=name,
+                     credentials=provider.credentials, licence_number=licence_number)
     return provider
 
 
@@ -69,9 +72,7 @@ def create_provider(db: Database, name: str, credentials: str = "",
     name, licence_number = _checked_name(name), _checked_licence(licence_number)
     with db.factory.begin() as session:
         _name_taken(session, name)
-        provider = find_or_add_provider(session, db.actor, name, credentials)
-        provider.licence_number = licence_number
-        return provider_record(provider)
+        return provider_record(find_or_add_provider(session, db.actor, name, credentials, licence_number))
 
 
 def update_provider(db: Database, provider_id: int, name: str, credentials: str = "",
@@ -88,11 +89,13 @@ def update_provider(db: Database, provider_id: int, name: str, credentials: str 
         _name_taken(session, name, other_than=provider_id)
         wanted = {"display_name": name, "credentials": credentials, "licence_number": licence_number,
                   "active": active}
-        changes = {field: value for field, value in wanted.items() if getattr(provider, field) != value}
+        changes = {field: [getattr(provider, field), value] for field, value in wanted.items()
+                   if getattr(provider, field) != value}
         if changes:
-            for field, value in changes.items():
-                setattr(provider, field, value)
+            for field, (_before, after) in changes.items():
+                setattr(provider, field, after)
             provider.name_key = fold(name)
+            # before and after: a corrected name or licence keeps its old value in the trail
             record_event(session, db.actor, "update", "provider", provider.id, **changes)
         return provider_record(provider)
 

@@ -21,20 +21,30 @@ def median_ms(work, repeat: int = 15) -> float:
     return statistics.median(samples)
 
 
-def start_to_paint_ms(command: list[str], repeat: int = 3, **popen) -> float:
+def start_to_paint_ms(command: list[str], repeat: int = 3, timeout_s: float = 120, **popen) -> float:
     """Median time from starting `command` (a fresh process each time, offscreen) until it
-    prints "painted", in milliseconds."""
+    prints "painted", in milliseconds. A program that never paints is stopped after
+    `timeout_s` and reported with what it wrote to stderr."""
+    import tempfile
+    import threading
+
     samples = []
     for _ in range(repeat):
-        start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "ALIQUOT_QUIT_WHEN_PAINTED": "1"},
-                                 **popen)
-        line = child.stdout.readline().strip()
-        samples.append((time.perf_counter() - start) * 1000)
-        errors = child.communicate()[1]  # Qt's offscreen platform chatters; shown only on failure
-        if line != "painted":
-            raise SystemExit(f"{command[0]} did not report a painted window (exit code {child.returncode}):\n{errors}")
+        with tempfile.TemporaryFile("w+") as errors:  # a file: a chatty child never blocks on a pipe
+            start = time.perf_counter()
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True,
+                                     env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                                          "ALIQUOT_QUIT_WHEN_PAINTED": "1"}, **popen)
+            watchdog = threading.Timer(timeout_s, child.kill)
+            watchdog.start()
+            line = child.stdout.readline().strip()
+            samples.append((time.perf_counter() - start) * 1000)
+            child.communicate()
+            watchdog.cancel()
+            if line != "painted":
+                errors.seek(0)
+                raise SystemExit(f"{command[0]} did not report a painted window (exit code"
+                                 f" {child.returncode}):\n{errors.read()}")
     return statistics.median(samples)
 
 

@@ -4,7 +4,7 @@
 
 Loads that folder's libicuuc and libicui18n (and through them its libicudata) in this
 process and calls the ICU functions QtCore imports: collation with a locale's own rules,
-time zone ids and localized names, case mapping. Prints what it found; exits 1 with the
+time zone ids and localized names, legacy codecs, case mapping. Prints what it found; exits 1 with the
 first difference. Run it in a process that has not loaded Qt, whose ICU would be used instead.
 """
 from __future__ import annotations
@@ -61,6 +61,13 @@ class ICU:
                            buffer, 128, ctypes.byref(system))
         return buffer.raw[: 2 * length].decode("utf-16-le")
 
+    def decode(self, data: bytes, codec: str) -> str:
+        converter = ctypes.c_void_p(self.call(self.common, "ucnv_open", codec.encode()))
+        buffer = ctypes.create_string_buffer(256)
+        length = self.call(self.common, "ucnv_toUChars", converter, buffer, 128, data, len(data))
+        getattr(self.common, "ucnv_close" + self.suffix)(converter)
+        return buffer.raw[: 2 * length].decode("utf-16-le")
+
     def upper(self, text: str, locale: str) -> str:
         source, buffer = _utf16(text), ctypes.create_string_buffer(256)
         length = self.call(self.common, "u_strToUpper", buffer, 128, source, len(source) // 2,
@@ -73,8 +80,8 @@ def _utf16(text: str) -> bytes:
 
 
 # What each call must give: a locale's own collation rules (Swedish puts ä after z, German
-# beside a; Chinese sorts by pinyin), time zone names in two languages, a canonical zone id
-# and the Turkish dotted capital I.
+# beside a; Chinese sorts by pinyin), time zone names in two languages, a canonical zone id,
+# legacy codecs (Windows-1252, Shift_JIS) and the Turkish dotted capital I.
 EXPECTED = [
     ("sv collation", lambda icu: icu.collation_order("sv", ["ä", "z", "a"]), ["a", "z", "ä"]),
     ("de collation", lambda icu: icu.collation_order("de", ["z", "ä", "a"]), ["a", "ä", "z"]),
@@ -82,6 +89,8 @@ EXPECTED = [
     ("en zone name", lambda icu: icu.zone_name("Europe/Berlin", "en"), "Central European Standard Time"),
     ("de zone name", lambda icu: icu.zone_name("Europe/Berlin", "de"), "Mitteleuropäische Normalzeit"),
     ("canonical zone", lambda icu: icu.canonical_zone("US/Eastern"), "America/New_York"),
+    ("windows-1252", lambda icu: icu.decode(b"\x80 caf\xe9", "windows-1252"), "€ café"),
+    ("Shift_JIS", lambda icu: icu.decode("日本".encode("shift_jis"), "Shift_JIS"), "日本"),
     ("tr upper case", lambda icu: icu.upper("istanbul", "tr"), "İSTANBUL"),
 ]
 

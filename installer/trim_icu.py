@@ -1,15 +1,14 @@
 """A smaller ICU data library for the Linux bundle.
 
-Qt's Linux wheels carry ICU, and its data library (libicudata, 31 MB) is the largest file in
+Qt's Linux wheels carry ICU, and its data library (libicudata, 32 MB) is the largest file in
 the bundle. QtCore calls ICU for four things only: collation (QCollator, which sorts file
-dialogs), time zone ids and names (QTimeZone), legacy text codecs (QStringConverter) and
-case mapping. Most of the data is for what Qt never asks: the names of languages,
-countries, currencies and units in every language, word-break dictionaries,
-transliteration and spelled-out numbers. The legacy codecs go too: Aliquot reads and
-writes UTF-8 through Python, which Qt converts without ICU.
+dialogs), time zone ids and names (QTimeZone), legacy text codecs (QStringConverter, e.g.
+for clipboard text in an old character set) and case mapping. Most of the data is for what
+Qt never asks: the names of languages, countries, currencies and units in every language,
+word-break dictionaries, transliteration and spelled-out numbers.
 
-The trimmed library keeps every locale's collation, time zone names and locale data, so
-QCollator and QTimeZone behave as before; installer/check_icu.py proves it on the bundle.
+The trimmed library keeps every locale's collation, time zone names, locale data and every
+codec, so Qt behaves as before; installer/check_icu.py proves it on the bundle.
 
 Tools: objcopy (binutils), icupkg (Debian icu-devtools) and a C compiler.
 """
@@ -27,7 +26,7 @@ TOOLS = {"objcopy": "binutils", "icupkg": "icu-devtools", "cc": "gcc"}
 
 def unused(item: str) -> bool:
     """Whether an item of the ICU data package is one Qt never reads."""
-    return item.startswith(UNUSED_TREES) or item.endswith(".cnv")
+    return item.startswith(UNUSED_TREES)
 
 
 def _run(*command: str | Path) -> str:

@@ -25,6 +25,8 @@ from ui.table_model import Column, RecordTableModel
 INTRO = ("The injectors who chart visits. Taking someone off the list keeps every visit they"
          " charted; they are no longer offered for new ones.")
 FIRST_INTRO = "Register at least one injector before charting the first visit."
+NONE_ON_LIST = ("No injector is on the list for new visits: register one, or choose one below and"
+                " tick “Offered for new visits”.")
 
 
 class InjectorsDialog(QDialog):
@@ -35,11 +37,9 @@ class InjectorsDialog(QDialog):
         self.setWindowTitle("Injectors")
         self.resize(700, 480)
         layout = QVBoxLayout(self)
-        intro = QLabel(FIRST_INTRO if first_run else INTRO)
-        intro.setWordWrap(True)
-        if first_run:
-            intro.setStyleSheet("font-weight: 600")
-        layout.addWidget(intro)
+        self.intro = QLabel(INTRO)
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
 
         self.model: RecordTableModel[ProviderRecord] = RecordTableModel([
             Column("Name", lambda p: p.display_name),
@@ -94,6 +94,9 @@ class InjectorsDialog(QDialog):
 
         self.editing: ProviderRecord | None = None
         self._reload()
+        if first_run:
+            self.intro.setText(NONE_ON_LIST if self.model.rowCount() else FIRST_INTRO)
+            self.intro.setStyleSheet("font-weight: 600")
         if self.model.rowCount():
             self.table.selectRow(0)
         else:

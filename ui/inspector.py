@@ -158,20 +158,20 @@ class Inspector(QGroupBox):
                 if amount != self._common("amount"):
                     pending.append(("amount", amount))
             except ValidationError as error:
-                refused = f"The amount typed ({self.amount.text().strip()}) was not applied: {error}"
+                refused = f"The amount typed ({self.amount.text().strip()}) was not applied: {error}."
+                self.amount_error.setText(str(error))
         if self.gauge.isModified():
             pending.append(("gauge", self.gauge.text().strip().upper()))
         if self.notes.isModified():
             pending.append(("notes", self.notes.text()))
-        for line in (self.amount, self.gauge, self.notes):
+        # a refused amount stays pending: a save asks for it again (showing other points resets it)
+        for line in (self.gauge, self.notes) if refused else (self.amount, self.gauge, self.notes):
             line.setModified(False)
         return pending, refused
 
     def _edit(self, field: str, value) -> None:
         if not self._loading and self.points:
-            self.edit_requested.emit(field, value)
-            for line in (self.amount, self.gauge, self.notes):
-                line.setModified(False)
+            self.edit_requested.emit(field, value)  # the editor takes the other typed fields along
 
     @staticmethod
     def apply(point: ChartedPoint, field: str, value) -> ChartedPoint:

@@ -86,7 +86,7 @@ class VisitEditor(QMainWindow):
         for scene in self.scenes.values():
             scene.place_requested.connect(self.place_point)
             scene.points_moved.connect(self.move_points)
-            scene.selectionChanged.connect(self._selection_changed)
+            scene.selectionChanged.connect(self._scene_selection_changed)
             scene.region_hovered.connect(self._show_region)
             scene.set_ghosts(previous.points if previous else [])
         self.face_view = FaceView(self.scenes[View.FRONT])
@@ -153,7 +153,14 @@ class VisitEditor(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.setCheckable(checkable)
         action.setChecked(checked)
-        action.triggered.connect(slot)
+
+        def run(on: bool = False) -> None:
+            # Text typed in the inspector first goes to its points: a shortcut or a toolbar
+            # button acts while the field still has focus (mirror must copy the typed dose).
+            self._commit_inspector()
+            slot(on) if checkable else slot()
+
+        action.triggered.connect(run)
         self.addAction(action)
         return action
 
@@ -540,8 +547,10 @@ class VisitEditor(QMainWindow):
         self.scene.select_uids(list(self.scene.markers))
 
     def edit_selected(self, field: str, value) -> None:
-        """An inspector edit, applied to the points the inspector shows."""
-        self._edit_points(self._inspected_uids, [(field, value)])
+        """An inspector edit, applied to the points the inspector shows, with whatever else
+        was typed there and not yet committed (one undo step)."""
+        pending, _refused = self.inspector.take_pending()
+        self._edit_points(self._inspected_uids, [(f, v) for f, v in pending if f != field] + [(field, value)])
 
     def _edit_points(self, uids: list[int], edits: list[tuple[str, object]]) -> None:
         uids = [uid for uid in uids if uid in self.document]
@@ -557,16 +566,23 @@ class VisitEditor(QMainWindow):
             fields = ", ".join(field for field, _ in edits)
             self.undo_stack.push(ChangePoints(self.document, after, f"Change {fields}"))
 
-    def _commit_inspector(self) -> None:
+    def _commit_inspector(self) -> bool:
         """What was typed in the inspector and not yet committed goes to the points it was
-        typed for (a shortcut may change the selection, or save, while a field has focus)."""
+        typed for (a shortcut may act, or the selection change, while a field has focus).
+        False when a typed amount cannot be applied; it is said in the status bar."""
         pending, refused = self.inspector.take_pending()
         if refused:
             self.statusBar().showMessage(refused, 15000)
         self._edit_points(self._inspected_uids, pending)
+        return refused is None
+
+    def _scene_selection_changed(self) -> None:
+        # Only a change of selection commits typed text; a change of the document (an undo,
+        # a push) never does, so no command is ever pushed while another runs.
+        self._commit_inspector()
+        self._selection_changed()
 
     def _selection_changed(self) -> None:
-        self._commit_inspector()
         uids = [uid for uid in self.selected_uids() if uid in self.document]
         points: list[ChartedPoint] = [self.document.point(uid) for uid in uids]
         self._inspected_uids = uids
@@ -604,7 +620,10 @@ class VisitEditor(QMainWindow):
     def save(self) -> None:
         if self.locked:
             return
-        self._commit_inspector()
+        if not self._commit_inspector():
+            self.statusBar().showMessage("Not saved: " + self.inspector.amount_error.text()
+                                         + " Correct the amount in the inspector.", 15000)
+            return
         without_lot = sum(1 for p in self.document.charted() if not p.lot_number)
         if without_lot and not self.ask_save_without_lots(self, without_lot):
             self.statusBar().showMessage("Not saved: choose the lots (select the points, then the"
@@ -662,7 +681,8 @@ class VisitEditor(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event) -> None:
-        if self.is_modified() and not self.locked and not self.ask_discard(self):
+        typed_ok = self._commit_inspector()
+        if (self.is_modified() or not typed_ok) and not self.locked and not self.ask_discard(self):
             event.ignore()
             return
         self.autosave_timer.stop()

@@ -223,3 +223,6 @@ def test_injectors_registered_corrected_and_taken_off_the_list(tmp_path):
         {"id": 2, "name": "Lee Park", "credentials": "NP", "licence_number": None, "active": True}]
     aliquot("injectors", "edit", "1", "--active", db=path)
     assert len(json.loads(aliquot("injectors", "--json", db=path).stdout)) == 2
+    for injector in ("1", "2"):
+        aliquot("injectors", "edit", injector, "--inactive", db=path)
+    assert "no injectors on the list (2 taken off" in aliquot("injectors", db=path).stdout

@@ -21,8 +21,12 @@ def test_create_and_correct_an_injector(db):
     with db.factory() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "provider",
                                                          AuditEvent.action == "update")).one()
-    assert json.loads(event.details) == {"display_name": "Dana Reyes-Okafor", "credentials": "NP",
-                                         "licence_number": None}
+    assert json.loads(event.details) == {"display_name": ["Dana Reyes", "Dana Reyes-Okafor"],
+                                         "credentials": ["RN", "NP"], "licence_number": ["RN-448120", None]}
+    with db.factory() as session:
+        created = session.scalars(select(AuditEvent).where(AuditEvent.entity == "provider",
+                                                           AuditEvent.action == "create")).one()
+    assert json.loads(created.details)["licence_number"] == "RN-448120"
 
 
 def test_names_are_unique_ignoring_case_and_accents(db):

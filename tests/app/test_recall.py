@@ -123,7 +123,7 @@ def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
 
     from app.demo import generate_demo
     from app.recall import load_recall_settings, save_recall_changes
-    from models.errors import ValidationError
+    from models.errors import NotFoundError, ValidationError
     from models.recall import RecallSettings
     from tests.conftest import snapshot
     today = datetime.now(db.timezone).date()
@@ -131,6 +131,11 @@ def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
     before = snapshot(db)
     with pytest.raises(ValidationError, match="Dysport must run"):
         save_recall_changes(db, {"Botox Cosmetic": (60, 80), "Dysport": (120, 90)}, RecallSettings(lead_days=20))
+    assert snapshot(db) == before
+    # refused inside the transaction, after the first product's window has moved
+    with pytest.raises(NotFoundError, match="not a product"):
+        save_recall_changes(db, {"Botox Cosmetic": (60, 80), "No Such Filler": (90, 120)},
+                            RecallSettings(lead_days=20))
     assert snapshot(db) == before
     save_recall_changes(db, {"Botox Cosmetic": (60, 80), "Juvéderm Voluma XC": (300, 400)},
                         RecallSettings(lead_days=20))  # the review delay stays: only the moved patients

@@ -64,6 +64,9 @@ def test_injectors_added_corrected_and_taken_off_the_list(qtbot, db):
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert list_providers(db) == []
     assert dialog.model.data(dialog.model.index(0, 3)) == "off the list"
+    again = InjectorsDialog(db, first_run=True)
+    qtbot.addWidget(again)
+    assert "No injector is on the list for new visits" in again.intro.text()
 
 
 def test_the_first_visit_asks_for_an_injector_first(qtbot, db, monkeypatch):

@@ -475,6 +475,70 @@ def test_text_typed_in_the_inspector_stays_with_its_points_when_a_shortcut_moves
     assert saved == {"chin": Decimal(4), "procerus": Decimal(6)}
 
 
+def type_amount(qtbot, editor, text):
+    editor.inspector.amount.clear()
+    qtbot.keyClicks(editor.inspector.amount, text)  # no Enter: not committed yet
+
+
+def test_undo_with_a_typed_amount_undoes_the_typing_and_keeps_the_stack_whole(qtbot, editor):
+    click(qtbot, editor, *front_anchor("chin"))
+    (uid, _), = editor.document.items()
+    editor.scene.select_uids([uid])
+    type_amount(qtbot, editor, "2")
+    qtbot.keyClick(editor.inspector.amount, Qt.Key.Key_Return)
+    assert editor.document.point(uid).amount == Decimal(2)
+    type_amount(qtbot, editor, "3")
+    editor.undo_action.trigger()  # a toolbar button: the amount field keeps the focus
+    assert editor.document.point(uid).amount == Decimal(2)
+    assert editor.undo_stack.count() == 3 and editor.undo_stack.index() == 2
+    editor.undo_action.trigger()
+    editor.undo_action.trigger()
+    assert editor.undo_stack.index() == 0 and not list(editor.document.items())
+    for _ in range(3):
+        editor.redo_action.trigger()
+    assert editor.document.point(uid).amount == Decimal(3)
+
+
+def test_mirror_copies_the_dose_just_typed(qtbot, editor):
+    click(qtbot, editor, *front_anchor("corrugator_l"))
+    (uid, _), = editor.document.items()
+    editor.scene.select_uids([uid])
+    type_amount(qtbot, editor, "6")
+    editor.mirror_action.trigger()
+    assert sorted((p.region_code, p.amount) for _, p in editor.document.items()) == [
+        ("corrugator_l", Decimal(6)), ("corrugator_r", Decimal(6))]
+
+
+def test_a_wrong_amount_typed_stops_the_save(qtbot, editor):
+    click(qtbot, editor, *front_anchor("chin"))
+    (uid, _), = editor.document.items()
+    editor.scene.select_uids([uid])
+    type_amount(qtbot, editor, "0")
+    qtbot.waitUntil(editor.tasks.is_idle)
+    editor.save_action.trigger()
+    assert editor.tasks.is_idle() and editor.is_modified()  # no save started
+    assert editor.statusBar().currentMessage().startswith("Not saved: the amount must be more than 0")
+    assert get_visit(editor.database, editor.visit.id).points == []
+    type_amount(qtbot, editor, "5")
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    assert [p.amount for p in get_visit(editor.database, editor.visit.id).points] == [Decimal(5)]
+
+
+def test_closing_with_only_typed_text_asks(qtbot, editor, monkeypatch):
+    click(qtbot, editor, *front_anchor("chin"))
+    (uid, _), = editor.document.items()
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    editor.scene.select_uids([uid])
+    qtbot.keyClicks(editor.inspector.notes, "asked for less next time")
+    asked = []
+    monkeypatch.setattr(VisitEditor, "ask_discard", classmethod(lambda cls, parent: asked.append(1) or False))
+    editor.close()
+    assert asked and editor.isVisible()
+    assert editor.document.point(uid).notes == "asked for less next time"
+
+
 def test_an_amount_typed_wrong_is_refused_aloud_when_the_selection_moves(qtbot, editor):
     click(qtbot, editor, *front_anchor("chin"))
     (uid, before), = editor.document.items()
