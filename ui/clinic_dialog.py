@@ -127,4 +127,8 @@ class ClinicDialog(QDialog):
     @classmethod
     def ask(cls, database: Database, parent) -> bool:
         """Show the dialog; True when the details were saved. Tests replace this."""
-        return cls(database, parent).exec() == QDialog.DialogCode.Accepted
+        dialog = cls(database, parent)
+        try:
+            return dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            dialog.deleteLater()

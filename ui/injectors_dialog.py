@@ -161,4 +161,5 @@ class InjectorsDialog(QDialog):
         """Show the dialog; True when an injector was added or changed. Tests replace this."""
         dialog = cls(database, first_run, parent)
         dialog.exec()
+        dialog.deleteLater()
         return dialog.changed

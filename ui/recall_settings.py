@@ -96,4 +96,8 @@ class RecallSettingsDialog(QDialog):
     @classmethod
     def ask(cls, database: Database, products: list[ProductRecord], parent) -> bool:
         """Show the dialog; True when settings were saved. Tests replace this."""
-        return cls(database, products, parent).exec() == QDialog.DialogCode.Accepted
+        dialog = cls(database, products, parent)
+        try:
+            return dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            dialog.deleteLater()  # with its worker pool: a settings dialog is opened again and again
