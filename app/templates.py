@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.audit import record_event
 from app.database import Database
 from models.chart import point_from_data, point_to_data
-from models.errors import ConflictError, ValidationError
+from models.errors import ConflictError, NotFoundError, ValidationError
 from models.records import ChartedPoint
 from models.tables import ChartTemplate
 from models.templates import ClinicTemplate
@@ -17,24 +17,60 @@ from models.text import fold
 from models.validation import check_length
 
 
-def save_template(db: Database, name: str, points: list[ChartedPoint]) -> ClinicTemplate:
+def _checked_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
         raise ValidationError("give the template a name", "name")
     check_length(name, 120, "name", "template name")
+    return name
+
+
+def _name_taken(session, name: str) -> None:
+    if session.scalar(select(ChartTemplate.id).where(ChartTemplate.name_key == fold(name))):
+        raise ConflictError(f"a template named {name} already exists")
+
+
+def _stored_row(session, key: str) -> ChartTemplate:
+    prefix, _, number = key.partition("-")
+    row = session.get(ChartTemplate, int(number)) if prefix == "clinic" and number.isdigit() else None
+    if row is None:
+        raise NotFoundError("that clinic template no longer exists (removed on another workstation?)")
+    return row
+
+
+def save_template(db: Database, name: str, points: list[ChartedPoint]) -> ClinicTemplate:
+    name = _checked_name(name)
     if not points:
         raise ValidationError("select the points to keep as a template", "points")
     # Never lots (they belong to the day) nor notes (they belong to the patient).
     stored = [point_to_data(p) | {"lot": None, "lot_expiry": None, "notes": ""} for p in points]
     with db.factory.begin() as session:
-        if session.scalar(select(ChartTemplate.id).where(ChartTemplate.name_key == fold(name))):
-            raise ConflictError(f"a template named {name} already exists")
+        _name_taken(session, name)
         template = ChartTemplate(name=name, name_key=fold(name), points=json.dumps(stored, ensure_ascii=False),
                                  created_by=db.actor)
         session.add(template)
         session.flush()
         record_event(session, db.actor, "create", "template", template.id, name=name, points=len(points))
         return _clinic_template(template)
+
+
+def rename_template(db: Database, key: str, name: str) -> ClinicTemplate:
+    name = _checked_name(name)
+    with db.factory.begin() as session:
+        row = _stored_row(session, key)
+        if fold(name) != row.name_key:
+            _name_taken(session, name)
+        record_event(session, db.actor, "update", "template", row.id, name=[row.name, name])
+        row.name, row.name_key = name, fold(name)
+        return _clinic_template(row)
+
+
+def delete_template(db: Database, key: str) -> None:
+    """Remove a clinic template; charts it was applied to keep their points."""
+    with db.factory.begin() as session:
+        row = _stored_row(session, key)
+        record_event(session, db.actor, "delete", "template", row.id, name=row.name, points=row.points)
+        session.delete(row)
 
 
 def _clinic_template(row: ChartTemplate) -> ClinicTemplate:

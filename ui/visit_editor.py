@@ -40,7 +40,7 @@ from models.totals import totals_by_side
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
 from app.recall import describe_due, patient_due
 from app.records import visit_record_pdf
-from app.templates import save_template
+from app.templates import clinic_templates, delete_template, rename_template, save_template
 from models.templates import ClinicTemplate, Template, bundled_templates
 from models.vocabulary import View, VisitStatus
 from ui.commands import AddPoints, ChangePoints, RemovePoints, SetVisitFields
@@ -446,6 +446,39 @@ class VisitEditor(QMainWindow):
         if self.clinic_templates:
             self.clinic_menu.addSeparator()
         self.clinic_menu.addAction(self.save_template_action)
+        if self.clinic_templates:
+            rename_menu = self.clinic_menu.addMenu("Rename")
+            delete_menu = self.clinic_menu.addMenu("Delete")
+            for template in self.clinic_templates:
+                rename_menu.addAction(template.name).triggered.connect(partial(self.rename_template, template))
+                delete_menu.addAction(template.name).triggered.connect(partial(self.delete_template, template))
+
+    def rename_template(self, template: ClinicTemplate) -> None:
+        name = self.ask_template_name(self, template.name)
+        if name and name != template.name:
+            self.tasks.run("template", partial(rename_template, self.database, template.key, name),
+                           lambda renamed: self._templates_changed(f"Renamed the clinic template {renamed.name}."))
+
+    def delete_template(self, template: ClinicTemplate) -> None:
+        if self.ask_delete_template(self, template.name):
+            self.tasks.run("template", partial(delete_template, self.database, template.key),
+                           lambda _: self._templates_changed(f"Deleted the clinic template {template.name}."))
+
+    def _templates_changed(self, message: str) -> None:
+        self.tasks.run("templates", partial(clinic_templates, self.database), self._templates_loaded)
+        self.statusBar().showMessage(message, 5000)
+
+    def _templates_loaded(self, templates: list[ClinicTemplate]) -> None:
+        self.clinic_templates = templates
+        self._fill_clinic_menu()
+
+    @classmethod
+    def ask_delete_template(cls, parent, name: str) -> bool:
+        """Tests replace this."""
+        return QMessageBox.question(
+            parent, "Delete clinic template",
+            f"Delete the clinic template “{name}” for every workstation? Charts it was used on keep"
+            " their points.") == QMessageBox.StandardButton.Yes
 
     def show_record(self) -> None:
         """The saved visit as a PDF record (save first: the record shows what is stored)."""
@@ -463,10 +496,11 @@ class VisitEditor(QMainWindow):
         self.preview.show()
 
     @classmethod
-    def ask_template_name(cls, parent) -> str | None:
+    def ask_template_name(cls, parent, current: str = "") -> str | None:
         """Tests replace this."""
-        name, accepted = QInputDialog.getText(parent, "Save as clinic template",
-                                              "Name of the template (shared with every workstation):")
+        name, accepted = QInputDialog.getText(parent, "Rename clinic template" if current else "Save as clinic template",
+                                              "Name of the template (shared with every workstation):",
+                                              text=current)
         return name if accepted else None
 
     def save_selection_as_template(self) -> None:
@@ -485,6 +519,7 @@ class VisitEditor(QMainWindow):
     def apply_template(self, template: Template | ClinicTemplate) -> None:
         if self.locked or self.pen is None:
             return
+        self._commit_inspector()  # from the menu, typed inspector text may still be pending
         try:
             points = template.points_for(self.pen)
         except AliquotError as error:

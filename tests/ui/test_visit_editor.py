@@ -247,6 +247,41 @@ def test_a_clinic_template_is_saved_from_a_chart_and_reused(qtbot, demo_db, monk
     assert all(p.lot_number is None for p in placed)  # the pen holds Botox: Dysport lot to choose
 
 
+def test_clinic_templates_are_renamed_and_deleted_from_the_menu(qtbot, demo_db, monkeypatch):
+    from app.templates import clinic_templates, rename_template, save_template
+    from app.visits import list_visits
+    from models.errors import ConflictError, NotFoundError
+    from tests.conftest import snapshot
+
+    patient = search_patients(demo_db)[0]
+    charted = get_visit(demo_db, list_visits(demo_db, patient.chart_number)[0].id).points
+    first = save_template(demo_db, "Masseter", charted[:2])
+    save_template(demo_db, "Chin", charted[2:3])
+    editor = open_editor(qtbot, demo_db)
+    menu = {a.text(): a for a in editor.clinic_menu.actions()}
+    rename = {a.text(): a for a in menu["Rename"].menu().actions()}
+    monkeypatch.setattr(VisitEditor, "ask_template_name", classmethod(lambda cls, parent, current="": "Masseter (light)"))
+    rename["Masseter"].trigger()
+    qtbot.waitUntil(lambda: "Masseter (light)" in [t.name for t in editor.clinic_templates])
+    assert [t.name for t in clinic_templates(demo_db)] == ["Chin", "Masseter (light)"]
+    assert [a.text() for a in editor.clinic_menu.actions()][:2] == ["Chin", "Masseter (light)"]
+
+    before = snapshot(demo_db)
+    with pytest.raises(ConflictError, match="already exists"):
+        rename_template(demo_db, first.key, "chin")
+    assert snapshot(demo_db) == before
+
+    asked = []
+    monkeypatch.setattr(VisitEditor, "ask_delete_template",
+                        classmethod(lambda cls, parent, name: asked.append(name) or True))
+    menu = {a.text(): a for a in editor.clinic_menu.actions()}
+    {a.text(): a for a in menu["Delete"].menu().actions()}["Chin"].trigger()
+    qtbot.waitUntil(lambda: [t.name for t in editor.clinic_templates] == ["Masseter (light)"])
+    assert asked == ["Chin"] and [t.name for t in clinic_templates(demo_db)] == ["Masseter (light)"]
+    with pytest.raises(NotFoundError, match="no longer exists"):
+        rename_template(demo_db, "clinic-999", "x")
+
+
 def test_a_new_visit_closed_empty_leaves_nothing_behind(qtbot, demo_db):
     from app.visits import list_visits
     editor = open_editor(qtbot, demo_db)
