@@ -228,10 +228,15 @@ def backup_sqlite(database: Database, destination: Path) -> Path:
         target = sqlite3.connect(destination)
         try:
             raw.driver_connection.backup(target)
+            # read the copy back: a backup is only worth keeping if it opens whole
+            verdict = target.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             target.close()
     finally:
         raw.close()
+    if verdict != "ok":
+        destination.unlink(missing_ok=True)
+        raise DatabaseError(f"the backup at {destination} did not read back whole ({verdict}); nothing was kept")
     return destination
 
 

@@ -16,6 +16,7 @@ class MainAction(Enum):
     RECALL_SETTINGS = ("Recall &settings…", None, "Maintenance intervals per product, due-soon lead, reviews")
     INJECTORS = ("&Injectors…", None, "Register the clinic's injectors and correct their details")
     CLINIC_DETAILS = ("&Clinic details…", None, "Name, address, phone, logo and aftercare advice on printed records")
+    BACKUP = ("&Back up the database…", None, "Copy the clinic database to a file, e.g. on an external drive")
     FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
     REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")
     SHOW_ARCHIVED = ("Show &archived patients", None, "Include archived patients in the list")

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import partial
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QFileDialog,
     QAbstractItemView,
     QHBoxLayout,
     QPushButton,
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.catalogue import list_products
-from app.database import Database
+from app.database import Database, backup_sqlite
 from app.patients import search_patients, set_archived, suggest_chart_number
 from app.providers import list_providers
 from app.recall import describe_due, patient_due
@@ -92,6 +94,13 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.RECALL_SETTINGS].triggered.connect(self.edit_recall_settings)
         self.actions[MainAction.INJECTORS].triggered.connect(lambda: self.edit_injectors())
         self.actions[MainAction.CLINIC_DETAILS].triggered.connect(self.edit_clinic_details)
+        self.actions[MainAction.BACKUP].triggered.connect(self.back_up)
+        self.actions[MainAction.BACKUP].setEnabled(database.is_sqlite)
+        if not database.is_sqlite:
+            self.actions[MainAction.BACKUP].setStatusTip("A PostgreSQL database is backed up on its server (pg_dump)")
+        # A backup's own runner: its failure is told plainly, not as a loading problem.
+        self.backups = TaskRunner(self)
+        self.backups.failed.connect(lambda message: self.tell(self, "Backup failed", message))
         self.due_window = None
 
         self.tasks.run("catalogue", partial(list_products, database.factory, True),
@@ -106,6 +115,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.actions[MainAction.INJECTORS])
         file_menu.addAction(self.actions[MainAction.CLINIC_DETAILS])
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions[MainAction.BACKUP])
         file_menu.addSeparator()
         file_menu.addAction(self.actions[MainAction.QUIT])
         patient_menu = self.menuBar().addMenu("&Patient")
@@ -442,6 +453,30 @@ class MainWindow(QMainWindow):
 
         if ClinicDialog.ask(self.database, self):
             self.statusBar().showMessage("Clinic details saved: printed records use them from now on.", 8000)
+
+    def back_up(self) -> None:
+        source = Path(self.database.url.database or "aliquot.db")
+        suggested = source.with_name(f"{source.stem}.backup-{datetime.now():%Y-%m-%d-%H%M}{source.suffix}")
+        path = self.ask_backup_path(self, str(suggested))
+        if not path:
+            return
+        self.statusBar().showMessage("Backing up the database…")
+        self.backups.run("backup", partial(backup_sqlite, self.database, Path(path)),
+                         lambda written: self.statusBar().showMessage(
+                             f"Backed up to {written} and read back whole.", 15000))
+
+    @classmethod
+    def ask_backup_path(cls, parent, suggested: str) -> str | None:
+        """Tests replace this."""
+        path, _ = QFileDialog.getSaveFileName(parent, "Back up the clinic database", suggested,
+                                              "Aliquot database (*.db)",
+                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        return path or None
+
+    @classmethod
+    def tell(cls, parent, title: str, message: str) -> None:
+        """Tests replace this."""
+        QMessageBox.warning(parent, title, message)
 
     def new_visit(self, copy_previous: bool) -> None:
         if self.current_patient is None:

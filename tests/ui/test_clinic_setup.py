@@ -15,6 +15,7 @@ from app.visits import list_visits, open_visit, replace_points
 from models.records import PatientDraft
 from models.vocabulary import Sex
 from tests.conftest import botox_point, snapshot
+from ui.actions import MainAction
 from ui.clinic_dialog import ClinicDialog
 from ui.injectors_dialog import InjectorsDialog
 from ui.main_window import MainWindow
@@ -173,3 +174,22 @@ def test_file_menu_opens_both(qtbot, db, monkeypatch):
         action.trigger()
     assert opened == ["injectors", "clinic"]
     QApplication.processEvents()
+
+
+def test_the_database_is_backed_up_from_the_file_menu(qtbot, demo_db, tmp_path, monkeypatch):
+    import sqlite3
+
+    from app.patients import search_patients
+    destination = tmp_path / "backup.db"
+    monkeypatch.setattr(MainWindow, "ask_backup_path", classmethod(lambda cls, parent, suggested: str(destination)))
+    told = []
+    monkeypatch.setattr(MainWindow, "tell", classmethod(lambda cls, parent, title, message: told.append(message)))
+    window = open_window(qtbot, demo_db)
+    window.actions[MainAction.BACKUP].trigger()
+    qtbot.waitUntil(lambda: "Backed up to" in window.statusBar().currentMessage())
+    with sqlite3.connect(destination) as copy:
+        patients = copy.execute("SELECT count(*) FROM patient").fetchone()[0]
+    assert patients == len(search_patients(demo_db, include_archived=True, limit=1000))
+    window.actions[MainAction.BACKUP].trigger()  # the same name again: refused, the first copy kept
+    qtbot.waitUntil(lambda: bool(told))
+    assert "already exists" in told[0] and destination.stat().st_size > 0
