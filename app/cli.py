@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -32,7 +30,8 @@ from app.database import (
     upgrade_server,
 )
 from app.demo import generate_demo
-from app.interchange import dumps, export_patient, import_files
+from app.interchange import dumps, export_patient, export_patient_file, import_files
+from app.files import check_output_file, write_atomically, write_atomically_bytes
 from app.patients import search_patients
 from app.providers import create_provider, list_providers, update_provider
 from app.visits import get_visit, list_visits
@@ -323,46 +322,12 @@ def _cmd_import(db: Database, args) -> int:
 
 
 def _cmd_export(db: Database, args) -> int:
-    output = args.output
-    if output is not None:  # refuse before reading the chart, so nothing is half-done
-        check_output_file(output)
-    text = dumps(export_patient(db, args.patient))
-    if output is None:
-        sys.stdout.write(text)
+    if args.output is None:
+        sys.stdout.write(dumps(export_patient(db, args.patient)))
         return 0
-    write_atomically(output, text)
-    print(f"exported {args.patient} to {output}", file=sys.stderr)
+    export_patient_file(db, args.patient, args.output)
+    print(f"exported {args.patient} to {args.output}", file=sys.stderr)
     return 0
-
-
-def check_output_file(path: Path, suffix: str | None = None, kind: str = "") -> None:
-    """Refuse an output path before any work: a folder, a missing folder, a wrong suffix."""
-    if suffix is not None and path.suffix.lower() != suffix:
-        raise AliquotError(f"{path}: {kind}; name the file *{suffix}")
-    if path.is_dir():
-        raise AliquotError(f"{path} is a folder; give a file name inside it")
-    if not path.resolve().parent.is_dir():
-        raise AliquotError(f"cannot write {path}: its folder does not exist")
-
-
-def write_atomically_bytes(path: Path, data: bytes) -> None:
-    """Write beside the target and rename, so a failure never leaves a half-written file;
-    the temporary file (patient data) is removed whatever happens."""
-    handle = tempfile.NamedTemporaryFile("wb", dir=path.resolve().parent, prefix=f".{path.name}.",
-                                         suffix=".partial", delete=False)
-    try:
-        with handle:
-            handle.write(data)
-        os.replace(handle.name, path)
-    except OSError as error:
-        raise AliquotError(f"cannot write {path}: {error.strerror}") from None
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    write_atomically_bytes(path, text.encode("utf-8"))
 
 
 def _cmd_export_image(db: Database, args) -> int:

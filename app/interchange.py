@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.audit import record_event
 from app.database import Database, explain_driver_error
+from app.files import check_output_file, write_atomically
 from app.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.providers import find_or_add_provider
 from app.recall import refresh_recall
@@ -129,6 +130,14 @@ def export_patient(db: Database, chart_number: str) -> dict[str, Any]:
 
 def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def export_patient_file(db: Database, chart_number: str, path: Path) -> Path:
+    """One patient's file, written whole or not at all; the path is refused before the
+    chart is read, so nothing is half-done."""
+    check_output_file(path)
+    write_atomically(path, dumps(export_patient(db, chart_number)))
+    return path
 
 
 # ---------------------------------------------------------------- import
@@ -440,3 +449,29 @@ def import_files(db: Database, paths: list[Path],
         if report is not None:
             report(result)
     return results
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    """What an import of several files did: the files imported, and the one that stopped it."""
+    imported: list[ImportResult]
+    refused: str | None = None  # why the run stopped (the file is named in the message)
+
+    def describe(self) -> str:
+        lines = [f"{Path(r.source).name}: {r.chart_number} ({'new patient' if r.patient_created else 'existing patient'}),"
+                 f" {r.visits_added} visits added, {r.visits_unchanged} already present" for r in self.imported]
+        if self.refused:
+            lines.append(f"Stopped: {self.refused}")
+            lines.append("The files before it are imported. Correct that file and import it again:"
+                         " what is already stored is recognised, never doubled.")
+        return "\n".join(lines) or "No files were imported."
+
+
+def import_files_until_refused(db: Database, paths: list[Path]) -> ImportRun:
+    """import_files for the window: the files imported and the refusal, both told."""
+    imported: list[ImportResult] = []
+    try:
+        import_files(db, paths, imported.append)
+    except AliquotError as error:
+        return ImportRun(imported, str(error))
+    return ImportRun(imported)

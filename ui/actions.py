@@ -16,6 +16,8 @@ class MainAction(Enum):
     RECALL_SETTINGS = ("Recall &settings…", None, "Maintenance intervals per product, due-soon lead, reviews")
     INJECTORS = ("&Injectors…", None, "Register the clinic's injectors and correct their details")
     CLINIC_DETAILS = ("&Clinic details…", None, "Name, address, phone, logo and aftercare advice on printed records")
+    IMPORT = ("I&mport patient files…", None, "Add patients and visits from Aliquot patient files (aliquot.patient/1)")
+    EXPORT_PATIENT = ("E&xport patient file…", None, "Write the chosen patient's whole chart to a file (aliquot.patient/1)")
     BACKUP = ("&Back up the database…", None, "Copy the clinic database to a file, e.g. on an external drive")
     FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
     REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")

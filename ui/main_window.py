@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.catalogue import list_products
 from app.database import Database, backup_sqlite
+from app.interchange import ImportRun, export_patient_file, import_files_until_refused
 from app.patients import search_patients, set_archived, suggest_chart_number
 from app.providers import list_providers
 from app.recall import describe_due, patient_due
@@ -98,9 +99,12 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.BACKUP].setEnabled(database.is_sqlite)
         if not database.is_sqlite:
             self.actions[MainAction.BACKUP].setStatusTip("A PostgreSQL database is backed up on its server (pg_dump)")
-        # A backup's own runner: its failure is told plainly, not as a loading problem.
-        self.backups = TaskRunner(self)
-        self.backups.failed.connect(lambda message: self.tell(self, "Backup failed", message))
+        self.actions[MainAction.IMPORT].triggered.connect(self.import_patient_files)
+        self.actions[MainAction.EXPORT_PATIENT].triggered.connect(self.export_patient_file)
+        # Backups, imports and exports have their own runner: a failure is told plainly,
+        # not as a loading problem in the status bar.
+        self.file_tasks = TaskRunner(self)
+        self.file_tasks.failed.connect(lambda message: self.tell(self, "Not done", message))
         self.due_window = None
 
         self.tasks.run("catalogue", partial(list_products, database.factory, True),
@@ -116,11 +120,13 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.actions[MainAction.INJECTORS])
         file_menu.addAction(self.actions[MainAction.CLINIC_DETAILS])
         file_menu.addSeparator()
+        file_menu.addAction(self.actions[MainAction.IMPORT])
         file_menu.addAction(self.actions[MainAction.BACKUP])
         file_menu.addSeparator()
         file_menu.addAction(self.actions[MainAction.QUIT])
         patient_menu = self.menuBar().addMenu("&Patient")
-        for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT):
+        for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT,
+                      MainAction.EXPORT_PATIENT):
             patient_menu.addAction(self.actions[entry])
         recall_menu = self.menuBar().addMenu("&Recall")
         recall_menu.addAction(self.actions[MainAction.DUE_LIST])
@@ -331,6 +337,7 @@ class MainWindow(QMainWindow):
         self.next_due.clear()
         self.new_visit_button.setEnabled(patient is not None)
         self.history_button.setEnabled(patient is not None)
+        self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None)
         self.open_visit_button.setEnabled(False)
         self.copy_visit_button.setEnabled(False)
         self.visit_model.set_records([])
@@ -461,22 +468,60 @@ class MainWindow(QMainWindow):
         if not path:
             return
         self.statusBar().showMessage("Backing up the database…")
-        self.backups.run("backup", partial(backup_sqlite, self.database, Path(path)),
+        self.file_tasks.run("backup", partial(backup_sqlite, self.database, Path(path)),
                          lambda written: self.statusBar().showMessage(
                              f"Backed up to {written} and read back whole.", 15000))
+
+    def import_patient_files(self) -> None:
+        paths = self.ask_import_paths(self)
+        if not paths:
+            return
+        self.statusBar().showMessage(f"Importing {len(paths)} file{'s' if len(paths) > 1 else ''}…")
+        self.file_tasks.run("import", partial(import_files_until_refused, self.database, [Path(p) for p in paths]),
+                            self._imported)
+
+    def _imported(self, run: ImportRun) -> None:
+        self.statusBar().showMessage(f"Imported {len(run.imported)} patient file(s).", 10000)
+        self.refresh()
+        if self.due_window is not None:
+            self.due_window.refresh()
+        self.tell(self, "Import stopped" if run.refused else "Import done", run.describe(), warning=bool(run.refused))
+
+    def export_patient_file(self) -> None:
+        patient = self.current_patient
+        if patient is None:
+            return
+        path = self.ask_save_path(self, "Export patient file", f"{patient.chart_number}.json",
+                                  "Aliquot patient file (*.json)")
+        if path:
+            self.file_tasks.run("export", partial(export_patient_file, self.database, patient.chart_number, Path(path)),
+                                lambda written: self.statusBar().showMessage(
+                                    f"Exported {patient.chart_number} to {written}.", 15000))
 
     @classmethod
     def ask_backup_path(cls, parent, suggested: str) -> str | None:
         """Tests replace this."""
-        path, _ = QFileDialog.getSaveFileName(parent, "Back up the clinic database", suggested,
-                                              "Aliquot database (*.db)",
-                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        # no overwrite question: a backup never replaces a file, it says so and stops
+        return cls.ask_save_path(parent, "Back up the clinic database", suggested, "Aliquot database (*.db)",
+                                 QFileDialog.Option.DontConfirmOverwrite)
+
+    @classmethod
+    def ask_save_path(cls, parent, title: str, suggested: str, kinds: str,
+                      options=QFileDialog.Option(0)) -> str | None:
+        """Tests replace this."""
+        path, _ = QFileDialog.getSaveFileName(parent, title, suggested, kinds, options=options)
         return path or None
 
     @classmethod
-    def tell(cls, parent, title: str, message: str) -> None:
+    def ask_import_paths(cls, parent) -> list[str]:
         """Tests replace this."""
-        QMessageBox.warning(parent, title, message)
+        paths, _ = QFileDialog.getOpenFileNames(parent, "Import patient files", "", "Aliquot patient files (*.json)")
+        return paths
+
+    @classmethod
+    def tell(cls, parent, title: str, message: str, warning: bool = True) -> None:
+        """Tests replace this."""
+        (QMessageBox.warning if warning else QMessageBox.information)(parent, title, message)
 
     def new_visit(self, copy_previous: bool) -> None:
         if self.current_patient is None:

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.files import write_atomically_bytes
+from models.errors import AliquotError
 from ui.tasks import TaskRunner
 
 PREVIEW_SCALE = 1.25  # 90 dpi: comfortable on screen
@@ -122,9 +124,9 @@ class RecordPreview(QMainWindow):
         if path is None:
             return
         try:
-            path.write_bytes(self.record.pdf)
-        except OSError as error:
-            self.status.setText(f"Not saved: {error.strerror}")
+            write_atomically_bytes(path, self.record.pdf)
+        except AliquotError as error:
+            self.status.setText(f"Not saved: {error}")
             return
         self.status.setText(f"Saved to {path}")
 

@@ -193,3 +193,39 @@ def test_the_database_is_backed_up_from_the_file_menu(qtbot, demo_db, tmp_path, 
     window.actions[MainAction.BACKUP].trigger()  # the same name again: refused, the first copy kept
     qtbot.waitUntil(lambda: bool(told))
     assert "already exists" in told[0] and destination.stat().st_size > 0
+
+
+def test_patient_files_exported_and_imported_from_the_menus(qtbot, demo_db, tmp_path, monkeypatch):
+    import json
+
+    from app.database import open_database
+    from app.interchange import export_patient
+    from tests.conftest import sqlite_url
+    told = []
+    monkeypatch.setattr(MainWindow, "tell", classmethod(
+        lambda cls, parent, title, message, warning=True: told.append((title, message, warning))))
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.current_patient is not None)
+    chart = window.current_patient.chart_number
+    exported = tmp_path / f"{chart}.json"
+    monkeypatch.setattr(MainWindow, "ask_save_path", classmethod(lambda cls, parent, *args, **kwargs: str(exported)))
+    window.actions[MainAction.EXPORT_PATIENT].trigger()
+    qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage())
+    assert json.loads(exported.read_text(encoding="utf-8")) == json.loads(
+        json.dumps(export_patient(demo_db, chart), ensure_ascii=False))
+
+    # into another clinic: the good file is imported, the damaged one after it is refused and named
+    other_path = tmp_path / "other.db"
+    other = open_database(sqlite_url(other_path), "tester")
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text("{ not json", encoding="utf-8")
+    monkeypatch.setattr(MainWindow, "ask_import_paths", classmethod(lambda cls, parent: [str(exported), str(damaged)]))
+    second = open_window(qtbot, other)
+    second.actions[MainAction.IMPORT].trigger()
+    qtbot.waitUntil(lambda: bool(told))
+    title, message, warning = told[-1]
+    assert title == "Import stopped" and warning
+    assert f"{chart}.json: {chart} (new patient)" in message and "damaged.json" in message
+    qtbot.waitUntil(lambda: second.patient_model.rowCount() == 1)
+    assert second.patient_model.record(0).chart_number == chart
+    other.close()
