@@ -6,6 +6,7 @@ else receives the `Database` explicitly.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -223,21 +224,45 @@ def backup_sqlite(database: Database, destination: Path) -> Path:
         raise DatabaseError(f"{destination} already exists; choose another backup file name")
     if not destination.parent.is_dir():
         raise DatabaseError(f"cannot write the backup: folder {destination.parent} does not exist")
-    raw = database.engine.raw_connection()
+    # Written under a temporary name beside the destination and read back; only a whole,
+    # checked copy takes the chosen name. A failure (disk full, drive pulled) leaves nothing.
+    partial = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
     try:
-        target = sqlite3.connect(destination)
+        raw = database.engine.raw_connection()
         try:
-            raw.driver_connection.backup(target)
-            # read the copy back: a backup is only worth keeping if it opens whole
-            verdict = target.execute("PRAGMA quick_check").fetchone()[0]
+            target = sqlite3.connect(partial)
+            try:
+                raw.driver_connection.backup(target)
+            finally:
+                target.close()
         finally:
-            target.close()
+            raw.close()
+        checker = sqlite3.connect(f"{partial.as_uri()}?mode=ro", uri=True)  # read from disk anew
+        try:
+            verdict = checker.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            checker.close()
+        if verdict != "ok":
+            raise DatabaseError(f"the backup did not read back whole ({verdict}); nothing was kept")
+        _publish(partial, destination)
+    except (sqlite3.Error, OSError) as error:
+        raise DatabaseError(f"cannot write the backup to {destination}: {error}; nothing was kept") from None
     finally:
-        raw.close()
-    if verdict != "ok":
-        destination.unlink(missing_ok=True)
-        raise DatabaseError(f"the backup at {destination} did not read back whole ({verdict}); nothing was kept")
+        for leftover in ("", "-wal", "-shm"):  # the check opens the copy, which is in WAL mode
+            Path(f"{partial}{leftover}").unlink(missing_ok=True)
     return destination
+
+
+def _publish(partial: Path, destination: Path) -> None:
+    """Give the finished file its name, never replacing a file that appeared meanwhile."""
+    try:
+        os.link(partial, destination)  # fails if the name exists: no race with another backup
+    except FileExistsError:
+        raise DatabaseError(f"{destination} already exists; choose another backup file name") from None
+    except OSError:  # a drive without hard links (FAT, exFAT): check, then rename
+        if destination.exists():
+            raise DatabaseError(f"{destination} already exists; choose another backup file name") from None
+        os.replace(partial, destination)
 
 
 @dataclass(frozen=True)

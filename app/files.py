@@ -23,16 +23,17 @@ def check_output_file(path: Path, suffix: str | None = None, kind: str = "") -> 
 def write_atomically_bytes(path: Path, data: bytes) -> None:
     """Write beside the target and rename, so a failure never leaves a half-written file;
     the temporary file (patient data) is removed whatever happens."""
-    handle = tempfile.NamedTemporaryFile("wb", dir=path.resolve().parent, prefix=f".{path.name}.",
-                                         suffix=".partial", delete=False)
+    handle = None
     try:
+        handle = tempfile.NamedTemporaryFile("wb", dir=path.resolve().parent, prefix=f".{path.name}.",
+                                             suffix=".partial", delete=False)
         with handle:
             handle.write(data)
         os.replace(handle.name, path)
-    except OSError as error:
-        raise AliquotError(f"cannot write {path}: {error.strerror}") from None
+    except OSError as error:  # the message names the user's file, never the temporary one
+        raise AliquotError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
-        if os.path.exists(handle.name):
+        if handle is not None and os.path.exists(handle.name):
             os.unlink(handle.name)
 
 

@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         # not as a loading problem in the status bar.
         self.file_tasks = TaskRunner(self)
         self.file_tasks.failed.connect(lambda message: self.tell(self, "Not done", message))
+        # one at a time: a second import must not hide the first one's report
+        self.file_tasks.busy_changed.connect(self._file_work_busy)
         self.due_window = None
 
         self.tasks.run("catalogue", partial(list_products, database.factory, True),
@@ -337,7 +339,7 @@ class MainWindow(QMainWindow):
         self.next_due.clear()
         self.new_visit_button.setEnabled(patient is not None)
         self.history_button.setEnabled(patient is not None)
-        self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None)
+        self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None and self.file_tasks.is_idle())
         self.open_visit_button.setEnabled(False)
         self.copy_visit_button.setEnabled(False)
         self.visit_model.set_records([])
@@ -472,6 +474,11 @@ class MainWindow(QMainWindow):
                          lambda written: self.statusBar().showMessage(
                              f"Backed up to {written} and read back whole.", 15000))
 
+    def _file_work_busy(self, busy: bool) -> None:
+        self.actions[MainAction.IMPORT].setEnabled(not busy)
+        self.actions[MainAction.BACKUP].setEnabled(not busy and self.database.is_sqlite)
+        self.actions[MainAction.EXPORT_PATIENT].setEnabled(not busy and self.current_patient is not None)
+
     def import_patient_files(self) -> None:
         paths = self.ask_import_paths(self)
         if not paths:
@@ -558,4 +565,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.tasks.wait()
+        self.file_tasks.wait()  # an import, export or backup under way finishes first
         super().closeEvent(event)

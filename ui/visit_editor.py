@@ -519,7 +519,8 @@ class VisitEditor(QMainWindow):
     def apply_template(self, template: Template | ClinicTemplate) -> None:
         if self.locked or self.pen is None:
             return
-        self._commit_inspector()  # from the menu, typed inspector text may still be pending
+        if not self._commit_inspector():  # from the menu, typed inspector text may still be pending
+            return  # the status bar says why; the amount is corrected first
         try:
             points = template.points_for(self.pen)
         except AliquotError as error:

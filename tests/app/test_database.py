@@ -147,3 +147,26 @@ def test_services_write_the_audit_trail(db, patient):
     assert (event.action, event.actor, event.entity_id) == ("create", ACTOR, str(patient.id))
     assert json.loads(event.details) == {"chart_number": "A-0001"}
     assert event.occurred_at.tzinfo is not None
+
+
+def test_a_failed_backup_leaves_nothing_behind(db, patient, tmp_path, monkeypatch):
+    import app.database
+
+    def pulled_out(partial, destination):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(app.database, "_publish", pulled_out)
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    with pytest.raises(DatabaseError, match="cannot write the backup .* nothing was kept"):
+        backup_sqlite(db, drive / "copy.db")
+    assert list(drive.iterdir()) == []  # neither the copy nor its temporary file
+
+
+def test_a_file_that_cannot_be_written_is_named_not_its_temporary(tmp_path):
+    from app.files import write_atomically_bytes
+    from models.errors import AliquotError
+    with pytest.raises(AliquotError) as refused:
+        write_atomically_bytes(tmp_path / "missing" / "record.pdf", b"%PDF-")
+    assert str(refused.value).startswith(f"cannot write {tmp_path / 'missing' / 'record.pdf'}")
+    assert ".partial" not in str(refused.value)

@@ -229,3 +229,17 @@ def test_patient_files_exported_and_imported_from_the_menus(qtbot, demo_db, tmp_
     qtbot.waitUntil(lambda: second.patient_model.rowCount() == 1)
     assert second.patient_model.record(0).chart_number == chart
     other.close()
+
+
+def test_file_actions_follow_the_database_and_the_work_under_way(qtbot, demo_db, monkeypatch):
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.current_patient is not None)
+    assert window.actions[MainAction.BACKUP].isEnabled() and window.actions[MainAction.EXPORT_PATIENT].isEnabled()
+    window._file_work_busy(True)
+    assert not any(window.actions[a].isEnabled() for a in (MainAction.IMPORT, MainAction.BACKUP,
+                                                             MainAction.EXPORT_PATIENT))
+    window._file_work_busy(False)
+    window.search.setText("nobody at all")
+    window.refresh()
+    qtbot.waitUntil(lambda: window.current_patient is None and window.tasks.is_idle())
+    assert not window.actions[MainAction.EXPORT_PATIENT].isEnabled()
