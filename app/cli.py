@@ -312,12 +312,7 @@ def _cmd_catalogue(db: Database, args) -> int:
 
 
 def _cmd_import(db: Database, args) -> int:
-    def report(result) -> None:
-        what = "new patient" if result.patient_created else "existing patient"
-        print(f"{result.source}: {result.chart_number} ({what}): {result.visits_added} visits added,"
-              f" {result.visits_unchanged} already present")
-
-    import_files(db, args.files, report)
+    import_files(db, args.files, lambda result: print(result.describe()))
     return 0
 
 
@@ -390,7 +385,7 @@ def _cmd_pdf(db: Database, args) -> int:
 def _cmd_injectors(db: Database, args) -> int:
     if args.injectors_action == "add":
         added = create_provider(db, args.name, args.credentials or "", args.licence)
-        print(f"registered injector {added.id}: {added.display_name} {added.credentials}".rstrip())
+        print(f"registered injector {added.id}: {added.label}")
         return 0
     if args.injectors_action == "edit":
         known = {p.id: p for p in list_providers(db, include_inactive=True)}
@@ -402,8 +397,7 @@ def _cmd_injectors(db: Database, args) -> int:
             old.credentials if args.credentials is None else args.credentials,
             old.licence_number if args.licence is None else args.licence,
             True if args.active else False if args.inactive else old.active)
-        print(f"injector {changed.id}: {changed.display_name} {changed.credentials}".rstrip()
-              + ("" if changed.active else " (inactive)"))
+        print(f"injector {changed.id}: {changed.label}" + ("" if changed.active else " (inactive)"))
         return 0
     found = list_providers(db, include_inactive=args.all)
     if args.json:

@@ -261,6 +261,11 @@ class ImportResult:
     visits_added: int
     visits_unchanged: int
 
+    def describe(self, source: str | None = None) -> str:
+        what = "new patient" if self.patient_created else "existing patient"
+        added = f"{self.visits_added} visit{'' if self.visits_added == 1 else 's'} added"
+        return f"{source or self.source}: {self.chart_number} ({what}): {added}, {self.visits_unchanged} already present"
+
 
 def import_document(db: Database, document: Any, source: str = "<document>") -> ImportResult:
     """Import one patient document in one transaction; nothing is stored if any part is wrong."""
@@ -458,8 +463,7 @@ class ImportRun:
     refused: str | None = None  # why the run stopped (the file is named in the message)
 
     def describe(self) -> str:
-        lines = [f"{Path(r.source).name}: {r.chart_number} ({'new patient' if r.patient_created else 'existing patient'}),"
-                 f" {r.visits_added} visits added, {r.visits_unchanged} already present" for r in self.imported]
+        lines = [result.describe(Path(result.source).name) for result in self.imported]
         if self.refused:
             lines.append(f"Stopped: {self.refused}")
             lines.append("The files before it are imported. Correct that file and import it again:"

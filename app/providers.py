@@ -23,6 +23,11 @@ class ProviderRecord:
     licence_number: str | None
     active: bool
 
+    @property
+    def label(self) -> str:
+        """The name with credentials, as lists and records show it: "Dana Reyes RN"."""
+        return f"{self.display_name} {self.credentials}".strip()
+
 
 def provider_record(provider: Provider) -> ProviderRecord:
     return ProviderRecord(provider.id, provider.display_name, provider.credentials,

@@ -34,9 +34,13 @@ def _run(*command: str | Path) -> str:
                           text=True).stdout
 
 
-def _tool(name: str) -> str:
+def find_tool(name: str) -> str | None:
     # icupkg lives in /usr/sbin on Debian, which is not on every user's PATH
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+
+
+def _tool(name: str) -> str:
+    found = find_tool(name)
     if found is None:
         raise SystemExit(f"Building the Linux bundle needs {name} (Debian package {TOOLS[name]}) to make "
                          "Qt's ICU data smaller; install it and run `make dist` again.")

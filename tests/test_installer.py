@@ -27,8 +27,7 @@ ICU_DATA = next(QT_LIB.glob("libicudata.so.*"), None)
 def tools():
     if ICU_DATA is None:
         pytest.skip("this Qt carries no ICU of its own (Windows and macOS builds use the system's)")
-    missing = [name for name in trim_icu.TOOLS if shutil.which(name) is None
-               and shutil.which(name, path="/usr/sbin:/usr/local/sbin") is None]
+    missing = [name for name in trim_icu.TOOLS if trim_icu.find_tool(name) is None]
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"CI builds the installer and needs {missing} (see .ci/run)")

@@ -116,8 +116,8 @@ class DueWindow(QMainWindow):
         self.provider.clear()
         self.provider.addItem("All injectors", None)
         for provider in providers:
-            label = f"{provider.display_name} {provider.credentials}".strip()
-            self.provider.addItem(label if provider.active else f"{label} (off the list)", provider.id)
+            self.provider.addItem(provider.label if provider.active else f"{provider.label} (off the list)",
+                                  provider.id)
         self.provider.setCurrentIndex(max(0, self.provider.findData(chosen)))
         self.provider.blockSignals(False)
 

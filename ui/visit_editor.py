@@ -124,7 +124,7 @@ class VisitEditor(QMainWindow):
     def _build_fields(self, providers) -> None:
         self.provider = QComboBox()
         for provider in providers:
-            self.provider.addItem(f"{provider.display_name} {provider.credentials}".strip(), provider.id)
+            self.provider.addItem(provider.label, provider.id)
         self.provider.setCurrentIndex(max(0, self.provider.findData(self.visit.provider_id)))
         self.started = QDateTimeEdit(self._displayed(self.visit.started_at))
         self._shown_started = self.started.dateTime()  # unchanged field: keep the exact time

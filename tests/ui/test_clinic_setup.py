@@ -225,7 +225,7 @@ def test_patient_files_exported_and_imported_from_the_menus(qtbot, demo_db, tmp_
     qtbot.waitUntil(lambda: bool(told))
     title, message, warning = told[-1]
     assert title == "Import stopped" and warning
-    assert f"{chart}.json: {chart} (new patient)" in message and "damaged.json" in message
+    assert f"{chart}.json: {chart} (new patient): " in message and "damaged.json" in message
     qtbot.waitUntil(lambda: second.patient_model.rowCount() == 1)
     assert second.patient_model.record(0).chart_number == chart
     other.close()
