@@ -26,12 +26,13 @@ from app.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.providers import find_or_add_provider
 from app.recall import refresh_recall
 from app.visits import ProductLookup, build_point, check_points_together, local_date
+from models.amounts import amount_from_data
 from models.base import format_amount
 from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError
 from models.records import PatientDraft, PointDraft
 from models.tables import InjectionPoint, Patient, Visit
 from models.text import fold
-from models.validation import check_length, check_visit_time, parse_amount
+from models.validation import check_length, check_visit_time
 from models.vocabulary import Sex, VisitStatus
 
 FORMAT = "aliquot.patient/1"
@@ -232,7 +233,7 @@ def _point_draft(value: Any, where: _Where) -> PointDraft:
         lot_number = _text(lot["number"], where / "lot" / "number", optional=False).strip()
         lot_expiry = _date(lot.get("expiry"), where / "lot" / "expiry")
     try:
-        amount = parse_amount(data["amount"])
+        amount = amount_from_data(data["amount"])
     except ValidationError as error:
         raise (where / "amount").fail(str(error)) from None
     return PointDraft(

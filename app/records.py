@@ -11,7 +11,6 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from html import escape
 
@@ -42,7 +41,7 @@ from app.patients import patient_record
 from app.recall import describe_due, patient_due
 from app.visits import get_visit
 from models.errors import ValidationError
-from models.base import format_amount
+from models.amounts import format_dose
 from models.face_map import svg_path
 from models.validation import check_length
 from models.records import ChartedPoint
@@ -225,10 +224,6 @@ class _NumberedCanvas(pdf_canvas.Canvas):
             self.drawRightString(width - 18 * mm, height - 12 * mm, "DRAFT – not signed")
 
 
-def _amount(value: Decimal, unit) -> str:
-    return f"{format_amount(value)} {unit.value}"
-
-
 def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     """The record of one visit, ready to print or send."""
     _register_fonts()
@@ -283,7 +278,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         lot = f"{p.lot_number} ({p.lot_expiry.isoformat() if p.lot_expiry else 'no expiry'})" if p.lot_number else "NOT RECORDED"
         rows.append([str(number), Paragraph(rich(REGIONS[p.region_code].label), styles["cell"]),
                      Paragraph(rich(p.product_name), styles["cell"]), Paragraph(rich(lot), styles["cell"]),
-                     _amount(p.amount, p.unit), str(p.aliquots),
+                     format_dose(p.amount, p.unit), str(p.aliquots),
                      Paragraph(p.depth.value if p.depth else "—", styles["cell"]),
                      Paragraph(" ".join(filter(None, [p.technique.value if p.technique else "", p.gauge]))
                                or "—", styles["cell"]),
@@ -302,9 +297,9 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     sides = {s.product_name: s for s in totals_by_side(visit.points)}
     for total in totals_by_product(visit.points):
         side = sides[total.product_name]
-        totals.append([total.product_name, _amount(total.amount, total.unit), str(total.aliquots),
-                       _amount(side.left, side.unit), _amount(side.right, side.unit),
-                       _amount(side.midline, side.unit)])
+        totals.append([total.product_name, format_dose(total.amount, total.unit), str(total.aliquots),
+                       format_dose(side.left, side.unit), format_dose(side.right, side.unit),
+                       format_dose(side.midline, side.unit)])
     totals_table = Table(totals, colWidths=[50 * mm, 25 * mm, 18 * mm, 25 * mm, 25 * mm, 25 * mm])
     totals_table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), FONT, 8.5), ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
@@ -394,7 +389,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             for area in columns:
                 totals = totals_by_product([p for p in visit.points if region_area[p.region_code] == area])
                 cells.append(Paragraph("<br/>".join(
-                    f"{_amount(t.amount, t.unit)} {rich(t.product_name)}" for t in totals) or "—", styles["cell"]))
+                    f"{format_dose(t.amount, t.unit)} {rich(t.product_name)}" for t in totals) or "—", styles["cell"]))
             rows.append([visit.started_at.astimezone(zone).strftime("%Y-%m-%d")] + cells)
         table = Table(rows, repeatRows=1, colWidths=[22 * mm] + [30 * mm] * len(columns), hAlign="LEFT")
         table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8),
@@ -414,9 +409,9 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             lines.append(f"Concern: {rich(visit.concern)}")
         for total in totals_by_product(visit.points):
             side = sides[total.product_name]
-            lines.append(f"{rich(total.product_name)}: {_amount(total.amount, total.unit)} in {total.aliquots}"
-                         f" aliquot{'s' if total.aliquots != 1 else ''} (left {_amount(side.left, side.unit)}, right {_amount(side.right, side.unit)},"
-                         f" midline {_amount(side.midline, side.unit)})")
+            lines.append(f"{rich(total.product_name)}: {format_dose(total.amount, total.unit)} in {total.aliquots}"
+                         f" aliquot{'s' if total.aliquots != 1 else ''} (left {format_dose(side.left, side.unit)}, right {format_dose(side.right, side.unit)},"
+                         f" midline {format_dose(side.midline, side.unit)})")
         if not visit.points:
             lines.append("Nothing charted.")
         row = Table([[face_drawing(View.FRONT, numbered, colours, 38 * mm),

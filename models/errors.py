@@ -5,8 +5,9 @@ class AliquotError(Exception):
     """Base of every error whose message is meant to be shown to the user as it is."""
 
 
-class ValidationError(AliquotError):
-    """Clinical data that breaks a charting rule; nothing is saved.
+class ValidationError(AliquotError, ValueError):
+    """Clinical data that breaks a charting rule; nothing is saved. A ValueError too: a
+    parser that refuses a text raises what Python's own parsers raise.
 
     `field` names the offending field (e.g. "amount") so callers can point at it.
     """

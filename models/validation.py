@@ -6,15 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from models.base import AMOUNT_SCALE
+from models.amounts import check_decimals
 from models.errors import ValidationError
 from models.regions import REGIONS, regions_in_view
 from models.vocabulary import Depth, DoseUnit, Technique, View
 
 _GAUGE = re.compile(r"^(\d{2})G$")
-MAX_AMOUNT_DIGITS = 8  # amounts up to 10^9: far above any dose, within Numeric(12, 3)
 EARLIEST_VISIT_YEAR = 1970
 
 
@@ -34,31 +33,6 @@ class LotRule:
     expiry: date | None
 
 
-def parse_amount(raw: object) -> Decimal:
-    """An amount from a form or a file: '4', 4, 0.1, '0.05'. Floats go through their
-    shortest text so that 0.1 becomes Decimal('0.1'), never 0.1000000000000000055.
-
-    A comma is refused, not guessed at: "1,500" may mean 1500 or 1.5."""
-    if isinstance(raw, bool) or raw is None or raw == "":
-        raise ValidationError("an amount is required", "amount")
-    if isinstance(raw, float):
-        raw = repr(raw)
-    text = str(raw).strip()
-    if "," in text:
-        raise ValidationError(
-            f"amount {text!r} has a comma; write the number with a decimal point (1.5) and"
-            " no thousands separator (1500)", "amount")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError(f"amount {text!r} is not a number", "amount") from None
-    if not value.is_finite():
-        raise ValidationError(f"amount {text!r} is not a number", "amount")
-    if value.adjusted() > MAX_AMOUNT_DIGITS:
-        raise ValidationError(f"amount {text} is far too large to be a dose", "amount")
-    return value
-
-
 def check_unit(unit: str, product: ProductRule) -> None:
     """Units belong to the product: Botox units are not Dysport units, nor mL."""
     if unit != product.dose_unit.value:
@@ -72,11 +46,7 @@ def check_amount(amount: Decimal, product: ProductRule) -> None:
         raise ValidationError(
             f"the amount of {product.name} must be more than 0 {product.dose_unit}", "amount"
         )
-    if amount != amount.quantize(Decimal(1).scaleb(-AMOUNT_SCALE), rounding="ROUND_DOWN"):
-        raise ValidationError(
-            f"amount {amount} {product.dose_unit} has more than {AMOUNT_SCALE} decimal places",
-            "amount",
-        )
+    check_decimals(amount, f"{amount} {product.dose_unit}")
     _check_ceiling(amount, f"{amount} {product.dose_unit} of {product.name} at one site", product)
 
 

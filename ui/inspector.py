@@ -8,12 +8,11 @@ from decimal import Decimal
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox
 
-from models.base import format_amount
 from models.errors import ValidationError
 from models.records import ChartedPoint
 from models.regions import REGIONS
-from models.validation import parse_amount
 from models.vocabulary import Depth, Technique
+from ui.amount_field import AmountField
 from ui.pen_panel import optional, vocabulary_combo
 
 MIXED = "(several values)"
@@ -31,9 +30,7 @@ class Inspector(QGroupBox):
         form = QFormLayout(self)
         self.summary = QLabel("Click a point on the face to select it; drag to select several.")
         self.summary.setWordWrap(True)
-        self.amount = QLineEdit()
-        self.amount_error = QLabel()
-        self.amount_error.setStyleSheet("color: #b00020")
+        self.amount = AmountField()
         # 0 stands for "the selected points differ"; a real count is 1 or more.
         self.aliquots = QSpinBox(minimum=0, maximum=99)
         self.aliquots.setSpecialValueText(MIXED)
@@ -44,7 +41,6 @@ class Inspector(QGroupBox):
         self.notes = QLineEdit()
         form.addRow(self.summary)
         form.addRow("Amount", self.amount)
-        form.addRow("", self.amount_error)
         form.addRow("Aliquots", self.aliquots)
         form.addRow("Depth", self.depth)
         form.addRow("Technique", self.technique)
@@ -52,7 +48,7 @@ class Inspector(QGroupBox):
         form.addRow("Lot", self.lot)
         form.addRow("Notes", self.notes)
 
-        self.amount.editingFinished.connect(self._amount_edited)
+        self.amount.line.editingFinished.connect(self._amount_edited)
         self.aliquots.valueChanged.connect(lambda v: v >= 1 and self._edit("aliquots", v))
         self.depth.activated.connect(
             lambda _: self._edit("depth", optional(Depth, self.depth.currentData())))
@@ -77,12 +73,13 @@ class Inspector(QGroupBox):
         for widget in (self.amount, self.aliquots, self.depth, self.technique, self.gauge,
                        self.lot, self.notes):
             widget.setEnabled(bool(points))
-        self.amount_error.clear()
+        self.amount.show_refusal(None)
         self.aliquots.setSpecialValueText(MIXED if points else " ")
         if not points:
             self.aliquots.setValue(0)
             self.summary.setText("Click a point on the face to select it; drag to select several.")
-            self.amount.clear()
+            self.amount.set_unit(None)
+            self.amount.set_amount(None)
             self.gauge.clear()
             self.notes.clear()
             self._loading = False
@@ -92,9 +89,13 @@ class Inspector(QGroupBox):
         self.summary.setText(f"{len(points)} point{'s' if len(points) > 1 else ''}: "
                              f"{', '.join(products)} — {', '.join(regions[:4])}"
                              f"{'…' if len(regions) > 4 else ''}")
+        units = {p.unit for p in points}
+        # A number typed for Botox and filler points at once would be units and mL at once.
+        self.amount.set_unit(units.pop() if len(units) == 1 else None,
+                             products[0] if len(products) == 1 else "")
         amount = self._common("amount")
-        self.amount.setText(format_amount(amount) if amount != MIXED else "")
-        self.amount.setPlaceholderText(MIXED if amount == MIXED else "")
+        self.amount.set_amount(amount if amount != MIXED else None)
+        self.amount.line.setPlaceholderText(MIXED if amount == MIXED else "")
         aliquots = self._common("aliquots")
         self.aliquots.setValue(aliquots if aliquots != MIXED else 0)
         for combo, field in ((self.depth, "depth"), (self.technique, "technique")):
@@ -108,7 +109,7 @@ class Inspector(QGroupBox):
         lot = self._common("lot_number")
         self.lot.addItem((lot or "no lot") if lot != MIXED else MIXED, "keep")
         self.lot.setEnabled(len(products) == 1)
-        for field in (self.amount, self.gauge, self.notes):
+        for field in (self.amount.line, self.gauge, self.notes):
             field.setModified(False)
         self._loading = False
         if len(products) == 1:
@@ -127,20 +128,20 @@ class Inspector(QGroupBox):
             self._edit("lot", chosen)
 
     def _typed_amount(self) -> Decimal:
-        amount = parse_amount(self.amount.text().strip())
-        if amount <= 0:
-            raise ValidationError("the amount must be more than 0", "amount")
-        return amount
+        if self.amount.unit is None:
+            raise ValidationError("the selected points are dosed in different units (U and mL):"
+                                  " select one product's points to change their amount", "amount")
+        return self.amount.amount()
 
     def _amount_edited(self) -> None:
-        if not self.amount.text().strip() or self._loading or not self.amount.isModified():
+        line = self.amount.line
+        if not line.text().strip() or self._loading or not line.isModified():
             return
         try:
             amount = self._typed_amount()
         except ValidationError as error:
-            self.amount_error.setText(str(error))
+            self.amount.show_refusal(str(error))
             return
-        self.amount_error.clear()
         if amount != self._common("amount"):
             self._edit("amount", amount)
 
@@ -152,20 +153,21 @@ class Inspector(QGroupBox):
         refused = None
         if self._loading or not self.points:
             return pending, refused
-        if self.amount.isModified() and self.amount.text().strip():
+        typed = self.amount.line
+        if typed.isModified() and typed.text().strip():
             try:
                 amount = self._typed_amount()
                 if amount != self._common("amount"):
                     pending.append(("amount", amount))
             except ValidationError as error:
-                refused = f"The amount typed ({self.amount.text().strip()}) was not applied: {error}."
-                self.amount_error.setText(str(error))
+                refused = f"The amount typed ({typed.text().strip()}) was not applied: {error}."
+                self.amount.show_refusal(str(error))
         if self.gauge.isModified():
             pending.append(("gauge", self.gauge.text().strip().upper()))
         if self.notes.isModified():
             pending.append(("notes", self.notes.text()))
         # a refused amount stays pending: a save asks for it again (showing other points resets it)
-        for line in (self.gauge, self.notes) if refused else (self.amount, self.gauge, self.notes):
+        for line in (self.gauge, self.notes) if refused else (typed, self.gauge, self.notes):
             line.setModified(False)
         return pending, refused
 

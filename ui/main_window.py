@@ -33,31 +33,20 @@ from app.providers import list_providers
 from app.recall import describe_due, patient_due
 from app.autosave import discard_recovery, find_recoveries
 from app.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
-from models.base import format_amount
+from models.amounts import format_dose
 from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
 from models.regions import REGIONS
 from models.totals import SideTotals, totals_by_side
 from ui.actions import MainAction, create_actions
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
+from ui.totals_panel import difference_text
 
 SEARCH_DELAY_MS = 200
 
 
-def _amount(value, unit) -> str:
-    return f"{format_amount(value)} {unit.value}"
-
-
 def _totals_text(visit: VisitSummary) -> str:
-    return "; ".join(f"{t.product_name} {_amount(t.amount, t.unit)}" for t in visit.totals) or "—"
-
-
-def _signed_difference(side: SideTotals) -> str:
-    difference = side.left_minus_right
-    if difference == 0:
-        return "even"
-    heavier = "left" if difference > 0 else "right"
-    return f"{_amount(abs(difference), side.unit)} more {heavier}"
+    return "; ".join(f"{t.product_name} {format_dose(t.amount, t.unit)}" for t in visit.totals) or "—"
 
 
 FIRST_STEPS = (
@@ -205,9 +194,9 @@ class MainWindow(QMainWindow):
         self.point_model: RecordTableModel[ChartedPoint] = RecordTableModel([
             Column("Region", lambda p: REGIONS[p.region_code].label),
             Column("Product", lambda p: p.product_name, colour=colour),
-            Column("Amount", lambda p: _amount(p.amount, p.unit), align_right=True),
+            Column("Amount", lambda p: format_dose(p.amount, p.unit), align_right=True),
             Column("Aliquots", lambda p: str(p.aliquots), align_right=True),
-            Column("Per aliquot", lambda p: _amount(p.amount_per_aliquot.quantize(p.amount.__class__("0.001")), p.unit), align_right=True),
+            Column("Per aliquot", lambda p: format_dose(p.amount_per_aliquot.quantize(p.amount.__class__("0.001")), p.unit), align_right=True),
             Column("Lot", lambda p: p.lot_number or "—",
                    tooltip=lambda p: f"expires {p.lot_expiry.isoformat()}" if p.lot_expiry else ""),
             Column("Depth", lambda p: p.depth.value if p.depth else "—"),
@@ -217,10 +206,10 @@ class MainWindow(QMainWindow):
 
         self.side_model: RecordTableModel[SideTotals] = RecordTableModel([
             Column("Product", lambda s: s.product_name, colour=colour),
-            Column("Patient's left", lambda s: _amount(s.left, s.unit), align_right=True),
-            Column("Patient's right", lambda s: _amount(s.right, s.unit), align_right=True),
-            Column("Midline", lambda s: _amount(s.midline, s.unit), align_right=True),
-            Column("Left against right", _signed_difference),
+            Column("Patient's left", lambda s: format_dose(s.left, s.unit), align_right=True),
+            Column("Patient's right", lambda s: format_dose(s.right, s.unit), align_right=True),
+            Column("Midline", lambda s: format_dose(s.midline, s.unit), align_right=True),
+            Column("Left against right", difference_text),
         ], self)
         self.side_table = self._table(self.side_model)
         self.side_table.setMaximumHeight(140)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -20,10 +18,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.database import Database
-from app.patients import create_patient, update_patient
+from app.patients import cleaned, create_patient, update_patient
 from models.errors import AliquotError, ValidationError
 from models.records import PatientDraft, PatientRecord
+from models.validation import check_patient
+from models.dates import Century
 from models.vocabulary import Sex
+from ui.date_field import DateField
+
+
+def forty_years_ago() -> date:
+    """Where a birth-date calendar opens when nothing is typed yet."""
+    today = date.today()
+    return today.replace(year=today.year - 40, day=min(today.day, 28))
 
 
 class PatientDialog(QDialog):
@@ -38,16 +45,11 @@ class PatientDialog(QDialog):
         self.chart_number = QLineEdit(patient.chart_number if patient else chart_number)
         self.given_name = QLineEdit(patient.given_name if patient else "")
         self.family_name = QLineEdit(patient.family_name if patient else "")
-        self.born = QDateEdit(calendarPopup=True, displayFormat="yyyy-MM-dd")
-        self.born.setMinimumDate(QDate(1900, 1, 1))
-        self.born.setMaximumDate(QDate.currentDate())
+        # Empty until typed: a birth date is never assumed.
+        self.born = DateField(Century.PAST, forty_years_ago)
+        self.born.set_date(patient.date_of_birth if patient else None)
         self.born_unknown = QCheckBox("not known")
-        if patient and patient.date_of_birth:
-            born = patient.date_of_birth
-            self.born.setDate(QDate(born.year, born.month, born.day))
-        else:
-            self.born.setDate(QDate(1980, 1, 1))
-            self.born_unknown.setChecked(patient is not None)
+        self.born_unknown.setChecked(patient is not None and patient.date_of_birth is None)
         self.born_unknown.toggled.connect(lambda unknown: self.born.setEnabled(not unknown))
         self.born.setEnabled(not self.born_unknown.isChecked())
         born_row = QWidget()
@@ -70,7 +72,7 @@ class PatientDialog(QDialog):
         self.error.setStyleSheet("color: #b00020; font-weight: 600")
         self.error.setWordWrap(True)
         self.fields = {"chart_number": self.chart_number, "given_name": self.given_name,
-                       "family_name": self.family_name, "date_of_birth": self.born,
+                       "family_name": self.family_name, "date_of_birth": self.born.line,
                        "phone": self.phone, "email": self.email}
         for label, widget in (("Chart number", self.chart_number), ("Given name", self.given_name),
                               ("Family name", self.family_name), ("Date of birth", born_row),
@@ -84,8 +86,18 @@ class PatientDialog(QDialog):
         form.addRow(buttons)
         (self.given_name if patient is None else self.family_name).setFocus()
 
-    def draft(self) -> PatientDraft:
-        born: date | None = None if self.born_unknown.isChecked() else self.born.date().toPython()
+    def typed_birth_date(self) -> date | None:
+        if self.born_unknown.isChecked():
+            return None
+        try:
+            born = self.born.date()
+        except ValueError as refused:
+            raise ValidationError(f"date of birth {refused}", "date_of_birth") from None
+        if born is None:
+            raise ValidationError("type the date of birth, or tick “not known”", "date_of_birth")
+        return born
+
+    def draft(self, born: date | None) -> PatientDraft:
         return PatientDraft(
             chart_number=self.chart_number.text(), given_name=self.given_name.text(),
             family_name=self.family_name.text(), date_of_birth=born, sex=Sex(self.sex.currentData()),
@@ -99,10 +111,13 @@ class PatientDialog(QDialog):
         for widget in self.fields.values():
             widget.setStyleSheet("")
         try:
+            # The form's mistakes are named in its order: the fields above the birth date first.
+            check_patient(cleaned(self.draft(None)), date.today())
+            draft = self.draft(self.typed_birth_date())
             if self.patient is None:
-                self.saved = create_patient(self.database, self.draft())
+                self.saved = create_patient(self.database, draft)
             else:
-                self.saved = update_patient(self.database, self.patient.id, self.draft())
+                self.saved = update_patient(self.database, self.patient.id, draft)
         except ValidationError as error:
             self.error.setText(str(error))
             if error.field in self.fields:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDateEdit,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QLineEdit,
-    QSpinBox,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
-from models.base import normalize_amount
 from models.chart import Pen
+from models.dates import Century
 from models.records import ProductRecord
 from models.vocabulary import Depth, DoseUnit, ProductKind, Technique
+from ui.amount_field import AmountField
+from ui.date_field import DateField
 
 GAUGES = ["30G", "32G", "31G", "27G", "25G", "22G"]
 NEW_LOT = "New lot…"
@@ -36,8 +31,10 @@ def default_pen(product: ProductRecord) -> Pen:
     )
 
 
-def decimal_of(spin: QDoubleSpinBox) -> Decimal:
-    return normalize_amount(Decimal(f"{spin.value():.3f}"))
+def a_year_ahead() -> date:
+    """Where a new box's expiry calendar opens: stock usually expires in a year or two."""
+    today = date.today()
+    return today.replace(year=today.year + 1, day=min(today.day, 28))
 
 
 def optional(vocabulary, value):
@@ -71,7 +68,7 @@ class PenPanel(QGroupBox):
                 self.product.model().item(self.product.count() - 1).setEnabled(False)
                 for name in names:
                     self.product.addItem(name, name)
-        self.amount = QDoubleSpinBox(decimals=3, minimum=0.001, maximum=9999)
+        self.amount = AmountField()
         self.aliquots = QSpinBox(minimum=1, maximum=99)
         self.depth = vocabulary_combo(Depth)
         self.technique = vocabulary_combo(Technique)
@@ -79,12 +76,9 @@ class PenPanel(QGroupBox):
         self.gauge.addItems(GAUGES)
         self.lot = QComboBox()
         self.new_lot_number = QLineEdit(placeholderText="lot number")
-        # No default expiry: the date on the box must be typed, never guessed. The
-        # minimum date stands for "not entered yet".
-        self.new_lot_expiry = QDateEdit(calendarPopup=True, displayFormat="yyyy-MM-dd")
-        self.new_lot_expiry.setMinimumDate(QDate(2000, 1, 1))
-        self.new_lot_expiry.setSpecialValueText("enter expiry")
-        self.new_lot_expiry.setDate(self.new_lot_expiry.minimumDate())
+        # No default expiry: the date on the box must be typed, never guessed.
+        self.new_lot_expiry = DateField(Century.FUTURE, a_year_ahead, month_end=True)
+        self.refusal: str | None = None  # why the pen cannot place a point, if it cannot
         form.addRow("Product", self.product)
         form.addRow("Amount", self.amount)
         form.addRow("Aliquots", self.aliquots)
@@ -96,10 +90,10 @@ class PenPanel(QGroupBox):
         form.addRow("Expires", self.new_lot_expiry)
 
         self.product.currentIndexChanged.connect(self._product_chosen)
-        for signal in (self.amount.valueChanged, self.aliquots.valueChanged,
+        for signal in (self.amount.text_edited, self.aliquots.valueChanged,
                        self.depth.currentIndexChanged, self.technique.currentIndexChanged,
                        self.gauge.currentTextChanged, self.lot.currentIndexChanged,
-                       self.new_lot_number.textChanged, self.new_lot_expiry.dateChanged):
+                       self.new_lot_number.textChanged, self.new_lot_expiry.edited):
             signal.connect(self._changed)
 
     def choose_product(self, name: str) -> None:
@@ -111,10 +105,8 @@ class PenPanel(QGroupBox):
             return
         pen = default_pen(self.products[name])
         self._loading = True
-        unit = pen.unit.value
-        self.amount.setSuffix(f" {unit}")
-        self.amount.setSingleStep(1.0 if pen.unit is DoseUnit.UNITS else 0.05)
-        self.amount.setValue(float(pen.amount))
+        self.amount.set_unit(pen.unit, name)
+        self.amount.set_amount(pen.amount)
         self.aliquots.setValue(1)
         self.depth.setCurrentIndex(self.depth.findData(pen.depth))
         self.technique.setCurrentIndex(self.technique.findData(pen.technique))
@@ -139,22 +131,27 @@ class PenPanel(QGroupBox):
         self._changed()
 
     def pen(self) -> Pen | None:
+        """What a click places; None when no product is chosen or a typed field is not
+        understood (`refusal` then says why)."""
         name = self.product.currentData()
+        self.new_lot_number.setEnabled(self.lot.currentText() == NEW_LOT)
+        self.new_lot_expiry.setEnabled(self.lot.currentText() == NEW_LOT)
+        self.refusal = None
         if name is None:
             return None
         product = self.products[name]
-        lot_number, lot_expiry = None, None
-        chosen = self.lot.currentData()
-        if isinstance(chosen, tuple):
-            lot_number, lot_expiry = chosen
-        elif chosen is None and self.lot.currentText() == NEW_LOT and self.new_lot_number.text().strip():
-            lot_number = self.new_lot_number.text().strip()
-            entered = self.new_lot_expiry.date()
-            lot_expiry = None if entered == self.new_lot_expiry.minimumDate() else entered.toPython()
-        self.new_lot_number.setEnabled(self.lot.currentText() == NEW_LOT)
-        self.new_lot_expiry.setEnabled(self.lot.currentText() == NEW_LOT)
+        try:
+            amount = self.amount.amount()
+        except ValueError as refused:
+            self.refusal = f"The pen's amount is not a dose: {refused}."
+            return None
+        try:
+            lot_number, lot_expiry = self._chosen_lot()
+        except ValueError as refused:
+            self.refusal = f"The new lot's expiry is not a date: {refused}."
+            return None
         return Pen(
-            product_name=name, unit=product.dose_unit, amount=decimal_of(self.amount),
+            product_name=name, unit=product.dose_unit, amount=amount,
             # Combo boxes hand back plain strings: turn them into the vocabulary again.
             aliquots=self.aliquots.value(), depth=optional(Depth, self.depth.currentData()),
             technique=optional(Technique, self.technique.currentData()),
@@ -162,8 +159,16 @@ class PenPanel(QGroupBox):
             lot_number=lot_number, lot_expiry=lot_expiry,
         )
 
+    def _chosen_lot(self) -> tuple[str | None, date | None]:
+        chosen = self.lot.currentData()
+        if isinstance(chosen, tuple):
+            return chosen
+        if chosen is None and self.lot.currentText() == NEW_LOT and self.new_lot_number.text().strip():
+            return self.new_lot_number.text().strip(), self.new_lot_expiry.date()
+        return None, None
+
     def _changed(self, *_args) -> None:
+        """Every change is announced, a pen that cannot place (None) too: a click never
+        places the last good pen's dose after the field was changed."""
         if not self._loading:
-            pen = self.pen()
-            if pen is not None:
-                self.pen_changed.emit(pen)
+            self.pen_changed.emit(self.pen())

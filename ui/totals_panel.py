@@ -7,7 +7,7 @@ from datetime import date
 
 from PySide6.QtWidgets import QLabel, QTabWidget, QTableView, QVBoxLayout, QWidget
 
-from models.base import format_amount
+from models.amounts import format_dose
 from models.records import ChartedPoint, ProductRecord, ProductTotal
 from models.regions import REGIONS
 from models.totals import SideTotals, describe_packages, totals_by_product, totals_by_region, totals_by_side
@@ -15,15 +15,11 @@ from ui.face_scene import lot_flag
 from ui.table_model import Column, RecordTableModel
 
 
-def amount_text(value, unit) -> str:
-    return f"{format_amount(value)} {unit.value}"
-
-
 def difference_text(side: SideTotals) -> str:
     difference = side.left_minus_right
     if difference == 0:
         return "even"
-    return f"{amount_text(abs(difference), side.unit)} more {'left' if difference > 0 else 'right'}"
+    return f"{format_dose(abs(difference), side.unit)} more {'left' if difference > 0 else 'right'}"
 
 
 @dataclass(frozen=True)
@@ -39,22 +35,22 @@ class TotalsPanel(QWidget):
         colour = lambda name: products[name].colour if name in products else None
         self.product_model: RecordTableModel[ProductTotal] = RecordTableModel([
             Column("Product", lambda t: t.product_name, colour=lambda t: colour(t.product_name)),
-            Column("Total", lambda t: amount_text(t.amount, t.unit), align_right=True),
+            Column("Total", lambda t: format_dose(t.amount, t.unit), align_right=True),
             Column("Aliquots", lambda t: str(t.aliquots), align_right=True),
             Column("Uses", lambda t: describe_packages(
                 t.amount, products[t.product_name].package_size if t.product_name in products else None, t.unit)),
         ], self)
         self.side_model: RecordTableModel[SideTotals] = RecordTableModel([
             Column("Product", lambda s: s.product_name, colour=lambda s: colour(s.product_name)),
-            Column("Left", lambda s: amount_text(s.left, s.unit), align_right=True),
-            Column("Right", lambda s: amount_text(s.right, s.unit), align_right=True),
-            Column("Midline", lambda s: amount_text(s.midline, s.unit), align_right=True),
+            Column("Left", lambda s: format_dose(s.left, s.unit), align_right=True),
+            Column("Right", lambda s: format_dose(s.right, s.unit), align_right=True),
+            Column("Midline", lambda s: format_dose(s.midline, s.unit), align_right=True),
             Column("Left − right", difference_text),
         ], self)
         self.region_model: RecordTableModel[RegionRow] = RecordTableModel([
             Column("Region", lambda r: r.region_label),
             Column("Product", lambda r: r.total.product_name, colour=lambda r: colour(r.total.product_name)),
-            Column("Amount", lambda r: amount_text(r.total.amount, r.total.unit), align_right=True),
+            Column("Amount", lambda r: format_dose(r.total.amount, r.total.unit), align_right=True),
             Column("Aliquots", lambda r: str(r.total.aliquots), align_right=True),
         ], self)
         tabs = QTabWidget()

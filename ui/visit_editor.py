@@ -9,12 +9,11 @@ from datetime import date, datetime
 from functools import partial
 from html import escape
 
-from PySide6.QtCore import QDate, QDateTime, QTime, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateTimeEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,7 +33,9 @@ from app.autosave import RecoveredChart, discard_recovery, write_recovery
 from app.database import Database
 from app.lots import usable_lots
 from app.visits import VisitFields, discard_empty_draft, local_date, replace_points
+from models.amounts import format_dose
 from models.chart import ChartDocument, Pen, mirrored
+from models.dates import Century
 from models.errors import AliquotError
 from models.totals import totals_by_side
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
@@ -45,11 +46,12 @@ from models.templates import ClinicTemplate, Template, bundled_templates
 from models.vocabulary import View, VisitStatus
 from ui.commands import AddPoints, ChangePoints, RemovePoints, SetVisitFields
 from ui.face_scene import FaceScene
+from ui.date_field import DateTimeField
 from ui.face_view import FaceView
 from ui.inspector import Inspector
 from ui.pen_panel import PenPanel
 from ui.tasks import TaskRunner
-from ui.totals_panel import TotalsPanel, amount_text, difference_text
+from ui.totals_panel import TotalsPanel, difference_text
 
 VIEWS = [View.FRONT, View.LEFT, View.RIGHT]
 AUTOSAVE_DELAY_MS = 3000  # after the last edit
@@ -126,10 +128,9 @@ class VisitEditor(QMainWindow):
         for provider in providers:
             self.provider.addItem(provider.label, provider.id)
         self.provider.setCurrentIndex(max(0, self.provider.findData(self.visit.provider_id)))
-        self.started = QDateTimeEdit(self._displayed(self.visit.started_at))
-        self._shown_started = self.started.dateTime()  # unchanged field: keep the exact time
-        self.started.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.started.setCalendarPopup(True)
+        self.started = DateTimeField(Century.NEAR, date.today)
+        self._shown_started = self._displayed(self.visit.started_at)  # unchanged: keep the exact time
+        self.started.set_moment(self._shown_started)
         self.consent = QCheckBox("Consent recorded")
         self.consent.setChecked(self.visit.consent_recorded)
         self.concern = QLineEdit(self.visit.concern)
@@ -137,14 +138,13 @@ class VisitEditor(QMainWindow):
         self.notes = QLineEdit(self.visit.notes)
         self.notes.setPlaceholderText("Notes")
         self._fields_shown = self.fields()
-        for signal in (self.provider.currentIndexChanged, self.started.dateTimeChanged,
+        for signal in (self.provider.currentIndexChanged, self.started.edited,
                        self.consent.toggled, self.concern.textEdited, self.notes.textEdited):
             signal.connect(self._fields_edited)
 
-    def _displayed(self, moment) -> QDateTime:
+    def _displayed(self, moment: datetime) -> datetime:
         """A stored time as the time field shows it: the clinic's clock, to the minute."""
-        local = moment.astimezone(self.database.timezone)
-        return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
+        return moment.astimezone(self.database.timezone).replace(second=0, microsecond=0, tzinfo=None)
 
     def _action(self, text: str, slot, shortcut=None, checkable=False, checked=False) -> QAction:
         action = QAction(text, self)
@@ -303,10 +303,13 @@ class VisitEditor(QMainWindow):
         return not self.undo_stack.isClean()
 
     def fields(self) -> VisitFields:
-        if self.started.dateTime() == self._shown_started:
+        shown = self._typed_started()
+        if shown is None:  # a date half typed: the last one understood stands until saving
+            started = self._fields_shown.started_at
+        elif shown == self._shown_started:
             started = self.visit.started_at  # to the second, as stored
         else:
-            started = self.started.dateTime().toPython().replace(tzinfo=self.database.timezone)
+            started = shown.replace(tzinfo=self.database.timezone)
         return VisitFields(
             provider_id=self.provider.currentData(),
             started_at=started,
@@ -314,6 +317,12 @@ class VisitEditor(QMainWindow):
             notes=self.notes.text().strip(),
             consent_recorded=self.consent.isChecked(),
         )
+
+    def _typed_started(self) -> datetime | None:
+        try:
+            return self.started.moment()
+        except ValueError:
+            return None
 
     def _clean_changed(self, _clean: bool) -> None:
         self._update_title()
@@ -337,10 +346,10 @@ class VisitEditor(QMainWindow):
             widget.blockSignals(True)
         try:
             self.provider.setCurrentIndex(max(0, self.provider.findData(fields.provider_id)))
-            if fields.started_at == self.visit.started_at:
-                self.started.setDateTime(self._shown_started)
-            else:
-                self.started.setDateTime(self._displayed(fields.started_at))
+            moment = (self._shown_started if fields.started_at == self.visit.started_at
+                      else self._displayed(fields.started_at))
+            if self._typed_started() != moment:  # never rewrite a date while it is being typed
+                self.started.set_moment(moment)
             self.consent.setChecked(fields.consent_recorded)
             if self.concern.text() != fields.concern:
                 self.concern.setText(fields.concern)
@@ -360,8 +369,8 @@ class VisitEditor(QMainWindow):
             colour = self.products[side.product_name].colour if side.product_name in self.products else "#555"
             rows.append(
                 f"<span style='color:{colour}; font-size:16px'>●</span> <b>{escape(side.product_name)}</b>"
-                f" &nbsp;left {amount_text(side.left, side.unit)} · right {amount_text(side.right, side.unit)}"
-                f" · midline {amount_text(side.midline, side.unit)} — <i>{difference_text(side)}</i>")
+                f" &nbsp;left {format_dose(side.left, side.unit)} · right {format_dose(side.right, side.unit)}"
+                f" · midline {format_dose(side.midline, side.unit)} — <i>{difference_text(side)}</i>")
         self.legend.setText("<br>".join(rows) or "<span style='color:#777'>Nothing charted yet.</span>")
 
     def _chart_changed(self) -> None:
@@ -423,8 +432,14 @@ class VisitEditor(QMainWindow):
 
     # ------------------------------------------------------------------ edits
 
-    def _pen_changed(self, pen: Pen) -> None:
+    def _pen_changed(self, pen: Pen | None) -> None:
         self.pen = pen
+
+    def _pen_ready(self) -> bool:
+        """A pen that can place points; if the pen's fields are not understood, say why."""
+        if self.pen is None and self.pen_panel.refusal:
+            self.statusBar().showMessage("Not placed. " + self.pen_panel.refusal, 15000)
+        return self.pen is not None
 
     def _load_lots(self, panel, product_name: str) -> None:
         on = self.visit_date
@@ -432,7 +447,7 @@ class VisitEditor(QMainWindow):
                        partial(panel.set_lots, product_name))
 
     def place_point(self, x: float, y: float, region: str) -> None:
-        if self.locked or self.pen is None:
+        if self.locked or not self._pen_ready():
             return
         view = self.scene.view
         self.undo_stack.push(AddPoints(self.document, [self.pen.point_at(view, x, y, region)],
@@ -517,7 +532,7 @@ class VisitEditor(QMainWindow):
         self.statusBar().showMessage(f"Saved the clinic template {template.name}.", 5000)
 
     def apply_template(self, template: Template | ClinicTemplate) -> None:
-        if self.locked or self.pen is None:
+        if self.locked or not self._pen_ready():
             return
         if not self._commit_inspector():  # from the menu, typed inspector text may still be pending
             return  # the status bar says why; the amount is corrected first
@@ -533,8 +548,8 @@ class VisitEditor(QMainWindow):
         if isinstance(template, Template):
             total = template.total(self.pen.product_name)
             self.statusBar().showMessage(
-                f"{template.name}: {len(points)} × {points[0].amount} {points[0].unit.value}"
-                f" = {total} {points[0].unit.value} of {self.pen.product_name}", 8000)
+                f"{template.name}: {len(points)} × {format_dose(points[0].amount, points[0].unit)}"
+                f" = {format_dose(total, points[0].unit)} of {self.pen.product_name}", 8000)
 
     def copy_points(self, points: list[ChartedPoint]) -> None:
         """"Copy previous visit": the earlier sites as one undoable step, lots to choose."""
@@ -657,8 +672,14 @@ class VisitEditor(QMainWindow):
         if self.locked:
             return
         if not self._commit_inspector():
-            self.statusBar().showMessage("Not saved: " + self.inspector.amount_error.text()
+            self.statusBar().showMessage("Not saved: " + self.inspector.amount.message.text()
                                          + " Correct the amount in the inspector.", 15000)
+            return
+        try:
+            self.started.moment()
+        except ValueError as refused:
+            self.statusBar().showMessage(f"Not saved: the visit's date: {refused}.", 15000)
+            self.started.day.line.setFocus()
             return
         without_lot = sum(1 for p in self.document.charted() if not p.lot_number)
         if without_lot and not self.ask_save_without_lots(self, without_lot):

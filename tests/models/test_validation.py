@@ -19,7 +19,6 @@ from models.validation import (
     check_position,
     check_technique,
     check_unit,
-    parse_amount,
 )
 from models.vocabulary import DoseUnit, View
 
@@ -56,18 +55,6 @@ def test_amount_precision_is_refused_not_rounded():
     check_amount(Decimal("0.125"), VOLUMA)
     with pytest.raises(ValidationError, match="more than 3 decimal places"):
         check_amount(Decimal("0.1255"), VOLUMA)
-
-
-@pytest.mark.parametrize("raw, expected", [("4", "4"), (4, "4"), (0.1, "0.1"), (" 2.5 ", "2.5")])
-def test_parse_amount_is_exact(raw, expected):
-    assert parse_amount(raw) == Decimal(expected)
-    assert str(parse_amount(0.1)) == "0.1"  # never 0.1000000000000000055511151231257827
-
-
-@pytest.mark.parametrize("raw", ["four", None, True, "NaN", "Infinity", "", "1,500", "0,05", "1e400"])
-def test_parse_amount_refuses_non_numbers(raw):
-    with pytest.raises(ValidationError):
-        parse_amount(raw)
 
 
 def test_aliquots_at_least_one_whole_number():

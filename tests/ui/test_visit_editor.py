@@ -502,8 +502,8 @@ def test_text_typed_in_the_inspector_stays_with_its_points_when_a_shortcut_moves
     assert editor.document.point(chin).notes == ""
 
     editor.scene.select_uids([procerus])
-    editor.inspector.amount.clear()
-    qtbot.keyClicks(editor.inspector.amount, "6")
+    editor.inspector.amount.line.clear()
+    qtbot.keyClicks(editor.inspector.amount.line, "6")
     editor.save_action.trigger()
     qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
     saved = {p.region_code: p.amount for p in get_visit(editor.database, editor.visit.id).points}
@@ -511,8 +511,8 @@ def test_text_typed_in_the_inspector_stays_with_its_points_when_a_shortcut_moves
 
 
 def type_amount(qtbot, editor, text):
-    editor.inspector.amount.clear()
-    qtbot.keyClicks(editor.inspector.amount, text)  # no Enter: not committed yet
+    editor.inspector.amount.line.clear()
+    qtbot.keyClicks(editor.inspector.amount.line, text)  # no Enter: not committed yet
 
 
 def test_undo_with_a_typed_amount_undoes_the_typing_and_keeps_the_stack_whole(qtbot, editor):
@@ -520,7 +520,7 @@ def test_undo_with_a_typed_amount_undoes_the_typing_and_keeps_the_stack_whole(qt
     (uid, _), = editor.document.items()
     editor.scene.select_uids([uid])
     type_amount(qtbot, editor, "2")
-    qtbot.keyClick(editor.inspector.amount, Qt.Key.Key_Return)
+    qtbot.keyClick(editor.inspector.amount.line, Qt.Key.Key_Return)
     assert editor.document.point(uid).amount == Decimal(2)
     type_amount(qtbot, editor, "3")
     editor.undo_action.trigger()  # a toolbar button: the amount field keeps the focus
@@ -578,8 +578,8 @@ def test_an_amount_typed_wrong_is_refused_aloud_when_the_selection_moves(qtbot, 
     click(qtbot, editor, *front_anchor("chin"))
     (uid, before), = editor.document.items()
     editor.scene.select_uids([uid])
-    editor.inspector.amount.setText("four")
-    editor.inspector.amount.setModified(True)
+    editor.inspector.amount.line.setText("four")
+    editor.inspector.amount.line.setModified(True)
     editor.scene.select_uids([])
     assert editor.document.point(uid) == before
     assert "The amount typed (four) was not applied" in editor.statusBar().currentMessage()

@@ -1,0 +1,32 @@
+"""The line beneath a typed field: what was understood (grey) or why it was refused (red)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+REFUSED_STYLE = "color: #b00020"
+UNDERSTOOD_STYLE = "color: #555555"
+
+
+class FieldMessage(QLabel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.hide()
+
+    def understood(self, text: str | None) -> None:
+        self._say(text, UNDERSTOOD_STYLE)
+
+    def refused(self, reason: str | None) -> None:
+        self._say(reason, REFUSED_STYLE)
+
+    def clear_message(self) -> None:
+        self._say(None, "")
+
+    def is_refusal(self) -> bool:
+        return self.isVisibleTo(self.parentWidget()) and self.styleSheet() == REFUSED_STYLE
+
+    def _say(self, text: str | None, style: str) -> None:
+        self.setText(text or "")
+        self.setStyleSheet(style if text else "")
+        self.setVisible(bool(text))
