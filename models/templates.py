@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import resources
+from models.amounts import amount_from_data
 from models.chart import Pen
 from models.errors import ValidationError
 from models.records import ChartedPoint
@@ -78,7 +79,7 @@ def template_from_data(data: dict) -> Template:
         name=data["name"],
         label=data.get("label", data["name"]),
         view=View(data["view"]),
-        doses={name: Decimal(amount) for name, amount in data["doses"].items()},
+        doses={name: amount_from_data(amount) for name, amount in data["doses"].items()},
         sites=tuple(TemplateSite(p["region"], p["x"], p["y"]) for p in data["points"]),
         depth=Depth(data["depth"]) if data.get("depth") else None,
         technique=Technique(data["technique"]) if data.get("technique") else None,
