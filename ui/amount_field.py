@@ -6,12 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from models.amounts import format_dose, parse_amount
 from models.base import format_amount
 from models.vocabulary import DoseUnit
-from ui.field_message import FieldMessage
+from ui.field_message import FieldMessage, lay_out_typed_field
 
 
 
@@ -28,15 +28,7 @@ class AmountField(QWidget):
         self.line.setAccessibleName("Amount")
         self.unit_label = QLabel()
         self.message = FieldMessage()
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.line, 1)
-        row.addWidget(self.unit_label)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addLayout(row)
-        column.addWidget(self.message)
+        lay_out_typed_field(self, self.line, self.unit_label, self.message)
         self.line.textEdited.connect(self._typed)
 
     def set_unit(self, unit: DoseUnit | None, product: str = "") -> None:

@@ -15,14 +15,13 @@ from PySide6.QtWidgets import (
     QMenu,
     QTimeEdit,
     QToolButton,
-    QVBoxLayout,
     QWidget,
     QWidgetAction,
 )
 
 from models.dates import Century, locale_order, parse_date
 from models.errors import ValidationError
-from ui.field_message import FieldMessage
+from ui.field_message import FieldMessage, lay_out_typed_field
 
 EXAMPLE = date(2027, 8, 31)
 
@@ -55,16 +54,7 @@ class DateField(QWidget):
         self.button.setToolTip("Choose on a calendar")
         self.button.setAccessibleName("Choose on a calendar")
         self.message = FieldMessage()
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(2)
-        row.addWidget(self.line, 1)
-        row.addWidget(self.button)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addLayout(row)
-        column.addWidget(self.message)
+        lay_out_typed_field(self, self.line, self.button, self.message)
         self.line.textChanged.connect(self._changed)
         self.button.clicked.connect(self.open_calendar)
         self.calendar.clicked.connect(self._picked)

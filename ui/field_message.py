@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 REFUSED_STYLE = "color: #b00020"
 UNDERSTOOD_STYLE = "color: #555555"
@@ -23,10 +23,21 @@ class FieldMessage(QLabel):
     def clear_message(self) -> None:
         self._say(None, "")
 
-    def is_refusal(self) -> bool:
-        return self.isVisibleTo(self.parentWidget()) and self.styleSheet() == REFUSED_STYLE
-
     def _say(self, text: str | None, style: str) -> None:
         self.setText(text or "")
         self.setStyleSheet(style if text else "")
         self.setVisible(bool(text))
+
+
+def lay_out_typed_field(field: QWidget, line: QLineEdit, beside: QWidget, message: FieldMessage) -> None:
+    """The typed line with its unit or button beside it, and the message beneath."""
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(2)
+    row.addWidget(line, 1)
+    row.addWidget(beside)
+    column = QVBoxLayout(field)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    column.addLayout(row)
+    column.addWidget(message)
