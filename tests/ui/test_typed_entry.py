@@ -106,29 +106,31 @@ def test_the_pen_says_what_it_understood(qtbot, demo_db):
 typed_doses = st.text(alphabet=st.sampled_from("0123456789.,  uUmLe-"), min_size=1, max_size=8)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(typed=typed_doses)
-def test_pen_and_inspector_answer_as_the_parser_does(qtbot, demo_db, typed):
-    """The window is never more lenient, nor stricter, than the one parser."""
-    editor = getattr(test_pen_and_inspector_answer_as_the_parser_does, "editor", None)
-    if editor is None or editor.database is not demo_db:
+@pytest.mark.parametrize("name", TEST_LOCALES)
+def test_pen_and_inspector_answer_as_the_parser_does(qtbot, demo_db, name):
+    """The window is never more lenient, nor stricter, than the one parser, on any locale."""
+    with qt_and_python_locale(name):
         editor = open_editor(qtbot, demo_db)
         click(qtbot, editor, *GLABELLA)
-        test_pen_and_inspector_answer_as_the_parser_does.editor = editor
-    try:
-        expected = parse_amount(typed, DoseUnit.UNITS)
-    except ValidationError:
-        expected = None
-    type_into(qtbot, editor.pen_panel.amount.line, typed)
-    assert (editor.pen.amount if editor.pen else None) == expected
-    [(uid, before)] = editor.document.items()
-    editor.scene.select_uids([uid])
-    type_into(qtbot, editor.inspector.amount.line, typed)
-    qtbot.keyClick(editor.inspector.amount.line, Qt.Key.Key_Return)
-    after = editor.document.point(uid).amount
-    assert after == (expected if expected is not None else before.amount)
-    assert editor.inspector.amount.message.isVisible() == (expected is None and bool(typed.strip()))
+        [(uid, _)] = editor.document.items()
+
+        @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(typed=typed_doses)
+        def typed_in_both(typed):
+            try:
+                expected = parse_amount(typed, DoseUnit.UNITS)
+            except ValidationError:
+                expected = None
+            type_into(qtbot, editor.pen_panel.amount.line, typed)
+            assert (editor.pen.amount if editor.pen else None) == expected
+            before = editor.document.point(uid).amount
+            editor.scene.select_uids([uid])
+            type_into(qtbot, editor.inspector.amount.line, typed)
+            qtbot.keyClick(editor.inspector.amount.line, Qt.Key.Key_Return)
+            assert editor.document.point(uid).amount == (before if expected is None else expected)
+            assert editor.inspector.amount.message.isVisible() == (expected is None and bool(typed.strip()))
+
+        typed_in_both()
 
 
 def test_the_inspector_reads_a_comma_as_the_decimal_mark(qtbot, demo_db):
