@@ -1,20 +1,73 @@
 from __future__ import annotations
 
+import logging
 import os
+import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
 
 from app.database import Database
+from app.error_log import open_error_log
+
+log = logging.getLogger(__name__)
+
+
+class ErrorReporter:
+    """sys.excepthook of the window: an exception no slot caught (Qt calls this hook for
+    an exception raised in a slot or an event handler) is written with its traceback to
+    the error log, and the user is told in a message that names the log file."""
+
+    def __init__(self, log_path: Path | None):
+        self.log_path = log_path  # None: the log folder could not be made
+        self._telling = False
+
+    @classmethod
+    def tell(cls, title: str, message: str) -> None:
+        """Tests replace this."""
+        QMessageBox.critical(QApplication.activeWindow(), title, message)
+
+    def __call__(self, kind, error, trace) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, trace)
+            return
+        log.error("unexpected error", exc_info=(kind, error, trace))
+        # An error raised while the message is open (its event loop runs other slots) is
+        # logged only: one message at a time, never a cascade of them.
+        if self._telling or QApplication.instance() is None:
+            return
+        self._telling = True
+        try:
+            where = (f"The details are in {self.log_path}: send that file to your support contact."
+                     if self.log_path else "The details could not be written to a log file.")
+            self.tell("Something went wrong",
+                      f"Aliquot met an unexpected error: what you just did may not have been done;"
+                      f" please check it.\n\n{kind.__name__}: {error}\n\n{where}")
+        finally:
+            self._telling = False
+
+
+def report_errors() -> ErrorReporter:
+    """Route every unexpected error of the window to the error log and a message."""
+    try:
+        log_path = open_error_log()
+    except OSError as error:  # a read-only home folder must not keep the clinic out
+        log.warning("no error log: %s", error)
+        log_path = None
+    reporter = ErrorReporter(log_path)
+    sys.excepthook = reporter
+    return reporter
 
 
 def run(database: Database, argv: list[str]) -> int:
     application = QApplication.instance() or QApplication(argv)
     application.setApplicationName("Aliquot")
     application.setWindowIcon(QIcon(str(resources.path("icon.svg"))))
+    report_errors()
     from ui.main_window import MainWindow
 
     window = MainWindow(database)

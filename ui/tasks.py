@@ -3,17 +3,21 @@
 `TaskRunner.run(work, done)` runs `work()` on a pool thread; `done(result)` then runs on
 the GUI thread. A failure reaches `failed(message)` instead. Only the latest task of a
 given `channel` delivers its result, so a fast typist never sees an older search answer
-overwrite a newer one.
+overwrite a newer one. An unexpected failure is also written, with its traceback, to the
+error log (see app/error_log.py). The application waits for running tasks when it quits.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
 from models.errors import AliquotError
+
+log = logging.getLogger(__name__)
 
 
 class _Relay(QObject):
@@ -32,6 +36,7 @@ class _Job(QRunnable):
         except AliquotError as error:
             self.relay.crashed.emit(self.ticket, self.channel, str(error))
         except Exception as error:  # shown to the user, never swallowed
+            log.exception("background task %r failed", self.channel)
             self.relay.crashed.emit(self.ticket, self.channel, f"{type(error).__name__}: {error}")
         else:
             self.relay.finished.emit(self.ticket, self.channel, result)
@@ -51,6 +56,11 @@ class TaskRunner(QObject):
         self._tickets = 0
         self._latest: dict[str, int] = {}
         self._callbacks: dict[int, Callable[[Any], None]] = {}
+        # A task still running at the quit (a save, an import) ends before exec() returns:
+        # no pool thread may run Python code while the interpreter shuts down.
+        application = QCoreApplication.instance()
+        if application is not None:
+            application.aboutToQuit.connect(self.wait)
 
     def run(self, channel: str, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self._tickets += 1
@@ -64,7 +74,7 @@ class TaskRunner(QObject):
         return not self._callbacks
 
     def wait(self) -> None:
-        """Block until every task ends (shutdown only)."""
+        """Block until every task ends (closing a window, quitting)."""
         self._pool.waitForDone()
 
     def _settle(self, ticket: int) -> Callable[[Any], None] | None:

@@ -1,0 +1,135 @@
+"""An exception no slot caught is shown to the user and written to the error log in the
+user's log folder (here a temporary one), never only printed on a terminal nobody reads."""
+
+from __future__ import annotations
+
+import stat
+import sys
+
+import pytest
+from PySide6.QtWidgets import QPushButton
+
+from app import error_log
+from app.error_log import LOG_NAME, close_error_log, default_log_dir, open_error_log
+from ui.application import ErrorReporter, report_errors
+from ui.tasks import TaskRunner
+
+POSIX = sys.platform != "win32"
+
+
+@pytest.fixture
+def log_dir(tmp_path, monkeypatch):
+    """The user's log folder, in the test's own temporary folder."""
+    folder = tmp_path / "state" / "Aliquot" / "log"
+    monkeypatch.setattr(error_log, "default_log_dir", lambda: folder)
+    yield folder
+    close_error_log()
+
+
+@pytest.fixture
+def told(monkeypatch):
+    """What the user would have read in the message box."""
+    messages = []
+    monkeypatch.setattr(ErrorReporter, "tell", classmethod(lambda cls, title, text: messages.append((title, text))))
+    return messages
+
+
+@pytest.fixture
+def reporting(monkeypatch, log_dir, told):
+    """The window's error reporting, as ui.application.run installs it."""
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    return report_errors()
+
+
+def pen_ran_dry() -> None:
+    raise ValueError("the pen ran dry")
+
+
+@pytest.mark.qt_no_exception_capture
+def test_a_slot_that_raises_is_written_to_the_log_and_shown(qtbot, reporting, log_dir, told):
+    button = QPushButton("Place")
+    qtbot.addWidget(button)
+    button.clicked.connect(pen_ran_dry)
+    button.click()
+
+    [(title, text)] = told
+    assert title == "Something went wrong"
+    assert "ValueError: the pen ran dry" in text
+    assert str(log_dir / LOG_NAME) in text  # the user can tell support where to look
+    logged = (log_dir / LOG_NAME).read_text(encoding="utf-8")
+    assert "ERROR ui.application: unexpected error" in logged
+    assert "Traceback (most recent call last)" in logged
+    assert "in pen_ran_dry" in logged and "ValueError: the pen ran dry" in logged
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_error_while_the_message_is_open_is_logged_without_a_second_message(
+        qtbot, monkeypatch, reporting, log_dir):
+    """The message box runs an event loop: a slot failing again meanwhile must not open a
+    cascade of boxes."""
+    told = []
+
+    def tell(cls, title, text):
+        told.append(text)
+        if len(told) == 1:
+            button.click()  # fails again while the first message is "open"
+
+    monkeypatch.setattr(ErrorReporter, "tell", classmethod(tell))
+    button = QPushButton("Place")
+    qtbot.addWidget(button)
+    button.clicked.connect(pen_ran_dry)
+    button.click()
+
+    assert len(told) == 1
+    assert (log_dir / LOG_NAME).read_text(encoding="utf-8").count("ValueError: the pen ran dry") == 2
+
+
+def test_a_background_task_that_fails_unexpectedly_goes_to_the_same_log(qtbot, reporting, log_dir):
+    runner = TaskRunner()
+
+    def list_products_fails():
+        raise RuntimeError("catalogue table is missing")
+
+    with qtbot.waitSignal(runner.failed) as failure:
+        runner.run("catalogue", list_products_fails, lambda _result: None)
+    runner.wait()
+    assert failure.args == ["RuntimeError: catalogue table is missing"]
+    logged = (log_dir / LOG_NAME).read_text(encoding="utf-8")
+    assert "ERROR ui.tasks: background task 'catalogue' failed" in logged
+    assert "in list_products_fails" in logged
+
+
+@pytest.mark.skipif(not POSIX, reason="owner-only modes are a POSIX matter")
+def test_the_log_is_readable_by_its_owner_only(tmp_path):
+    folder = tmp_path / "log"
+    folder.mkdir(mode=0o755)
+    (folder / LOG_NAME).write_text("from an older version\n")
+    (folder / LOG_NAME).chmod(0o644)
+    try:
+        path = open_error_log(folder)
+    finally:
+        close_error_log()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == "from an older version\n"  # appended to, never emptied
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG folders are Linux's")
+def test_the_log_lives_in_the_users_log_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert default_log_dir() == tmp_path / "state" / "Aliquot" / "log"
+
+
+@pytest.mark.qt_no_exception_capture
+def test_without_a_log_folder_the_window_still_starts_and_tells(qtbot, monkeypatch, tmp_path, told):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setattr(error_log, "default_log_dir", lambda: blocked / "log")
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    report_errors()
+    button = QPushButton("Place")
+    qtbot.addWidget(button)
+    button.clicked.connect(pen_ran_dry)
+    button.click()
+    [(_title, text)] = told
+    assert "ValueError: the pen ran dry" in text and "could not be written to a log file" in text
