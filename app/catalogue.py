@@ -33,13 +33,15 @@ def seed_catalogue(factory: sessionmaker[Session], actor: str) -> int:
 
     Runs on every start. A product is offered once: one the clinic renamed or retired
     is never brought back, while a product new in a later catalogue is added. Returns
-    how many products were added.
+    how many products were added. Nothing new to offer: it only reads (no write lock).
     """
     data = load_catalogue_file()
+    bundled = {fold(item["name"]): item for item in data["products"]}
+    with factory() as session:
+        if set(bundled) <= _offered(session):
+            return 0
     with factory.begin() as session:
-        record = session.get(AppMeta, SEEDED_KEY)
-        offered = set(json.loads(record.value)) if record is not None else set()
-        bundled = {fold(item["name"]): item for item in data["products"]}
+        offered = _offered(session)  # again under the write lock: another program may have seeded
         if set(bundled) <= offered:
             return 0
         present = set(session.scalars(select(Product.name_key)))
@@ -52,6 +54,11 @@ def seed_catalogue(factory: sessionmaker[Session], actor: str) -> int:
                                                                ensure_ascii=False)))
         record_event(session, actor, "seed", "catalogue", data["catalogue_version"], added=added)
         return len(added)
+
+
+def _offered(session: Session) -> set[str]:
+    record = session.get(AppMeta, SEEDED_KEY)
+    return set(json.loads(record.value)) if record is not None else set()
 
 
 def product_from_catalogue(item: dict) -> Product:

@@ -31,7 +31,7 @@ from app.database import (
 )
 from app.demo import generate_demo
 from app.interchange import dumps, export_patient, export_patient_file, import_files
-from app.files import check_output_file, write_atomically, write_atomically_bytes
+from app.files import check_output_file, remove_stale_partials, restrict_new_files, write_atomically_bytes
 from app.patients import search_patients
 from app.providers import create_provider, list_providers, update_provider
 from app.visits import get_visit, list_visits
@@ -86,11 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("patient", metavar="PATIENT", help="chart number")
     exporter.add_argument("-o", "--output", type=Path, metavar="FILE",
                           help="write here instead of standard output")
+    _add_force(exporter)
 
     image = commands.add_parser("export-image", help="draw a visit's chart to a PNG file")
     image.add_argument("visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)")
     image.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     image.add_argument("--view", choices=["front", "left", "right"], default="front")
+    _add_force(image)
 
     due = commands.add_parser("due", help="the recall list: who is due, for what, and when")
     due.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
@@ -99,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also list windows opening within DAYS (default: the 14-day 'due soon' lead)")
     due.add_argument("--format", choices=["table", "csv", "json", "ics"], default="table")
     due.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output")
+    _add_force(due)
 
     pdf = commands.add_parser("pdf", help="treatment records as PDF")
     pdf_kinds = pdf.add_subparsers(dest="pdf_kind", metavar="KIND", required=True, parser_class=_Parser)
@@ -108,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     pdf_history = pdf_kinds.add_parser("history", help="a patient's whole treatment history")
     pdf_history.add_argument("patient", metavar="PATIENT", help="chart number")
     pdf_history.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    for command in (pdf_visit, pdf_history):
+        _add_force(command)
 
     clinic = commands.add_parser("clinic", help="the clinic's name, address and phone for printed records")
     clinic.add_argument("--name")
@@ -143,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup = db_commands.add_parser("backup", help="copy the live database to a file")
     backup.add_argument("dest", nargs="?", type=Path, metavar="DEST")
     return parser
+
+
+def _add_force(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--force", action="store_true",
+                         help="replace FILE if it exists (never a database, whatever --force says)")
 
 
 def _version() -> str:
@@ -182,6 +192,7 @@ def _iso_date(text: str) -> date:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    restrict_new_files()  # the database, its -wal/-shm and every output hold patient records
     database_name = "the database"
     try:
         args = build_parser().parse_args(argv)
@@ -206,15 +217,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, url, argv: list[str]) -> int:
     actor = config.current_actor()
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        remove_stale_partials(Path(url.database).parent)  # a killed backup's copy of the records
     if args.command == "db":
         if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
             raise AliquotError(f"there is no database at {url.database}; check the path")
-        database = connect(url, actor)
+        database = connect(url, actor, _WaitNotice())
         try:
             return _db_command(database, args)
         finally:
             database.close()
-    database = open_database(url, actor)
+    database = open_database(url, actor, _WaitNotice())
+    if database.read_only:
+        print(f"aliquot: {database.name} is read-only: it can be read and printed, not changed"
+              " (and what is viewed, exported or printed is not recorded in its audit trail)", file=sys.stderr)
     try:
         if args.command is None:
             from app.gui import run_gui
@@ -223,6 +239,17 @@ def _dispatch(args: argparse.Namespace, url, argv: list[str]) -> int:
         return COMMANDS[args.command](database, args)
     finally:
         database.close()
+
+
+class _WaitNotice:
+    """Says once, on stderr, that a write waits for another program's (a long import)."""
+
+    told = False
+
+    def __call__(self) -> None:
+        if not self.told:
+            self.told = True
+            print("aliquot: waiting for another program writing to the database…", file=sys.stderr, flush=True)
 
 
 def _print_json(value: Any) -> None:
@@ -320,7 +347,7 @@ def _cmd_export(db: Database, args) -> int:
     if args.output is None:
         sys.stdout.write(dumps(export_patient(db, args.patient)))
         return 0
-    export_patient_file(db, args.patient, args.output)
+    export_patient_file(db, args.patient, args.output, replace=args.force)
     print(f"exported {args.patient} to {args.output}", file=sys.stderr)
     return 0
 
@@ -329,9 +356,9 @@ def _cmd_export_image(db: Database, args) -> int:
     from app.gui import export_chart_image
 
     output = args.output
-    check_output_file(output, ".png", "the chart image is a PNG")
+    check_output_file(output, ".png", "the chart image is a PNG", replace=args.force)
     get_visit(db, args.visit)  # a clear "no visit with id N" before any drawing starts
-    export_chart_image(db, args.visit, output, args.view)
+    export_chart_image(db, args.visit, output, args.view, replace=args.force)
     print(f"drew visit {args.visit} ({args.view} view) to {output}", file=sys.stderr)
     return 0
 
@@ -339,6 +366,8 @@ def _cmd_export_image(db: Database, args) -> int:
 def _cmd_due(db: Database, args) -> int:
     from app.recall import COLUMNS, due_list, row_values, to_csv, to_ics
 
+    if args.output is not None:
+        check_output_file(args.output, replace=args.force)
     today = args.as_of or datetime.now(db.timezone).date()
     rows = due_list(db, today, args.within)
     if args.format == "ics":
@@ -362,8 +391,8 @@ def _cmd_due(db: Database, args) -> int:
         else:
             sys.stdout.write(content)
         return 0
-    check_output_file(args.output)
-    write_atomically(args.output, content.decode("utf-8") if isinstance(content, bytes) else content)
+    write_atomically_bytes(args.output, content if isinstance(content, bytes) else content.encode("utf-8"),
+                           replace=args.force)
     print(f"{len(rows)} recalls written to {args.output}", file=sys.stderr)
     return 0
 
@@ -372,12 +401,12 @@ def _cmd_pdf(db: Database, args) -> int:
     from app.records import history_pdf, visit_record_pdf
 
     output = args.output
-    check_output_file(output, ".pdf", "a record is a PDF")
+    check_output_file(output, ".pdf", "a record is a PDF", replace=args.force)
     if args.pdf_kind == "visit":
         data, what = visit_record_pdf(db, args.visit), f"the record of visit {args.visit}"
     else:
         data, what = history_pdf(db, args.patient), f"the history of {args.patient}"
-    write_atomically_bytes(output, data)
+    write_atomically_bytes(output, data, replace=args.force)
     print(f"wrote {what} to {output}", file=sys.stderr)
     return 0
 
@@ -447,7 +476,7 @@ def _db_command(db: Database, args) -> int:
         print("integrity: ok" if report.ok else "integrity: FAILED")
         return 0 if report.ok else EXIT_REFUSED
     if args.db_command == "timezone":
-        prepared = open_database(db.url, db.actor)
+        prepared = open_database(db.url, db.actor, db.on_write_wait)
         try:
             if args.zone:
                 set_clinic_timezone(prepared, args.zone)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,12 +20,13 @@ import tzlocal
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.audit import record_event
 from app.catalogue import seed_catalogue
 from app.recall import ensure_recall_summary, refresh_recall
 from app.config import describe
+from app.files import check_output_file, private_partial, publish
 from models import database as schema
 from models.errors import DatabaseError, ValidationError
 from models.tables import AppMeta
@@ -37,15 +40,32 @@ class Database:
 
     url: URL
     engine: Engine
-    factory: sessionmaker[Session]
+    factory: schema.SessionFactory  # factory() reads; factory.begin() writes
     actor: str
     # The clinic's own time zone: it decides the calendar day of a visit (lot expiry, due
     # dates) whichever workstation, server or zone the database is used from.
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # Called (on the writing thread) when a write must wait for another program's: the
+    # command line says so on stderr, the window in its status bar.
+    on_write_wait: Callable[[], None] = lambda: None
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def read_only(self) -> bool:
+        """Opened read-only (a file or folder this user cannot write, or a `?mode=ro` URL)."""
+        return schema.is_read_only(self.engine)
+
+    def audited_read(self) -> AbstractContextManager[Session]:
+        """A session that reads health information (a chart viewed, exported or printed)
+        and writes the audit event of that access in the same transaction: a write, so it
+        waits for another program's. A read-only database cannot keep the event: the
+        session only reads (the command line says so when it opens one)."""
+        if self.read_only:  # never flushed, the event is dropped with the session
+            return self.factory(autoflush=False)
+        return self.factory.begin()
 
     @property
     def name(self) -> str:
@@ -55,25 +75,47 @@ class Database:
         self.engine.dispose()
 
 
-def connect(url: URL, actor: str) -> Database:
+def connect(url: URL, actor: str, on_write_wait: Callable[[], None] | None = None) -> Database:
     """The database as it is, not yet checked or migrated (for `aliquot db ...`)."""
-    engine = schema.make_engine(url)
-    return Database(url, engine, sessionmaker(engine, expire_on_commit=False), actor)
+    refuse_empty_file(url)
+    database: Database | None = None
+    # The engine asks the Database at the time of waiting: the window replaces the callback.
+    engine = schema.make_engine(url, on_write_wait=lambda: database.on_write_wait())
+    database = Database(url, engine, schema.SessionFactory(engine), actor)
+    if on_write_wait is not None:
+        database.on_write_wait = on_write_wait
+    return database
 
 
-def open_database(url: URL, actor: str) -> Database:
+def refuse_empty_file(url: URL) -> None:
+    """SQLite takes an empty file for a new database, so a zero-byte file (a failed copy, a
+    truncated download) would silently become an empty clinic."""
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return
+    path = Path(url.database)
+    wal = path.with_name(f"{path.name}-wal")  # a database's first pages may be there still
+    if path.is_file() and path.stat().st_size == 0 and not (wal.is_file() and wal.stat().st_size):
+        raise DatabaseError(
+            f"{path} is an empty file (0 bytes), not an Aliquot database; it was left as it is."
+            " To start a new clinic, give the name of a file that does not exist yet")
+
+
+def open_database(url: URL, actor: str, on_write_wait: Callable[[], None] | None = None) -> Database:
     """Open (creating if new) and prepare the database at `url` for clinical work.
 
     A database from an older Aliquot is backed up beside itself and upgraded; one from
     a newer Aliquot, or one that is not an Aliquot database, is refused and left as it is.
+    Opening an up-to-date database only reads: it never waits for another program's write.
+    A read-only database is read as it is.
     """
-    database = connect(url, actor)
+    database = connect(url, actor, on_write_wait)
     engine = database.engine
     try:
         prepare_schema(database)
-        seed_catalogue(database.factory, actor)
         database.timezone = load_clinic_timezone(database)
-        ensure_recall_summary(database)
+        if not database.read_only:
+            seed_catalogue(database.factory, actor)
+            ensure_recall_summary(database)
     except sa_exc.DBAPIError as error:
         engine.dispose()
         raise DatabaseError(explain_driver_error(database.name, error)) from None
@@ -91,7 +133,7 @@ def explain_driver_error(name: str, error: sa_exc.DBAPIError) -> str:
     if "unable to open database file" in text:
         return f"cannot open {name}: check that the folder exists and can be written to"
     if "readonly database" in text:
-        return f"{name} is read-only: nothing was changed; check the file's permissions"
+        return f"{name} is read-only: nothing was changed; check the permissions of the file and its folder"
     if "database is locked" in text:
         return f"{name} is busy in another program; try again in a moment"
     if isinstance(error, sa_exc.OperationalError) and "connect" in text.casefold():
@@ -117,12 +159,15 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 def load_clinic_timezone(database: Database) -> ZoneInfo:
     """The clinic's zone, set to this workstation's zone when the database is new."""
-    with database.factory.begin() as session:
+    with database.factory() as session:
         stored = session.get(AppMeta, TIMEZONE_KEY)
-        if stored is None:
-            stored = AppMeta(key=TIMEZONE_KEY, value=workstation_timezone_name())
-            session.add(stored)
-        return parse_timezone(stored.value)
+    if stored is None and not database.read_only:
+        with database.factory.begin() as session:
+            stored = session.get(AppMeta, TIMEZONE_KEY)  # another program may have set it meanwhile
+            if stored is None:
+                stored = AppMeta(key=TIMEZONE_KEY, value=workstation_timezone_name())
+                session.add(stored)
+    return parse_timezone(stored.value if stored is not None else workstation_timezone_name())
 
 
 def set_clinic_timezone(database: Database, name: str) -> ZoneInfo:
@@ -176,6 +221,11 @@ def prepare_schema(database: Database) -> str | None:
     status = refuse_unreadable(database)
     if status.current == status.head:
         return None
+    if database.read_only:
+        raise DatabaseError(
+            f"{database.name} is read-only and needs an upgrade to this version's schema"
+            f" ({status.current or 'none'} to {status.head}); open it once with write access"
+            " to the file and its folder. It was left as it is.")
     backup_path = None
     if not status.is_new:
         if not database.is_sqlite:
@@ -214,55 +264,45 @@ def backup_beside(database: Database, label: str) -> Path:
 
 
 def backup_sqlite(database: Database, destination: Path) -> Path:
-    """A consistent copy of a live SQLite database (the online backup API, WAL included)."""
+    """A consistent copy of a live SQLite database (the online backup API, WAL included),
+    owner-only. It never replaces a file, and never lands on another database's files."""
     if not database.is_sqlite:
         raise DatabaseError(
             "backups of a PostgreSQL database are taken on the server (pg_dump), not by Aliquot"
         )
     destination = destination.expanduser().resolve()
-    if destination.exists():
+    if os.path.lexists(destination):
         raise DatabaseError(f"{destination} already exists; choose another backup file name")
     if not destination.parent.is_dir():
         raise DatabaseError(f"cannot write the backup: folder {destination.parent} does not exist")
+    check_output_file(destination)
     # Written under a temporary name beside the destination and read back; only a whole,
-    # checked copy takes the chosen name. A failure (disk full, drive pulled) leaves nothing.
-    partial = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
+    # checked copy takes the chosen name. A failure (disk full, drive pulled) leaves nothing,
+    # and a killed backup's temporary copy is removed by the next one (files.private_partial).
     try:
-        raw = database.engine.raw_connection()
-        try:
-            target = sqlite3.connect(partial)
+        with private_partial(destination) as partial:
+            raw = database.engine.raw_connection()
             try:
-                raw.driver_connection.backup(target)
+                target = sqlite3.connect(partial)
+                try:
+                    raw.driver_connection.backup(target)
+                finally:
+                    target.close()
             finally:
-                target.close()
-        finally:
-            raw.close()
-        checker = sqlite3.connect(f"{partial.as_uri()}?mode=ro", uri=True)  # read from disk anew
-        try:
-            verdict = checker.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            checker.close()
-        if verdict != "ok":
-            raise DatabaseError(f"the backup did not read back whole ({verdict}); nothing was kept")
-        _publish(partial, destination)
+                raw.close()
+            checker = sqlite3.connect(f"{partial.as_uri()}?mode=ro", uri=True)  # read from disk anew
+            try:
+                verdict = checker.execute("PRAGMA quick_check").fetchone()[0]
+            finally:
+                checker.close()
+            if verdict != "ok":
+                raise DatabaseError(f"the backup did not read back whole ({verdict}); nothing was kept")
+            publish(partial, destination, replace=False)
+    except FileExistsError:  # appeared meanwhile
+        raise DatabaseError(f"{destination} already exists; choose another backup file name") from None
     except (sqlite3.Error, OSError) as error:
         raise DatabaseError(f"cannot write the backup to {destination}: {error}; nothing was kept") from None
-    finally:
-        for leftover in ("", "-wal", "-shm"):  # the check opens the copy, which is in WAL mode
-            Path(f"{partial}{leftover}").unlink(missing_ok=True)
     return destination
-
-
-def _publish(partial: Path, destination: Path) -> None:
-    """Give the finished file its name, never replacing a file that appeared meanwhile."""
-    try:
-        os.link(partial, destination)  # fails if the name exists: no race with another backup
-    except FileExistsError:
-        raise DatabaseError(f"{destination} already exists; choose another backup file name") from None
-    except OSError:  # a drive without hard links (FAT, exFAT): check, then rename
-        if destination.exists():
-            raise DatabaseError(f"{destination} already exists; choose another backup file name") from None
-        os.replace(partial, destination)
 
 
 @dataclass(frozen=True)

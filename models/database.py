@@ -6,30 +6,46 @@ the decision of when to back up and upgrade belongs to app.database.
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.errors import DatabaseError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-SQLITE_BUSY_TIMEOUT_S = 15
+SQLITE_BUSY_TIMEOUT_S = 15  # what any statement waits for a lock before failing
+WRITE_NOTICE_AFTER_S = 2  # a write still waiting for another program's after this says so...
+WRITE_WAIT_S = 30 * 60  # ...and waits this much longer (a long import) before giving up
+WRITES = "aliquot_writes"  # execution option: the transaction writes (SQLite: BEGIN IMMEDIATE)
 
 
-def make_engine(url: str | URL) -> Engine:
+def make_engine(url: str | URL, on_write_wait: Callable[[], None] = lambda: None) -> Engine:
     """An engine for a database URL. Every SQLite connection enforces foreign keys,
-    writes ahead (WAL) with full fsync, and waits for a busy database instead of failing."""
+    writes ahead (WAL) with full fsync, and waits for a busy database instead of failing.
+
+    A reading transaction never takes SQLite's write lock: in WAL mode it reads beside a
+    writer without waiting. A writing one (see `writer`) takes the lock up front and, when
+    another program holds it, calls `on_write_wait` and waits up to WRITE_WAIT_S.
+
+    A database this process cannot write (file, folder, or a `?mode=ro` URL) is opened
+    read-only; see `is_read_only`."""
     url = make_url(url)
     try:
         if url.get_backend_name() != "sqlite":
             return create_engine(url, pool_pre_ping=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        connect_url, read_only = _sqlite_connect_url(url)
+        engine = create_engine(connect_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
     except sa_exc.NoSuchModuleError:
         raise DatabaseError(
             f"{url.drivername!r} is not a database Aliquot can use: give a file path,"
@@ -48,20 +64,90 @@ def make_engine(url: str | URL) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            if not read_only:  # a read-only file keeps the journal mode it has
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute(f"PRAGMA busy_timeout={_milliseconds(SQLITE_BUSY_TIMEOUT_S)}")
         finally:
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection):
+    def _begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get(WRITES):
+            connection.exec_driver_sql("BEGIN")  # a snapshot: no lock taken, none waited for
+            return
         # IMMEDIATE takes the write lock up front, so a second writer waits (busy
         # timeout) instead of failing at once with "database is locked" when a read
         # transaction tries to become a write one in WAL mode.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            _set_busy_timeout(connection, WRITE_NOTICE_AFTER_S)
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except sa_exc.OperationalError as error:
+                if getattr(error.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+                    raise
+                on_write_wait()
+                _set_busy_timeout(connection, WRITE_WAIT_S)
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            _set_busy_timeout(connection, SQLITE_BUSY_TIMEOUT_S)
 
     return engine
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _set_busy_timeout(connection: Connection, seconds: float) -> None:
+    connection.connection.driver_connection.execute(f"PRAGMA busy_timeout={_milliseconds(seconds)}")
+
+
+def _sqlite_connect_url(url: URL) -> tuple[URL, bool]:
+    """The URL the driver opens, and whether it opens the file read-only.
+
+    SQLite in WAL mode needs its -shm and -wal files beside the database. In a folder this
+    process cannot write they cannot be created; when no -wal exists (the last program to
+    close the database folded it in), the file is complete and is read as immutable."""
+    path = url.database or ""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return url, url.query.get("mode") == "ro"
+    folder = os.path.dirname(os.path.abspath(path))
+    exists = os.path.exists(path)
+    read_only = url.query.get("mode") == "ro" or (
+        exists and not (os.access(path, os.W_OK) and os.access(folder, os.W_OK)))
+    if not read_only:
+        return url, False
+    query = {"mode": "ro", "uri": "true"}
+    if not os.access(folder, os.W_OK) and not os.path.exists(f"{path}-wal"):
+        query["immutable"] = "1"
+    return url.set(database=Path(path).absolute().as_uri(), query=query), True
+
+
+def is_read_only(engine: Engine) -> bool:
+    """Whether `make_engine` opened this SQLite database read-only."""
+    return engine.url.get_backend_name() == "sqlite" and engine.url.query.get("mode") == "ro"
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine and pool, for transactions that write."""
+    return engine.execution_options(**{WRITES: True})
+
+
+class SessionFactory(sessionmaker[Session]):
+    """`factory()` is a session that reads, `factory.begin()` one transaction that writes.
+
+    On SQLite a reading session never takes the write lock, so it neither waits for nor
+    stops another program's writing (WAL); a writing one takes the lock up front."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(engine, expire_on_commit=False)
+        self._writer = writer(engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self(bind=self._writer) as session, session.begin():
+            yield session
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -97,8 +183,8 @@ def user_tables(engine: Engine) -> list[str]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(writer(engine)), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    command.downgrade(alembic_config(engine), revision)
+    command.downgrade(alembic_config(writer(engine)), revision)

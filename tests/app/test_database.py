@@ -1,4 +1,8 @@
 import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
@@ -152,10 +156,10 @@ def test_services_write_the_audit_trail(db, patient):
 def test_a_failed_backup_leaves_nothing_behind(db, patient, tmp_path, monkeypatch):
     import app.database
 
-    def pulled_out(partial, destination):
+    def pulled_out(partial, destination, replace):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(app.database, "_publish", pulled_out)
+    monkeypatch.setattr(app.database, "publish", pulled_out)
     drive = tmp_path / "drive"
     drive.mkdir()
     with pytest.raises(DatabaseError, match="cannot write the backup .* nothing was kept"):
@@ -170,3 +174,161 @@ def test_a_file_that_cannot_be_written_is_named_not_its_temporary(tmp_path):
         write_atomically_bytes(tmp_path / "missing" / "record.pdf", b"%PDF-")
     assert str(refused.value).startswith(f"cannot write {tmp_path / 'missing' / 'record.pdf'}")
     assert ".partial" not in str(refused.value)
+
+
+# ---------------------------------------------------------------- read-only, empty, stale summary
+
+def _charted_clinic(db, tmp_path):
+    """A closed clinic with one patient and one charted visit, alone in its folder."""
+    from app.patients import create_patient
+    from app.providers import create_provider
+    from app.visits import create_visit, replace_points
+    from datetime import date, datetime, timedelta, timezone
+    from models.records import PatientDraft
+    from models.vocabulary import Sex
+    from tests.conftest import botox_point, checkpoint
+
+    patient = create_patient(db, PatientDraft("A-0001", "Zoë", "Ångström-Núñez", date(1985, 3, 14), Sex.FEMALE))
+    provider = create_provider(db, "Dana Reyes", "RN")
+    # a month ago: the due list for today and later is read from the recall summary
+    visit = create_visit(db, patient.id, provider.id, datetime.now(timezone.utc) - timedelta(days=30))
+    replace_points(db, visit.id, visit.version, [botox_point()])
+    checkpoint(db.engine)
+    db.close()
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    path = folder / "clinic.db"
+    Path(db.url.database).rename(path)
+    return path
+
+
+def _digest(path):
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _running_as_root():
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.mark.parametrize("made_read_only", [
+    "read-only URL",  # runs everywhere, as root too: chmod does not restrict root
+    pytest.param("read-only file", marks=pytest.mark.skipif(_running_as_root(), reason="root ignores chmod")),
+    pytest.param("read-only folder", marks=pytest.mark.skipif(_running_as_root(), reason="root ignores chmod")),
+])
+def test_a_read_only_database_is_read_and_printed_never_changed(db, tmp_path, made_read_only):
+    from tests.app.test_cli import aliquot
+
+    path = _charted_clinic(db, tmp_path)
+    before = _digest(path)
+    where = path
+    if made_read_only == "read-only URL":
+        where = f"sqlite:///{path}?mode=ro"
+    elif made_read_only == "read-only file":
+        path.chmod(0o444)
+    else:
+        path.parent.chmod(0o555)
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        listed = json.loads(aliquot("patients", "--json", db=where).stdout)
+        assert [p["chart_number"] for p in listed] == ["A-0001"]
+        exported = aliquot("export", "A-0001", db=where)
+        assert json.loads(exported.stdout)["visits"][0]["points"][0]["amount"] == "4"
+        assert "read-only" in exported.stderr  # and so the export is not in its audit trail
+        assert "Botox Cosmetic 4 U" in aliquot("visits", "A-0001", db=where).stdout
+        aliquot("pdf", "history", "A-0001", "-o", out / "history.pdf", db=where)
+        assert (out / "history.pdf").read_bytes().startswith(b"%PDF")
+        due = json.loads(aliquot("due", "--within", "365", "--format", "json", db=where).stdout)
+        assert {row["chart_number"] for row in due} == {"A-0001"}
+        refused = aliquot("injectors", "add", "Sam Okafor", db=where, check=False)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert re.search(r"^aliquot: .*clinic\.db is read-only: nothing was changed", refused.stderr, re.M), refused.stderr
+        if made_read_only == "read-only folder":
+            assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db"]  # no -wal, no -shm
+    finally:
+        path.parent.chmod(0o755)
+        path.chmod(0o644)
+    assert _digest(path) == before
+
+
+def test_a_read_only_folder_is_read_without_creating_files_in_it(db, tmp_path, monkeypatch):
+    """The folder's permissions as the program sees them (os.access), so that this runs as root too."""
+    from app.database import explain_driver_error
+    from app.patients import search_patients
+    from app.providers import create_provider
+    from sqlalchemy import exc as sa_exc
+
+    path = _charted_clinic(db, tmp_path)
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda where, mode, **kw: (
+        False if mode & os.W_OK and Path(where) in (path, path.parent) else access(where, mode, **kw)))
+    database = open_database(sqlite_url(path), ACTOR)
+    try:
+        assert database.read_only
+        assert [p.chart_number for p in search_patients(database, "A-0001")] == ["A-0001"]
+        assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db"]
+        with pytest.raises(sa_exc.DBAPIError) as refused:
+            create_provider(database, "Sam Okafor", "NP")
+        assert "is read-only: nothing was changed" in explain_driver_error(database.name, refused.value)
+    finally:
+        database.close()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db"]
+
+
+@pytest.mark.parametrize("content, pattern", [
+    (b"", r"is an empty file \(0 bytes\), not an Aliquot database"),
+    (b"%PDF-1.7\n" + b"consent form " * 400, "is damaged or is not a database file"),
+])
+def test_an_empty_or_foreign_file_is_refused_and_left_as_it_is(tmp_path, content, pattern):
+    from tests.app.test_cli import aliquot, assert_one_line_refusal
+
+    path = tmp_path / "clinic.db"
+    path.write_bytes(content)
+    for command in (["patients"], ["injectors", "add", "Sam Okafor"], ["db", "check"]):
+        assert_one_line_refusal(aliquot(*command, db=path, check=False), pattern)
+    with pytest.raises(DatabaseError, match=pattern):
+        open_database(sqlite_url(path), ACTOR)
+    assert path.read_bytes() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["clinic.db"]
+
+
+@pytest.mark.parametrize("upgraded_by", ["alembic", "opening"])
+def test_the_recall_list_is_rebuilt_after_a_downgrade_and_an_upgrade(db, tmp_path, upgraded_by):
+    from app.recall import due_list
+    from models import database as schema
+
+    path = _charted_clinic(db, tmp_path)
+    first = open_database(sqlite_url(path), ACTOR)
+    today = datetime.now(first.timezone).date()
+    before = [(r.chart_number, r.area, r.item.due_from) for r in due_list(first, today, within_days=365)]
+    first.close()
+    assert before, "the clinic has someone due"
+    engine = schema.make_engine(sqlite_url(path))
+    schema.downgrade(engine, schema.script_directory().get_revision(schema.head_revision()).down_revision)
+    if upgraded_by == "alembic":
+        schema.upgrade(engine)
+    engine.dispose()
+    reopened = open_database(sqlite_url(path), ACTOR)
+    try:
+        assert [(r.chart_number, r.area, r.item.due_from) for r in due_list(reopened, today, within_days=365)] == before
+    finally:
+        reopened.close()
+
+
+def test_a_recall_summary_left_empty_by_an_earlier_version_is_rebuilt(db, tmp_path):
+    """Databases already downgraded and upgraded kept the old marker over an empty summary."""
+    from app.recall import due_list
+
+    path = _charted_clinic(db, tmp_path)
+    engine = connect(sqlite_url(path), ACTOR).engine
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM recall_item"))
+        connection.execute(text("UPDATE app_meta SET value = '1' WHERE key = 'recall_summary'"))
+    engine.dispose()
+    reopened = open_database(sqlite_url(path), ACTOR)
+    try:
+        today = datetime.now(reopened.timezone).date()
+        assert {r.chart_number for r in due_list(reopened, today, within_days=365)} == {"A-0001"}
+    finally:
+        reopened.close()

@@ -44,3 +44,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_recall_item_due')
 
     op.drop_table('recall_item')
+    # The marker that the summary is complete goes with it (app.recall.SUMMARY_KEY):
+    # upgraded again, the empty table is rebuilt on opening, not taken as complete.
+    op.execute("DELETE FROM app_meta WHERE key = 'recall_summary'")
