@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ import platformdirs
 
 from app.config import APP_NAME
 from app.database import Database
+from app.files import make_private_folder, write_atomically
 from app.patients import patient_record
 from app.visits import VisitFields, open_visit
 from models.errors import NotFoundError
@@ -54,9 +53,10 @@ class RecoveredChart:
 
 def write_recovery(db: Database, visit_id: int, version: int, fields: VisitFields,
                    points: list[ChartedPoint]) -> Path:
-    """Write (atomically: never a half-written file) the unsaved state of one visit."""
+    """Write (atomically: never a half-written file; owner-only, in an owner-only folder)
+    the unsaved state of one visit."""
     path = _path(db, visit_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     document = {
         "format": RECOVERY_FORMAT, "database": db.name, "visit_id": visit_id, "version": version,
         "saved_at": datetime.now().astimezone().isoformat(),
@@ -65,14 +65,7 @@ def write_recovery(db: Database, visit_id: int, version: int, fields: VisitField
                    "consent_recorded": fields.consent_recorded},
         "points": [point_to_data(p) for p in points],
     }
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".partial",
-                                         delete=False)
-    with handle:
-        json.dump(document, handle, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(handle.name, path)
-    return path
+    return write_atomically(path, json.dumps(document, ensure_ascii=False), replace=True)
 
 
 def discard_recovery(db: Database, visit_id: int) -> None:

@@ -11,6 +11,7 @@ import platformdirs
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.files import make_private_folder
 from models.errors import DatabaseError
 
 APP_NAME = "Aliquot"
@@ -31,7 +32,7 @@ def database_url(given: str | None = None, environ: dict[str, str] | None = None
     chosen = given or environ.get(DB_ENV_VAR) or ""
     if not chosen:
         path = default_database_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(path.parent)  # the clinic's records live there
         return URL.create("sqlite", database=str(path))
     if "://" in chosen:
         try:

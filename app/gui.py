@@ -19,17 +19,16 @@ def has_display(environ=os.environ, platform: str = sys.platform) -> bool:
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
-def export_chart_image(database: Database, visit_id: int, output: Path, view: str) -> Path:
-    """`aliquot export-image`: the chart drawn offscreen; needs no screen."""
+def export_chart_image(database: Database, visit_id: int, output: Path, view: str,
+                       replace: bool = False) -> Path:
+    """`aliquot export-image`: the chart drawn offscreen (needs no screen), written whole or
+    not at all by the one writer."""
     if not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from models.vocabulary import View
     from ui.chart_image import export_visit_png
 
-    try:
-        return export_visit_png(database, visit_id, output, View(view))
-    except OSError as error:
-        raise AliquotError(f"cannot write {output}: {error}") from None
+    return export_visit_png(database, visit_id, output, View(view), replace=replace)
 
 
 def run_gui(database: Database, argv: list[str]) -> int:

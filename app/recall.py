@@ -7,8 +7,6 @@ draft records nothing and so counts for nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # app.database builds the summary on open: no import cycle at run time
     from app.database import Database
 from app.audit import record_event
+from app.files import csv_bytes
 from models.errors import NotFoundError, ValidationError
 from models.recall import (
     DueItem,
@@ -51,7 +50,11 @@ class DueRow:
         return self.item.days_overdue(today)
 
 
-SUMMARY_KEY = "recall_summary"  # app_meta: the summary reflects every chart
+SUMMARY_KEY = "recall_summary"  # app_meta: the summary reflects every chart...
+# ...as this version of the summary computes it. A marker of another version (or none: the
+# downgrade that drops recall_item removes it) means the summary is rebuilt on opening.
+# "1" summaries could be empty: the marker outlived its table across a downgrade and upgrade.
+SUMMARY_VERSION = "2"
 SETTINGS_KEY = "recall_settings"  # app_meta: the clinic's RecallSettings as JSON
 
 
@@ -192,7 +195,7 @@ def refresh_recall(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] 
     for start in range(0, len(rows), 20_000):
         session.execute(insert(RecallItem), rows[start:start + 20_000])
     if ids is None:
-        session.merge(AppMeta(key=SUMMARY_KEY, value="1"))
+        session.merge(AppMeta(key=SUMMARY_KEY, value=SUMMARY_VERSION))
 
 
 def _latest_providers(session: Session, patient_ids: list[int] | None) -> dict[int, int]:
@@ -208,10 +211,19 @@ def _latest_providers(session: Session, patient_ids: list[int] | None) -> dict[i
 
 
 def ensure_recall_summary(db: Database) -> None:
-    """Build the summary once for a database that has none yet (new, or upgraded)."""
+    """Build the summary for a database that has none, or a stale one (new, or upgraded);
+    a current summary is only read (no write lock)."""
+    with db.factory() as session:
+        if _summary_is_current(session):
+            return
     with db.factory.begin() as session:
-        if session.get(AppMeta, SUMMARY_KEY) is None:
+        if not _summary_is_current(session):  # another program may have built it meanwhile
             refresh_recall(session, db.timezone)
+
+
+def _summary_is_current(session: Session) -> bool:
+    marker = session.get(AppMeta, SUMMARY_KEY)
+    return marker is not None and marker.value == SUMMARY_VERSION
 
 
 def _as_aware(moment) -> datetime:
@@ -366,13 +378,9 @@ def row_values(row: DueRow, today: date) -> list:
             item.status.value, row.days_overdue(today)]
 
 
-def to_csv(rows: list[DueRow], today: date) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow(row_values(row, today))
-    return out.getvalue()
+def to_csv(rows: list[DueRow], today: date) -> bytes:
+    """For a spreadsheet: formula-safe, UTF-8 with a byte-order mark (app.files.csv_bytes)."""
+    return csv_bytes(COLUMNS, (row_values(row, today) for row in rows))
 
 
 def to_ics(rows: list[DueRow], today: date, clinic: str = "Aliquot") -> bytes:

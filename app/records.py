@@ -230,7 +230,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     styles = _styles()
     visit = get_visit(db, visit_id)
     profile = load_clinic_profile(db)
-    with db.factory.begin() as session:
+    with db.audited_read() as session:
         patient = patient_record(session.get(Patient, visit.patient_id))
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
         record_event(session, db.actor, "print", "visit", visit_id)  # a disclosure: audited
@@ -362,7 +362,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     patient = get_patient(db, chart_number)
     profile = load_clinic_profile(db)
     visits = [get_visit(db, summary.id) for summary in list_visits(db, chart_number)]
-    with db.factory.begin() as session:
+    with db.audited_read() as session:
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
         record_event(session, db.actor, "print", "patient", patient.id, report="history")
     zone = db.timezone

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from app.catalogue import list_products
 from app.database import Database
+from app.files import write_atomically_bytes
 from app.patients import patient_record
 from app.visits import get_visit
 from models.base import format_amount
 from models.chart import ChartDocument
+from models.errors import AliquotError
 from models.face_map import DRAWING_HEIGHT, DRAWING_WIDTH
 from models.tables import Patient
 from models.totals import totals_by_product, totals_by_side
@@ -77,8 +79,13 @@ def render_visit(database: Database, visit_id: int, view: View) -> QImage:
     return image
 
 
-def export_visit_png(database: Database, visit_id: int, output: Path, view: View) -> Path:
+def export_visit_png(database: Database, visit_id: int, output: Path, view: View,
+                     replace: bool = False) -> Path:
+    """Encoded in memory, then written by the one atomic writer: QImage.save would truncate
+    an existing file first and leave it half-written when the disk is full."""
     image = render_visit(database, visit_id, view)
-    if not image.save(str(output), "PNG"):
-        raise OSError(f"cannot write {output}")
-    return output
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise AliquotError(f"cannot draw the chart image for {output}")
+    return write_atomically_bytes(output, bytes(buffer.data()), replace=replace)

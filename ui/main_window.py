@@ -8,7 +8,7 @@ from functools import partial
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QAbstractItemView,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.catalogue import list_products
 from app.database import Database, backup_sqlite
+from app.files import suggested_file_name
 from app.interchange import ImportRun, export_patient_file, import_files_until_refused
 from app.patients import search_patients, set_archived, suggest_chart_number
 from app.providers import list_providers
@@ -57,11 +58,15 @@ FIRST_STEPS = (
 
 
 class MainWindow(QMainWindow):
+    write_waiting = Signal()  # from any thread: a save waits for another program's write
+
     def __init__(self, database: Database, parent=None):
         super().__init__(parent)
         self.database = database
         self.tasks = TaskRunner(self)
         self.tasks.failed.connect(self._show_failure)
+        self.write_waiting.connect(self._tell_write_waits)
+        database.on_write_wait = self.write_waiting.emit
         self.product_colours: dict[str, str] = {}
         self.products = []
         self.current_patient: PatientRecord | None = None
@@ -389,7 +394,7 @@ class MainWindow(QMainWindow):
         if patient is None:
             return
         self.preview = RecordPreview(f"History of {patient.given_name} {patient.family_name}",
-                                     f"{patient.chart_number}-history.pdf",
+                                     suggested_file_name(patient.chart_number, "history", suffix=".pdf"),
                                      partial(history_pdf, self.database, patient.chart_number), self)
         self.preview.setWindowFlag(Qt.WindowType.Window)
         self.preview.show()
@@ -487,10 +492,11 @@ class MainWindow(QMainWindow):
         patient = self.current_patient
         if patient is None:
             return
-        path = self.ask_save_path(self, "Export patient file", f"{patient.chart_number}.json",
+        path = self.ask_save_path(self, "Export patient file", suggested_file_name(patient.chart_number, suffix=".json"),
                                   "Aliquot patient file (*.json)")
-        if path:
-            self.file_tasks.run("export", partial(export_patient_file, self.database, patient.chart_number, Path(path)),
+        if path:  # an existing file was confirmed in the save dialog; a database is refused all the same
+            self.file_tasks.run("export", partial(export_patient_file, self.database, patient.chart_number, Path(path),
+                                                  replace=True),
                                 lambda written: self.statusBar().showMessage(
                                     f"Exported {patient.chart_number} to {written}.", 15000))
 
@@ -504,7 +510,7 @@ class MainWindow(QMainWindow):
     @classmethod
     def ask_save_path(cls, parent, title: str, suggested: str, kinds: str,
                       options=QFileDialog.Option(0)) -> str | None:
-        """Tests replace this."""
+        """Tests replace this. Unless told otherwise the dialog asks before returning an existing file."""
         path, _ = QFileDialog.getSaveFileName(parent, title, suggested, kinds, options=options)
         return path or None
 
@@ -551,6 +557,10 @@ class MainWindow(QMainWindow):
 
     def _show_failure(self, message: str) -> None:
         self.statusBar().showMessage(f"Could not load: {message}", 15000)
+
+    def _tell_write_waits(self) -> None:
+        self.statusBar().showMessage("Waiting for another program writing to the database…", 30_000)
+        self.statusBar().repaint()  # shown even while a save on this thread waits
 
     def closeEvent(self, event) -> None:
         self.tasks.wait()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QScrollArea,
     QToolBar,
@@ -106,9 +107,14 @@ class RecordPreview(QMainWindow):
 
     @classmethod
     def ask_save_path(cls, parent, suggested: str) -> Path | None:
-        """Tests replace this."""
+        """Tests replace this. The dialog asks before returning an existing file."""
         name, _ = QFileDialog.getSaveFileName(parent, "Save record as PDF", suggested, "PDF (*.pdf)")
         return Path(name) if name else None
+
+    @classmethod
+    def tell(cls, parent, title: str, message: str) -> None:
+        """Tests replace this."""
+        QMessageBox.warning(parent, title, message)
 
     @classmethod
     def ask_printer(cls, parent) -> QPrinter | None:
@@ -123,10 +129,11 @@ class RecordPreview(QMainWindow):
         path = self.ask_save_path(self, self.file_name)
         if path is None:
             return
-        try:
-            write_atomically_bytes(path, self.record.pdf)
+        try:  # an existing file was confirmed in the dialog; a database is refused all the same
+            write_atomically_bytes(path, self.record.pdf, replace=True)
         except AliquotError as error:
             self.status.setText(f"Not saved: {error}")
+            self.tell(self, "Record not saved", str(error))
             return
         self.status.setText(f"Saved to {path}")
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.autosave import RecoveredChart, discard_recovery, write_recovery
 from app.database import Database
+from app.files import suggested_file_name
 from app.lots import usable_lots
 from app.visits import VisitFields, discard_empty_draft, local_date, replace_points
 from models.amounts import format_dose
@@ -505,7 +506,7 @@ class VisitEditor(QMainWindow):
         when = self.visit.started_at.astimezone(self.database.timezone)
         self.preview = RecordPreview(
             f"Record of {self.patient.given_name} {self.patient.family_name}, {when:%Y-%m-%d}",
-            f"{self.patient.chart_number}-{when:%Y-%m-%d}.pdf",
+            suggested_file_name(self.patient.chart_number, f"{when:%Y-%m-%d}", suffix=".pdf"),
             partial(visit_record_pdf, self.database, self.visit.id), self)
         self.preview.setWindowFlag(Qt.WindowType.Window)
         self.preview.show()

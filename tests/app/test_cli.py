@@ -199,7 +199,7 @@ def test_export_image_draws_the_chart(demo_clinic, tmp_path):
     marker_pixels = sum(count for count, pixel in image.getcolors(maxcolors=1 << 24)
                         if sum(abs(a - b) for a, b in zip(pixel, target)) < 30)
     assert marker_pixels > 200, "the markers are drawn in their product's colour"
-    assert_one_line_refusal(aliquot("export-image", 99999, "-o", out, db=demo_clinic, check=False),
+    assert_one_line_refusal(aliquot("export-image", 99999, "-o", tmp_path / "none.png", db=demo_clinic, check=False),
                             "no visit with id 99999")
     assert_one_line_refusal(aliquot("export-image", visit["id"], "-o", tmp_path / "c.jpg",
                                     db=demo_clinic, check=False), "is a PNG")

@@ -64,7 +64,7 @@ def test_csv_and_ics_read_back(db):
     chart(db, "B-0002", visits=[("w1", "2024-12-01T10:00:00+00:00", "crows_feet_l", "Dysport", "30", "U")])
     today = date(2025, 4, 20)
     rows = due_list(db, today)
-    table = list(csv.DictReader(io.StringIO(to_csv(rows, today))))
+    table = list(csv.DictReader(io.StringIO(to_csv(rows, today).decode("utf-8-sig"))))
     assert [(r["chart_number"], r["status"], r["days_overdue"]) for r in table] == [
         ("B-0002", "overdue", "20"), ("A-0001", "due", "0")]
     calendar = icalendar.Calendar.from_ical(to_ics(rows, today))

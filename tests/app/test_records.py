@@ -72,7 +72,7 @@ def test_cli_pdf_visit(db_path, db, tmp_path):
     out = tmp_path / "record.pdf"
     aliquot("pdf", "visit", visit_id, "-o", out, db=db_path)
     assert "Zoë Ångström-Núñez" in text_of(out.read_bytes())[0]
-    assert_one_line_refusal(aliquot("pdf", "visit", 424242, "-o", out, db=db_path, check=False),
+    assert_one_line_refusal(aliquot("pdf", "visit", 424242, "-o", tmp_path / "none.pdf", db=db_path, check=False),
                             "no visit with id 424242")
     assert "name: Clínica" in aliquot("clinic", "--name", "Clínica Aurora", db=db_path).stdout
 

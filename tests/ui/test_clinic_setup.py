@@ -243,3 +243,42 @@ def test_file_actions_follow_the_database_and_the_work_under_way(qtbot, demo_db,
     window.refresh()
     qtbot.waitUntil(lambda: window.current_patient is None and window.tasks.is_idle())
     assert not window.actions[MainAction.EXPORT_PATIENT].isEnabled()
+
+
+def test_a_patient_file_is_never_exported_over_the_database(qtbot, demo_db, tmp_path, monkeypatch):
+    """The save dialog confirmed the name; the database is refused all the same, as a message."""
+    from pathlib import Path
+
+    from tests.app.test_files import is_sqlite, records
+    told = []
+    monkeypatch.setattr(MainWindow, "tell", classmethod(
+        lambda cls, parent, title, message, warning=True: told.append((title, message))))
+    database_file = Path(demo_db.url.database)
+    chosen = [database_file]
+    monkeypatch.setattr(MainWindow, "ask_save_path", classmethod(lambda cls, parent, *args, **kwargs: str(chosen[0])))
+    before = records(demo_db)
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.current_patient is not None)
+    window.actions[MainAction.EXPORT_PATIENT].trigger()
+    qtbot.waitUntil(lambda: bool(told))
+    assert told == [("Not done", f"{database_file} is a database: Aliquot never writes over a database;"
+                                 " choose another file name")]
+    assert is_sqlite(database_file) and records(demo_db) == before
+    chosen[0] = tmp_path / "old.json"  # an ordinary file, replacing it confirmed in the dialog
+    chosen[0].write_text("last year's export", encoding="utf-8")
+    window.actions[MainAction.EXPORT_PATIENT].trigger()
+    qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage())
+    assert '"format": "aliquot.patient/1"' in chosen[0].read_text(encoding="utf-8")
+
+
+def test_the_export_dialog_asks_before_replacing_a_file(monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    asked = []
+
+    def dialog(*_args, options=QFileDialog.Option(0), **_kwargs):
+        asked.append(options)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    assert MainWindow.ask_save_path(None, "Export patient file", "A-0001.json", "*.json") is None
+    assert asked and not asked[0] & QFileDialog.Option.DontConfirmOverwrite

@@ -63,3 +63,42 @@ def test_history_from_the_patient_page(qtbot, demo_db):
     text = pypdf.PdfReader(io.BytesIO(preview.record.pdf)).pages[0].extract_text()
     assert "Treatment history" in text
     assert len(list_visits(demo_db, window.current_patient.chart_number)) > 0
+
+
+ASK_SAVE_PATH = RecordPreview.__dict__["ask_save_path"]  # before the fixtures replace it
+
+
+def test_a_record_is_never_saved_over_the_database(qtbot, demo_db, monkeypatch):
+    from pathlib import Path
+
+    from tests.app.test_files import is_sqlite, records
+    from tests.ui.test_main_window import open_window
+    database_file = Path(demo_db.url.database)
+    told = []
+    monkeypatch.setattr(RecordPreview, "ask_save_path", classmethod(lambda cls, parent, name: database_file))
+    monkeypatch.setattr(RecordPreview, "tell", classmethod(lambda cls, parent, title, message: told.append(message)),
+                        raising=False)
+    before = records(demo_db)
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.history_button.isEnabled())
+    window.history_button.click()
+    preview = window.preview
+    qtbot.addWidget(preview)
+    qtbot.waitUntil(lambda: preview.record is not None, timeout=15000)
+    preview.save_action.trigger()
+    assert told == [f"{database_file} is a database: Aliquot never writes over a database; choose another file name"]
+    assert "Not saved" in preview.status.text()
+    assert is_sqlite(database_file) and records(demo_db) == before
+
+
+def test_the_save_dialog_asks_before_replacing_a_file(monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    asked = []
+
+    def dialog(*_args, options=QFileDialog.Option(0), **_kwargs):
+        asked.append(options)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    assert ASK_SAVE_PATH.__func__(RecordPreview, None, "record.pdf") is None
+    assert asked and not asked[0] & QFileDialog.Option.DontConfirmOverwrite
