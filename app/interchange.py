@@ -32,7 +32,7 @@ from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundEr
 from models.records import PatientDraft, PointDraft
 from models.tables import InjectionPoint, Patient, Visit
 from models.text import fold
-from models.validation import check_length, check_visit_time
+from models.validation import check_length, check_text, check_visit_time, identity_key
 from models.vocabulary import Sex, VisitStatus
 
 FORMAT = "aliquot.patient/1"
@@ -105,7 +105,7 @@ def _patient_document(patient: Patient) -> dict[str, Any]:
 
 
 def export_patient(db: Database, chart_number: str) -> dict[str, Any]:
-    with db.factory.begin() as session:
+    with db.audited_read() as session:
         patient = find_by_chart(session, chart_number)
         if patient is None:
             raise NotFoundError(f"no patient with chart number {chart_number}")
@@ -133,11 +133,11 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def export_patient_file(db: Database, chart_number: str, path: Path) -> Path:
+def export_patient_file(db: Database, chart_number: str, path: Path, replace: bool = False) -> Path:
     """One patient's file, written whole or not at all; the path is refused before the
-    chart is read, so nothing is half-done."""
-    check_output_file(path)
-    write_atomically(path, dumps(export_patient(db, chart_number)))
+    chart is read, so nothing is half-done. An existing file is replaced only if `replace`."""
+    check_output_file(path, replace=replace)
+    write_atomically(path, dumps(export_patient(db, chart_number)), replace=replace)
     return path
 
 
@@ -169,12 +169,24 @@ def _object(value: Any, keys: set[str], where: _Where, required: set[str]) -> di
     return value
 
 
-def _text(value: Any, where: _Where, optional: bool = True) -> str:
+def _text(value: Any, where: _Where, optional: bool = True, single_line: bool = True) -> str:
+    """Text from the file, refused if it holds what no person types (control characters,
+    broken characters) or, for one-line fields, line breaks and invisible characters."""
     if value is None and optional:
         return ""
     if not isinstance(value, str):
         raise where.fail("must be text")
+    field = where.parts[-1]
+    try:
+        check_text(value, field, field.replace("_", " "), single_line)
+    except ValidationError as error:
+        raise where.fail(str(error)) from None
     return value
+
+
+def _free_text(value: Any, where: _Where) -> str:
+    """Notes, concerns, allergies: several lines and tabs are kept as written."""
+    return _text(value, where, single_line=False)
 
 
 def _date(value: Any, where: _Where) -> date | None:
@@ -194,6 +206,22 @@ def _moment(value: Any, where: _Where) -> datetime:
     if moment.tzinfo is None:
         raise where.fail(f"{value!r} has no time zone (add +00:00 or the clinic's offset)")
     return moment
+
+
+MESSAGE_LIMIT = 500  # characters: room for a long path and the longest message
+
+
+def one_line(text: str) -> str:
+    """A message as one short line whatever the file held: invisible and control
+    characters (a newline in a name, half a surrogate pair) spelled as escapes, and a very
+    long value cut in the middle so that the start (file, visit, field) and the end
+    (what is wrong) both stay."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
+    if len(text) > MESSAGE_LIMIT:
+        head = MESSAGE_LIMIT * 2 // 3
+        text = f"{text[:head]} … {text[-(MESSAGE_LIMIT - head - 3):]}"
+    return text
 
 
 def _shown(value: Any) -> str:
@@ -219,8 +247,8 @@ def _patient_draft(value: Any, where: _Where) -> PatientDraft:
         sex=_choice(data.get("sex", "unknown"), Sex, where / "sex"),
         phone=_text(data.get("phone"), where / "phone"),
         email=_text(data.get("email"), where / "email"),
-        allergies=_text(data.get("allergies"), where / "allergies"),
-        medical_notes=_text(data.get("notes"), where / "notes"),
+        allergies=_free_text(data.get("allergies"), where / "allergies"),
+        medical_notes=_free_text(data.get("notes"), where / "notes"),
     ))
 
 
@@ -250,7 +278,7 @@ def _point_draft(value: Any, where: _Where) -> PointDraft:
         depth=_text(data.get("depth"), where / "depth") or None,
         technique=_text(data.get("technique"), where / "technique") or None,
         gauge=_text(data.get("gauge"), where / "gauge"),
-        notes=_text(data.get("notes"), where / "notes"),
+        notes=_free_text(data.get("notes"), where / "notes"),
     )
 
 
@@ -265,7 +293,8 @@ class ImportResult:
     def describe(self, source: str | None = None) -> str:
         what = "new patient" if self.patient_created else "existing patient"
         added = f"{self.visits_added} visit{'' if self.visits_added == 1 else 's'} added"
-        return f"{source or self.source}: {self.chart_number} ({what}): {added}, {self.visits_unchanged} already present"
+        return one_line(f"{source or self.source}: {self.chart_number} ({what}): {added},"
+                        f" {self.visits_unchanged} already present")
 
 
 def import_document(db: Database, document: Any, source: str = "<document>") -> ImportResult:
@@ -274,9 +303,9 @@ def import_document(db: Database, document: Any, source: str = "<document>") -> 
         with db.factory.begin() as session:
             return _Importer(session, db, source).run(document)
     except AliquotError as error:
-        raise type(error)(f"{source}: {error}") from None
+        raise type(error)(one_line(f"{source}: {error}")) from None
     except sa_exc.DBAPIError as error:
-        raise DatabaseError(f"{source}: {explain_driver_error(db.name, error)}") from None
+        raise DatabaseError(one_line(f"{source}: {explain_driver_error(db.name, error)}")) from None
 
 
 class _Importer:
@@ -311,13 +340,13 @@ class _Importer:
             differing = differing_fields(patient, draft)
             if differing:
                 raise ConflictError(
-                    f"chart {draft.chart_number} is already {patient.given_name} {patient.family_name}"
+                    f"chart {patient.chart_number} is already {patient.given_name} {patient.family_name}"
                     f" in this database, and the file differs in {', '.join(differing)};"
                     " nothing was imported"
                 )
 
         added = unchanged = 0
-        seen: set[str] = set()
+        seen: set[str] = set()  # identity keys: v1 and V1 are one visit
         for index, raw_visit in enumerate(document["visits"], start=1):
             where = _Where(f"visit {index}")
             data = _object(raw_visit, VISIT_KEYS, where,
@@ -330,9 +359,9 @@ class _Importer:
             except ValidationError as error:
                 raise (where / "external_id").fail(str(error)) from None
             where = _Where(f"visit {external_id!r}")
-            if external_id in seen:
+            if identity_key(external_id) in seen:
                 raise where.fail("appears twice in the file")
-            seen.add(external_id)
+            seen.add(identity_key(external_id))
             if self._visit(patient, external_id, data, where):
                 added += 1
             else:
@@ -341,9 +370,9 @@ class _Importer:
             self.session.flush()
             refresh_recall(self.session, self.db.timezone, [patient.id])
         record_event(self.session, self.db.actor, "import", "patient", patient.id,
-                     source=Path(self.source).name, created=created, visits_added=added,
+                     source=one_line(Path(self.source).name), created=created, visits_added=added,
                      visits_unchanged=unchanged)
-        return ImportResult(self.source, draft.chart_number, created, added, unchanged)
+        return ImportResult(self.source, patient.chart_number, created, added, unchanged)
 
     def _visit(self, patient: Patient, external_id: str, data: dict[str, Any], where: _Where) -> bool:
         """Store one visit; False if the chart already holds exactly this visit."""
@@ -361,13 +390,14 @@ class _Importer:
             raise (where / "consent").fail("must be true or false")
         if not isinstance(data["points"], list):
             raise (where / "points").fail("must be a list")
-        concern = _text(data.get("concern"), where / "concern")
-        notes = _text(data.get("notes"), where / "notes")
+        concern = _free_text(data.get("concern"), where / "concern")
+        notes = _free_text(data.get("notes"), where / "notes")
         drafts = [_point_draft(p, where / f"point {i}") for i, p in enumerate(data["points"], start=1)]
         points = self._points(drafts, local_date(started_at, self.db.timezone), where)
 
         existing = self.session.scalar(
-            select(Visit).where(Visit.patient_id == patient.id, Visit.external_id == external_id))
+            select(Visit).where(Visit.patient_id == patient.id,
+                                Visit.external_key == identity_key(external_id)))
         incoming = {"started_at": started_at, "provider": fold(provider_name), "status": status,
                     "concern": concern, "notes": notes, "consent": consent,
                     "points": [_point_facts(p) for p in points]}
@@ -424,6 +454,14 @@ def _point_facts(point: InjectionPoint) -> tuple:
 
 
 def read_document(path: Path) -> Any:
+    """The parsed file; any refusal is one line naming the file."""
+    try:
+        return _read_document(path)
+    except AliquotError as error:
+        raise type(error)(one_line(str(error))) from None
+
+
+def _read_document(path: Path) -> Any:
     try:
         # utf-8-sig: files saved by Windows Notepad begin with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
@@ -438,11 +476,39 @@ def read_document(path: Path) -> Any:
     except OSError as error:
         raise ValidationError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_object_once, parse_constant=_no_constant)
+    except _NotFaithful as error:
+        raise ValidationError(f"{path}: {error}") from None
     except json.JSONDecodeError as error:
         raise ValidationError(
             f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:
+        raise ValidationError(f"{path}: not an Aliquot patient file (lists or objects nested"
+                              " thousands deep)") from None
+    except ValueError:  # an integer longer than Python converts (4300 digits)
+        raise ValidationError(f"{path}: holds a number thousands of digits long; no record"
+                              " has one") from None
+
+
+class _NotFaithful(Exception):
+    """JSON that parses but does not say one thing: refused while reading."""
+
+
+def _object_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys appear once: {"amount": "4", "amount": "40"} is refused,
+    where json would silently keep the last."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _NotFaithful(f"{_shown(key)} is given twice in one object; a field may appear"
+                               " only once, or no one can tell which value is meant")
+        document[key] = value
+    return document
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotFaithful(f"{name} is not a value JSON allows; write a number, or null for none")
 
 
 def import_files(db: Database, paths: list[Path],

@@ -14,7 +14,7 @@ from models.errors import ConflictError, NotFoundError
 from models.records import PatientDraft, PatientRecord
 from models.tables import Patient
 from models.text import fold
-from models.validation import check_patient
+from models.validation import check_patient, identity_key
 
 SEARCH_LIMIT = 200
 
@@ -55,27 +55,34 @@ def cleaned(draft: PatientDraft) -> PatientDraft:
 
 
 def differing_fields(patient: Patient, draft: PatientDraft) -> list[str]:
-    """Fields in which a stored patient and a (cleaned) draft disagree."""
+    """Fields in which a stored patient and a (cleaned) draft disagree; a chart number in
+    another letter case is the same chart number."""
     stored = asdict(patient_record(patient))
-    return [field for field, value in asdict(cleaned(draft)).items() if stored[field] != value]
+    stored["chart_number"] = identity_key(patient.chart_number)
+    drafted = asdict(cleaned(draft))
+    drafted["chart_number"] = identity_key(drafted["chart_number"])
+    return [field for field, value in drafted.items() if stored[field] != value]
 
 
 def _apply(patient: Patient, draft: PatientDraft) -> None:
     for field, value in asdict(cleaned(draft)).items():
         setattr(patient, field, value)
+    patient.chart_key = identity_key(patient.chart_number)
     patient.search_key = search_key(patient)
 
 
 def find_by_chart(session: Session, chart_number: str) -> Patient | None:
-    return session.scalar(select(Patient).where(Patient.chart_number == chart_number.strip()))
+    """The patient with this chart number in any letter case: A-0001 is a-0001."""
+    return session.scalar(select(Patient).where(Patient.chart_key == identity_key(chart_number.strip())))
 
 
 def add_patient(session: Session, actor: str, draft: PatientDraft) -> Patient:
     """Inside a caller's transaction (the import shares it)."""
     draft = cleaned(draft)
     check_patient(draft, date.today())
-    if find_by_chart(session, draft.chart_number) is not None:
-        raise ConflictError(f"chart number {draft.chart_number} is already in use")
+    clash = find_by_chart(session, draft.chart_number)
+    if clash is not None:
+        raise ConflictError(f"chart number {clash.chart_number} is already in use")
     patient = Patient()
     _apply(patient, draft)
     session.add(patient)
@@ -91,14 +98,14 @@ def create_patient(db: Database, draft: PatientDraft) -> PatientRecord:
 
 def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> PatientRecord:
     draft = cleaned(draft)
-    check_patient(draft, date.today())
     with db.factory.begin() as session:
         patient = session.get(Patient, patient_id)
         if patient is None:
             raise NotFoundError(f"no patient with id {patient_id}")
+        check_patient(draft, date.today(), stored_chart_number=patient.chart_number)
         clash = find_by_chart(session, draft.chart_number)
         if clash is not None and clash.id != patient_id:
-            raise ConflictError(f"chart number {draft.chart_number} is already in use")
+            raise ConflictError(f"chart number {clash.chart_number} is already in use")
         before = asdict(patient_record(patient))
         _apply(patient, draft)
         after = asdict(patient_record(patient))
@@ -140,11 +147,13 @@ def suggest_chart_number(db: Database, prefix: str = "A-") -> str:
     The database finds the highest (longest, then largest) instead of Python reading
     every chart number of the clinic."""
     with db.factory() as session:
+        # On the keys: a-0300 holds A-0300 too, whatever case the prefix is typed in.
+        key_prefix = identity_key(prefix)
         candidates = session.scalars(
-            select(Patient.chart_number).where(Patient.chart_number.like(f"{prefix}%"))
-            .order_by(func.length(Patient.chart_number).desc(), Patient.chart_number.desc()).limit(50))
+            select(Patient.chart_key).where(Patient.chart_key.startswith(key_prefix, autoescape=True))
+            .order_by(func.length(Patient.chart_key).desc(), Patient.chart_key.desc()).limit(50))
         for number in candidates:
-            digits = number[len(prefix):]
+            digits = number[len(key_prefix):]
             if digits.isdigit():
                 return f"{prefix}{int(digits) + 1:0{max(4, len(digits))}d}"
     return f"{prefix}{1:04d}"

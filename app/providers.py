@@ -12,7 +12,7 @@ from app.database import Database
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.tables import Provider
 from models.text import fold
-from models.validation import check_length
+from models.validation import check_length, check_text
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ def _checked_name(name: str) -> str:
     if not name:
         raise ValidationError("the provider's name is required", "provider")
     check_length(name, 120, "provider", "provider's name")
+    check_text(name, "provider", "provider's name")
     return name
 
 
@@ -47,6 +48,7 @@ def find_or_add_provider(session: Session, actor: str, name: str, credentials: s
     """Match a provider by name (case and accents ignored), or register a new one."""
     name = _checked_name(name)
     check_length(credentials.strip(), 40, "credentials", "credentials")
+    check_text(credentials, "credentials", "credentials")
     provider = session.scalar(select(Provider).where(Provider.name_key == fold(name)))
     if provider is None:
         provider = Provider(display_name=name, name_key=fold(name), credentials=credentials.strip(),
@@ -61,6 +63,7 @@ def find_or_add_provider(session: Session, actor: str, name: str, credentials: s
 def _checked_licence(licence_number: str | None) -> str | None:
     licence_number = (licence_number or "").strip() or None
     check_length(licence_number, 60, "licence_number", "licence number")
+    check_text(licence_number, "licence_number", "licence number")
     return licence_number
 
 
@@ -86,6 +89,7 @@ def update_provider(db: Database, provider_id: int, name: str, credentials: str 
     new visits; the visits they charted keep them."""
     name, credentials = _checked_name(name), credentials.strip()
     check_length(credentials, 40, "credentials", "credentials")
+    check_text(credentials, "credentials", "credentials")
     licence_number = _checked_licence(licence_number)
     with db.factory.begin() as session:
         provider = session.get(Provider, provider_id)

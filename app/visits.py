@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import record_event
 from app.database import Database
+from app.patients import find_by_chart
 from app.providers import list_providers
 from app.recall import refresh_recall
 from app.templates import clinic_templates
@@ -35,6 +36,7 @@ from models.validation import (
     check_position,
     check_technique,
     check_length,
+    check_text,
     check_unit,
     check_visit_time,
     check_visit_totals,
@@ -68,6 +70,7 @@ class ProductLookup:
         if not number:
             raise ValidationError("the lot number is empty; give it or leave the lot out", "lot")
         check_length(number, 60, "lot", "lot number")
+        check_text(number, "lot", "lot number")
         lot = self.session.scalar(
             select(Lot).where(Lot.product_id == product.id, Lot.number == number)
         )
@@ -295,8 +298,8 @@ _CHANGED_ELSEWHERE = (
 def list_visits(db: Database, chart_number: str) -> list[VisitSummary]:
     """A patient's visits, oldest first, each with its totals per product."""
     chart_number = chart_number.strip()
-    with db.factory.begin() as session:
-        patient = session.scalar(select(Patient).where(Patient.chart_number == chart_number))
+    with db.audited_read() as session:
+        patient = find_by_chart(session, chart_number)
         if patient is None:
             raise NotFoundError(f"no patient with chart number {chart_number}")
         # Opening a chart is access to health information: it goes in the audit trail.

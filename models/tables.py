@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Amount, Base, UTCDateTime, utcnow
+from models.validation import identity_key
 from models.vocabulary import (
     Depth,
     DoseUnit,
@@ -50,6 +51,14 @@ def _vocabulary(enum_cls, name: str) -> Enum:
     )
 
 
+def _identity_of(column: str):
+    """A column default: the identity key of another column of the row being inserted
+    (ORM and bulk inserts alike, the other column's own default included)."""
+    def default(context) -> str:
+        return identity_key(context.get_current_parameters()[column])
+    return default
+
+
 class AppMeta(Base):
     """Small key/value facts about the database itself (e.g. the seeded catalogue version)."""
 
@@ -63,7 +72,10 @@ class Patient(Base):
     __tablename__ = "patient"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chart_number: Mapped[str] = mapped_column(String(32), unique=True)
+    chart_number: Mapped[str] = mapped_column(String(32))
+    # The identity: A-0001 and a-0001 are one chart. Services set it when the chart number
+    # changes; casefolding may lengthen text (ß -> ss), hence the width.
+    chart_key: Mapped[str] = mapped_column(String(96), unique=True, default=_identity_of("chart_number"))
     given_name: Mapped[str] = mapped_column(String(120))
     family_name: Mapped[str] = mapped_column(String(120))
     # fold(family + given + chart number), kept up to date by the services for fast,
@@ -171,6 +183,8 @@ class Visit(Base):
     # Identity across systems: import matches on (patient, external_id); visits made here
     # get a random one so that an export can be imported again without duplicates.
     external_id: Mapped[str] = mapped_column(String(120), default=lambda: uuid.uuid4().hex)
+    # What makes it unique within the chart: v1 and V1 are one visit. Never changes.
+    external_key: Mapped[str] = mapped_column(String(360), default=_identity_of("external_id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -185,7 +199,7 @@ class Visit(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        UniqueConstraint("patient_id", "external_id"),
+        UniqueConstraint("patient_id", "external_key"),
         Index("ix_visit_patient_started", "patient_id", "started_at"),
     )
 

@@ -4,6 +4,7 @@ understands and the name of the field at fault."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +16,11 @@ from models.vocabulary import Depth, DoseUnit, Technique, View
 
 _GAUGE = re.compile(r"^(\d{2})G$")
 EARLIEST_VISIT_YEAR = 1970
+# Clocks and time zones of two workstations, or of another system and this one, may differ
+# by hours; a visit further ahead than this has not happened and is not a record.
+MAX_VISIT_AHEAD = timedelta(days=1)
+# The most deposits charted at one site; the window's aliquot boxes stop here too.
+MAX_ALIQUOTS = 99
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,13 @@ def check_visit_totals(totals: dict[str, Decimal], products: dict[str, ProductRu
 def check_visit_time(moment: datetime, now: datetime) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValidationError("the visit time must carry a time zone", "started_at")
-    if moment.year < EARLIEST_VISIT_YEAR or moment > now + timedelta(days=366):
+    if moment.year < EARLIEST_VISIT_YEAR:
         raise ValidationError(
             f"{moment.isoformat()} is not a plausible visit time", "started_at")
+    if moment > now + MAX_VISIT_AHEAD:
+        raise ValidationError(
+            f"{moment.isoformat()} is more than a day in the future; a visit is charted when it"
+            " happens", "started_at")
 
 
 def check_length(value: str | None, limit: int, field: str, label: str) -> None:
@@ -87,7 +97,50 @@ def check_aliquots(aliquots: object) -> int:
         raise ValidationError(f"aliquots must be a whole number, not {aliquots!r}", "aliquots")
     if aliquots < 1:
         raise ValidationError("a site receives at least 1 aliquot", "aliquots")
+    if aliquots > MAX_ALIQUOTS:
+        raise ValidationError(
+            f"a site receives at most {MAX_ALIQUOTS} aliquots; check for a typing error", "aliquots")
     return aliquots
+
+
+# Zero-width (non-)joiners belong to Persian and Indic spelling and to emoji.
+_JOINERS = frozenset("\u200c\u200d")
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _odd_character(text: str, single_line: bool) -> str | None:
+    """What is wrong with the first character that has no place in the text, or None.
+    Free text keeps its line breaks and tabs; one-line text keeps neither."""
+    for position, character in enumerate(text, start=1):
+        category = unicodedata.category(character)
+        where = f"(U+{ord(character):04X}, character {position})"
+        if category == "Cs":
+            return f"a broken character {where}, left over from damaged text"
+        if single_line:
+            if character in _LINE_BREAKS:
+                return f"a line break {where}; it must be one line"
+            if character == "\t":
+                return f"a tab {where}; it must be one line"
+            if category == "Cf" and character not in _JOINERS:
+                return f"an invisible formatting character {where}"
+        if category == "Cc" and (single_line or character not in "\t\n\r"):
+            return f"a control character {where}"
+    return None
+
+
+def check_text(value: str | None, field: str, label: str, single_line: bool = True) -> None:
+    """Text as a person writes it: no control characters (NUL, escape codes), no broken
+    characters; one-line fields (names, numbers) also no line breaks, tabs or invisible
+    characters such as a right-to-left override that would show another name."""
+    problem = _odd_character(value, single_line) if value else None
+    if problem is not None:
+        raise ValidationError(f"the {label} holds {problem}", field)
+
+
+def identity_key(text: str) -> str:
+    """What makes two identifiers (chart numbers, external ids) the same record: letter case
+    is ignored, so A-0001 is a-0001. Stored beside the identifier and unique."""
+    return unicodedata.normalize("NFC", text.casefold())
 
 
 def check_position(view: str, x: object, y: object, region_code: str) -> View:
@@ -160,24 +213,38 @@ def check_gauge(value: str | None) -> str:
     return f"{match.group(1)}G"
 
 
-_CHART_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
+# No '/', '\\' or spaces: a chart number names files (the export suggests A-0001.json), so
+# it must never be a path; first and last a letter or digit, so never '..' or a trailing dot.
+_CHART_NUMBER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,30}[A-Za-z0-9])?")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def check_patient(draft, today: date) -> None:
-    """Demographics of a PatientDraft."""
-    if not _CHART_NUMBER.match(draft.chart_number or ""):
+def check_chart_number(chart_number: str) -> None:
+    if not _CHART_NUMBER.fullmatch(chart_number or ""):
         raise ValidationError(
-            f"chart number {draft.chart_number!r} must be 1 to 32 letters, digits, '-', '.', '/' or '_'",
+            f"chart number {chart_number!r} may only hold letters, digits, '-', '.' and '_' (up to 32,"
+            " no spaces or accents, beginning and ending with a letter or digit)",
             "chart_number",
         )
+
+
+def check_patient(draft, today: date, stored_chart_number: str | None = None) -> None:
+    """Demographics of a PatientDraft. A chart number already stored (stored_chart_number,
+    kept as it is) is not held to rules made after it was given."""
+    if draft.chart_number != stored_chart_number:
+        check_chart_number(draft.chart_number)
     for field, label in (("given_name", "given name"), ("family_name", "family name")):
         value = getattr(draft, field)
         if not value or not value.strip():
             raise ValidationError(f"the patient's {label} is required", field)
         check_length(value, 120, field, label)
+        check_text(value, field, label)
     check_length(draft.phone, 40, "phone", "phone number")
     check_length(draft.email, 254, "email", "email address")
+    check_text(draft.phone, "phone", "phone number")
+    check_text(draft.email, "email", "email address")
+    check_text(draft.allergies, "allergies", "allergies", single_line=False)
+    check_text(draft.medical_notes, "medical_notes", "medical notes", single_line=False)
     born = draft.date_of_birth
     if born is not None and (born > today or born.year < 1900):
         raise ValidationError(f"date of birth {born.isoformat()} is not a possible birth date", "date_of_birth")

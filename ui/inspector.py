@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEd
 from models.errors import ValidationError
 from models.records import ChartedPoint
 from models.regions import REGIONS
+from models.validation import MAX_ALIQUOTS
 from models.vocabulary import Depth, Technique
 from ui.amount_field import AmountField
 from ui.pen_panel import optional, vocabulary_combo
@@ -32,7 +33,7 @@ class Inspector(QGroupBox):
         self.summary.setWordWrap(True)
         self.amount = AmountField()
         # 0 stands for "the selected points differ"; a real count is 1 or more.
-        self.aliquots = QSpinBox(minimum=0, maximum=99)
+        self.aliquots = QSpinBox(minimum=0, maximum=MAX_ALIQUOTS)
         self.aliquots.setSpecialValueText(MIXED)
         self.depth = vocabulary_combo(Depth)
         self.technique = vocabulary_combo(Technique)

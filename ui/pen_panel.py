@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QSpi
 from models.chart import Pen
 from models.dates import Century
 from models.records import ProductRecord
+from models.validation import MAX_ALIQUOTS
 from models.vocabulary import Depth, DoseUnit, ProductKind, Technique
 from ui.amount_field import AmountField
 from ui.date_field import DateField
@@ -69,7 +70,7 @@ class PenPanel(QGroupBox):
                 for name in names:
                     self.product.addItem(name, name)
         self.amount = AmountField()
-        self.aliquots = QSpinBox(minimum=1, maximum=99)
+        self.aliquots = QSpinBox(minimum=1, maximum=MAX_ALIQUOTS)
         self.depth = vocabulary_combo(Depth)
         self.technique = vocabulary_combo(Technique)
         self.gauge = QComboBox(editable=True)

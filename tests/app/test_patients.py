@@ -71,3 +71,39 @@ def test_search_by_date_of_birth_and_next_chart_number(db, patient):
     assert search_patients(db, "1985-13-14") == []  # not a date: searched as text
     assert suggest_chart_number(db) == "A-0011"
     assert suggest_chart_number(db, "B-") == "B-0001"
+
+
+# A chart number is one identity whatever its letter case (issue 10).
+
+def test_a_recased_chart_number_is_already_in_use(db, patient):
+    with pytest.raises(ConflictError, match="^chart number A-0001 is already in use"):
+        add(db, "a-0001", "Other", "Person")
+    assert [p.chart_number for p in search_patients(db, include_archived=True)] == ["A-0001"]
+    assert get_patient(db, "a-0001").id == patient.id
+
+
+def test_a_patients_own_chart_number_can_be_recased_but_not_to_anothers(db, patient):
+    other = add(db, "B-0001", "Mei", "Chen")
+    draft = PatientDraft("a-0001", "Zoë", "Ångström-Núñez", date(1985, 3, 14), Sex.FEMALE)
+    assert update_patient(db, patient.id, draft).chart_number == "a-0001"
+    with pytest.raises(ConflictError, match="chart number a-0001 is already in use"):
+        update_patient(db, other.id, replace(draft, chart_number="A-0001", given_name="Mei", family_name="Chen"))
+
+
+def test_a_chart_number_kept_from_before_the_rule_can_still_be_edited(db, patient):
+    """Chart numbers with '/' were allowed once: their patients' details stay editable,
+    only a new or changed chart number must follow today's rule."""
+    from sqlalchemy import text
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE patient SET chart_number = '2024/17', chart_key = '2024/17'"))
+    draft = PatientDraft("2024/17", "Zoë", "Ångström-Núñez", date(1985, 3, 14), Sex.FEMALE, phone="555")
+    assert update_patient(db, patient.id, draft).phone == "555"
+    with pytest.raises(ValidationError, match="chart number '2024/18' may only hold"):
+        update_patient(db, patient.id, replace(draft, chart_number="2024/18"))
+
+
+def test_the_next_chart_number_counts_every_letter_case(db):
+    from app.patients import suggest_chart_number
+    add(db, "A-0201", "Mei", "Chen")
+    add(db, "a-0200", "Ana", "Costa")
+    assert suggest_chart_number(db) == "A-0202"

@@ -68,3 +68,10 @@ def test_no_injector_no_new_visit(db, patient, provider):
     update_provider(db, provider.id, provider.display_name, active=False)
     with pytest.raises(ConflictError, match="register an injector"):
         start_visit(db, patient.id)
+
+
+@pytest.mark.parametrize("name", ["Dana\x00Reyes", "Dana\u202eReyes", "Dana\x1b[31mReyes"])
+def test_an_injector_name_with_control_characters_is_refused(db, name):
+    with pytest.raises(ValidationError, match="provider's name holds"):
+        create_provider(db, name, "RN")
+    assert list_providers(db) == []

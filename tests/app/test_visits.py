@@ -121,3 +121,10 @@ def test_previous_visit_skips_empty_drafts(db, patient, provider, visit):
     found = previous_visit(db, patient.id, at(2025, 4, 1))
     assert found.id == visit.id and len(found.points) == 3
     assert previous_visit(db, patient.id, at(2025, 1, 1)) is None
+
+
+def test_a_lot_number_typed_with_a_control_character_is_refused(db, visit):
+    pasted = botox_point("procerus", "4", lot_number="C1234\t\x00")
+    with pytest.raises(ValidationError, match="lot number holds"):
+        replace_points(db, visit.id, visit.version, [pasted])
+    assert get_visit(db, visit.id).points == []
