@@ -15,6 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
+from sqlalchemy.exc import DBAPIError
+
+from app.database import explain_driver_error
 from models.errors import AliquotError
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,9 @@ class _Job(QRunnable):
             result = self.work()
         except AliquotError as error:
             self.relay.crashed.emit(self.ticket, self.channel, str(error))
+        except DBAPIError as error:  # read-only, damaged, unreachable: said as the command line says it
+            log.exception("background task %r failed in the database", self.channel)
+            self.relay.crashed.emit(self.ticket, self.channel, explain_driver_error("The database", error))
         except Exception as error:  # shown to the user, never swallowed
             log.exception("background task %r failed", self.channel)
             self.relay.crashed.emit(self.ticket, self.channel, f"{type(error).__name__}: {error}")

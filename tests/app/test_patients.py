@@ -73,7 +73,7 @@ def test_search_by_date_of_birth_and_next_chart_number(db, patient):
     assert suggest_chart_number(db, "B-") == "B-0001"
 
 
-# A chart number is one identity whatever its letter case (issue 10).
+# A chart number is one identity whatever its letter case.
 
 def test_a_recased_chart_number_is_already_in_use(db, patient):
     with pytest.raises(ConflictError, match="^chart number A-0001 is already in use"):

@@ -271,7 +271,8 @@ def test_a_patient_file_is_never_exported_over_the_database(qtbot, demo_db, tmp_
     assert '"format": "aliquot.patient/1"' in chosen[0].read_text(encoding="utf-8")
 
 
-def test_the_export_dialog_asks_before_replacing_a_file(monkeypatch):
+def save_dialog_confirms_overwrite(monkeypatch, ask) -> bool:
+    """Whether the system save dialog that `ask()` opens asks before replacing a file."""
     from PySide6.QtWidgets import QFileDialog
     asked = []
 
@@ -280,5 +281,10 @@ def test_the_export_dialog_asks_before_replacing_a_file(monkeypatch):
         return "", ""
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
-    assert MainWindow.ask_save_path(None, "Export patient file", "A-0001.json", "*.json") is None
-    assert asked and not asked[0] & QFileDialog.Option.DontConfirmOverwrite
+    assert ask() is None
+    return bool(asked) and not asked[0] & QFileDialog.Option.DontConfirmOverwrite
+
+
+def test_the_export_dialog_asks_before_replacing_a_file(monkeypatch):
+    assert save_dialog_confirms_overwrite(
+        monkeypatch, lambda: MainWindow.ask_save_path(None, "Export patient file", "A-0001.json", "*.json"))

@@ -99,6 +99,33 @@ def test_a_background_task_that_fails_unexpectedly_goes_to_the_same_log(qtbot, r
     assert "in list_products_fails" in logged
 
 
+def test_a_database_refusal_in_a_task_is_said_plainly(qtbot, reporting, log_dir, tmp_path):
+    """A change on a read-only database reads as the command line says it, not as a driver's
+    error text."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from models.database import make_engine
+
+    path = tmp_path / "clinic.db"
+    sqlite3.connect(path).execute("create table t (x)").connection.close()
+    engine = make_engine(f"sqlite:///{path}?mode=ro")
+    runner = TaskRunner()
+
+    def write():
+        with engine.begin() as connection:
+            connection.execute(text("insert into t values (1)"))
+
+    with qtbot.waitSignal(runner.failed) as failure:
+        runner.run("save", write, lambda _result: None)
+    runner.wait()
+    engine.dispose()
+    assert failure.args == ["The database is read-only: nothing was changed; check the permissions"
+                            " of the file and its folder"]
+    assert "background task 'save' failed in the database" in (log_dir / LOG_NAME).read_text(encoding="utf-8")
+
+
 @pytest.mark.skipif(not POSIX, reason="owner-only modes are a POSIX matter")
 def test_the_log_is_readable_by_its_owner_only(tmp_path):
     folder = tmp_path / "log"

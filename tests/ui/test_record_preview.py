@@ -52,7 +52,8 @@ def test_an_unsaved_visit_is_not_printed(qtbot, demo_db):
     assert "Save the visit first" in editor.statusBar().currentMessage()
 
 
-def test_history_from_the_patient_page(qtbot, demo_db):
+def open_history(qtbot, demo_db):
+    """The patient page's History PDF, drawn: the window and its preview."""
     from tests.ui.test_main_window import open_window
     window = open_window(qtbot, demo_db)
     qtbot.waitUntil(lambda: window.history_button.isEnabled())
@@ -60,6 +61,11 @@ def test_history_from_the_patient_page(qtbot, demo_db):
     preview = window.preview
     qtbot.addWidget(preview)
     qtbot.waitUntil(lambda: preview.record is not None, timeout=15000)
+    return window, preview
+
+
+def test_history_from_the_patient_page(qtbot, demo_db):
+    window, preview = open_history(qtbot, demo_db)
     text = pypdf.PdfReader(io.BytesIO(preview.record.pdf)).pages[0].extract_text()
     assert "Treatment history" in text
     assert len(list_visits(demo_db, window.current_patient.chart_number)) > 0
@@ -72,19 +78,13 @@ def test_a_record_is_never_saved_over_the_database(qtbot, demo_db, monkeypatch):
     from pathlib import Path
 
     from tests.app.test_files import is_sqlite, records
-    from tests.ui.test_main_window import open_window
     database_file = Path(demo_db.url.database)
     told = []
     monkeypatch.setattr(RecordPreview, "ask_save_path", classmethod(lambda cls, parent, name: database_file))
     monkeypatch.setattr(RecordPreview, "tell", classmethod(lambda cls, parent, title, message: told.append(message)),
                         raising=False)
     before = records(demo_db)
-    window = open_window(qtbot, demo_db)
-    qtbot.waitUntil(lambda: window.history_button.isEnabled())
-    window.history_button.click()
-    preview = window.preview
-    qtbot.addWidget(preview)
-    qtbot.waitUntil(lambda: preview.record is not None, timeout=15000)
+    _window, preview = open_history(qtbot, demo_db)
     preview.save_action.trigger()
     assert told == [f"{database_file} is a database: Aliquot never writes over a database; choose another file name"]
     assert "Not saved" in preview.status.text()
@@ -92,13 +92,6 @@ def test_a_record_is_never_saved_over_the_database(qtbot, demo_db, monkeypatch):
 
 
 def test_the_save_dialog_asks_before_replacing_a_file(monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
-    asked = []
-
-    def dialog(*_args, options=QFileDialog.Option(0), **_kwargs):
-        asked.append(options)
-        return "", ""
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
-    assert ASK_SAVE_PATH.__func__(RecordPreview, None, "record.pdf") is None
-    assert asked and not asked[0] & QFileDialog.Option.DontConfirmOverwrite
+    from tests.ui.test_clinic_setup import save_dialog_confirms_overwrite
+    assert save_dialog_confirms_overwrite(
+        monkeypatch, lambda: ASK_SAVE_PATH.__func__(RecordPreview, None, "record.pdf"))
