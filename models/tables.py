@@ -34,6 +34,7 @@ from models.vocabulary import (
     Sex,
     Technique,
     View,
+    VisitKind,
     VisitStatus,
 )
 
@@ -87,6 +88,8 @@ class Patient(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     allergies: Mapped[str] = mapped_column(Text, default="")
     medical_notes: Mapped[str] = mapped_column(Text, default="")
+    # Kept in sight while charting, beside the allergies: pregnancy, breast-feeding, blood thinners…
+    alerts: Mapped[str] = mapped_column(Text, default="", server_default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -173,8 +176,13 @@ class Visit(Base):
     status: Mapped[VisitStatus] = mapped_column(
         _vocabulary(VisitStatus, "visit_status"), default=VisitStatus.DRAFT
     )
+    kind: Mapped[VisitKind] = mapped_column(
+        _vocabulary(VisitKind, "visit_kind"), default=VisitKind.TREATMENT, server_default=VisitKind.TREATMENT.value
+    )
     concern: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Why the injector went on despite the safety warnings listed at the save ("" if none).
+    warning_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     consent_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))

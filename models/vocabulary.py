@@ -33,6 +33,13 @@ class View(StrEnum):
     RIGHT = "right"
 
 
+class VisitKind(StrEnum):
+    """A treatment injects; a review sees the patient again (the two-week check) and may not."""
+
+    TREATMENT = "treatment"
+    REVIEW = "review"
+
+
 class VisitStatus(StrEnum):
     DRAFT = "draft"
     SIGNED = "signed"
