@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QLocale, Qt
 
@@ -21,6 +21,7 @@ from models.regions import front_anchor
 from models.vocabulary import DoseUnit, ProductKind
 from tests.locales import TEST_LOCALES, workstation_locale
 from tests.ui.test_visit_editor import click, open_editor
+from ui.field_message import REFUSED_STYLE
 from ui.patient_dialog import PatientDialog
 from ui.pen_panel import NEW_LOT
 
@@ -116,6 +117,10 @@ def test_pen_and_inspector_answer_as_the_parser_does(qtbot, demo_db, name):
 
         @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(typed=typed_doses)
+        @example(typed="4U").via("an echo, not a refusal")
+        @example(typed="04")
+        @example(typed="1,500")
+        @example(typed="0,05")
         def typed_in_both(typed):
             try:
                 expected = parse_amount(typed, DoseUnit.UNITS)
@@ -128,7 +133,9 @@ def test_pen_and_inspector_answer_as_the_parser_does(qtbot, demo_db, name):
             type_into(qtbot, editor.inspector.amount.line, typed)
             qtbot.keyClick(editor.inspector.amount.line, Qt.Key.Key_Return)
             assert editor.document.point(uid).amount == (before if expected is None else expected)
-            assert editor.inspector.amount.message.isVisible() == (expected is None and bool(typed.strip()))
+            message = editor.inspector.amount.message  # a refusal in red; "recorded as 4 U" is not one
+            refused = message.isVisible() and message.styleSheet() == REFUSED_STYLE
+            assert refused == (expected is None and bool(typed.strip()))
 
         typed_in_both()
 
