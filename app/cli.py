@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue = commands.add_parser("catalogue", help="the product catalogue")
     catalogue.add_argument("--json", action="store_true")
 
+    guardrails = commands.add_parser(
+        "guardrails", help="the safety checks: usual doses, ceilings, windows, each with its source")
+    guardrails.add_argument("--json", action="store_true")
+    guardrails.add_argument("--set", nargs=3, metavar=("RULE", "FIELD", "VALUE"),
+                            help="change a clinic-setting rule, e.g. --set toxin-4u-upper_lip per_site 1-6")
+    guardrails.add_argument("--reset", nargs=2, metavar=("RULE", "FIELD"), help="back to the bundled value")
+
     importer = commands.add_parser("import", help="import patient files (aliquot.patient/1)")
     importer.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
@@ -100,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--within", type=_non_negative_int, default=None, metavar="DAYS",
                      help="also list windows opening within DAYS (default: the 14-day 'due soon' lead)")
     due.add_argument("--format", choices=["table", "csv", "json", "ics"], default="table")
+    due.add_argument("--no-names", action="store_true",
+                     help="ics: event titles name the chart number only, not the patient (a shared calendar)")
     due.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output")
     _add_force(due)
 
@@ -338,8 +347,38 @@ def _cmd_catalogue(db: Database, args) -> int:
     return 0
 
 
+def _cmd_guardrails(db: Database, args) -> int:
+    from app.guardrails import load_guardrails, set_guardrail
+    from models.guardrails import describe_rule
+
+    if args.set:
+        set_guardrail(db, *args.set)
+    elif args.reset:
+        set_guardrail(db, *args.reset, None)
+    rules = [describe_rule(rule) for rule in load_guardrails(db).rules()]
+    if args.json:
+        print(json.dumps(rules, indent=1, ensure_ascii=False))
+        return 0
+    for rule in rules:
+        figures = ", ".join(f"{key} {_shown_range(value) if isinstance(value, list) else value}"
+                            for key, value in rule.items()
+                            if key not in ("id", "for", "area", "source", "editable"))
+        print(f"{rule['id']:<24} {'/'.join(rule['for'])} · {rule['area']} · {figures}"
+              f" · {'editable ' if rule['editable'] else ''}source: {rule['source']}")
+    return 0
+
+
+def _shown_range(value: list) -> str:
+    low, high = value
+    return f"up to {high}" if low is None else f"at least {low}" if high is None else f"{low}–{high}"
+
+
 def _cmd_import(db: Database, args) -> int:
-    import_files(db, args.files, lambda result: print(result.describe()))
+    def report(result) -> None:
+        print(result.describe())
+        for line in result.warnings:  # imported as charted; what the safety checks say, told
+            print(line, file=sys.stderr)
+    import_files(db, args.files, report)
     return 0
 
 
@@ -364,24 +403,25 @@ def _cmd_export_image(db: Database, args) -> int:
 
 
 def _cmd_due(db: Database, args) -> int:
-    from app.recall import COLUMNS, due_list, row_values, to_csv, to_ics
+    from app.recall import COLUMNS, describe_counts, due_list, row_values, to_csv, to_ics
 
     if args.output is not None:
         check_output_file(args.output, replace=args.force)
     today = args.as_of or datetime.now(db.timezone).date()
     rows = due_list(db, today, args.within)
     if args.format == "ics":
-        content: str | bytes = to_ics(rows, today)
+        content: str | bytes = to_ics(rows, today, names=not args.no_names)
     elif args.format == "csv":
         content = to_csv(rows, today)
     elif args.format == "json":
         content = json.dumps([dict(zip(COLUMNS, row_values(r, today))) for r in rows],
                              ensure_ascii=False, indent=2) + "\n"
     else:
-        lines = [f"{len(rows)} recall{'s' if len(rows) != 1 else ''} as of {today.isoformat()}"]
+        lines = [describe_counts(rows, f" as of {today.isoformat()}")]
         for r in rows:
             overdue = f"{r.days_overdue(today)} days overdue" if r.days_overdue(today) else ""
-            lines.append(f"{r.chart_number:<9} {r.patient_name[:24]:<24} {r.area[:28]:<28}"
+            lines.append(f"{r.chart_number:<9} {r.patient_name[:24]:<24} {(r.phone or '-')[:16]:<16}"
+                         f" {r.area[:28]:<28}"
                          f" {r.item.product_name[:20]:<20} last {r.item.last_treated}"
                          f"  due {r.item.due_from}..{r.item.due_by}  {r.item.status.value:<8} {overdue}")
         content = "\n".join(lines) + "\n"
@@ -393,7 +433,7 @@ def _cmd_due(db: Database, args) -> int:
         return 0
     write_atomically_bytes(args.output, content if isinstance(content, bytes) else content.encode("utf-8"),
                            replace=args.force)
-    print(f"{len(rows)} recalls written to {args.output}", file=sys.stderr)
+    print(f"{describe_counts(rows)} written to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -499,6 +539,7 @@ COMMANDS = {
     "patients": _cmd_patients,
     "visits": _cmd_visits,
     "catalogue": _cmd_catalogue,
+    "guardrails": _cmd_guardrails,
     "import": _cmd_import,
     "export": _cmd_export,
     "export-image": _cmd_export_image,

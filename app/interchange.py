@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session, selectinload
 from app.audit import record_event
 from app.database import Database, explain_driver_error
 from app.files import check_output_file, write_atomically
+from app.guardrails import context_in
 from app.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.providers import find_or_add_provider
 from app.recall import refresh_recall
-from app.visits import ProductLookup, build_point, check_points_together, local_date
+from app.visits import ProductLookup, build_point, charted_point, check_points_together, local_date
 from models.amounts import amount_from_data
 from models.base import format_amount
 from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError
@@ -33,15 +34,15 @@ from models.records import PatientDraft, PointDraft
 from models.tables import InjectionPoint, Patient, Visit
 from models.text import fold
 from models.validation import check_length, check_text, check_visit_time, identity_key
-from models.vocabulary import Sex, VisitStatus
+from models.vocabulary import Sex, VisitKind, VisitStatus
 
 FORMAT = "aliquot.patient/1"
 FORMAT_FAMILY = "aliquot.patient/"
 
 DOCUMENT_KEYS = {"format", "patient", "visits"}
 PATIENT_KEYS = {"chart_number", "given_name", "family_name", "date_of_birth", "sex",
-                "phone", "email", "allergies", "notes"}
-VISIT_KEYS = {"external_id", "started_at", "provider", "status", "concern", "notes",
+                "phone", "email", "allergies", "notes", "alerts"}
+VISIT_KEYS = {"external_id", "started_at", "provider", "status", "kind", "concern", "notes",
               "consent", "points"}
 PROVIDER_KEYS = {"name", "credentials"}
 POINT_KEYS = {"view", "x", "y", "region", "product", "lot", "amount", "unit", "aliquots",
@@ -78,7 +79,7 @@ def _point_document(point: InjectionPoint) -> dict[str, Any]:
 
 
 def _visit_document(visit: Visit) -> dict[str, Any]:
-    return {
+    document = {
         "external_id": visit.external_id,
         "started_at": _iso_utc(visit.started_at),
         "provider": {"name": visit.provider.display_name, "credentials": visit.provider.credentials},
@@ -88,10 +89,13 @@ def _visit_document(visit: Visit) -> dict[str, Any]:
         "consent": visit.consent_recorded,
         "points": [_point_document(p) for p in visit.points],
     }
+    if visit.kind is VisitKind.REVIEW:  # absent means a treatment: such files stay as they were
+        document["kind"] = visit.kind.value
+    return document
 
 
 def _patient_document(patient: Patient) -> dict[str, Any]:
-    return {
+    document = {
         "chart_number": patient.chart_number,
         "given_name": patient.given_name,
         "family_name": patient.family_name,
@@ -102,6 +106,9 @@ def _patient_document(patient: Patient) -> dict[str, Any]:
         "allergies": patient.allergies,
         "notes": patient.medical_notes,
     }
+    if patient.alerts:  # absent means none: a file without alerts is read by older versions too
+        document["alerts"] = patient.alerts
+    return document
 
 
 def export_patient(db: Database, chart_number: str) -> dict[str, Any]:
@@ -249,6 +256,7 @@ def _patient_draft(value: Any, where: _Where) -> PatientDraft:
         email=_text(data.get("email"), where / "email"),
         allergies=_free_text(data.get("allergies"), where / "allergies"),
         medical_notes=_free_text(data.get("notes"), where / "notes"),
+        alerts=_free_text(data.get("alerts"), where / "alerts"),
     ))
 
 
@@ -289,6 +297,8 @@ class ImportResult:
     patient_created: bool
     visits_added: int
     visits_unchanged: int
+    # The safety warnings of the visits added, one line each ("warning: A-0001 2025-03-02: …").
+    warnings: tuple[str, ...] = ()
 
     def describe(self, source: str | None = None) -> str:
         what = "new patient" if self.patient_created else "existing patient"
@@ -312,6 +322,7 @@ class _Importer:
     def __init__(self, session: Session, db: Database, source: str):
         self.session, self.db, self.source = session, db, source
         self.lookup = ProductLookup(session)
+        self.added_visits: list[Visit] = []
 
     def run(self, document: Any) -> ImportResult:
         root = _Where()
@@ -372,7 +383,21 @@ class _Importer:
         record_event(self.session, self.db.actor, "import", "patient", patient.id,
                      source=one_line(Path(self.source).name), created=created, visits_added=added,
                      visits_unchanged=unchanged)
-        return ImportResult(self.source, patient.chart_number, created, added, unchanged)
+        return ImportResult(self.source, patient.chart_number, created, added, unchanged,
+                            self._warnings(patient))
+
+    def _warnings(self, patient: Patient) -> tuple[str, ...]:
+        """Historic records are imported as they were charted; what the safety checks would
+        have said is told, one line per warning (hard ceilings were refused already)."""
+        if not self.added_visits:
+            return ()
+        context = context_in(self.session, self.db.timezone, patient.id, None)
+        lines = []
+        for visit in sorted(self.added_visits, key=lambda v: (v.started_at, v.id)):
+            day = local_date(visit.started_at, self.db.timezone)
+            for warning in context.warnings([charted_point(p) for p in visit.points], day, visit.id):
+                lines.append(one_line(f"warning: {patient.chart_number} {day.isoformat()}: {warning}"))
+        return tuple(lines)
 
     def _visit(self, patient: Patient, external_id: str, data: dict[str, Any], where: _Where) -> bool:
         """Store one visit; False if the chart already holds exactly this visit."""
@@ -385,6 +410,7 @@ class _Importer:
         provider_name = _text(provider_data["name"], where / "provider" / "name", optional=False)
         credentials = _text(provider_data.get("credentials"), where / "provider" / "credentials")
         status = _choice(data.get("status", "draft"), VisitStatus, where / "status")
+        kind = _choice(data.get("kind", VisitKind.TREATMENT.value), VisitKind, where / "kind")
         consent = data.get("consent", False)
         if not isinstance(consent, bool):
             raise (where / "consent").fail("must be true or false")
@@ -399,11 +425,11 @@ class _Importer:
             select(Visit).where(Visit.patient_id == patient.id,
                                 Visit.external_key == identity_key(external_id)))
         incoming = {"started_at": started_at, "provider": fold(provider_name), "status": status,
-                    "concern": concern, "notes": notes, "consent": consent,
+                    "kind": kind, "concern": concern, "notes": notes, "consent": consent,
                     "points": [_point_facts(p) for p in points]}
         if existing is not None:
             stored = {"started_at": existing.started_at, "provider": existing.provider.name_key,
-                      "status": existing.status, "concern": existing.concern,
+                      "status": existing.status, "kind": existing.kind, "concern": existing.concern,
                       "notes": existing.notes, "consent": existing.consent_recorded,
                       "points": [_point_facts(p) for p in existing.points]}
             differing = [_VISIT_FACTS[key] for key in incoming if incoming[key] != stored[key]]
@@ -419,12 +445,13 @@ class _Importer:
         except ValidationError as error:
             raise (where / "provider").fail(str(error)) from None
         visit = Visit(
-            patient=patient, provider=provider, started_at=started_at, status=status,
+            patient=patient, provider=provider, started_at=started_at, status=status, kind=kind,
             concern=concern, notes=notes, consent_recorded=consent, external_id=external_id,
         )
         self.session.add(visit)
         visit.points.extend(points)
         self.session.flush()
+        self.added_visits.append(visit)
         return True
 
     def _points(self, drafts: list[PointDraft], visit_date, where: _Where) -> list[InjectionPoint]:
@@ -441,7 +468,7 @@ class _Importer:
         return points
 
 
-_VISIT_FACTS = {"started_at": "time", "provider": "provider", "status": "status",
+_VISIT_FACTS = {"started_at": "time", "provider": "provider", "status": "status", "kind": "kind",
                 "concern": "concern", "notes": "notes", "consent": "consent",
                 "points": "injection points"}
 
@@ -530,7 +557,8 @@ class ImportRun:
     refused: str | None = None  # why the run stopped (the file is named in the message)
 
     def describe(self) -> str:
-        lines = [result.describe(Path(result.source).name) for result in self.imported]
+        lines = [line for result in self.imported
+                 for line in (result.describe(Path(result.source).name), *result.warnings)]
         if self.refused:
             lines.append(f"Stopped: {self.refused}")
             lines.append("The files before it are imported. Correct that file and import it again:"

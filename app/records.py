@@ -37,6 +37,7 @@ from svglib.svglib import svg2rlg
 import resources
 from app.audit import record_event
 from app.database import Database
+from app.guardrails import visit_warnings
 from app.patients import patient_record
 from app.recall import describe_due, patient_due
 from app.visits import get_visit
@@ -47,7 +48,7 @@ from models.validation import check_length
 from models.records import ChartedPoint
 from models.regions import REGIONS
 from models.tables import AppMeta, Patient, Product
-from models.totals import totals_by_product, totals_by_side
+from models.totals import describe_difference, describe_pair, sided_rows, totals_by_paired_area, totals_by_product
 from models.vocabulary import View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -224,6 +225,16 @@ class _NumberedCanvas(pdf_canvas.Canvas):
             self.drawRightString(width - 18 * mm, height - 12 * mm, "DRAFT – not signed")
 
 
+def _totals_style(first_amount_column: int) -> TableStyle:
+    """The record's totals tables: a grey header row, amounts aligned right."""
+    return TableStyle([
+        ("FONT", (0, 0), (-1, -1), FONT, 8.5), ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ("ALIGN", (first_amount_column, 1), (-1, -1), "RIGHT"),
+    ])
+
+
 def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     """The record of one visit, ready to print or send."""
     _register_fonts()
@@ -247,10 +258,12 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     story.append(Paragraph("Treatment record", styles["title"]))
     born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
     allergies = rich(patient.allergies.strip()) or "none recorded"
+    alerts = rich(patient.alerts.strip()) or "none recorded"
     blocks = Table([
         [Paragraph(f"<b>Patient</b><br/>{rich(patient.given_name)} {rich(patient.family_name)}<br/>"
                    f"Born {born} · chart {rich(patient.chart_number)}<br/>"
-                   f"<font color='#b00020'>Allergies: {allergies}</font>", styles["body"]),
+                   f"<font color='#b00020'>Allergies: {allergies}<br/>Alerts: {alerts}</font>",
+                   styles["body"]),
          Paragraph(f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({rich(db.timezone.key)})<br/>"
                    f"Injector: {rich(visit.provider_name)} {rich(visit.provider_credentials)}<br/>"
                    f"Consent recorded: {'yes' if visit.consent_recorded else 'NO'} · "
@@ -293,22 +306,28 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     ]))
     story.append(sites)
 
-    totals = [["Product", "Total", "Aliquots", "Left", "Right", "Midline"]]
-    sides = {s.product_name: s for s in totals_by_side(visit.points)}
+    totals = [["Product", "Total", "Aliquots", "Sites"]]
     for total in totals_by_product(visit.points):
-        side = sides[total.product_name]
         totals.append([total.product_name, format_dose(total.amount, total.unit), str(total.aliquots),
-                       format_dose(side.left, side.unit), format_dose(side.right, side.unit),
-                       format_dose(side.midline, side.unit)])
-    totals_table = Table(totals, colWidths=[50 * mm, 25 * mm, 18 * mm, 25 * mm, 25 * mm, 25 * mm])
-    totals_table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT, 8.5), ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
-    ]))
-    story += [KeepTogether([Paragraph("Totals (patient's left and right)", styles["heading"]), totals_table])]
+                       str(total.sites)])
+    totals_table = Table(totals, colWidths=[70 * mm, 30 * mm, 20 * mm, 20 * mm], hAlign="LEFT")
+    totals_table.setStyle(_totals_style(1))
+    # Left against right within each paired area: the whole face's left against its right is
+    # no asymmetry (25 U in one masseter and 1 U in the other side's LLSAN are not "24 U more left").
+    balance = [["Area", "Product", "Left", "Right", "Midline", "Left − right"]]
+    for pair in sided_rows(totals_by_paired_area(visit.points)):
+        balance.append([Paragraph(rich(pair.name), styles["cell"]), Paragraph(rich(pair.product_name), styles["cell"]),
+                        format_dose(pair.left, pair.unit), format_dose(pair.right, pair.unit),
+                        format_dose(pair.midline, pair.unit), describe_difference(pair)])
+    balance_table = Table(balance, colWidths=[48 * mm, 46 * mm, 18 * mm, 18 * mm, 18 * mm, 26 * mm])
+    balance_table.setStyle(_totals_style(2))
+    story += [KeepTogether([Paragraph("Totals per product", styles["heading"]), totals_table])]
+    if len(balance) > 1:
+        story += [KeepTogether([Paragraph("Left against right, per area (the patient's sides)", styles["heading"]),
+                                balance_table, Spacer(1, 2 * mm)])]
     if visit.notes:
         story.append(Paragraph(f"<b>Notes:</b> {rich(visit.notes)}", styles["body"]))
+    story += _safety_section(db, visit, styles)
     if due:
         story.append(Paragraph(f"<b>Next due:</b> {rich(due)}", styles["body"]))
     story.append(KeepTogether([Paragraph("Aftercare", styles["heading"]),
@@ -328,6 +347,18 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     _document(out, f"Treatment record {patient.chart_number} {when:%Y-%m-%d}",
               profile.name or "Aliquot").build(story, canvasmaker=canvas_class)
     return out.getvalue()
+
+
+def _safety_section(db: Database, visit, styles) -> list:
+    """The visit's safety warnings (as the rules stand now) and the reason the injector gave."""
+    warnings = visit_warnings(db, visit.id)
+    if not warnings and not visit.warning_reason:
+        return []
+    lines = [f"<font color='#b00020'>• {rich(str(w))}</font>" for w in warnings]
+    reason = rich(visit.warning_reason) or "NONE GIVEN"
+    lines.append(f"<b>Reason given:</b> {reason}")
+    return [KeepTogether([Paragraph("Safety warnings", styles["heading"]),
+                          *[Paragraph(line, styles["body"]) for line in lines]])]
 
 
 def _logo(profile: ClinicProfile) -> list:
@@ -373,7 +404,8 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
              Paragraph(f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "
                        f"{rich(patient.chart_number)} · born "
                        f"{patient.date_of_birth.isoformat() if patient.date_of_birth else 'not recorded'}"
-                       f" · <font color='#b00020'>allergies: {rich(patient.allergies.strip()) or 'none recorded'}</font>"
+                       f" · <font color='#b00020'>allergies: {rich(patient.allergies.strip()) or 'none recorded'}"
+                       f"{' · alerts: ' + rich(patient.alerts.strip()) if patient.alerts.strip() else ''}</font>"
                        f" · {len(visits)} visits", styles["body"])]
 
     # Dose per area over time: one row per visit, one column per area ever treated.
@@ -402,16 +434,15 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     for visit in visits:
         when = visit.started_at.astimezone(zone)
         numbered = [(n, p) for n, p in enumerate(visit.points, start=1) if p.view is View.FRONT]
-        sides = {s.product_name: s for s in totals_by_side(visit.points)}
         lines = [f"<b>{when:%Y-%m-%d %H:%M}</b> · {rich(visit.provider_name)} {rich(visit.provider_credentials)}"
                  f" · {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}"]
         if visit.concern:
             lines.append(f"Concern: {rich(visit.concern)}")
         for total in totals_by_product(visit.points):
-            side = sides[total.product_name]
             lines.append(f"{rich(total.product_name)}: {format_dose(total.amount, total.unit)} in {total.aliquots}"
-                         f" aliquot{'s' if total.aliquots != 1 else ''} (left {format_dose(side.left, side.unit)}, right {format_dose(side.right, side.unit)},"
-                         f" midline {format_dose(side.midline, side.unit)})")
+                         f" aliquot{'s' if total.aliquots != 1 else ''}")
+        for pair in sided_rows(totals_by_paired_area(visit.points)):
+            lines.append(f"{rich(pair.name)}, {rich(pair.product_name)}: {describe_pair(pair)}")
         if not visit.points:
             lines.append("Nothing charted.")
         row = Table([[face_drawing(View.FRONT, numbered, colours, 38 * mm),

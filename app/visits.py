@@ -15,11 +15,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import record_event
 from app.database import Database
+from app.lots import starting_lot, usable_lots
 from app.patients import find_by_chart
 from app.providers import list_providers
 from app.recall import refresh_recall
 from app.templates import clinic_templates
 from models.errors import ConflictError, NotFoundError, ValidationError
+from models.guardrails import bundled as bundled_guardrails, product_rule as guardrail_ceilings
 from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
 from models.text import fold
@@ -41,7 +43,7 @@ from models.validation import (
     check_visit_time,
     check_visit_totals,
 )
-from models.vocabulary import VisitStatus
+from models.vocabulary import ProductKind, VisitKind, VisitStatus
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
@@ -96,7 +98,9 @@ class ProductLookup:
 
 
 def product_rule(product: Product) -> ProductRule:
-    return ProductRule(product.name, product.dose_unit, product.max_dose_per_visit)
+    """The product's hard ceilings (resources/guardrails.json; none for hyaluronidase)."""
+    return guardrail_ceilings(bundled_guardrails(), product.name, product.dose_unit, product.kind,
+                              product.max_dose_per_visit)
 
 
 def build_point(
@@ -177,6 +181,8 @@ def visit_record(visit: Visit) -> VisitRecord:
         consent_recorded=visit.consent_recorded,
         version=visit.version,
         points=[charted_point(p) for p in visit.points],
+        kind=visit.kind,
+        warning_reason=visit.warning_reason,
     )
 
 
@@ -202,7 +208,10 @@ def create_visit(
     concern: str = "",
     notes: str = "",
     consent_recorded: bool = False,
+    kind: VisitKind = VisitKind.TREATMENT,
 ) -> VisitRecord:
+    """A new draft visit; a review visit (the patient seen again, maybe injecting nothing)
+    is done at once: the patient's open review leaves the due list."""
     check_visit_time(started_at, datetime.now(timezone.utc))
     with db.factory.begin() as session:
         if session.get(Patient, patient_id) is None:
@@ -217,10 +226,14 @@ def create_visit(
             concern=concern,
             notes=notes,
             consent_recorded=consent_recorded,
+            kind=VisitKind(kind),
         )
         session.add(visit)
         session.flush()
-        record_event(session, db.actor, "create", "visit", visit.id, patient_id=patient_id)
+        if visit.kind is VisitKind.REVIEW:
+            refresh_recall(session, db.timezone, [patient_id])
+        record_event(session, db.actor, "create", "visit", visit.id, patient_id=patient_id,
+                     kind=visit.kind.value)
         return visit_record(_load_visit(session, visit.id))
 
 
@@ -242,10 +255,12 @@ class VisitFields:
 
 def replace_points(
     db: Database, visit_id: int, expected_version: int, drafts: Sequence[PointDraft],
-    fields: VisitFields | None = None,
+    fields: VisitFields | None = None, warning_reason: str | None = None,
 ) -> VisitRecord:
     """Save a draft visit: every charted point (and the visit's fields, if given) in one
-    transaction.
+    transaction. A point or total above a hard ceiling is refused with its figures;
+    `warning_reason` is why the injector went on despite the safety warnings the editor
+    listed ("" for none; None keeps the stored reason).
 
     `expected_version` is the version the user was looking at: if another workstation
     saved the visit since, nothing is written and ConflictError says so.
@@ -267,6 +282,9 @@ def replace_points(
                 visit.concern = fields.concern
                 visit.notes = fields.notes
                 visit.consent_recorded = fields.consent_recorded
+            if warning_reason is not None:
+                check_text(warning_reason, "warning_reason", "reason", single_line=False)
+                visit.warning_reason = warning_reason.strip()
             lookup = ProductLookup(session)
             visit_date = local_date(visit.started_at, db.timezone)
             new_points = []
@@ -332,6 +350,7 @@ def list_visits(db: Database, chart_number: str) -> list[VisitSummary]:
                 provider_credentials=v.provider.credentials,
                 version=v.version,
                 totals=totals_by_product(points_by_visit[v.id]),
+                kind=v.kind,
             )
             for v in visits
         ]
@@ -352,6 +371,38 @@ def previous_visit(db: Database, patient_id: int, before: datetime) -> VisitReco
 
 
 @dataclass(frozen=True)
+class StartingPen:
+    """Where a visit's pen starts: the product, and the lot of it to pick (None: the
+    editor's usual choice of lot)."""
+
+    product_name: str
+    lot_number: str | None = None
+
+
+def starting_pen(db: Database, visit: VisitRecord) -> StartingPen | None:
+    """The toxin the patient last had up to this visit (a Daxxify patient's templates then
+    chart Daxxify at Daxxify's dose), with the lot `starting_lot` chooses; None when the
+    patient never had an active toxin, and the pen starts where it always did."""
+    with db.factory() as session:
+        rows = session.execute(
+            select(Product.name, Lot.number)
+            .select_from(InjectionPoint)
+            .join(Visit, InjectionPoint.visit_id == Visit.id)
+            .join(Product, InjectionPoint.product_id == Product.id)
+            .outerjoin(Lot, InjectionPoint.lot_id == Lot.id)
+            .where(Visit.patient_id == visit.patient_id, Visit.started_at <= visit.started_at,
+                   Product.kind == ProductKind.NEUROMODULATOR, Product.active.is_(True))
+            .order_by(Visit.started_at.desc(), Visit.id.desc(), InjectionPoint.position.desc())
+        ).all()
+    if not rows:
+        return None
+    product_name = rows[0][0]
+    last_lot = next((number for name, number in rows if name == product_name and number), None)
+    lot = starting_lot(usable_lots(db, product_name, local_date(visit.started_at, db.timezone)), last_lot)
+    return StartingPen(product_name, lot.number if lot else None)
+
+
+@dataclass(frozen=True)
 class OpenedVisit:
     """Everything the visit editor needs, read in one go off the GUI thread."""
 
@@ -361,6 +412,7 @@ class OpenedVisit:
     copied_points: list[ChartedPoint]
     templates: list  # the clinic's own templates
     created: bool = False  # a new draft made just now, for this editor
+    starting_pen: StartingPen | None = None  # None: the catalogue's first toxin
 
 
 def open_visit(db: Database, visit_id: int) -> OpenedVisit:
@@ -370,7 +422,7 @@ def open_visit(db: Database, visit_id: int) -> OpenedVisit:
 
 
 def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
-                provider_id: int | None = None) -> OpenedVisit:
+                provider_id: int | None = None, kind: VisitKind = VisitKind.TREATMENT) -> OpenedVisit:
     """A new draft visit now, by the patient's usual injector. With `copy_previous`, the
     newest visit's sites, products, doses and aliquots come along without their lots:
     the lots in the drawer today are not last visit's."""
@@ -383,12 +435,13 @@ def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
         provider_id = (usual or [p.id for p in providers] or [None])[0]
     if provider_id is None:
         raise ConflictError("register an injector before charting a visit")
-    visit = create_visit(db, patient_id, provider_id, now.replace(microsecond=0))
+    visit = create_visit(db, patient_id, provider_id, now.replace(microsecond=0), kind=kind)
     copied = []
     if copy_previous and previous is not None:
         # Sites, products, doses and aliquots; not lots (today's box) nor notes (that day's).
         copied = [replace(p, lot_number=None, lot_expiry=None, notes="") for p in previous.points]
-    return OpenedVisit(visit, previous, providers, copied, clinic_templates(db), created=True)
+    return OpenedVisit(visit, previous, providers, copied, clinic_templates(db), created=True,
+                       starting_pen=starting_pen(db, visit))
 
 
 def discard_empty_draft(db: Database, visit_id: int, version: int) -> bool:
@@ -398,6 +451,7 @@ def discard_empty_draft(db: Database, visit_id: int, version: int) -> bool:
     with db.factory.begin() as session:
         visit = session.get(Visit, visit_id)
         if (visit is None or visit.version != version or visit.status is not VisitStatus.DRAFT
+                or visit.kind is VisitKind.REVIEW  # seeing the patient is a record of its own
                 or visit.points or visit.concern or visit.notes or visit.consent_recorded):
             return False
         session.delete(visit)

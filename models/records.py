@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from models.vocabulary import Depth, DoseUnit, Sex, Technique, View, VisitStatus
+from models.vocabulary import Depth, DoseUnit, Sex, Technique, View, VisitKind, VisitStatus
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class PatientRecord:
     allergies: str = ""
     medical_notes: str = ""
     archived: bool = False
+    # In sight while charting, beside the allergies: pregnancy, breast-feeding, blood thinners…
+    alerts: str = ""
 
     @property
     def display_name(self) -> str:
@@ -48,6 +50,7 @@ class PatientDraft:
     email: str | None = None
     allergies: str = ""
     medical_notes: str = ""
+    alerts: str = ""  # pregnancy, breast-feeding, blood thinners…: shown while charting
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class VisitSummary:
     provider_credentials: str
     version: int
     totals: list[ProductTotal] = field(default_factory=list)
+    kind: VisitKind = VisitKind.TREATMENT  # a review may have no points
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class VisitRecord:
     consent_recorded: bool
     version: int
     points: list[ChartedPoint]
+    kind: VisitKind = VisitKind.TREATMENT  # a review sees the patient again, maybe injecting nothing
+    warning_reason: str = ""  # why the injector went on despite the safety warnings
 
 
 @dataclass(frozen=True)

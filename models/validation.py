@@ -29,7 +29,8 @@ class ProductRule:
 
     name: str
     dose_unit: DoseUnit
-    max_dose_per_visit: Decimal | None
+    max_dose_per_visit: Decimal | None  # None: never refused (hyaluronidase)
+    max_dose_per_site: Decimal | None = None  # None: the per-visit ceiling
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,18 @@ def check_amount(amount: Decimal, product: ProductRule) -> None:
             f"the amount of {product.name} must be more than 0 {product.dose_unit}", "amount"
         )
     check_decimals(amount, f"{amount} {product.dose_unit}")
-    _check_ceiling(amount, f"{amount} {product.dose_unit} of {product.name} at one site", product)
+    per_site = product.max_dose_per_site if product.max_dose_per_site is not None else product.max_dose_per_visit
+    _check_ceiling(amount, f"{amount} {product.dose_unit} of {product.name} at one site", per_site,
+                   "at one site" if product.max_dose_per_site is not None else "in one visit", product)
 
 
-def _check_ceiling(amount: Decimal, what: str, product: ProductRule) -> None:
-    ceiling = product.max_dose_per_visit
+def _check_ceiling(amount: Decimal, what: str, ceiling: Decimal | None, where: str,
+                   product: ProductRule) -> None:
+    """Hard ceilings catch typing errors (a figure ten times what was meant); they are
+    refused with the figures. Usual ranges only warn (models.guardrails)."""
     if ceiling is not None and amount > ceiling:
         raise ValidationError(
-            f"{what} is more than {ceiling} {product.dose_unit}, the most charted in one visit;"
+            f"{what} is more than {ceiling} {product.dose_unit}, the most charted {where};"
             " check for a typing error",
             "amount",
         )
@@ -70,7 +75,8 @@ def check_visit_totals(totals: dict[str, Decimal], products: dict[str, ProductRu
     """The whole visit's amount of each product against the product's per-visit ceiling."""
     for name, total in totals.items():
         product = products[name]
-        _check_ceiling(total, f"this visit's total of {total} {product.dose_unit} of {product.name}", product)
+        _check_ceiling(total, f"this visit's total of {total} {product.dose_unit} of {product.name}",
+                       product.max_dose_per_visit, "in one visit", product)
 
 
 def check_visit_time(moment: datetime, now: datetime) -> None:

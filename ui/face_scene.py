@@ -32,6 +32,7 @@ from models.vocabulary import DoseUnit, View
 
 MARKER_RADIUS = 7.0  # device pixels: markers keep their size at any zoom
 FLAG_COLOUR = QColor("#c62828")
+WARNING_COLOUR = QColor("#e65100")  # amber: a safety warning, saving asks for a reason
 Z_DRAWING, Z_MUSCLES, Z_REGIONS, Z_GHOSTS, Z_MARKERS = 0, 1, 2, 3, 4
 
 
@@ -70,6 +71,8 @@ class MarkerItem(QGraphicsItem):
         font.setPixelSize(11)
         font.setBold(not ghost)
         self.label.setFont(font)
+        self.safety: str | None = None  # the safety warnings of this point, one per line
+        self.refused = False  # one of them is a hard ceiling: the visit cannot be saved
         self.update_point(point, colour, flagged)
 
     def update_point(self, point: ChartedPoint, colour: QColor, flagged: str | None) -> None:
@@ -78,17 +81,30 @@ class MarkerItem(QGraphicsItem):
         self.flagged = flagged
         if self.ghost:
             self.colour.setAlphaF(0.35)
-        self.label.setText(marker_label(point) + (" !" if flagged else ""))
-        self.label.setBrush(FLAG_COLOUR if flagged and not self.ghost else self.colour)
+        self.setPos(to_scene(point.x, point.y))
+        self._decorate()
+
+    def set_safety(self, safety: str | None, refused: bool = False) -> None:
+        """Mark the point with its safety warnings (amber ring and "!"; red when refused)."""
+        if (safety, refused) != (self.safety, self.refused):
+            self.safety, self.refused = safety, refused
+            self._decorate()
+
+    def _decorate(self) -> None:
+        point = self.point
+        marked = (self.flagged or self.safety) and not self.ghost
+        # "⚠": a safety warning (saving asks for a reason); "!": the lot needs attention
+        self.label.setText(marker_label(point) + ("" if not marked else " ⚠" if self.safety else " !"))
+        self.label.setBrush(self.colour if not marked else
+                            FLAG_COLOUR if self.flagged or self.refused else WARNING_COLOUR)
         self.label.setPos(MARKER_RADIUS + 2, -8)
         tip = f"{REGIONS[point.region_code].label}: {point.product_name} {marker_label(point)}" \
               f"{'' if point.unit is DoseUnit.UNITS else ' mL'} in {point.aliquots} aliquot(s)"
-        self.setToolTip(tip + (f"\n{flagged}" if flagged else ""))
-        self.setPos(to_scene(point.x, point.y))
+        self.setToolTip("\n".join(filter(None, [tip, self.flagged, self.safety])))
         self.update()
 
     def boundingRect(self) -> QRectF:
-        r = MARKER_RADIUS + 3
+        r = MARKER_RADIUS + 4
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
@@ -105,6 +121,10 @@ class MarkerItem(QGraphicsItem):
             painter.setPen(QPen(FLAG_COLOUR, 2, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(QPointF(0, 0), MARKER_RADIUS + 2.5, MARKER_RADIUS + 2.5)
+        if self.safety and not self.ghost:
+            painter.setPen(QPen(FLAG_COLOUR if self.refused else WARNING_COLOUR, 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(QPointF(0, 0), MARKER_RADIUS + 1.5, MARKER_RADIUS + 1.5)
         if self.isSelected():
             painter.setPen(QPen(QColor("#111111"), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -154,6 +174,7 @@ class FaceScene(QGraphicsScene):
         self._hovered: str | None = None
 
         self.markers: dict[int, MarkerItem] = {}
+        self.safety: dict[int, tuple[str, bool]] = {}  # uid -> (warnings, refused)
         self.editable = True
         self.ghosts: list[MarkerItem] = []
         self._press: QPointF | None = None
@@ -196,6 +217,13 @@ class FaceScene(QGraphicsScene):
                 self.markers[uid] = marker
             else:
                 marker.update_point(point, self.colour_of(point.product_name), flag)
+            marker.set_safety(*self.safety.get(uid, (None, False)))
+
+    def set_safety(self, safety: dict[int, tuple[str, bool]]) -> None:
+        """The safety warnings of each point (uid -> (text, refused)), shown on its marker."""
+        self.safety = safety
+        for uid, marker in self.markers.items():
+            marker.set_safety(*safety.get(uid, (None, False)))
 
     def set_ghosts(self, points: list[ChartedPoint]) -> None:
         """The previous visit, drawn faintly with its amounts, not selectable."""

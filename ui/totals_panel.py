@@ -1,31 +1,43 @@
-"""Live totals of the chart being edited: per product, left against right, per region."""
+"""Live totals of the chart being edited: per product, left against right per paired area,
+and per region with its left and right side by side."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
+from html import escape
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTabWidget, QTableView, QVBoxLayout, QWidget
 
 from models.amounts import format_dose
 from models.records import ChartedPoint, ProductRecord, ProductTotal
-from models.regions import REGIONS
-from models.totals import SideTotals, describe_packages, totals_by_product, totals_by_region, totals_by_side
+from models.totals import (
+    PairedTotals,
+    describe_difference,
+    describe_packages,
+    totals_by_paired_area,
+    totals_by_paired_region,
+    totals_by_product,
+)
 from ui.face_scene import lot_flag
 from ui.table_model import Column, RecordTableModel
 
 
-def difference_text(side: SideTotals) -> str:
-    difference = side.left_minus_right
-    if difference == 0:
-        return "even"
-    return f"{format_dose(abs(difference), side.unit)} more {'left' if difference > 0 else 'right'}"
-
-
-@dataclass(frozen=True)
-class RegionRow:
-    region_label: str
-    total: ProductTotal
+def paired_columns(first: str, colour: Callable[[str], str | None]) -> list[Column[PairedTotals]]:
+    """Area (or region), product, the patient's left, right and midline, and the difference
+    between that area's left and right (never the whole face's)."""
+    def dose(side: str) -> Callable[[PairedTotals], str]:
+        # The chin has no left or right side: a dash there, not "0 U".
+        return lambda t: format_dose(getattr(t, side), t.unit) if t.paired or side == "midline" else "—"
+    return [
+        Column(first, lambda t: t.name),
+        Column("Product", lambda t: t.product_name, colour=lambda t: colour(t.product_name)),
+        Column("Left", dose("left"), align_right=True),
+        Column("Right", dose("right"), align_right=True),
+        Column("Midline", dose("midline"), align_right=True),
+        Column("Left − right", describe_difference),
+    ]
 
 
 class TotalsPanel(QWidget):
@@ -40,21 +52,12 @@ class TotalsPanel(QWidget):
             Column("Uses", lambda t: describe_packages(
                 t.amount, products[t.product_name].package_size if t.product_name in products else None, t.unit)),
         ], self)
-        self.side_model: RecordTableModel[SideTotals] = RecordTableModel([
-            Column("Product", lambda s: s.product_name, colour=lambda s: colour(s.product_name)),
-            Column("Left", lambda s: format_dose(s.left, s.unit), align_right=True),
-            Column("Right", lambda s: format_dose(s.right, s.unit), align_right=True),
-            Column("Midline", lambda s: format_dose(s.midline, s.unit), align_right=True),
-            Column("Left − right", difference_text),
-        ], self)
-        self.region_model: RecordTableModel[RegionRow] = RecordTableModel([
-            Column("Region", lambda r: r.region_label),
-            Column("Product", lambda r: r.total.product_name, colour=lambda r: colour(r.total.product_name)),
-            Column("Amount", lambda r: format_dose(r.total.amount, r.total.unit), align_right=True),
-            Column("Aliquots", lambda r: str(r.total.aliquots), align_right=True),
-        ], self)
+        # Left against right only within one paired area: never the whole face's sum.
+        self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(paired_columns("Area", colour), self)
+        self.region_model: RecordTableModel[PairedTotals] = RecordTableModel(
+            paired_columns("Region", colour), self)
         tabs = QTabWidget()
-        for model, title in ((self.product_model, "Per product"), (self.side_model, "Left / right"),
+        for model, title in ((self.product_model, "Per product"), (self.side_model, "Left / right per area"),
                              (self.region_model, "Per region")):
             table = QTableView()
             table.setModel(model)
@@ -70,13 +73,24 @@ class TotalsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(tabs)
         layout.addWidget(self.warnings)
+        # Safety checks (models.guardrails): amber, one line each; saving asks for a reason.
+        self.safety = QLabel()
+        self.safety.setWordWrap(True)
+        self.safety.setTextFormat(Qt.TextFormat.RichText)
+        self.safety.setAccessibleName("Safety warnings")
+        layout.addWidget(self.safety)
+
+    def show_safety(self, warnings: list) -> None:
+        """Each safety warning on its line; refusals (hard ceilings) in red, first."""
+        self.safety.setText("<br>".join(
+            f"<span style='color:{'#b00020' if w.refused else '#b34700'}'>"
+            f"{'Cannot be saved: ' if w.refused else '⚠ '}{escape(str(w))}</span>" for w in warnings))
+        self.safety.setVisible(bool(warnings))
 
     def show_chart(self, points: list[ChartedPoint], visit_date: date | None) -> None:
         self.product_model.set_records(totals_by_product(points))
-        self.side_model.set_records(totals_by_side(points))
-        self.region_model.set_records([
-            RegionRow(REGIONS[code].label, total)
-            for code, totals in totals_by_region(points).items() for total in totals])
+        self.side_model.set_records(totals_by_paired_area(points))
+        self.region_model.set_records(totals_by_paired_region(points))
         for index in range(self.tables.count()):
             self.tables.widget(index).resizeColumnsToContents()
         flags = [flag for flag in (lot_flag(p, visit_date) for p in points) if flag]

@@ -32,13 +32,15 @@ from PySide6.QtWidgets import (
 from app.autosave import RecoveredChart, discard_recovery, write_recovery
 from app.database import Database
 from app.files import suggested_file_name
+from app.guardrails import SafetyContext, safety_context
 from app.lots import usable_lots
-from app.visits import VisitFields, discard_empty_draft, local_date, replace_points
+from app.visits import StartingPen, VisitFields, discard_empty_draft, local_date, replace_points
 from models.amounts import format_dose
 from models.chart import ChartDocument, Pen, mirrored
 from models.dates import Century
 from models.errors import AliquotError
-from models.totals import totals_by_side
+from models.guardrails import SafetyWarning, bundled as bundled_guardrails
+from models.totals import balance_per_product
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
 from app.recall import describe_due, patient_due
 from app.records import visit_record_pdf
@@ -52,11 +54,30 @@ from ui.face_view import FaceView
 from ui.inspector import Inspector
 from ui.pen_panel import PenPanel
 from ui.tasks import TaskRunner
-from ui.totals_panel import TotalsPanel, difference_text
+from ui.totals_panel import TotalsPanel
 
 VIEWS = [View.FRONT, View.LEFT, View.RIGHT]
 AUTOSAVE_DELAY_MS = 3000  # after the last edit
 VIEW_TITLES = {View.FRONT: "Front", View.LEFT: "Left profile", View.RIGHT: "Right profile"}
+ALERT_STYLE = "QLabel {background: #fdecea; color: #5f0010; border: 2px solid #b00020; padding: 4px 8px}"
+NO_ALERT_STYLE = "QLabel {background: #f3f6f3; color: #333; border: 1px solid #9aa89a; padding: 4px 8px}"
+
+
+def _banner_value(text: str) -> str:
+    """Free text for one line of the banner: escaped, its lines joined by "; ", each line
+    isolated in its own direction (U+2068…U+2069) as the patient form shows it: an Arabic
+    or Hebrew allergy reads right to left without reordering its English neighbours."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "; ".join(f"\u2068{escape(line)}\u2069" for line in lines)
+
+
+def alert_banner_text(patient: PatientRecord) -> tuple[str, bool]:
+    """The banner's rich text, and whether anything is recorded. An empty field says
+    "none recorded": nothing recorded is not the same as known to have none."""
+    allergies, alerts = _banner_value(patient.allergies), _banner_value(patient.alerts)
+    text = (f"<b>Allergies:</b> {allergies or 'none recorded'}"
+            f" &nbsp;&nbsp;│&nbsp;&nbsp; <b>Alerts:</b> {alerts or 'none recorded'}")
+    return text, bool(allergies or alerts)
 
 
 class VisitEditor(QMainWindow):
@@ -65,7 +86,7 @@ class VisitEditor(QMainWindow):
     def __init__(self, database: Database, patient: PatientRecord, visit: VisitRecord,
                  products: list[ProductRecord], providers: list, previous: VisitRecord | None = None,
                  clinic_templates: list[ClinicTemplate] | None = None, created: bool = False,
-                 parent=None):
+                 parent=None, starting_pen: StartingPen | None = None):
         super().__init__(parent)
         self.database = database
         self.patient = patient
@@ -106,6 +127,12 @@ class VisitEditor(QMainWindow):
         self.inspector.edit_requested.connect(self.edit_selected)
         self.inspector.lots_wanted.connect(partial(self._load_lots, self.inspector))
         self.totals = TotalsPanel(self.products)
+        # Safety checks run on every change, in memory: at once against the rules as shipped
+        # and the allergies, then against the clinic's rules and the patient's earlier visits
+        # once they are read. They mark points and totals; only saving asks anything.
+        self.safety = SafetyContext((), {p.name: p.kind for p in products}, patient.allergies,
+                                    bundled_guardrails())
+        self.safety_warnings: list[SafetyWarning] = []
         self._build_fields(providers)
         self._build_actions()
         self._build_layout(previous)
@@ -116,10 +143,14 @@ class VisitEditor(QMainWindow):
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         first_toxin = next((p.name for p in products if p.kind == "neuromodulator"),
                            products[0].name if products else None)
-        if first_toxin is not None:
+        if starting_pen is not None and starting_pen.product_name in self.products:
+            # the toxin (and lot) the patient last had, as the service chose it
+            self.pen_panel.choose_product(starting_pen.product_name, starting_pen.lot_number)
+        elif first_toxin is not None:
             self.pen_panel.choose_product(first_toxin)
         self._chart_changed()
         self.set_locked(self.locked)
+        self.tasks.run("safety", partial(safety_context, database, patient.id, visit.id), self._safety_loaded)
         self.resize(1500, 950)
 
     # ------------------------------------------------------------------ building
@@ -229,6 +260,13 @@ class VisitEditor(QMainWindow):
         header = QLabel(f"<b>{self.patient.given_name} {self.patient.family_name}</b> — chart"
                         f" {self.patient.chart_number}")
         header.setTextFormat(Qt.TextFormat.PlainText if "<" in self.patient.family_name else Qt.TextFormat.RichText)
+        # Allergies and alerts, always in sight while charting (the patient page is covered).
+        self.alert_banner = QLabel()
+        self.alert_banner.setObjectName("alertBanner")
+        self.alert_banner.setTextFormat(Qt.TextFormat.RichText)
+        self.alert_banner.setWordWrap(True)
+        self.alert_banner.setAccessibleName("Allergies and alerts")
+        self._show_alerts()
         fields = QHBoxLayout()
         for label, widget in (("Injector", self.provider), ("Time", self.started)):
             fields.addWidget(QLabel(label))
@@ -283,12 +321,26 @@ class VisitEditor(QMainWindow):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(header)
+        layout.addWidget(self.alert_banner)
         self.locked_banner = QLabel("This visit is signed and locked: it can be viewed and printed, not changed.")
         self.locked_banner.setStyleSheet("background: #fff3cd; color: #6b4e00; padding: 4px; font-weight: 600")
         layout.addWidget(self.locked_banner)
         layout.addLayout(fields)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
+
+    def _show_alerts(self) -> None:
+        text, recorded = alert_banner_text(self.patient)
+        self.alert_banner.setText(text)
+        self.alert_banner.setStyleSheet(ALERT_STYLE if recorded else NO_ALERT_STYLE)
+
+    def set_patient(self, patient: PatientRecord) -> None:
+        """The patient was edited elsewhere (the patient form): show their allergies and
+        alerts as they are now."""
+        if patient.id == self.patient.id:
+            self.patient = patient
+            self._show_alerts()
+            self._update_title()
 
     # ------------------------------------------------------------------ state
 
@@ -365,16 +417,44 @@ class VisitEditor(QMainWindow):
         self._chart_changed()
 
     def _update_legend(self) -> None:
+        """Per product its total, then left against right in each paired area it went to:
+        never the whole face's left against its right."""
         rows = []
-        for side in totals_by_side(self.document.charted()):
-            colour = self.products[side.product_name].colour if side.product_name in self.products else "#555"
+        for total, balance in balance_per_product(self.document.charted()):
+            colour = self.products[total.product_name].colour if total.product_name in self.products else "#555"
             rows.append(
-                f"<span style='color:{colour}; font-size:16px'>●</span> <b>{escape(side.product_name)}</b>"
-                f" &nbsp;left {format_dose(side.left, side.unit)} · right {format_dose(side.right, side.unit)}"
-                f" · midline {format_dose(side.midline, side.unit)} — <i>{difference_text(side)}</i>")
+                f"<span style='color:{colour}; font-size:16px'>●</span> <b>{escape(total.product_name)}</b>"
+                f" &nbsp;{format_dose(total.amount, total.unit)}" + (f" — <i>{escape(balance)}</i>" if balance else ""))
         self.legend.setText("<br>".join(rows) or "<span style='color:#777'>Nothing charted yet.</span>")
 
+    def _safety_loaded(self, context: SafetyContext) -> None:
+        self.safety = context
+        self._check_safety()
+
+    def _check_safety(self) -> None:
+        """Warnings of the chart as it is now: on the markers, in the totals and, when a
+        change brings a new one, in the status bar. Never a dialog while charting."""
+        context = replace(self.safety, allergies=self.patient.allergies)
+        items = self.document.items()
+        warnings = context.warnings([point for _, point in items], self.visit_date)
+        marks: dict[int, list[SafetyWarning]] = {}
+        for warning in warnings:
+            for index in warning.points:
+                marks.setdefault(items[index][0], []).append(warning)
+        flags = {uid: ("\n".join(f"⚠ {w}" for w in found), any(w.refused for w in found))
+                 for uid, found in marks.items()}
+        for scene in self.scenes.values():
+            scene.set_safety(flags)
+        self.totals.show_safety(warnings)
+        said = {w.message for w in self.safety_warnings}
+        new = [w for w in warnings if w.message not in said]
+        self.safety_warnings = warnings
+        if new and not self.locked:
+            more = f" (and {len(new) - 1} more: see the totals)" if len(new) > 1 else ""
+            self.statusBar().showMessage(f"⚠ {new[0]}{more}", 15000)
+
     def _chart_changed(self) -> None:
+        self._check_safety()
         self._update_legend()
         self.totals.show_chart(self.document.charted(), self.visit_date)
         self._selection_changed()
@@ -556,8 +636,13 @@ class VisitEditor(QMainWindow):
         """"Copy previous visit": the earlier sites as one undoable step, lots to choose."""
         command = AddPoints(self.document, points, "Copy previous visit")
         self.undo_stack.push(command)
+        # A dose mistyped last time is not carried silently: copied points are checked too.
+        copied = {uid for uid, _ in self.document.items()[-len(points):]} if points else set()
+        marked = sum(1 for uid in copied if self.scene.safety.get(uid))
+        warned = (f" {marked} of them break a safety check (marked ⚠): correct them or give a reason"
+                  " when saving." if marked else "")
         self.statusBar().showMessage(
-            f"Copied {len(points)} points from the previous visit. Choose today's lots:"
+            f"Copied {len(points)} points from the previous visit.{warned} Choose today's lots:"
             " select the points (Ctrl+A) and pick a lot in the inspector.", 15000)
 
     def move_points(self, moved: dict) -> None:
@@ -661,6 +746,19 @@ class VisitEditor(QMainWindow):
     # ------------------------------------------------------------------ saving
 
     @classmethod
+    def ask_warning_reason(cls, parent, warnings: list[SafetyWarning]) -> str | None:
+        """Tests replace this. One question for every warning of the visit: why go on?
+        The reason is stored with the visit and printed on its record; None: not saved."""
+        listed = "\n".join(f"• {w}" for w in warnings)
+        previous = getattr(getattr(parent, "visit", None), "warning_reason", "")
+        text, ok = QInputDialog.getMultiLineText(
+            parent, "Safety warnings",
+            f"This visit breaks {len(warnings)} safety check{'s' if len(warnings) > 1 else ''}:\n\n"
+            f"{listed}\n\nWhy go on? The reason is kept with the visit and printed on its record.",
+            previous)
+        return text.strip() if ok and text.strip() else None
+
+    @classmethod
     def ask_save_without_lots(cls, parent, count: int) -> bool:
         """Tests replace this. Lots are for recalls: saving without them is a decision."""
         answer = QMessageBox.question(
@@ -687,6 +785,16 @@ class VisitEditor(QMainWindow):
             self.statusBar().showMessage("Not saved: choose the lots (select the points, then the"
                                          " lot in the inspector).", 15000)
             return
+        refused = [w for w in self.safety_warnings if w.refused]
+        if refused:  # the service refuses them too; said here with every figure, before asking
+            self.statusBar().showMessage("Not saved: " + "; ".join(map(str, refused)), 20000)
+            return
+        warnings = [w for w in self.safety_warnings if not w.refused]
+        reason = self.ask_warning_reason(self, warnings) if warnings else ""
+        if reason is None:
+            self.statusBar().showMessage("Not saved: give a reason for the safety warnings, or"
+                                         " correct the marked points.", 15000)
+            return
         drafts = self.document.drafts()
         fields = self.fields()
         # What is being saved: edits made while the save runs stay unsaved.
@@ -694,7 +802,8 @@ class VisitEditor(QMainWindow):
         self.save_action.setEnabled(False)
         self.statusBar().showMessage("Saving…")
         self.tasks.run("save", partial(replace_points, self.database, self.visit.id,
-                                       self.visit.version, drafts, fields), self._saved)
+                                       self.visit.version, drafts, fields, warning_reason=reason),
+                       self._saved)
 
     def _saved(self, visit: VisitRecord) -> None:
         self.visit = visit

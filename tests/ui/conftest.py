@@ -16,6 +16,8 @@ def no_modal_dialogs(monkeypatch):
     from ui.visit_editor import VisitEditor
     monkeypatch.setattr(VisitEditor, "ask_discard", classmethod(lambda cls, parent: True))
     monkeypatch.setattr(VisitEditor, "ask_save_without_lots", classmethod(lambda cls, parent, count: True))
+    monkeypatch.setattr(VisitEditor, "ask_warning_reason",
+                        classmethod(lambda cls, parent, warnings: "reason given in a test"))
     from ui.record_preview import RecordPreview
     monkeypatch.setattr(RecordPreview, "ask_printer", classmethod(lambda cls, parent: None))
     monkeypatch.setattr(RecordPreview, "ask_save_path", classmethod(lambda cls, parent, name: None))
@@ -37,6 +39,6 @@ def fail_on_real_dialogs(monkeypatch):
         raise AssertionError("a real modal dialog was opened in a test")
 
     for owner, name in ((QMessageBox, "question"), (QMessageBox, "warning"), (QMessageBox, "critical"),
-                        (QMessageBox, "information"), (QDialog, "exec"), (QInputDialog, "getText"),
+                        (QMessageBox, "information"), (QDialog, "exec"), (QInputDialog, "getText"), (QInputDialog, "getMultiLineText"),
                         (QFileDialog, "getOpenFileName"), (QFileDialog, "getSaveFileName")):
         monkeypatch.setattr(owner, name, blocked)

@@ -17,8 +17,8 @@ from ui.face_scene import to_scene
 from ui.visit_editor import VisitEditor
 
 
-def open_editor(qtbot, db, copy_previous=False, patient_index=0):
-    patient = search_patients(db)[patient_index]
+def new_visit_editor(qtbot, db, patient, copy_previous=False) -> VisitEditor:
+    """A new visit of the patient in its editor, shown, as "New visit" opens it."""
     opened = start_visit(db, patient.id, copy_previous=copy_previous)
     editor = VisitEditor(db, patient, opened.visit, list_products(db.factory), opened.providers,
                          opened.previous, opened.templates, created=opened.created)
@@ -26,6 +26,11 @@ def open_editor(qtbot, db, copy_previous=False, patient_index=0):
     if opened.copied_points:
         editor.copy_points(opened.copied_points)
     editor.show()
+    return editor
+
+
+def open_editor(qtbot, db, copy_previous=False, patient_index=0):
+    editor = new_visit_editor(qtbot, db, search_patients(db)[patient_index], copy_previous)
     qtbot.waitUntil(lambda: editor.pen is not None and editor.pen.lot_number is not None
                     and editor.tasks.is_idle())
     return editor
@@ -329,7 +334,7 @@ def test_the_legend_names_colours_and_keeps_the_balance_in_sight(qtbot, editor):
     click(qtbot, editor, *front_anchor("crows_feet_l"))
     text = editor.legend.text()
     assert "Botox Cosmetic" in text and editor.products["Botox Cosmetic"].colour in text
-    assert "left 4 U · right 0 U" in text and "4 U more left" in text
+    assert "Crow&#x27;s feet: left 4 U, right 0 U, 4 U more left" in text
 
 
 # ---------------------------------------------------------------- clinical safety
