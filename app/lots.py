@@ -29,3 +29,19 @@ def usable_lots(db: Database, product_name: str, on: date) -> list[LotRecord]:
             .order_by(Lot.expiry, Lot.number)
         )
         return [LotRecord(lot.number, lot.expiry, lot.received) for lot in lots]
+
+
+def starting_lot(lots: list[LotRecord], last_number: str | None) -> LotRecord | None:
+    """The lot a new visit's pen starts on, among `lots` (those usable on the visit day).
+
+    The lot the patient last had, if it is still in date: the same batch keeps the chart
+    consistent and is most likely still in the drawer. Otherwise the newest in-date lot:
+    the latest expiry, which is the most recently made batch, then the latest received
+    (lots first typed while charting have no received date). A lot without an expiry is
+    ranked last, its age unknown. Not the soonest expiry the lot list offers first: that
+    order serves stock rotation, while a returning patient's pen follows the current box.
+    """
+    for lot in lots:
+        if last_number is not None and lot.number == last_number:
+            return lot
+    return max(lots, key=lambda lot: (lot.expiry or date.min, lot.received or date.min), default=None)

@@ -14,7 +14,7 @@ from models.errors import ConflictError, NotFoundError
 from models.records import PatientDraft, PatientRecord
 from models.tables import Patient
 from models.text import fold
-from models.validation import check_patient, identity_key
+from models.validation import check_patient, check_text, identity_key
 
 SEARCH_LIMIT = 200
 
@@ -32,6 +32,7 @@ def patient_record(patient: Patient) -> PatientRecord:
         allergies=patient.allergies,
         medical_notes=patient.medical_notes,
         archived=patient.archived,
+        alerts=patient.alerts,
     )
 
 
@@ -44,7 +45,7 @@ def search_key(draft: PatientDraft | Patient) -> str:
 
 def cleaned(draft: PatientDraft) -> PatientDraft:
     """The draft as it will be stored: one-line fields trimmed, empty contacts as None.
-    Free-text fields (allergies, notes) are kept exactly as typed."""
+    Free-text fields (allergies, notes, alerts) are kept exactly as typed."""
     values = asdict(draft)
     for field in ("chart_number", "given_name", "family_name", "phone", "email"):
         if isinstance(values[field], str):
@@ -71,6 +72,13 @@ def _apply(patient: Patient, draft: PatientDraft) -> None:
     patient.search_key = search_key(patient)
 
 
+def check_draft(draft: PatientDraft, stored_chart_number: str | None = None) -> None:
+    """Every rule of a (cleaned) patient: the demographics, and the alerts under the same
+    text rule as the medical notes (several lines, no control characters)."""
+    check_patient(draft, date.today(), stored_chart_number=stored_chart_number)
+    check_text(draft.alerts, "alerts", "alerts", single_line=False)
+
+
 def find_by_chart(session: Session, chart_number: str) -> Patient | None:
     """The patient with this chart number in any letter case: A-0001 is a-0001."""
     return session.scalar(select(Patient).where(Patient.chart_key == identity_key(chart_number.strip())))
@@ -79,7 +87,7 @@ def find_by_chart(session: Session, chart_number: str) -> Patient | None:
 def add_patient(session: Session, actor: str, draft: PatientDraft) -> Patient:
     """Inside a caller's transaction (the import shares it)."""
     draft = cleaned(draft)
-    check_patient(draft, date.today())
+    check_draft(draft)
     clash = find_by_chart(session, draft.chart_number)
     if clash is not None:
         raise ConflictError(f"chart number {clash.chart_number} is already in use")
@@ -102,7 +110,7 @@ def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> Patien
         patient = session.get(Patient, patient_id)
         if patient is None:
             raise NotFoundError(f"no patient with id {patient_id}")
-        check_patient(draft, date.today(), stored_chart_number=patient.chart_number)
+        check_draft(draft, stored_chart_number=patient.chart_number)
         clash = find_by_chart(session, draft.chart_number)
         if clash is not None and clash.id != patient_id:
             raise ConflictError(f"chart number {clash.chart_number} is already in use")

@@ -18,10 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.database import Database
-from app.patients import cleaned, create_patient, update_patient
+from app.patients import check_draft, cleaned, create_patient, update_patient
 from models.errors import AliquotError, ValidationError
 from models.records import PatientDraft, PatientRecord
-from models.validation import check_patient
 from models.dates import Century
 from models.vocabulary import Sex
 from ui.date_field import DateField
@@ -68,16 +67,21 @@ class PatientDialog(QDialog):
         self.allergies.setMaximumHeight(60)
         self.medical_notes = QPlainTextEdit(patient.medical_notes if patient else "")
         self.medical_notes.setMaximumHeight(80)
+        # Shown in the visit editor's banner beside the allergies, always in sight while charting.
+        self.alerts = QPlainTextEdit(patient.alerts if patient else "")
+        self.alerts.setPlaceholderText("pregnant, breast-feeding, on warfarin…")
+        self.alerts.setMaximumHeight(60)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020; font-weight: 600")
         self.error.setWordWrap(True)
         self.fields = {"chart_number": self.chart_number, "given_name": self.given_name,
                        "family_name": self.family_name, "date_of_birth": self.born.line,
-                       "phone": self.phone, "email": self.email}
+                       "phone": self.phone, "email": self.email, "alerts": self.alerts}
         for label, widget in (("Chart number", self.chart_number), ("Given name", self.given_name),
                               ("Family name", self.family_name), ("Date of birth", born_row),
                               ("Sex", self.sex), ("Phone", self.phone), ("Email", self.email),
-                              ("Allergies", self.allergies), ("Medical notes", self.medical_notes)):
+                              ("Allergies", self.allergies), ("Alerts", self.alerts),
+                              ("Medical notes", self.medical_notes)):
             form.addRow(label, widget)
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -103,6 +107,7 @@ class PatientDialog(QDialog):
             family_name=self.family_name.text(), date_of_birth=born, sex=Sex(self.sex.currentData()),
             phone=self.phone.text(), email=self.email.text(),
             allergies=self.allergies.toPlainText(), medical_notes=self.medical_notes.toPlainText(),
+            alerts=self.alerts.toPlainText(),
         )
 
     def save(self) -> None:
@@ -112,7 +117,7 @@ class PatientDialog(QDialog):
             widget.setStyleSheet("")
         try:
             # The form's mistakes are named in its order: the fields above the birth date first.
-            check_patient(cleaned(self.draft(None)), date.today())
+            check_draft(cleaned(self.draft(None)))
             draft = self.draft(self.typed_birth_date())
             if self.patient is None:
                 self.saved = create_patient(self.database, draft)

@@ -60,6 +60,7 @@ class PenPanel(QGroupBox):
         super().__init__("Pen: what a click places", parent)
         self.products = {p.name: p for p in products}
         self._loading = False
+        self._preferred_lot: tuple[str, str] | None = None  # (product, lot number) to pick when listed
         form = QFormLayout(self)
         self.product = QComboBox()
         for kind in ProductKind:
@@ -97,7 +98,10 @@ class PenPanel(QGroupBox):
                        self.new_lot_number.textChanged, self.new_lot_expiry.edited):
             signal.connect(self._changed)
 
-    def choose_product(self, name: str) -> None:
+    def choose_product(self, name: str, lot_number: str | None = None) -> None:
+        """Put the pen on a product; with `lot_number`, that lot is picked once the
+        product's lots are listed (if it is among them), instead of the first one."""
+        self._preferred_lot = (name, lot_number) if lot_number else None
         self.product.setCurrentIndex(self.product.findData(name))
 
     def _product_chosen(self) -> None:
@@ -128,6 +132,10 @@ class PenPanel(QGroupBox):
             self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry))
         self.lot.addItem(NEW_LOT, None)
         self.lot.addItem("No lot (flagged)", "")
+        if self._preferred_lot is not None and self._preferred_lot[0] == product_name:
+            numbers = [lot.number for lot in lots]
+            if self._preferred_lot[1] in numbers:
+                self.lot.setCurrentIndex(numbers.index(self._preferred_lot[1]))
         self._loading = False
         self._changed()
 
