@@ -1,9 +1,11 @@
 """Where a point on the face drawing falls: the region outlines of the face-map SVGs.
 
 Each view's drawing (resources/face/<view>.svg, viewBox 0 0 800 1000) holds one polygon
-per region code in its `regions` group. A point belongs to the smallest outline that
-contains it, so the procerus wins over the glabella around it and the glabella over the
-forehead. Coordinates here are normalized (0..1 of the drawing's width and height).
+per region code in its `regions` group. A point belongs to an injection site before a broad
+backdrop area (models.regions.BACKDROP_REGIONS: jawline, perioral, midface, forehead, neck),
+then to the smallest outline that contains it, so the procerus wins over the glabella around
+it and the masseter over the jawline band. Coordinates here are normalized (0..1 of the
+drawing's width and height).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import resources
-from models.regions import REGIONS
+from models.regions import BACKDROP_REGIONS, REGIONS
 from models.vocabulary import View
 
 DRAWING_WIDTH = 800.0
@@ -54,8 +56,8 @@ class FaceMap:
 
     def __init__(self, view: View, outlines: list[RegionOutline]):
         self.view = view
-        # Smallest first, so the first outline that contains a point is the answer.
-        self.outlines = sorted(outlines, key=lambda o: o.area)
+        # Sites before backdrops, smallest first: the first outline that contains a point wins.
+        self.outlines = sorted(outlines, key=lambda o: (o.code in BACKDROP_REGIONS, o.area))
         self.by_code = {o.code: o for o in outlines}
 
     def region_at(self, x: float, y: float) -> str | None:

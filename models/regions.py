@@ -18,6 +18,8 @@ class Region:
     label: str  # how clinicians name it, with the side spelled out
     zone: str  # "upper", "mid" or "lower" face (neck counts as lower)
     side: Side
+    pair_code: str  # the code without its side: masseter_l and masseter_r are both "masseter"
+    pair_label: str  # the label without its side: "Masseter"
 
     @property
     def paired_code(self) -> str | None:
@@ -79,9 +81,15 @@ _FRONT_ANCHORS: dict[str, tuple[float, float]] = {
     "cupids_bow": (0.50, 0.643), "lower_lip_r": (0.465, 0.688), "perioral": (0.50, 0.715),
     "oral_commissure_r": (0.425, 0.67), "dao_r": (0.41, 0.735), "marionette_r": (0.43, 0.71),
     "chin": (0.50, 0.78), "prejowl_r": (0.40, 0.77), "jawline_r": (0.30, 0.72),
-    "masseter_r": (0.26, 0.64), "submental": (0.50, 0.84), "platysma_r": (0.42, 0.90),
+    "masseter_r": (0.29, 0.64), "submental": (0.50, 0.84), "platysma_r": (0.42, 0.90),
     "neck": (0.50, 0.94),
 }
+
+
+# Broad areas drawn behind the injection sites: wherever a site's outline overlaps one of
+# them, the site wins whatever the sizes, so the lower masseter (where masseter toxin goes)
+# is masseter and not jawline, and the lips are never perioral.
+BACKDROP_REGIONS = frozenset({"forehead", "perioral", "midface_l", "midface_r", "jawline_l", "jawline_r", "neck"})
 
 
 def front_anchor(code: str) -> tuple[float, float]:
@@ -96,10 +104,10 @@ def _build() -> dict[str, Region]:
     regions: dict[str, Region] = {}
     for base, label, zone, paired in _CATALOGUE:
         if not paired:
-            regions[base] = Region(base, label, zone, Side.MIDLINE)
+            regions[base] = Region(base, label, zone, Side.MIDLINE, base, label)
             continue
-        regions[f"{base}_l"] = Region(f"{base}_l", f"{label}, left", zone, Side.LEFT)
-        regions[f"{base}_r"] = Region(f"{base}_r", f"{label}, right", zone, Side.RIGHT)
+        regions[f"{base}_l"] = Region(f"{base}_l", f"{label}, left", zone, Side.LEFT, base, label)
+        regions[f"{base}_r"] = Region(f"{base}_r", f"{label}, right", zone, Side.RIGHT, base, label)
     return regions
 
 

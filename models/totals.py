@@ -1,7 +1,9 @@
 """Dose totals of charted points: per product, per region, per side of the face.
 
 Amounts are only ever added within one product: 20 U of Botox and 50 U of Dysport are
-two totals, never 70 "units".
+two totals, never 70 "units". Left is weighed against right only within one paired area
+(masseter left against masseter right): 25 U in the left masseter and 1 U in the right
+LLSAN are two one-sided treatments, not "24 U more left".
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from models.amounts import format_dose
+from models.recall import area_of_region, areas
 from models.records import ChartedPoint, ProductTotal
 from models.regions import REGIONS
 from models.vocabulary import DoseUnit, Side
@@ -62,6 +66,92 @@ def totals_by_side(points: Iterable[ChartedPoint]) -> list[SideTotals]:
         by_side[REGIONS[p.region_code].side] += p.amount
     return [SideTotals(name, unit, s[Side.LEFT], s[Side.RIGHT], s[Side.MIDLINE])
             for name, (unit, s) in sums.items()]
+
+
+@dataclass(frozen=True)
+class PairedTotals:
+    """One product in one paired group of regions (a treatment area such as the masseters,
+    or one region's left and right): the patient's left against right, the midline apart."""
+
+    key: str  # the area key or the region's pair code
+    name: str  # "Masseters" (an area), "Masseter" (a region)
+    product_name: str
+    unit: DoseUnit
+    left: Decimal
+    right: Decimal
+    midline: Decimal
+    paired: bool  # the group has left and right regions at all (the chin has not)
+
+    @property
+    def left_minus_right(self) -> Decimal:
+        """Positive when more went to the patient's left of this area."""
+        return self.left - self.right
+
+
+def _pair(points: Iterable[ChartedPoint], group_of: dict[str, tuple[str, str]],
+          order: list[str]) -> list[PairedTotals]:
+    """Sum each product per group of regions and side; groups in `order`, products in the
+    order they were first charted."""
+    sums: dict[tuple[str, str], tuple[DoseUnit, dict[Side, Decimal]]] = {}
+    for p in points:
+        key = group_of[p.region_code][0]
+        unit, by_side = sums.setdefault((key, p.product_name), (p.unit, {side: Decimal(0) for side in Side}))
+        by_side[REGIONS[p.region_code].side] += p.amount
+    sided = {group_of[code][0] for code, r in REGIONS.items() if r.side is not Side.MIDLINE}
+    names = {key: name for key, name in group_of.values()}
+    rank = {key: i for i, key in enumerate(order)}
+    return [PairedTotals(key, names[key], product, unit, s[Side.LEFT], s[Side.RIGHT], s[Side.MIDLINE],
+                         key in sided)
+            for (key, product), (unit, s) in sorted(sums.items(), key=lambda item: rank[item[0][0]])]
+
+
+def totals_by_paired_area(points: Iterable[ChartedPoint]) -> list[PairedTotals]:
+    """Per treatment area (resources/areas.json) and product: left against right."""
+    names = {key: area.name for key, area in areas().items()}
+    group_of = {code: (key, names[key]) for code, key in area_of_region().items()}
+    return _pair(points, group_of, list(names))
+
+
+def totals_by_paired_region(points: Iterable[ChartedPoint]) -> list[PairedTotals]:
+    """Per region, its left and right side together, and product: 'Masseter — left 25 U,
+    right 0 U'. A midline region stands alone (its amount in `midline`)."""
+    group_of = {code: (r.pair_code, r.pair_label) for code, r in REGIONS.items()}
+    return _pair(points, group_of, list(dict.fromkeys(r.pair_code for r in REGIONS.values())))
+
+
+def describe_difference(totals: PairedTotals) -> str:
+    """'25 U more left', 'even', or '—' where no side of the area was treated."""
+    if not totals.paired or totals.left == totals.right == 0:
+        return "—"
+    difference = totals.left_minus_right
+    if difference == 0:
+        return "even"
+    return f"{format_dose(abs(difference), totals.unit)} more {'left' if difference > 0 else 'right'}"
+
+
+def describe_pair(totals: PairedTotals) -> str:
+    """'left 25 U, right 0 U, 25 U more left' (with the midline where some went there);
+    an area treated on the midline only reads '4 U, midline'."""
+    if not totals.paired or totals.left == totals.right == 0:
+        return f"{format_dose(totals.midline, totals.unit)}, midline"
+    parts = [f"left {format_dose(totals.left, totals.unit)}", f"right {format_dose(totals.right, totals.unit)}"]
+    if totals.midline:
+        parts.append(f"midline {format_dose(totals.midline, totals.unit)}")
+    return ", ".join(parts + [describe_difference(totals)])
+
+
+def sided_rows(rows: Iterable[PairedTotals]) -> list[PairedTotals]:
+    """The rows whose left or right was treated: the ones a balance can be read from."""
+    return [t for t in rows if t.paired and (t.left or t.right)]
+
+
+def balance_per_product(points: Iterable[ChartedPoint]) -> list[tuple[ProductTotal, str]]:
+    """Per product its whole-face total and, in one line, left against right in each paired
+    area it went to: 'Masseters: left 25 U, right 0 U, 25 U more left' (for legends)."""
+    points = list(points)
+    pairs = sided_rows(totals_by_paired_area(points))
+    return [(total, "; ".join(f"{t.name}: {describe_pair(t)}" for t in pairs if t.product_name == total.product_name))
+            for total in totals_by_product(points)]
 
 
 def packages_implied(total: Decimal, package_size: Decimal | None) -> Decimal | None:

@@ -13,12 +13,12 @@ from app.database import Database
 from app.files import write_atomically_bytes
 from app.patients import patient_record
 from app.visits import get_visit
-from models.base import format_amount
+from models.amounts import format_dose
 from models.chart import ChartDocument
 from models.errors import AliquotError
 from models.face_map import DRAWING_HEIGHT, DRAWING_WIDTH
 from models.tables import Patient
-from models.totals import totals_by_product, totals_by_side
+from models.totals import balance_per_product
 from models.vocabulary import View
 from ui.face_scene import FaceScene
 
@@ -58,20 +58,19 @@ def render_visit(database: Database, visit_id: int, view: View) -> QImage:
     painter.drawText(QRectF(16 * SCALE, 40 * SCALE, width, 22 * SCALE), Qt.AlignmentFlag.AlignLeft,
                      f"Visit {when:%Y-%m-%d %H:%M} · {visit.provider_name} {visit.provider_credentials}"
                      f" · {view.value} view · {visit.status.value}")
-    sides = {s.product_name: s for s in totals_by_side(visit.points)}
     y = 66 * SCALE
-    for total in totals_by_product(visit.points):
-        side = sides[total.product_name]
+    for total, balance in balance_per_product(visit.points):
         painter.setBrush(QColor(colours.get(total.product_name, "#555555")))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawEllipse(QRectF(18 * SCALE, y + 4 * SCALE, 10 * SCALE, 10 * SCALE))
         painter.setPen(QColor("#222222"))
-        unit = total.unit.value
-        painter.drawText(QRectF(34 * SCALE, y, width, 20 * SCALE), Qt.AlignmentFlag.AlignLeft,
-                         f"{total.product_name}: {format_amount(total.amount)} {unit} in"
-                         f" {total.aliquots} aliquots — left {format_amount(side.left)} {unit},"
-                         f" right {format_amount(side.right)} {unit}, midline {format_amount(side.midline)} {unit}")
-        y += 20 * SCALE
+        # Left against right per paired area only: the whole face's sides are not an asymmetry.
+        drawn = painter.drawText(
+            QRectF(34 * SCALE, y, width - 50 * SCALE, (HEADER - 8) * SCALE - y),
+            Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+            f"{total.product_name}: {format_dose(total.amount, total.unit)} in {total.aliquots} aliquots"
+            + (f" — {balance}" if balance else ""))
+        y += drawn.height() + 2 * SCALE
         if y > (HEADER - 16) * SCALE:
             break
     scene.render(painter, QRectF(0, HEADER * SCALE, width, height), scene.sceneRect())

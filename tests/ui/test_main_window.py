@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from app.patients import search_patients
 from app.visits import get_visit, list_visits
 from models.base import format_amount
+from models.recall import area_of_region, areas
 from models.regions import REGIONS
 from ui.actions import MainAction
 from ui.main_window import MainWindow
@@ -66,11 +67,15 @@ def test_visit_sites_and_left_against_right(qtbot, demo_db):
     assert cell(window.point_model, 0, 2).endswith(first.unit.value)
     colour = cell(window.point_model, 0, 1, Qt.ItemDataRole.ForegroundRole)
     assert colour is not None  # products carry their chart colour
+    # Left against right per paired area: the first point's area, its product, its left side.
+    area = area_of_region()[first.region_code]
     left = sum((p.amount for p in record.points if p.region_code.endswith("_l")
-                and p.product_name == first.product_name), Decimal(0))
+                and area_of_region()[p.region_code] == area and p.product_name == first.product_name), Decimal(0))
     row = next(r for r in range(window.side_model.rowCount())
-               if cell(window.side_model, r, 0) == first.product_name)
-    assert cell(window.side_model, row, 1) == f"{format_amount(left)} {first.unit.value}"
+               if (cell(window.side_model, r, 0), cell(window.side_model, r, 1))
+               == (areas()[area].name, first.product_name))
+    expected = f"{format_amount(left)} {first.unit.value}" if window.side_model.record(row).paired else "—"
+    assert cell(window.side_model, row, 2) == expected
 
 
 def test_choosing_an_older_visit_shows_its_sites(qtbot, demo_db):
