@@ -2,7 +2,8 @@
 
 Which visits count: every visit with charted points, draft or signed. A draft here is a
 visit charted but not yet signed, and the treatment it records has been given; an empty
-draft records nothing and so counts for nothing.
+draft records nothing and so counts for nothing. A review visit (kind `review`) counts
+with or without points: the patient was seen, so an open review is done.
 """
 
 from __future__ import annotations
@@ -29,22 +30,26 @@ from models.recall import (
     DueItem,
     DueStatus,
     RecallSettings,
+    Seen,
     Treated,
     area_of_region,
-    areas,
     due_items,
+    recall_label,
+    side_of,
     standing_items,
 )
 from models.tables import AppMeta, InjectionPoint, Patient, Product, Provider, RecallItem, Visit
+from models.vocabulary import VisitKind
 
 
 @dataclass(frozen=True)
 class DueRow:
     chart_number: str
     patient_name: str
-    area: str  # the area's name, or "Review after first treatment"
+    area: str  # the area's name (and side: "Masseter, left"), or "Review after first treatment"
     item: DueItem
     provider_name: str = ""
+    phone: str = ""
 
     def days_overdue(self, today: date) -> int:
         return self.item.days_overdue(today)
@@ -54,7 +59,8 @@ SUMMARY_KEY = "recall_summary"  # app_meta: the summary reflects every chart...
 # ...as this version of the summary computes it. A marker of another version (or none: the
 # downgrade that drops recall_item removes it) means the summary is rebuilt on opening.
 # "1" summaries could be empty: the marker outlived its table across a downgrade and upgrade.
-SUMMARY_VERSION = "2"
+# "3": per-side rows of paired areas, reviews per area, enzymes dissolve filler, review visits.
+SUMMARY_VERSION = "3"
 SETTINGS_KEY = "recall_settings"  # app_meta: the clinic's RecallSettings as JSON
 
 
@@ -161,10 +167,24 @@ def _facts(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None =
         kind = kind.value if hasattr(kind, "value") else kind
         last_day = _as_aware(last_at).astimezone(zone).date()
         first_day = _as_aware(first_at).astimezone(zone).date()
-        facts.append(Treated(patient_id, last_day, area, name, kind, low, high))
+        side = side_of(region)
+        facts.append(Treated(patient_id, last_day, area, name, kind, low, high, side))
         if first_day != last_day:  # the first treatment matters for the review rule
-            facts.append(Treated(patient_id, first_day, area, name, kind, low, high))
+            facts.append(Treated(patient_id, first_day, area, name, kind, low, high, side))
     return facts
+
+
+def _seen(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None,
+          before: datetime | None = None) -> list[Seen]:
+    """Each patient's last review visit (before `before` when given): seen again, with or
+    without injections."""
+    query = (select(Visit.patient_id, func.max(Visit.started_at))
+             .where(Visit.kind == VisitKind.REVIEW).group_by(Visit.patient_id))
+    if patient_ids is not None:
+        query = query.where(Visit.patient_id.in_(list(patient_ids)))
+    if before is not None:
+        query = query.where(Visit.started_at < before)
+    return [Seen(patient_id, _as_aware(at).astimezone(zone).date()) for patient_id, at in session.execute(query)]
 
 
 def treated_facts(db: Database) -> list[Treated]:
@@ -188,10 +208,11 @@ def refresh_recall(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] 
     session.execute(delete_rows)
     product_ids = dict(session.execute(select(Product.name, Product.id)).all())
     providers = _latest_providers(session, ids)
-    rows = [{"patient_id": item.patient_id, "area": item.area, "product_kind": item.product_kind,
-             "product_id": product_ids[item.product_name], "provider_id": providers.get(item.patient_id),
-             "last_treated": item.last_treated, "due_from": item.due_from, "due_by": item.due_by}
-            for item in standing_items(_facts(session, zone, ids), review_days)]
+    rows = [{"patient_id": item.patient_id, "area": item.area, "side": item.side,
+             "product_kind": item.product_kind, "product_id": product_ids[item.product_name],
+             "provider_id": providers.get(item.patient_id), "last_treated": item.last_treated,
+             "due_from": item.due_from, "due_by": item.due_by}
+            for item in standing_items(_facts(session, zone, ids), review_days, _seen(session, zone, ids))]
     for start in range(0, len(rows), 20_000):
         session.execute(insert(RecallItem), rows[start:start + 20_000])
     if ids is None:
@@ -305,35 +326,44 @@ def due_page(db: Database, today: date, within_days: int | None = None,
     """Today's (or a later day's) due list from the recall summary."""
     settings = settings or load_recall_settings(db)
     conditions, status, urgency = _summary_query(today, within_days, settings, narrow)
-    names = areas()
     with db.factory() as session:
         counts = {DueStatus(value): n for value, n in session.execute(
             select(status, func.count()).where(*conditions).group_by(status))}
         ordered = (select(RecallItem.id, status).where(*conditions)
-                   .order_by(urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area))
+                   .order_by(urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area,
+                             RecallItem.side))
         if limit is not None:
             ordered = ordered.limit(limit).offset(offset)
         page = session.execute(ordered).all()
         details = {}
         for start in range(0, len(page), 20_000):  # names for this page only
             chunk = [item_id for item_id, _ in page[start:start + 20_000]]
-            details.update({item.id: (item, product, chart, given, family) for
-                            item, product, chart, given, family in session.execute(
+            details.update({item.id: (item, product, chart, given, family, phone) for
+                            item, product, chart, given, family, phone in session.execute(
                                 select(RecallItem, Product.name, Patient.chart_number,
-                                       Patient.given_name, Patient.family_name)
+                                       Patient.given_name, Patient.family_name, Patient.phone)
                                 .join(Product, RecallItem.product_id == Product.id)
                                 .join(Patient, RecallItem.patient_id == Patient.id)
                                 .where(RecallItem.id.in_(chunk)))})
         provider_names = dict(session.execute(select(Provider.id, Provider.display_name)).all())
     rows = []
     for item_id, state in page:
-        item, product, chart, given, family = details[item_id]
+        item, product, chart, given, family, phone = details[item_id]
         due = DueItem(item.patient_id, item.area, product, item.product_kind, item.last_treated,
-                      item.due_from, item.due_by, DueStatus(state))
-        rows.append(DueRow(chart, f"{given} {family}",
-                           names[item.area].name if item.area else "Review after first treatment", due,
-                           provider_names.get(item.provider_id, "")))
+                      item.due_from, item.due_by, DueStatus(state), item.side)
+        rows.append(DueRow(chart, f"{given} {family}", recall_label(item.area, item.side), due,
+                           provider_names.get(item.provider_id, ""), phone or ""))
     return DuePage(counts, rows)
+
+
+def due_patients(db: Database, today: date, within_days: int | None = None,
+                 settings: RecallSettings | None = None, narrow: DueFilter = DueFilter()) -> int:
+    """How many patients the due list of `due_page` names (a patient may be due for several
+    areas): a query of its own, so that the list's first page never waits for it."""
+    settings = settings or load_recall_settings(db)
+    conditions, _status, _urgency = _summary_query(today, within_days, settings, narrow)
+    with db.factory() as session:
+        return session.scalar(select(func.count(RecallItem.patient_id.distinct())).where(*conditions)) or 0
 
 
 def due_list(db: Database, today: date, within_days: int | None = None,
@@ -349,31 +379,43 @@ def due_list(db: Database, today: date, within_days: int | None = None,
     end_of_day = datetime.combine(today + timedelta(days=1), time(0), db.timezone)
     with db.factory() as session:
         facts = _facts(session, db.timezone, before=end_of_day)
+        seen = _seen(session, db.timezone, before=end_of_day)
         archived = set(session.scalars(select(Patient.id).where(Patient.archived.is_(True))))
-    items = [i for i in due_items(facts, today, settings) if i.patient_id not in archived]
+    items = [i for i in due_items(facts, today, settings, seen) if i.patient_id not in archived]
     urgent = {DueStatus.OVERDUE, DueStatus.DUE, DueStatus.REVIEW}
     if within_days is None:
         chosen = [i for i in items if i.status is not DueStatus.NOT_DUE]
     else:
         limit = today + timedelta(days=within_days)
         chosen = [i for i in items if i.status in urgent or i.due_from <= limit]
-    names = areas()
     with db.factory() as session:
         patients = {p.id: p for p in session.scalars(
             select(Patient).where(Patient.id.in_({i.patient_id for i in chosen})))}
     return [DueRow(patients[i.patient_id].chart_number,
                    f"{patients[i.patient_id].given_name} {patients[i.patient_id].family_name}",
-                   names[i.area].name if i.area else "Review after first treatment", i)
+                   recall_label(i.area, i.side), i, phone=patients[i.patient_id].phone or "")
             for i in chosen]
 
 
-COLUMNS = ["chart_number", "patient", "area", "product", "last_treated", "due_from", "due_by",
+def patients_in(rows: Iterable[DueRow]) -> int:
+    """How many patients a due list names (a patient may be due for several areas)."""
+    return len({row.item.patient_id for row in rows})
+
+
+def describe_counts(rows: list[DueRow], after: str = "") -> str:
+    """'3 recalls (2 patients)'; `after` goes after the recalls ('3 recalls as of … (2 patients)')."""
+    patients = patients_in(rows)
+    return (f"{len(rows)} recall{'s' if len(rows) != 1 else ''}{after}"
+            f" ({patients} patient{'s' if patients != 1 else ''})")
+
+
+COLUMNS = ["chart_number", "patient", "phone", "area", "product", "last_treated", "due_from", "due_by",
            "status", "days_overdue"]
 
 
 def row_values(row: DueRow, today: date) -> list:
     item = row.item
-    return [row.chart_number, row.patient_name, row.area, item.product_name,
+    return [row.chart_number, row.patient_name, row.phone, row.area, item.product_name,
             item.last_treated.isoformat(), item.due_from.isoformat(), item.due_by.isoformat(),
             item.status.value, row.days_overdue(today)]
 
@@ -383,8 +425,10 @@ def to_csv(rows: list[DueRow], today: date) -> bytes:
     return csv_bytes(COLUMNS, (row_values(row, today) for row in rows))
 
 
-def to_ics(rows: list[DueRow], today: date, clinic: str = "Aliquot") -> bytes:
-    """One all-day event per recall on its due-from day, for a clinic calendar (RFC 5545)."""
+def to_ics(rows: list[DueRow], today: date, clinic: str = "Aliquot", names: bool = True) -> bytes:
+    """One all-day event per recall on its due-from day, for a clinic calendar (RFC 5545).
+
+    Without `names`, a title says the chart number only (a calendar others can see)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Aliquot//recall list//EN")
     calendar.add("version", "2.0")
@@ -393,12 +437,14 @@ def to_ics(rows: list[DueRow], today: date, clinic: str = "Aliquot") -> bytes:
     for row in rows:
         item = row.item
         event = icalendar.Event()
-        event.add("uid", f"{row.chart_number}-{item.area or 'review'}-{item.product_name}-"
+        area = f"{item.area}-{item.side}" if item.side else item.area or "review"
+        event.add("uid", f"{row.chart_number}-{area}-{item.product_name}-"
                          f"{item.due_from.isoformat()}@aliquot".replace(" ", "_"))
         event.add("dtstamp", stamp)
         event.add("dtstart", item.due_from)
         event.add("dtend", item.due_from + timedelta(days=1))
-        event.add("summary", f"Recall {row.patient_name} ({row.chart_number}): {row.area}")
+        who = f"{row.patient_name} ({row.chart_number})" if names else row.chart_number
+        event.add("summary", f"Recall {who}: {row.area}")
         event.add("description", f"{item.product_name}, last treated {item.last_treated.isoformat()};"
                                  f" due {item.due_from.isoformat()} to {item.due_by.isoformat()};"
                                  f" {item.status.value}")

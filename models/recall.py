@@ -3,9 +3,15 @@
 Pure rules: no database, no clock of their own (today is passed in). A due window runs
 from the last treatment of an area with a product kind: it opens at the product's
 minimum interval and is overdue after its maximum. A later treatment of the same area
-and kind supersedes an earlier one. Hyaluronidase (no interval) never makes a due date.
-A first treatment with a product is reviewed about two weeks later, until the patient
-has been seen again.
+and kind supersedes an earlier one. In a paired area (masseters, crow's feet: every
+region has a side) each side is recalled on its own: treating one masseter leaves the
+other's window as it was; both sides treated alike make one row.
+
+Hyaluronidase and every enzyme (no interval) never make a due date nor a review, and
+dissolving filler with it in an area (and side) on or after the filler's day closes that
+area's filler recall. The first treatment of an area with a product kind is reviewed
+about two weeks later, until the patient has been seen again: a later visit with points,
+or a review visit with none.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from functools import cache
 
 import resources
 from models.regions import REGIONS
+from models.vocabulary import ProductKind, Side
 
 AREAS_FILE = "areas.json"
 
@@ -28,13 +35,39 @@ class Area:
     key: str
     name: str
     regions: tuple[str, ...]
+    side_name: str = ""  # one side of a paired area: "Masseter" ("Masseter, left")
+
+    @property
+    def paired(self) -> bool:
+        """Every region has a side: each side is recalled on its own."""
+        return all(REGIONS[code].side is not Side.MIDLINE for code in self.regions)
+
+    def label(self, side: str = "") -> str:
+        """'Masseters'; one side: 'Masseter, left'."""
+        return f"{self.side_name or self.name}, {side}" if side else self.name
 
 
 @cache
 def areas() -> dict[str, Area]:
     with resources.path(AREAS_FILE).open(encoding="utf-8") as handle:
         data = json.load(handle)
-    return {a["key"]: Area(a["key"], a["name"], tuple(a["regions"])) for a in data["areas"]}
+    return {a["key"]: Area(a["key"], a["name"], tuple(a["regions"]), a.get("side_name", ""))
+            for a in data["areas"]}
+
+
+REVIEW_LABEL = "Review after first treatment"
+
+
+def recall_label(area: str, side: str = "") -> str:
+    """How a recall row names what is due: the area (and side), or the review."""
+    return areas()[area].label(side) if area else REVIEW_LABEL
+
+
+def side_of(region_code: str) -> str:
+    """The side a region is recalled by: "left"/"right" in a paired area, else ""."""
+    if not areas()[area_of_region()[region_code]].paired:
+        return ""
+    return REGIONS[region_code].side.value
 
 
 @cache
@@ -79,6 +112,15 @@ class Treated:
     product_kind: str
     interval_min_days: int | None
     interval_max_days: int | None
+    side: str = ""  # "left"/"right" in a paired area; "" for the whole area
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A visit that saw the patient without treating them (a review visit)."""
+
+    patient_id: int
+    visit_day: date
 
 
 @dataclass(frozen=True)
@@ -91,6 +133,7 @@ class DueItem:
     due_from: date
     due_by: date
     status: DueStatus
+    side: str = ""  # one side of a paired area; "" for the whole area (or a review)
 
     def days_overdue(self, today: date) -> int:
         return max(0, (today - self.due_by).days)
@@ -106,36 +149,78 @@ def status_on(today: date, due_from: date, due_by: date, lead_days: int) -> DueS
     return DueStatus.NOT_DUE
 
 
-def standing_items(treated: Iterable[Treated], review_days: int | None = 14) -> list[DueItem]:
-    """The due windows and open reviews that follow from these treatments, whatever the
-    day: what the recall summary stores (statuses are given later, by `classify`)."""
-    latest: dict[tuple[int, str, str], Treated] = {}
-    first_with_product: dict[tuple[int, str], Treated] = {}
-    last_visit: dict[int, date] = {}
-    for t in treated:
-        key = (t.patient_id, t.area, t.product_kind)
-        current = latest.get(key)
-        # A later treatment supersedes; on one day, the product due again soonest wins.
-        if (current is None or t.visit_day > current.visit_day
-                or (t.visit_day == current.visit_day
-                    and (t.interval_min_days or 10**6) < (current.interval_min_days or 10**6))):
-            latest[key] = t
-        product_key = (t.patient_id, t.product_name)
-        if product_key not in first_with_product or t.visit_day < first_with_product[product_key].visit_day:
-            first_with_product[product_key] = t
-        last_visit[t.patient_id] = max(last_visit.get(t.patient_id, t.visit_day), t.visit_day)
+def _sides(t: Treated) -> tuple[str, ...]:
+    """The sides a treatment counts for: a paired area's side (both when not given)."""
+    if not areas()[t.area].paired:
+        return ("",)
+    return (t.side,) if t.side else (Side.LEFT.value, Side.RIGHT.value)
 
+
+def _supersedes(t: Treated, current: Treated | None) -> bool:
+    """A later treatment supersedes; on one day, the product due again soonest wins."""
+    return (current is None or t.visit_day > current.visit_day
+            or (t.visit_day == current.visit_day
+                and (t.interval_min_days or 10**6) < (current.interval_min_days or 10**6)))
+
+
+def _maintained(t: Treated) -> bool:
+    return (t.product_kind != ProductKind.ENZYME
+            and t.interval_min_days is not None and t.interval_max_days is not None)
+
+
+def standing_items(treated: Iterable[Treated], review_days: int | None = 14,
+                   seen: Iterable[Seen] = ()) -> list[DueItem]:
+    """The due windows and open reviews that follow from these treatments (and review
+    visits), whatever the day: what the recall summary stores (statuses are given later,
+    by `classify`)."""
+    treated = list(treated)
+    latest: dict[tuple[int, str, str, str], Treated] = {}  # patient, area, side, kind
+    dissolved: dict[tuple[int, str, str], date] = {}  # patient, area, side: last enzyme day
+    first_of_area: dict[tuple[int, str, str], date] = {}  # patient, area, kind
+    last_seen: dict[int, date] = {}
+    for t in treated:
+        last_seen[t.patient_id] = max(last_seen.get(t.patient_id, t.visit_day), t.visit_day)
+        if t.product_kind == ProductKind.ENZYME:
+            for side in _sides(t):
+                key = (t.patient_id, t.area, side)
+                dissolved[key] = max(dissolved.get(key, t.visit_day), t.visit_day)
+            continue
+        area_key = (t.patient_id, t.area, t.product_kind)
+        first_of_area[area_key] = min(first_of_area.get(area_key, t.visit_day), t.visit_day)
+        for side in _sides(t):
+            key = (t.patient_id, t.area, side, t.product_kind)
+            if _supersedes(t, latest.get(key)):
+                latest[key] = t
+    for visit in seen:
+        last_seen[visit.patient_id] = max(last_seen.get(visit.patient_id, visit.visit_day), visit.visit_day)
+
+    by_area: dict[tuple[int, str, str], dict[str, Treated]] = {}
+    for (patient_id, area, side, kind), t in latest.items():
+        if not _maintained(t):
+            continue  # products without maintenance
+        if kind == ProductKind.FILLER and dissolved.get((patient_id, area, side), date.min) >= t.visit_day:
+            continue  # dissolved with hyaluronidase since: nothing left to maintain
+        by_area.setdefault((patient_id, area, kind), {})[side] = t
     items = []
-    for t in latest.values():
-        if t.interval_min_days is None or t.interval_max_days is None:
-            continue  # hyaluronidase and other products without maintenance
-        items.append(DueItem(t.patient_id, t.area, t.product_name, t.product_kind, t.visit_day,
-                             t.visit_day + timedelta(days=t.interval_min_days),
-                             t.visit_day + timedelta(days=t.interval_max_days), DueStatus.NOT_DUE))
+    for by_side in by_area.values():
+        left, right = by_side.get(Side.LEFT.value), by_side.get(Side.RIGHT.value)
+        if (left is not None and right is not None and left.visit_day == right.visit_day
+                and left.product_name == right.product_name):
+            by_side = {"": left}  # both sides alike: one row for the area
+        for side, t in by_side.items():
+            items.append(DueItem(t.patient_id, t.area, t.product_name, t.product_kind, t.visit_day,
+                                 t.visit_day + timedelta(days=t.interval_min_days),
+                                 t.visit_day + timedelta(days=t.interval_max_days), DueStatus.NOT_DUE,
+                                 side))
     if review_days is not None:
-        for (patient_id, product_name), first in first_with_product.items():
-            if last_visit[patient_id] > first.visit_day:
-                continue  # seen again since: the review happened (or was overtaken)
+        # Only the last day the patient was seen can leave a review open: any later visit
+        # (with points, or a review) is the review. One row per product first given to an area.
+        reviews: dict[tuple[int, str], Treated] = {}
+        for t in treated:
+            if (_maintained(t) and t.visit_day == last_seen[t.patient_id]
+                    and first_of_area[(t.patient_id, t.area, t.product_kind)] == t.visit_day):
+                reviews.setdefault((t.patient_id, t.product_name), t)
+        for (patient_id, product_name), first in reviews.items():
             review_on = first.visit_day + timedelta(days=review_days)
             items.append(DueItem(patient_id, "", product_name, first.product_kind, first.visit_day,
                                  review_on, review_on, DueStatus.REVIEW))
@@ -164,14 +249,16 @@ def classify(items: Iterable[DueItem], today: date,
             continue
         result.append(replace(item, status=status_on(today, item.due_from, item.due_by,
                                                      settings.lead_days)))
-    return sorted(result, key=lambda i: (_URGENCY[i.status], i.due_from, i.patient_id, i.area))
+    return sorted(result, key=lambda i: (_URGENCY[i.status], i.due_from, i.patient_id, i.area, i.side))
 
 
 def due_items(treated: Iterable[Treated], today: date,
-              settings: RecallSettings = RecallSettings()) -> list[DueItem]:
+              settings: RecallSettings = RecallSettings(), seen: Iterable[Seen] = ()) -> list[DueItem]:
     """Every patient's due windows and reviews as of `today`, most urgent first.
 
-    Treatments after `today` are ignored (a date in the past is asked about as it was).
+    Treatments and review visits after `today` are ignored (a date in the past is asked
+    about as it was).
     """
     past = [t for t in treated if t.visit_day <= today]
-    return classify(standing_items(past, settings.review_days), today, settings)
+    return classify(standing_items(past, settings.review_days, [v for v in seen if v.visit_day <= today]),
+                    today, settings)

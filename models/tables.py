@@ -272,6 +272,8 @@ class RecallItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
     area: Mapped[str] = mapped_column(String(40))  # an area key; "" for a review
+    # One side of a paired area recalled on its own ("left"/"right"); "" for the whole area.
+    side: Mapped[str] = mapped_column(String(8), default="", server_default="")
     product_kind: Mapped[str] = mapped_column(String(24))
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
     # Who treated the patient last: the injector a recall is booked with.
@@ -281,10 +283,10 @@ class RecallItem(Base):
     due_by: Mapped[date] = mapped_column(Date)
 
     __table_args__ = (
-        UniqueConstraint("patient_id", "area", "product_kind", "product_id"),
+        UniqueConstraint("patient_id", "area", "side", "product_kind", "product_id"),
         # The due list is a range on due_by (lapsed rows fall off); the other columns make
         # counting and ordering an index-only scan.
-        Index("ix_recall_item_due", "due_by", "due_from", "area", "patient_id"),
+        Index("ix_recall_item_due", "due_by", "due_from", "area", "patient_id", "side"),
     )
 
 

@@ -12,6 +12,9 @@ class MainAction(Enum):
     NEW_PATIENT = ("&New patient…", "Ctrl+Shift+N", "Register a new patient")
     EDIT_PATIENT = ("&Edit patient…", "Ctrl+E", "Edit the chosen patient's details")
     ARCHIVE_PATIENT = ("Archive / restore patient", None, "Hide the patient from everyday search, keeping every record")
+    NEW_REVIEW_VISIT = ("New &review visit", "Ctrl+Shift+R",
+                        "Record that the chosen patient was seen again (the review after a first treatment),"
+                        " with or without injections")
     DUE_LIST = ("&Due list", "Ctrl+D", "Who is due for a recall, for what, and when")
     RECALL_SETTINGS = ("Recall &settings…", None, "Maintenance intervals per product, due-soon lead, reviews")
     INJECTORS = ("&Injectors…", None, "Register the clinic's injectors and correct their details")
@@ -38,4 +41,5 @@ def create_actions(parent: QWidget) -> dict[MainAction, QAction]:
         action.setToolTip(entry.tip)
         actions[entry] = action
     actions[MainAction.SHOW_ARCHIVED].setCheckable(True)
+    actions[MainAction.NEW_REVIEW_VISIT].setEnabled(False)  # until a patient is chosen
     return actions

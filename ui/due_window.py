@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.database import Database
-from app.recall import DueFilter, DuePage, due_page
+from app.recall import DueFilter, DuePage, due_page, due_patients
 from models.recall import DueStatus
 from models.vocabulary import ProductKind
 from ui.table_model import Column, RecordTableModel
@@ -42,6 +42,8 @@ class DueWindow(QMainWindow):
         self.setWindowTitle("Due list — Aliquot")
         self.resize(1250, 780)
         self.today = datetime.now(database.timezone).date()
+        self.page: DuePage | None = None
+        self.patients: int | None = None
 
         self.status_boxes = {}
         filters = QHBoxLayout()
@@ -72,6 +74,7 @@ class DueWindow(QMainWindow):
             Column("Status", lambda r: r.item.status.value, colour=lambda r: STATUS_COLOURS[r.item.status]),
             Column("Chart", lambda r: r.chart_number),
             Column("Patient", lambda r: r.patient_name),
+            Column("Phone", lambda r: r.phone or "—"),
             Column("Area", lambda r: r.area),
             Column("Product", lambda r: r.item.product_name),
             Column("Last treated", lambda r: r.item.last_treated.isoformat()),
@@ -122,20 +125,35 @@ class DueWindow(QMainWindow):
         self.provider.blockSignals(False)
 
     def refresh(self) -> None:
+        self.patients = None  # counted by a query of its own, after the page
         if not any(box.isChecked() for box in self.status_boxes.values()):
             self._loaded(DuePage({}, []))
             return
         self.tasks.run("due", partial(due_page, self.database, self.today, self.within.value(),
                                       None, PAGE, 0, self.current_filter()), self._loaded)
+        self.tasks.run("due-patients", partial(due_patients, self.database, self.today, self.within.value(),
+                                               None, self.current_filter()), self._patients_loaded)
+
+    def _patients_loaded(self, patients: int) -> None:
+        self.patients = patients
+        if self.page is not None:
+            self._show_counts(self.page)
 
     def _loaded(self, page: DuePage) -> None:
+        self.page = page
         self.model.set_records(page.rows)
         self.table.resizeColumnsToContents()
+        self._show_counts(page)
+
+    def _show_counts(self, page: DuePage) -> None:
         parts = [f"<span style='color:{STATUS_COLOURS[s]}'><b>{page.counts.get(s, 0)}</b> {s.value}</span>"
                  for s in (DueStatus.OVERDUE, DueStatus.DUE, DueStatus.DUE_SOON, DueStatus.REVIEW, DueStatus.NOT_DUE)
                  if page.counts.get(s)]
         shown = f" — showing the {len(page.rows)} most urgent" if page.total > len(page.rows) else ""
-        self.counts.setText(f"As of {self.today.isoformat()}: " + (", ".join(parts) or "nobody is due") + shown)
+        patients = (f" — {page.total} area{'s' if page.total != 1 else ''} for <b>{self.patients}</b>"
+                    f" patient{'s' if self.patients != 1 else ''}" if page.total and self.patients is not None else "")
+        self.counts.setText(f"As of {self.today.isoformat()}: " + (", ".join(parts) or "nobody is due")
+                            + patients + shown)
 
     def _open_patient(self, index) -> None:
         self.patient_wanted.emit(self.model.record(index.row()).chart_number)

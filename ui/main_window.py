@@ -37,11 +37,12 @@ from app.visits import OpenedVisit, get_visit, list_visits, open_visit, start_vi
 from models.amounts import format_dose
 from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
 from models.regions import REGIONS
-from models.totals import SideTotals, totals_by_side
+from models.vocabulary import VisitKind
+from models.totals import PairedTotals, totals_by_paired_area
 from ui.actions import MainAction, create_actions
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
-from ui.totals_panel import difference_text
+from ui.totals_panel import paired_columns
 
 SEARCH_DELAY_MS = 200
 
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.EDIT_PATIENT].triggered.connect(lambda: self.edit_patient(self.current_patient))
         self.actions[MainAction.ARCHIVE_PATIENT].triggered.connect(self.toggle_archived)
         self.actions[MainAction.DUE_LIST].triggered.connect(self.show_due_list)
+        self.actions[MainAction.NEW_REVIEW_VISIT].triggered.connect(
+            lambda: self.new_visit(copy_previous=False, kind=VisitKind.REVIEW))
         self.actions[MainAction.RECALL_SETTINGS].triggered.connect(self.edit_recall_settings)
         self.actions[MainAction.INJECTORS].triggered.connect(lambda: self.edit_injectors())
         self.actions[MainAction.CLINIC_DETAILS].triggered.connect(self.edit_clinic_details)
@@ -122,7 +125,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.actions[MainAction.QUIT])
         patient_menu = self.menuBar().addMenu("&Patient")
         for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT,
-                      MainAction.EXPORT_PATIENT):
+                      MainAction.NEW_REVIEW_VISIT, MainAction.EXPORT_PATIENT):
             patient_menu.addAction(self.actions[entry])
         recall_menu = self.menuBar().addMenu("&Recall")
         recall_menu.addAction(self.actions[MainAction.DUE_LIST])
@@ -187,6 +190,7 @@ class MainWindow(QMainWindow):
         self.visit_model: RecordTableModel[VisitSummary] = RecordTableModel([
             Column("Date", lambda v: v.started_at.astimezone(self.database.timezone).strftime("%Y-%m-%d %H:%M")),
             Column("Status", lambda v: v.status.value),
+            Column("Kind", lambda v: v.kind.value),
             Column("Injector", lambda v: f"{v.provider_name} {v.provider_credentials}".strip()),
             Column("Totals", _totals_text),
         ], self)
@@ -209,13 +213,8 @@ class MainWindow(QMainWindow):
         ], self)
         self.point_table = self._table(self.point_model)
 
-        self.side_model: RecordTableModel[SideTotals] = RecordTableModel([
-            Column("Product", lambda s: s.product_name, colour=colour),
-            Column("Patient's left", lambda s: format_dose(s.left, s.unit), align_right=True),
-            Column("Patient's right", lambda s: format_dose(s.right, s.unit), align_right=True),
-            Column("Midline", lambda s: format_dose(s.midline, s.unit), align_right=True),
-            Column("Left against right", difference_text),
-        ], self)
+        self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(
+            paired_columns("Area", lambda name: self.product_colours.get(name)), self)
         self.side_table = self._table(self.side_model)
         self.side_table.setMaximumHeight(140)
 
@@ -243,8 +242,11 @@ class MainWindow(QMainWindow):
         self.history_button.setToolTip("Every visit with its map and doses per area, to print or save")
         self.history_button.clicked.connect(self.show_history)
         self.open_visit_button.clicked.connect(self.open_chosen_visit)
+        self.review_visit_button = QPushButton("New review visit")
+        self.review_visit_button.setToolTip(self.actions[MainAction.NEW_REVIEW_VISIT].toolTip() + " (Ctrl+Shift+R)")
+        self.review_visit_button.clicked.connect(self.actions[MainAction.NEW_REVIEW_VISIT].trigger)
         for button in (self.new_visit_button, self.open_visit_button, self.copy_visit_button,
-                       self.history_button):
+                       self.review_visit_button, self.history_button):
             button.setEnabled(False)
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -253,7 +255,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.visit_table, 3)
         right_layout.addWidget(self._heading("Injection sites of the chosen visit"))
         right_layout.addWidget(self.point_table, 4)
-        right_layout.addWidget(self._heading("Left against right"))
+        right_layout.addWidget(self._heading("Left against right, per area"))
         right_layout.addWidget(self.side_table, 1)
 
         splitter = QSplitter()
@@ -332,6 +334,8 @@ class MainWindow(QMainWindow):
         self.current_patient = patient
         self.next_due.clear()
         self.new_visit_button.setEnabled(patient is not None)
+        self.review_visit_button.setEnabled(patient is not None)
+        self.actions[MainAction.NEW_REVIEW_VISIT].setEnabled(patient is not None)
         self.history_button.setEnabled(patient is not None)
         self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None and self.file_tasks.is_idle())
         self.open_visit_button.setEnabled(False)
@@ -347,6 +351,9 @@ class MainWindow(QMainWindow):
         # Every value is escaped: "lidocaine<epinephrine" must show in full, not as a tag.
         allergies = (f"<span style='color:#b00020; font-weight:600'>Allergies: {escape(patient.allergies)}</span>"
                      if patient.allergies.strip() else "No known allergies recorded")
+        if patient.alerts.strip():
+            allergies += (f" &nbsp; <span style='color:#8a4b00; font-weight:600'>Alerts:"
+                          f" {escape(patient.alerts)}</span>")
         self.patient_header.setText(
             f"<b>{escape(patient.given_name)} {escape(patient.family_name)}</b> &nbsp;"
             f" chart {escape(patient.chart_number)} &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}")
@@ -367,7 +374,7 @@ class MainWindow(QMainWindow):
 
     def _visit_loaded(self, visit: VisitRecord) -> None:
         self.point_model.set_records(visit.points)
-        self.side_model.set_records(totals_by_side(visit.points))
+        self.side_model.set_records(totals_by_paired_area(visit.points))
 
     # ------------------------------------------------------------------ patients
 
@@ -377,6 +384,8 @@ class MainWindow(QMainWindow):
         suggested = "" if patient else suggest_chart_number(self.database)
         saved = PatientDialog.ask(self.database, patient, suggested, self)
         if saved is not None:
+            for editor in self.editors:  # an open visit shows the allergies and alerts as edited
+                editor.set_patient(saved)
             self.search.setText(saved.chart_number)
             self.refresh()
 
@@ -525,7 +534,8 @@ class MainWindow(QMainWindow):
         """Tests replace this."""
         (QMessageBox.warning if warning else QMessageBox.information)(parent, title, message)
 
-    def new_visit(self, copy_previous: bool) -> None:
+    def new_visit(self, copy_previous: bool, kind: VisitKind = VisitKind.TREATMENT) -> None:
+        """A new visit in the editor; a review visit is recorded at once (seen again)."""
         if self.current_patient is None:
             return
         # A new clinic's first visit: register who injects first (a one-row query).
@@ -537,14 +547,15 @@ class MainWindow(QMainWindow):
         # Each new visit has its own channel: its result (a row already made) is never dropped.
         self._new_visits += 1
         self.tasks.run(f"new-visit-{self._new_visits}",
-                       partial(start_visit, self.database, self.current_patient.id, copy_previous),
+                       partial(start_visit, self.database, self.current_patient.id, copy_previous, kind=kind),
                        partial(self._open_editor, self.current_patient))
 
     def _open_editor(self, patient: PatientRecord, opened: OpenedVisit) -> None:
         from ui.visit_editor import VisitEditor
 
         editor = VisitEditor(self.database, patient, opened.visit, self.products, opened.providers,
-                             opened.previous, opened.templates, created=opened.created)
+                             opened.previous, opened.templates, created=opened.created,
+                             starting_pen=opened.starting_pen)
         if opened.copied_points:
             editor.copy_points(opened.copied_points)
         editor.saved.connect(lambda _visit: self._patient_chosen(self.patient_table.currentIndex(), None))

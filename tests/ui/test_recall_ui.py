@@ -11,11 +11,16 @@ from tests.conftest import snapshot
 from ui.recall_settings import RecallSettingsDialog
 
 
-def test_due_window_lists_and_filters(qtbot, demo_db):
-    window = DueWindow(demo_db, list_providers(demo_db))
+def open_due_window(qtbot, db) -> DueWindow:
+    window = DueWindow(db, list_providers(db))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.tasks.is_idle() and window.model.rowCount() > 0)
+    return window
+
+
+def test_due_window_lists_and_filters(qtbot, demo_db):
+    window = open_due_window(qtbot, demo_db)
     today = datetime.now(demo_db.timezone).date()
     expected = due_page(demo_db, today, 14)
     assert window.model.rowCount() == len(expected.rows)
