@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,6 +82,22 @@ def product_from_catalogue(item: dict) -> Product:
     )
 
 
+@cache
+def _catalogue_package_sizes() -> dict[str, tuple[Decimal, ...]]:
+    """Per fold(name) of a bundled product, every size it comes in (catalogue.json)."""
+    return {fold(item["name"]): tuple(Decimal(size) for size in item.get("package_sizes") or ())
+            for item in load_catalogue_file()["products"]}
+
+
+def package_sizes(product: Product) -> tuple[Decimal, ...]:
+    """The vial or syringe sizes a product comes in, smallest first: its catalogue sizes
+    and its default size (a product the clinic added itself has that one alone)."""
+    sizes = set(_catalogue_package_sizes().get(product.name_key, ()))
+    if product.package_size:
+        sizes.add(product.package_size)
+    return tuple(sorted(sizes))
+
+
 def product_record(product: Product) -> ProductRecord:
     return ProductRecord(
         id=product.id,
@@ -97,6 +114,7 @@ def product_record(product: Product) -> ProductRecord:
         max_dose_per_visit=product.max_dose_per_visit,
         colour=product.colour,
         active=product.active,
+        package_sizes=package_sizes(product),
     )
 
 

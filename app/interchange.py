@@ -47,7 +47,7 @@ VISIT_KEYS = {"external_id", "started_at", "provider", "status", "kind", "concer
 PROVIDER_KEYS = {"name", "credentials"}
 POINT_KEYS = {"view", "x", "y", "region", "product", "lot", "amount", "unit", "aliquots",
               "depth", "technique", "gauge", "notes"}
-LOT_KEYS = {"number", "expiry"}
+LOT_KEYS = {"number", "expiry", "package_size"}
 
 
 # ---------------------------------------------------------------- export
@@ -61,6 +61,8 @@ def _point_document(point: InjectionPoint) -> dict[str, Any]:
     if point.lot is not None:
         lot = {"number": point.lot.number,
                "expiry": point.lot.expiry.isoformat() if point.lot.expiry else None}
+        if point.lot.package_size is not None:  # absent: a lot of unknown size
+            lot["package_size"] = format_amount(point.lot.package_size)
     return {
         "view": point.view.value,
         "x": point.x,
@@ -263,11 +265,16 @@ def _patient_draft(value: Any, where: _Where) -> PatientDraft:
 def _point_draft(value: Any, where: _Where) -> PointDraft:
     data = _object(value, POINT_KEYS, where,
                    {"view", "x", "y", "region", "product", "amount", "unit"})
-    lot_number, lot_expiry = None, None
+    lot_number, lot_expiry, lot_package_size = None, None, None
     if data.get("lot") is not None:
         lot = _object(data["lot"], LOT_KEYS, where / "lot", {"number"})
         lot_number = _text(lot["number"], where / "lot" / "number", optional=False).strip()
         lot_expiry = _date(lot.get("expiry"), where / "lot" / "expiry")
+        if lot.get("package_size") is not None:
+            try:
+                lot_package_size = amount_from_data(lot["package_size"])
+            except ValidationError as error:
+                raise (where / "lot" / "package_size").fail(str(error)) from None
     try:
         amount = amount_from_data(data["amount"])
     except ValidationError as error:
@@ -283,6 +290,7 @@ def _point_draft(value: Any, where: _Where) -> PointDraft:
         aliquots=data.get("aliquots", 1),
         lot_number=lot_number,
         lot_expiry=lot_expiry,
+        lot_package_size=lot_package_size,
         depth=_text(data.get("depth"), where / "depth") or None,
         technique=_text(data.get("technique"), where / "technique") or None,
         gauge=_text(data.get("gauge"), where / "gauge"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import or_, select
 
@@ -17,6 +18,7 @@ class LotRecord:
     number: str
     expiry: date | None
     received: date | None
+    package_size: Decimal | None = None  # the lot's vial or syringe size; None: unknown
 
 
 def usable_lots(db: Database, product_name: str, on: date) -> list[LotRecord]:
@@ -28,7 +30,7 @@ def usable_lots(db: Database, product_name: str, on: date) -> list[LotRecord]:
             .where(Product.name_key == fold(product_name), or_(Lot.expiry.is_(None), Lot.expiry >= on))
             .order_by(Lot.expiry, Lot.number)
         )
-        return [LotRecord(lot.number, lot.expiry, lot.received) for lot in lots]
+        return [LotRecord(lot.number, lot.expiry, lot.received, lot.package_size) for lot in lots]
 
 
 def starting_lot(lots: list[LotRecord], last_number: str | None) -> LotRecord | None:

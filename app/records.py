@@ -48,7 +48,14 @@ from models.validation import check_length
 from models.records import ChartedPoint
 from models.regions import REGIONS
 from models.tables import AppMeta, Patient, Product
-from models.totals import describe_difference, describe_pair, sided_rows, totals_by_paired_area, totals_by_product
+from models.totals import (
+    describe_difference,
+    describe_pair,
+    packages_by_product,
+    sided_rows,
+    totals_by_paired_area,
+    totals_by_product,
+)
 from models.vocabulary import View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -244,6 +251,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     with db.audited_read() as session:
         patient = patient_record(session.get(Patient, visit.patient_id))
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
+        default_sizes = dict(session.execute(select(Product.name, Product.package_size)).all())
         record_event(session, db.actor, "print", "visit", visit_id)  # a disclosure: audited
     today = datetime.now(db.timezone).date()
     due = describe_due(patient_due(db, patient.id, today))
@@ -306,11 +314,12 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     ]))
     story.append(sites)
 
-    totals = [["Product", "Total", "Aliquots", "Sites"]]
+    totals = [["Product", "Total", "Aliquots", "Sites", "Uses"]]
+    uses = packages_by_product(visit.points, default_sizes)  # per lot's own vial size
     for total in totals_by_product(visit.points):
         totals.append([total.product_name, format_dose(total.amount, total.unit), str(total.aliquots),
-                       str(total.sites)])
-    totals_table = Table(totals, colWidths=[70 * mm, 30 * mm, 20 * mm, 20 * mm], hAlign="LEFT")
+                       str(total.sites), Paragraph(rich(uses[total.product_name]), styles["cell"])])
+    totals_table = Table(totals, colWidths=[60 * mm, 22 * mm, 18 * mm, 14 * mm, 60 * mm], hAlign="LEFT")
     totals_table.setStyle(_totals_style(1))
     # Left against right within each paired area: the whole face's left against its right is
     # no asymmetry (25 U in one masseter and 1 U in the other side's LLSAN are not "24 U more left").

@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import record_event
+from app.catalogue import package_sizes
 from app.database import Database
 from app.lots import starting_lot, usable_lots
 from app.patients import find_by_chart
 from app.providers import list_providers
 from app.recall import refresh_recall
 from app.templates import clinic_templates
+from models.amounts import format_dose
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.guardrails import bundled as bundled_guardrails, product_rule as guardrail_ceilings
 from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
@@ -34,6 +36,7 @@ from models.validation import (
     check_depth,
     check_gauge,
     check_lot,
+    check_lot_package_size,
     check_lot_product,
     check_position,
     check_technique,
@@ -67,12 +70,18 @@ class ProductLookup:
             self._products[key] = product
         return self._products[key]
 
-    def lot(self, product: Product, number: str, expiry: date | None) -> Lot:
-        """The registered lot, or a new one when its expiry is given."""
+    def lot(self, product: Product, number: str, expiry: date | None,
+            package_size: Decimal | None = None) -> Lot:
+        """The registered lot, or a new one when its expiry is given. `package_size` is the
+        size of its vials or syringes, one of the product's sizes: a new lot is registered
+        with it (None: unknown); a registered lot keeps its own, and a different size given
+        for it is refused like a different expiry."""
         if not number:
             raise ValidationError("the lot number is empty; give it or leave the lot out", "lot")
         check_length(number, 60, "lot", "lot number")
         check_text(number, "lot", "lot number")
+        if package_size is not None:
+            check_lot_package_size(package_size, package_sizes(product), number, product_rule(product))
         lot = self.session.scalar(
             select(Lot).where(Lot.product_id == product.id, Lot.number == number)
         )
@@ -84,7 +93,7 @@ class ProductLookup:
                                   product_rule(product))
             if expiry is None:
                 raise ValidationError(f"lot {number} of {product.name} is new: give its expiry date", "lot")
-            lot = Lot(product=product, number=number, expiry=expiry)
+            lot = Lot(product=product, number=number, expiry=expiry, package_size=package_size)
             self.session.add(lot)
             self.session.flush()
         elif expiry is not None and lot.expiry != expiry:
@@ -92,6 +101,13 @@ class ProductLookup:
             raise ValidationError(
                 f"lot {number} of {product.name} is registered with expiry {registered},"
                 f" not {expiry.isoformat()}",
+                "lot",
+            )
+        elif package_size is not None and lot.package_size is not None and lot.package_size != package_size:
+            raise ValidationError(
+                f"lot {number} of {product.name} is registered in"
+                f" {format_dose(lot.package_size, product.dose_unit)} packages,"
+                f" not {format_dose(package_size, product.dose_unit)}",
                 "lot",
             )
         return lot
@@ -118,7 +134,7 @@ def build_point(
     aliquots = check_aliquots(draft.aliquots)
     lot = None
     if draft.lot_number is not None:
-        lot = lookup.lot(product, draft.lot_number.strip(), draft.lot_expiry)
+        lot = lookup.lot(product, draft.lot_number.strip(), draft.lot_expiry, draft.lot_package_size)
         check_lot(LotRule(lot.number, lot.product.name, lot.expiry), rule, visit_date)
     return InjectionPoint(
         position=position,
@@ -163,6 +179,7 @@ def charted_point(point: InjectionPoint) -> ChartedPoint:
         technique=point.technique,
         gauge=point.gauge,
         notes=point.notes,
+        lot_package_size=point.lot.package_size if point.lot else None,
     )
 
 

@@ -86,6 +86,7 @@ def to_draft(point: ChartedPoint) -> PointDraft:
         product_name=point.product_name, amount=point.amount, unit=point.unit,
         aliquots=point.aliquots, lot_number=point.lot_number, lot_expiry=point.lot_expiry,
         depth=point.depth, technique=point.technique, gauge=point.gauge, notes=point.notes,
+        lot_package_size=point.lot_package_size,
     )
 
 
@@ -102,13 +103,14 @@ class Pen:
     gauge: str = ""
     lot_number: str | None = None
     lot_expiry: date | None = None
+    lot_package_size: Decimal | None = None  # the lot's vial or syringe size, if known
 
     def point_at(self, view: View, x: float, y: float, region_code: str) -> ChartedPoint:
         return ChartedPoint(
             view=view, x=x, y=y, region_code=region_code, product_name=self.product_name,
             unit=self.unit, amount=self.amount, aliquots=self.aliquots,
             lot_number=self.lot_number, lot_expiry=self.lot_expiry, depth=self.depth,
-            technique=self.technique, gauge=self.gauge,
+            technique=self.technique, gauge=self.gauge, lot_package_size=self.lot_package_size,
         )
 
 
@@ -137,6 +139,7 @@ def point_to_data(point: ChartedPoint) -> dict:
         "depth": point.depth.value if point.depth else None,
         "technique": point.technique.value if point.technique else None,
         "gauge": point.gauge, "notes": point.notes,
+        "lot_package_size": str(point.lot_package_size) if point.lot_package_size is not None else None,
     }
 
 
@@ -149,4 +152,6 @@ def point_from_data(data: dict) -> ChartedPoint:
         depth=Depth(data["depth"]) if data["depth"] else None,
         technique=Technique(data["technique"]) if data["technique"] else None,
         gauge=data["gauge"], notes=data["notes"],
+        # absent in files written before lots had a size
+        lot_package_size=Decimal(data["lot_package_size"]) if data.get("lot_package_size") else None,
     )

@@ -56,7 +56,8 @@ class PatientDraft:
 @dataclass(frozen=True)
 class PointDraft:
     """One charted site as entered, before it is stored. `lot_number` names a lot of
-    `product_name`: a registered one, or a new one when `lot_expiry` is given."""
+    `product_name`: a registered one, or a new one when `lot_expiry` is given (with
+    `lot_package_size`, the size of its vials or syringes, if known)."""
 
     view: View | str
     x: float
@@ -69,6 +70,7 @@ class PointDraft:
     lot_number: str | None = None
     lot_expiry: date | None = None
     depth: Depth | str | None = None
+    lot_package_size: Decimal | None = None
     technique: Technique | str | None = None
     gauge: str = ""
     notes: str = ""
@@ -90,6 +92,8 @@ class ChartedPoint:
     technique: Technique | None = None
     gauge: str = ""
     notes: str = ""
+    # The lot's vial or syringe size (None: no lot, or a lot of unknown size).
+    lot_package_size: Decimal | None = None
 
     @property
     def amount_per_aliquot(self) -> Decimal:
@@ -153,3 +157,5 @@ class ProductRecord:
     max_dose_per_visit: Decimal | None
     colour: str
     active: bool
+    # Every size the product comes in (catalogue), smallest first; a new lot is one of these.
+    package_sizes: tuple[Decimal, ...] = ()

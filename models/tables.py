@@ -160,6 +160,9 @@ class Lot(Base):
     expiry: Mapped[date | None] = mapped_column(Date)
     received: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The size of this lot's vials or syringes in the product's unit (one of the product's
+    # catalogue sizes); None for a lot registered before sizes were recorded.
+    package_size: Mapped[Decimal | None] = mapped_column(Amount)
 
     product: Mapped[Product] = relationship(back_populates="lots")
 

@@ -8,7 +8,7 @@ LLSAN are two one-sided treatments, not "24 U more left".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -154,20 +154,50 @@ def balance_per_product(points: Iterable[ChartedPoint]) -> list[tuple[ProductTot
             for total in totals_by_product(points)]
 
 
-def packages_implied(total: Decimal, package_size: Decimal | None) -> Decimal | None:
-    """How many vials or syringes a total uses: 44 U of a 100 U vial is 0.44."""
-    if not package_size:
+def packages_implied(points: Iterable[ChartedPoint],
+                     default_size: Decimal | None) -> tuple[Decimal, tuple[Decimal, ...]] | None:
+    """How many vials or syringes one product's points use, and the sizes counted, smallest
+    first: each point's amount over its lot's size (40 U from a 50 U lot is 0.8 of a vial),
+    over the product's `default_size` only where the lot's size is unknown. None when no
+    point was charted or a point's size is not known at all."""
+    share = Decimal(0)
+    sizes: set[Decimal] = set()
+    for point in points:
+        size = point.lot_package_size or default_size
+        if not size:
+            return None
+        share += point.amount / size
+        sizes.add(size)
+    if not sizes:
         return None
-    return (total / package_size).quantize(Decimal("0.01"))
+    return share.quantize(Decimal("0.01")), tuple(sorted(sizes))
 
 
-def describe_packages(total: Decimal, package_size: Decimal | None, unit: DoseUnit) -> str:
-    """'0.44 of a 100 U vial', '1.6 syringes of 1 mL' (toxins come in vials, fillers in syringes)."""
-    share = packages_implied(total, package_size)
-    if share is None:
+def describe_packages(points: Iterable[ChartedPoint], default_size: Decimal | None) -> str:
+    """What one product's points use: '0.8 of a 50 U vial', '1.6 syringes of 1 mL', or
+    with lots of several sizes '1.2 vials (50 U and 100 U)' (toxins come in vials, fillers
+    in syringes); "" when a size is unknown."""
+    points = list(points)
+    implied = packages_implied(points, default_size)
+    if implied is None:
         return ""
-    size = f"{format(package_size.normalize(), 'f')} {unit.value}"
+    share, sizes = implied
+    unit = points[0].unit
     container = "vial" if unit is DoseUnit.UNITS else "syringe"
+    count = format(share.normalize(), "f")
+    named = " and ".join(format_dose(size, unit) for size in sizes)
+    if len(sizes) > 1:
+        return f"{count} of a {container} ({named})" if share <= 1 else f"{count} {container}s ({named})"
     if share <= 1:
-        return f"{format(share.normalize(), 'f')} of a {size} {container}"
-    return f"{format(share.normalize(), 'f')} {container}s of {size}"
+        return f"{count} of a {named} {container}"
+    return f"{count} {container}s of {named}"
+
+
+def packages_by_product(points: Iterable[ChartedPoint],
+                        default_sizes: Mapping[str, Decimal | None]) -> dict[str, str]:
+    """Per product name, `describe_packages` of its points; `default_sizes` holds each
+    product's default package size (a product missing there counts its lots' sizes only)."""
+    grouped: dict[str, list[ChartedPoint]] = {}
+    for point in points:
+        grouped.setdefault(point.product_name, []).append(point)
+    return {name: describe_packages(group, default_sizes.get(name)) for name, group in grouped.items()}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from models.amounts import check_decimals
+from models.amounts import check_decimals, format_dose
 from models.errors import ValidationError
 from models.regions import REGIONS, regions_in_view
 from models.vocabulary import Depth, DoseUnit, Technique, View
@@ -188,6 +188,19 @@ def check_lot(lot: LotRule, product: ProductRule, visit_date: date) -> None:
             f" before this visit on {visit_date.isoformat()}",
             "lot",
         )
+
+
+def check_lot_package_size(size: Decimal, sizes: tuple[Decimal, ...], lot_number: str,
+                           product: ProductRule) -> Decimal:
+    """A lot's vial or syringe size must be one the product comes in (its catalogue sizes)."""
+    if size not in sizes:
+        offered = " or ".join(format_dose(s, product.dose_unit) for s in sizes) or "no size at all"
+        raise ValidationError(
+            f"lot {lot_number} of {product.name} cannot come in {format_dose(size, product.dose_unit)}"
+            f" packages: {product.name} comes in {offered}",
+            "lot",
+        )
+    return size
 
 
 def check_choice(value: str | None, vocabulary, field: str):

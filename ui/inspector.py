@@ -121,7 +121,7 @@ class Inspector(QGroupBox):
             return
         for lot in lots:
             expiry = lot.expiry.isoformat() if lot.expiry else "no expiry"
-            self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry))
+            self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry, lot.package_size))
 
     def _lot_chosen(self, _index: int) -> None:
         chosen = self.lot.currentData()
@@ -180,8 +180,8 @@ class Inspector(QGroupBox):
     def apply(point: ChartedPoint, field: str, value) -> ChartedPoint:
         """The point with one inspector field changed."""
         if field == "lot":
-            number, expiry = value
-            return replace(point, lot_number=number, lot_expiry=expiry)
+            number, expiry, package_size = value
+            return replace(point, lot_number=number, lot_expiry=expiry, lot_package_size=package_size)
         if field == "amount":
             return replace(point, amount=Decimal(value))
         return replace(point, **{field: value})

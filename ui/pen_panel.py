@@ -8,6 +8,7 @@ from decimal import Decimal
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
+from models.amounts import format_dose
 from models.chart import Pen
 from models.dates import Century
 from models.records import ProductRecord
@@ -36,6 +37,11 @@ def a_year_ahead() -> date:
     """Where a new box's expiry calendar opens: stock usually expires in a year or two."""
     today = date.today()
     return today.replace(year=today.year + 1, day=min(today.day, 28))
+
+
+def package_label(size: Decimal, unit: DoseUnit) -> str:
+    """'50 U vial', '1 mL syringe': toxins and enzymes come in vials, fillers in syringes."""
+    return f"{format_dose(size, unit)} {'vial' if unit is DoseUnit.UNITS else 'syringe'}"
 
 
 def optional(vocabulary, value):
@@ -80,6 +86,8 @@ class PenPanel(QGroupBox):
         self.new_lot_number = QLineEdit(placeholderText="lot number")
         # No default expiry: the date on the box must be typed, never guessed.
         self.new_lot_expiry = DateField(Century.FUTURE, a_year_ahead, month_end=True)
+        self.new_lot_size = QComboBox()  # the product's package sizes: a 50 U or a 100 U vial
+        self.new_lot_size.setAccessibleName("New lot's vial or syringe size")
         self.refusal: str | None = None  # why the pen cannot place a point, if it cannot
         form.addRow("Product", self.product)
         form.addRow("Amount", self.amount)
@@ -90,12 +98,14 @@ class PenPanel(QGroupBox):
         form.addRow("Lot", self.lot)
         form.addRow("New lot", self.new_lot_number)
         form.addRow("Expires", self.new_lot_expiry)
+        form.addRow("Size", self.new_lot_size)
 
         self.product.currentIndexChanged.connect(self._product_chosen)
         for signal in (self.amount.text_edited, self.aliquots.valueChanged,
                        self.depth.currentIndexChanged, self.technique.currentIndexChanged,
                        self.gauge.currentTextChanged, self.lot.currentIndexChanged,
-                       self.new_lot_number.textChanged, self.new_lot_expiry.edited):
+                       self.new_lot_number.textChanged, self.new_lot_expiry.edited,
+                       self.new_lot_size.currentIndexChanged):
             signal.connect(self._changed)
 
     def choose_product(self, name: str, lot_number: str | None = None) -> None:
@@ -116,10 +126,19 @@ class PenPanel(QGroupBox):
         self.depth.setCurrentIndex(self.depth.findData(pen.depth))
         self.technique.setCurrentIndex(self.technique.findData(pen.technique))
         self.gauge.setCurrentText(pen.gauge)
+        self._list_package_sizes(self.products[name])
         self.lot.clear()
         self._loading = False
         self.lots_wanted.emit(name)
         self._changed()
+
+    def _list_package_sizes(self, product: ProductRecord) -> None:
+        """A new lot's size: one the product comes in, its default size chosen."""
+        self.new_lot_size.clear()
+        for size in product.package_sizes:
+            self.new_lot_size.addItem(package_label(size, product.dose_unit), size)
+        if product.package_size in product.package_sizes:  # findData cannot match a Decimal
+            self.new_lot_size.setCurrentIndex(product.package_sizes.index(product.package_size))
 
     def set_lots(self, product_name: str, lots) -> None:
         """The product's lots usable on the visit date, soonest expiry first."""
@@ -129,7 +148,7 @@ class PenPanel(QGroupBox):
         self.lot.clear()
         for lot in lots:
             expiry = lot.expiry.isoformat() if lot.expiry else "no expiry"
-            self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry))
+            self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry, lot.package_size))
         self.lot.addItem(NEW_LOT, None)
         self.lot.addItem("No lot (flagged)", "")
         if self._preferred_lot is not None and self._preferred_lot[0] == product_name:
@@ -145,6 +164,7 @@ class PenPanel(QGroupBox):
         name = self.product.currentData()
         self.new_lot_number.setEnabled(self.lot.currentText() == NEW_LOT)
         self.new_lot_expiry.setEnabled(self.lot.currentText() == NEW_LOT)
+        self.new_lot_size.setEnabled(self.lot.currentText() == NEW_LOT)
         self.refusal = None
         if name is None:
             return None
@@ -155,7 +175,7 @@ class PenPanel(QGroupBox):
             self.refusal = f"The pen's amount is not a dose: {refused}."
             return None
         try:
-            lot_number, lot_expiry = self._chosen_lot()
+            lot_number, lot_expiry, lot_package_size = self._chosen_lot()
         except ValueError as refused:
             self.refusal = f"The new lot's expiry is not a date: {refused}."
             return None
@@ -165,16 +185,17 @@ class PenPanel(QGroupBox):
             aliquots=self.aliquots.value(), depth=optional(Depth, self.depth.currentData()),
             technique=optional(Technique, self.technique.currentData()),
             gauge=self.gauge.currentText().strip().upper(),
-            lot_number=lot_number, lot_expiry=lot_expiry,
+            lot_number=lot_number, lot_expiry=lot_expiry, lot_package_size=lot_package_size,
         )
 
-    def _chosen_lot(self) -> tuple[str | None, date | None]:
+    def _chosen_lot(self) -> tuple[str | None, date | None, Decimal | None]:
+        """(number, expiry, package size) of the lot chosen, or typed as a new one."""
         chosen = self.lot.currentData()
         if isinstance(chosen, tuple):
             return chosen
         if chosen is None and self.lot.currentText() == NEW_LOT and self.new_lot_number.text().strip():
-            return self.new_lot_number.text().strip(), self.new_lot_expiry.date()
-        return None, None
+            return self.new_lot_number.text().strip(), self.new_lot_expiry.date(), self.new_lot_size.currentData()
+        return None, None, None
 
     def _changed(self, *_args) -> None:
         """Every change is announced, a pen that cannot place (None) too: a click never

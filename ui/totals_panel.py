@@ -15,7 +15,7 @@ from models.records import ChartedPoint, ProductRecord, ProductTotal
 from models.totals import (
     PairedTotals,
     describe_difference,
-    describe_packages,
+    packages_by_product,
     totals_by_paired_area,
     totals_by_paired_region,
     totals_by_product,
@@ -45,12 +45,12 @@ class TotalsPanel(QWidget):
         super().__init__(parent)
         self.products = products
         colour = lambda name: products[name].colour if name in products else None
+        self._uses: dict[str, str] = {}  # per product, the vials or syringes the chart uses
         self.product_model: RecordTableModel[ProductTotal] = RecordTableModel([
             Column("Product", lambda t: t.product_name, colour=lambda t: colour(t.product_name)),
             Column("Total", lambda t: format_dose(t.amount, t.unit), align_right=True),
             Column("Aliquots", lambda t: str(t.aliquots), align_right=True),
-            Column("Uses", lambda t: describe_packages(
-                t.amount, products[t.product_name].package_size if t.product_name in products else None, t.unit)),
+            Column("Uses", lambda t: self._uses.get(t.product_name, "")),
         ], self)
         # Left against right only within one paired area: never the whole face's sum.
         self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(paired_columns("Area", colour), self)
@@ -88,6 +88,8 @@ class TotalsPanel(QWidget):
         self.safety.setVisible(bool(warnings))
 
     def show_chart(self, points: list[ChartedPoint], visit_date: date | None) -> None:
+        # each lot counted at its own vial size, the product's default where it is unknown
+        self._uses = packages_by_product(points, {name: p.package_size for name, p in self.products.items()})
         self.product_model.set_records(totals_by_product(points))
         self.side_model.set_records(totals_by_paired_area(points))
         self.region_model.set_records(totals_by_paired_region(points))

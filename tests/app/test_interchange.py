@@ -2,13 +2,14 @@
 
 import copy
 import json
+from decimal import Decimal
 
 import pytest
 
 from app.database import open_database
 from app.interchange import dumps, export_patient, import_document, import_files
 from app.patients import search_patients
-from app.visits import list_visits
+from app.visits import get_visit, list_visits
 from models.errors import ConflictError, NotFoundError, ValidationError
 from tests.conftest import ACTOR, snapshot
 
@@ -259,3 +260,24 @@ def test_text_too_long_for_its_field_is_refused_on_every_database(db):
     with pytest.raises(ValidationError, match="^zoe.json: patient, phone: too long for the phone number field"):
         import_document(db, document, "zoe.json")
     assert search_patients(db, include_archived=True) == []
+
+
+def test_a_lot_s_package_size_travels_with_it_and_absent_means_unknown(db):
+    document = copy.deepcopy(SPEC_EXAMPLE)
+    document["visits"][0]["points"][0]["lot"]["package_size"] = "50"
+    import_document(db, document, "zoe.json")
+    [visit] = list_visits(db, "A-0001")
+    assert get_visit(db, visit.id).points[0].lot_package_size == Decimal(50)
+    assert export_patient(db, "A-0001")["visits"][0]["points"][0]["lot"]["package_size"] == "50"
+    unknown = copy.deepcopy(SPEC_EXAMPLE)
+    unknown["patient"]["chart_number"] = "A-0002"
+    unknown["visits"][0]["points"][0]["lot"]["number"] = "C7777"
+    import_document(db, unknown, "other.json")
+    [other] = list_visits(db, "A-0002")
+    assert get_visit(db, other.id).points[0].lot_package_size is None
+    assert "package_size" not in export_patient(db, "A-0002")["visits"][0]["points"][0]["lot"]
+    wrong = copy.deepcopy(unknown)
+    wrong["patient"]["chart_number"] = "A-0003"
+    wrong["visits"][0]["points"][0]["lot"].update(number="C8888", package_size="200")
+    with pytest.raises(ValidationError, match="cannot come in 200 U packages"):
+        import_document(db, wrong, "wrong.json")

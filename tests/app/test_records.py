@@ -2,14 +2,16 @@
 
 import copy
 import io
+from decimal import Decimal
 
 import pypdf
 import pypdfium2
 
 from app.interchange import import_document
 from app.records import ClinicProfile, save_clinic_profile, visit_record_pdf
-from app.visits import list_visits
+from app.visits import create_visit, list_visits, replace_points
 from tests.app.test_interchange import SPEC_EXAMPLE, rich_document
+from tests.conftest import at, botox_point
 
 
 def text_of(pdf: bytes) -> list[str]:
@@ -125,3 +127,16 @@ def test_clinic_logo_and_aftercare_from_settings(db, tmp_path):
     (tmp_path / "not-an-image.png").write_text("hello")
     with pytest.raises(ValidationError, match="not an image file"):
         logo_from_file(tmp_path / "not-an-image.png")
+
+
+def test_the_record_counts_the_vials_of_each_lot_s_size(db, patient, provider):
+    """40 U from a 50 U lot uses 0.8 of that vial; 40 U from a 100 U lot, 0.4 of one."""
+    visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
+    replace_points(db, visit.id, visit.version, [botox_point(
+        "procerus", "40", lot_number="S50", lot_package_size=Decimal(50))])
+    text = "\n".join(text_of(visit_record_pdf(db, visit.id)))
+    assert "Uses" in text and "0.8 of a 50 U vial" in text
+    other = create_visit(db, patient.id, provider.id, at(2025, 4, 20))
+    replace_points(db, other.id, other.version, [botox_point(
+        "procerus", "40", lot_number="S100", lot_package_size=Decimal(100))])
+    assert "0.4 of a 100 U vial" in "\n".join(text_of(visit_record_pdf(db, other.id)))

@@ -128,3 +128,34 @@ def test_a_lot_number_typed_with_a_control_character_is_refused(db, visit):
     with pytest.raises(ValidationError, match="lot number holds"):
         replace_points(db, visit.id, visit.version, [pasted])
     assert get_visit(db, visit.id).points == []
+
+
+def test_a_new_lot_is_registered_with_its_vial_size(db, visit):
+    """The lot's size is set when it is registered; the chart reads it back from the lot."""
+    saved = replace_points(db, visit.id, visit.version, [botox_point(
+        "procerus", "40", lot_number="S50", lot_package_size=Decimal(50))])
+    with db.factory() as session:
+        assert session.scalar(select(Lot.package_size).where(Lot.number == "S50")) == Decimal(50)
+    assert get_visit(db, visit.id).points[0].lot_package_size == Decimal(50)
+    # a registered lot keeps its size: named again without a size, it is still 50 U
+    again = replace_points(db, visit.id, saved.version, [botox_point("procerus", "40", lot_number="S50",
+                                                                     lot_expiry=None)])
+    assert again.points[0].lot_package_size == Decimal(50)
+    refused_and_unchanged(db, visit.id, again.version, "S50", "100",
+                          "point 1: lot S50 of Botox Cosmetic is registered in 50 U packages, not 100 U")
+
+
+def test_a_vial_size_the_product_does_not_come_in_is_refused(db, visit):
+    refused_and_unchanged(db, visit.id, visit.version, "S200", "200",
+                          "point 1: lot S200 of Botox Cosmetic cannot come in 200 U packages:"
+                          " Botox Cosmetic comes in 50 U or 100 U")
+
+
+def refused_and_unchanged(db, visit_id, version, lot_number, package_size, message):
+    """Charting 40 U from `lot_number` in `package_size` U vials is refused with `message`
+    and the database is left as it was."""
+    before = snapshot(db)
+    with pytest.raises(ValidationError, match=message):
+        replace_points(db, visit_id, version, [botox_point(
+            "procerus", "40", lot_number=lot_number, lot_package_size=Decimal(package_size))])
+    assert snapshot(db) == before

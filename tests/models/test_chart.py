@@ -1,7 +1,8 @@
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from models.chart import ChartDocument, Pen, mirrored
+from models.chart import ChartDocument, Pen, mirrored, point_from_data, point_to_data
 from models.totals import describe_packages, packages_implied
 from models.vocabulary import Depth, DoseUnit, Technique, View
 
@@ -41,7 +42,19 @@ def test_mirror_reflects_about_the_midline_and_pairs_the_region():
 
 
 def test_vials_and_syringes_implied():
-    assert packages_implied(Decimal(44), Decimal(100)) == Decimal("0.44")
-    assert describe_packages(Decimal(44), Decimal(100), DoseUnit.UNITS) == "0.44 of a 100 U vial"
-    assert describe_packages(Decimal("1.6"), Decimal(1), DoseUnit.MILLILITRES) == "1.6 syringes of 1 mL"
-    assert describe_packages(Decimal(5), None, DoseUnit.UNITS) == ""
+    """Lots of unknown size count at the product's default size."""
+    toxin = [replace(PEN, amount=Decimal(44)).point_at(View.FRONT, 0.5, 0.4, "procerus")]
+    filler = [Pen("Restylane Lyft", DoseUnit.MILLILITRES, Decimal("1.6")).point_at(View.FRONT, 0.3, 0.6, "cheek_l")]
+    assert packages_implied(toxin, Decimal(100)) == (Decimal("0.44"), (Decimal(100),))
+    assert describe_packages(toxin, Decimal(100)) == "0.44 of a 100 U vial"
+    assert describe_packages(filler, Decimal(1)) == "1.6 syringes of 1 mL"
+    assert describe_packages(toxin, None) == ""
+    assert describe_packages([], Decimal(100)) == ""
+
+
+def test_recovery_data_keeps_the_lot_s_vial_size():
+    point = replace(PEN, lot_package_size=Decimal(50)).point_at(View.FRONT, 0.5, 0.4, "procerus")
+    assert point_from_data(point_to_data(point)) == point
+    older = point_to_data(point)
+    del older["lot_package_size"]  # a recovery file written before lots had a size
+    assert point_from_data(older).lot_package_size is None

@@ -127,3 +127,30 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_pa
     with old.engine.connect() as connection:
         assert connection.execute(text("SELECT given_name FROM patient")).scalar_one() == "Zoë"
     old.close()
+
+
+def lot_columns(engine) -> set[str]:
+    with engine.connect() as connection:
+        return {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(lot)")}
+
+
+def test_lot_package_size_up_and_down_keeps_the_lots(tmp_path):
+    """0007 gives lots a vial or syringe size, unknown (NULL) for the lots registered before."""
+    engine = schema.make_engine(sqlite_url(tmp_path / "sizes.db"))
+    schema.upgrade(engine, "0006")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO product (id, name, name_key, manufacturer, generic_name, kind, dose_unit,"
+            " package_size, colour, source, active) VALUES (1, 'Botox Cosmetic', 'botox cosmetic', '', '',"
+            " 'neuromodulator', 'U', 100, '#123456', '', 1)")
+        connection.exec_driver_sql("INSERT INTO lot (product_id, number, notes) VALUES (1, 'C1', '')")
+    assert "package_size" not in lot_columns(engine)
+    schema.upgrade(engine, "0007")
+    with engine.begin() as connection:
+        assert connection.exec_driver_sql("SELECT package_size FROM lot").scalar_one() is None
+        connection.exec_driver_sql("UPDATE lot SET package_size = 50")
+    schema.downgrade(engine, "0006")
+    assert "package_size" not in lot_columns(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT number FROM lot").scalars().all() == ["C1"]
+    engine.dispose()

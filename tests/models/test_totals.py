@@ -1,7 +1,15 @@
+from dataclasses import replace
 from decimal import Decimal
 
 from models.records import ChartedPoint
-from models.totals import totals_by_product, totals_by_region, totals_by_side
+from models.totals import (
+    describe_packages,
+    packages_by_product,
+    packages_implied,
+    totals_by_product,
+    totals_by_region,
+    totals_by_side,
+)
 from models.vocabulary import DoseUnit, View
 
 
@@ -53,3 +61,29 @@ def test_amount_per_aliquot_is_derived():
 
 def test_empty_chart_has_no_totals():
     assert totals_by_product([]) == [] and totals_by_side([]) == [] and totals_by_region([]) == {}
+
+
+def from_lot(amount, size, product="Botox Cosmetic", region="procerus"):
+    """A point of `amount` units from a lot of `size` U vials (None: size unknown)."""
+    return replace(point(region, product, amount), lot_number="L1",
+                   lot_package_size=None if size is None else Decimal(size))
+
+
+def test_vials_used_count_the_lot_s_own_size():
+    # 40 U from a 50 U vial is most of that vial, not 0.4 of the product's usual 100 U one.
+    assert describe_packages([from_lot("40", "50")], Decimal(100)) == "0.8 of a 50 U vial"
+    assert describe_packages([from_lot("40", "100")], Decimal(100)) == "0.4 of a 100 U vial"
+    # a lot registered before sizes were recorded counts at the product's default size
+    assert describe_packages([from_lot("40", None)], Decimal(100)) == "0.4 of a 100 U vial"
+
+
+def test_vials_used_from_lots_of_several_sizes_name_them_all():
+    mixed = [from_lot("40", "50"), from_lot("20", "100", region="corrugator_l"),
+             from_lot("20", None, region="corrugator_r")]
+    # 40/50 + 20/100 + 20/100 (unknown: the default 100 U)
+    assert packages_implied(mixed, Decimal(100)) == (Decimal("1.2"), (Decimal(50), Decimal(100)))
+    assert describe_packages(mixed, Decimal(100)) == "1.2 vials (50 U and 100 U)"
+    assert describe_packages(mixed[:2], Decimal(100)) == "1 of a vial (50 U and 100 U)"
+    assert packages_by_product(mixed + [point("crows_feet_l", "Dysport", "30")],
+                               {"Botox Cosmetic": Decimal(100), "Dysport": Decimal(300)}) == {
+        "Botox Cosmetic": "1.2 vials (50 U and 100 U)", "Dysport": "0.1 of a 300 U vial"}
