@@ -327,8 +327,9 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     for pair in sided_rows(totals_by_paired_area(visit.points)):
         balance.append([Paragraph(rich(pair.name), styles["cell"]), Paragraph(rich(pair.product_name), styles["cell"]),
                         format_dose(pair.left, pair.unit), format_dose(pair.right, pair.unit),
-                        format_dose(pair.midline, pair.unit), describe_difference(pair)])
-    balance_table = Table(balance, colWidths=[48 * mm, 46 * mm, 18 * mm, 18 * mm, 18 * mm, 26 * mm])
+                        format_dose(pair.midline, pair.unit),
+                        Paragraph(rich(describe_difference(pair)), styles["cell"])])
+    balance_table = Table(balance, colWidths=[40 * mm, 42 * mm, 18 * mm, 18 * mm, 18 * mm, 34 * mm], hAlign="LEFT")
     balance_table.setStyle(_totals_style(2))
     story += [KeepTogether([Paragraph("Totals per product", styles["heading"]), totals_table])]
     if len(balance) > 1:
@@ -364,7 +365,7 @@ def _safety_section(db: Database, visit, styles) -> list:
     if not warnings and not visit.warning_reason:
         return []
     lines = [f"<font color='#b00020'>• {rich(str(w))}</font>" for w in warnings]
-    reason = rich(visit.warning_reason) or "NONE GIVEN"
+    reason = rich(visit.warning_reason) or "none recorded"
     lines.append(f"<b>Reason given:</b> {reason}")
     return [KeepTogether([Paragraph("Safety warnings", styles["heading"]),
                           *[Paragraph(line, styles["body"]) for line in lines]])]
