@@ -183,7 +183,7 @@ def describe_packages(points: Iterable[ChartedPoint], default_size: Decimal | No
         return ""
     share, sizes = implied
     unit = points[0].unit
-    container = "vial" if unit is DoseUnit.UNITS else "syringe"
+    container = unit.package
     count = format(share.normalize(), "f")
     named = " and ".join(format_dose(size, unit) for size in sizes)
     if len(sizes) > 1:

@@ -26,6 +26,11 @@ class DoseUnit(StrEnum):
     def spoken(self) -> str:
         return "units (U)" if self is DoseUnit.UNITS else "millilitres (mL)"
 
+    @property
+    def package(self) -> str:
+        """What a product dosed in this unit comes in: toxins and enzymes in vials, fillers in syringes."""
+        return "vial" if self is DoseUnit.UNITS else "syringe"
+
 
 class View(StrEnum):
     FRONT = "front"

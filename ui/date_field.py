@@ -26,6 +26,14 @@ from ui.field_message import FieldMessage, lay_out_typed_field
 EXAMPLE = date(2027, 8, 31)
 
 
+def years_from_today(years: int) -> Callable[[], date]:
+    """Where a calendar opens: today's month that many years away (asked when it opens)."""
+    def start() -> date:
+        today = date.today()
+        return today.replace(year=today.year + years, day=min(today.day, 28))
+    return start
+
+
 class DateField(QWidget):
     """A date or nothing. `edited` fires on every change, typed or picked."""
 

@@ -23,13 +23,8 @@ from models.errors import AliquotError, ValidationError
 from models.records import PatientDraft, PatientRecord
 from models.dates import Century
 from models.vocabulary import Sex
-from ui.date_field import DateField
+from ui.date_field import DateField, years_from_today
 
-
-def forty_years_ago() -> date:
-    """Where a birth-date calendar opens when nothing is typed yet."""
-    today = date.today()
-    return today.replace(year=today.year - 40, day=min(today.day, 28))
 
 
 class PatientDialog(QDialog):
@@ -45,7 +40,7 @@ class PatientDialog(QDialog):
         self.given_name = QLineEdit(patient.given_name if patient else "")
         self.family_name = QLineEdit(patient.family_name if patient else "")
         # Empty until typed: a birth date is never assumed.
-        self.born = DateField(Century.PAST, forty_years_ago)
+        self.born = DateField(Century.PAST, years_from_today(-40))  # a calendar opened on an adult's birth year
         self.born.set_date(patient.date_of_birth if patient else None)
         self.born_unknown = QCheckBox("not known")
         self.born_unknown.setChecked(patient is not None and patient.date_of_birth is None)

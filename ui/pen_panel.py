@@ -15,7 +15,7 @@ from models.records import ProductRecord
 from models.validation import MAX_ALIQUOTS
 from models.vocabulary import Depth, DoseUnit, ProductKind, Technique
 from ui.amount_field import AmountField
-from ui.date_field import DateField
+from ui.date_field import DateField, years_from_today
 
 GAUGES = ["30G", "32G", "31G", "27G", "25G", "22G"]
 NEW_LOT = "New lot…"
@@ -33,15 +33,9 @@ def default_pen(product: ProductRecord) -> Pen:
     )
 
 
-def a_year_ahead() -> date:
-    """Where a new box's expiry calendar opens: stock usually expires in a year or two."""
-    today = date.today()
-    return today.replace(year=today.year + 1, day=min(today.day, 28))
-
-
 def package_label(size: Decimal, unit: DoseUnit) -> str:
     """'50 U vial', '1 mL syringe': toxins and enzymes come in vials, fillers in syringes."""
-    return f"{format_dose(size, unit)} {'vial' if unit is DoseUnit.UNITS else 'syringe'}"
+    return f"{format_dose(size, unit)} {unit.package}"
 
 
 def optional(vocabulary, value):
@@ -85,7 +79,7 @@ class PenPanel(QGroupBox):
         self.lot = QComboBox()
         self.new_lot_number = QLineEdit(placeholderText="lot number")
         # No default expiry: the date on the box must be typed, never guessed.
-        self.new_lot_expiry = DateField(Century.FUTURE, a_year_ahead, month_end=True)
+        self.new_lot_expiry = DateField(Century.FUTURE, years_from_today(1), month_end=True)  # stock expires a year or two ahead
         self.new_lot_size = QComboBox()  # the product's package sizes: a 50 U or a 100 U vial
         self.new_lot_size.setAccessibleName("New lot's vial or syringe size")
         self.refusal: str | None = None  # why the pen cannot place a point, if it cannot
