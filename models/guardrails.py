@@ -11,6 +11,7 @@ Hyaluronidase (an enzyme) has no rule: it is never blocked and asks for nothing.
 
 from __future__ import annotations
 
+
 import json
 import re
 from collections import defaultdict
@@ -128,15 +129,21 @@ class Guardrails:
     allergens: tuple[Allergen, ...] = ()
     # folded product name -> ((allergen name, source), ...)
     ingredients: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    _chosen: dict = field(default_factory=dict, init=False, compare=False, repr=False)  # see best()
 
     def rules(self) -> list[Rule]:
         return [*self.usual, *self.per_visit, *self.ceilings, *self.cumulative, *self.intervals]
 
-    def best(self, rules: Iterable[Rule], product: str, kind: str | None, area: str | None = None) -> Rule | None:
-        """The most specific rule: product and area, product, kind and area, kind."""
-        scored = [(rule.fits(product, kind) * 2 + (rule.area == area), rule) for rule in rules
-                  if rule.fits(product, kind) and rule.area in (ANY_AREA, area)]
-        return max(scored, key=lambda pair: pair[0])[1] if scored else None
+    def best(self, rules: tuple[Rule, ...], product: str, kind: str | None, area: str | None = None) -> Rule | None:
+        """The most specific rule: product and area, product, kind and area, kind. Remembered:
+        the editor checks every point on every change, and the answer depends only on which
+        of this set's rule lists, the product and the area (a few dozen combinations)."""
+        key = (id(rules), product, kind, area)
+        if key not in self._chosen:
+            scored = [(rule.fits(product, kind) * 2 + (rule.area == area), rule) for rule in rules
+                      if rule.fits(product, kind) and rule.area in (ANY_AREA, area)]
+            self._chosen[key] = max(scored, key=lambda pair: pair[0])[1] if scored else None
+        return self._chosen[key]
 
     def ceiling(self, product: str, kind: str | None) -> Rule | None:
         return None if kind == ProductKind.ENZYME else self.best(self.ceilings, product, kind)
