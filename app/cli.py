@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
-from app import config
-from app.catalogue import list_products
-from app.database import (
+from app.storage import config
+from app.services.catalogue import list_products
+from app.storage.database import (
     Database,
     backup_sqlite,
     check_integrity,
@@ -30,11 +30,11 @@ from app.database import (
     upgrade_server,
 )
 from app.demo import generate_demo
-from app.interchange import dumps, export_patient, export_patient_file, import_files
-from app.files import check_output_file, remove_stale_partials, restrict_new_files, write_atomically_bytes
-from app.patients import search_patients
-from app.providers import create_provider, list_providers, update_provider
-from app.visits import get_visit, list_visits
+from app.exports.interchange import dumps, export_patient, export_patient_file, import_files
+from app.storage.files import check_output_file, remove_stale_partials, restrict_new_files, write_atomically_bytes
+from app.services.patients import search_patients
+from app.services.providers import create_provider, list_providers, update_provider
+from app.services.visits import get_visit, list_visits
 from models.base import format_amount
 from models.errors import AliquotError, NotFoundError
 
@@ -348,7 +348,7 @@ def _cmd_catalogue(db: Database, args) -> int:
 
 
 def _cmd_guardrails(db: Database, args) -> int:
-    from app.guardrails import load_guardrails, set_guardrail
+    from app.services.guardrails import load_guardrails, set_guardrail
     from models.guardrails import describe_rule
 
     if args.set:
@@ -403,7 +403,7 @@ def _cmd_export_image(db: Database, args) -> int:
 
 
 def _cmd_due(db: Database, args) -> int:
-    from app.recall import COLUMNS, describe_counts, due_list, row_values, to_csv, to_ics
+    from app.services.recall import COLUMNS, describe_counts, due_list, row_values, to_csv, to_ics
 
     if args.output is not None:
         check_output_file(args.output, replace=args.force)
@@ -438,7 +438,7 @@ def _cmd_due(db: Database, args) -> int:
 
 
 def _cmd_pdf(db: Database, args) -> int:
-    from app.records import history_pdf, visit_record_pdf
+    from app.exports.records import history_pdf, visit_record_pdf
 
     output = args.output
     check_output_file(output, ".pdf", "a record is a PDF", replace=args.force)
@@ -484,7 +484,7 @@ def _cmd_injectors(db: Database, args) -> int:
 
 
 def _cmd_clinic(db: Database, args) -> int:
-    from app.records import load_clinic_profile, logo_from_file, save_clinic_profile
+    from app.exports.records import load_clinic_profile, logo_from_file, save_clinic_profile
 
     profile = load_clinic_profile(db)
     changes = {k: v.strip() for k, v in (("name", args.name), ("address", args.address),

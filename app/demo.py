@@ -19,9 +19,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select, text
 
-from app.audit import record_event
-from app.recall import refresh_recall
-from app.database import Database
+from app.services.audit import record_event
+from app.services.recall import refresh_recall
+from app.storage.database import Database
 from models.errors import ConflictError
 from models.regions import front_anchor
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit

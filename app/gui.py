@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.database import Database
+from app.storage.database import Database
 from models.errors import AliquotError
 
 

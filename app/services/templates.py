@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from app.audit import record_event
-from app.database import Database
+from app.services.audit import record_event
+from app.storage.database import Database
 from models.chart import point_from_data, point_to_data
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.records import ChartedPoint

@@ -13,14 +13,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.audit import record_event
-from app.catalogue import package_sizes
-from app.database import Database
-from app.lots import starting_lot, usable_lots
-from app.patients import find_by_chart
-from app.providers import list_providers
-from app.recall import refresh_recall
-from app.templates import clinic_templates
+from app.services.audit import record_event
+from app.services.catalogue import package_sizes
+from app.storage.database import Database
+from app.services.lots import starting_lot, usable_lots
+from app.services.patients import find_by_chart
+from app.services.providers import list_providers
+from app.services.recall import refresh_recall
+from app.services.templates import clinic_templates
 from models.amounts import format_dose
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.guardrails import bundled as bundled_guardrails, product_rule as guardrail_ceilings

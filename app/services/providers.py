@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_event
-from app.database import Database
+from app.services.audit import record_event
+from app.storage.database import Database
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.tables import Provider
 from models.text import fold

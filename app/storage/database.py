@@ -22,11 +22,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from app.audit import record_event
-from app.catalogue import seed_catalogue
-from app.recall import ensure_recall_summary, refresh_recall
-from app.config import describe
-from app.files import check_output_file, private_partial, publish
+from app.services.audit import record_event
+from app.services.catalogue import seed_catalogue
+from app.services.recall import ensure_recall_summary, refresh_recall
+from app.storage.config import describe
+from app.storage.files import check_output_file, private_partial, publish
 from models import database as schema
 from models.errors import DatabaseError, ValidationError
 from models.tables import AppMeta

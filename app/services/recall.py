@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # app.database builds the summary on open: no import cycle at run time
-    from app.database import Database
-from app.audit import record_event
-from app.files import csv_bytes
+if TYPE_CHECKING:  # app.storage.database builds the summary on open: no import cycle at run time
+    from app.storage.database import Database
+from app.services.audit import record_event
+from app.storage.files import csv_bytes
 from models.errors import NotFoundError, ValidationError
 from models.recall import (
     DueItem,
@@ -421,7 +421,7 @@ def row_values(row: DueRow, today: date) -> list:
 
 
 def to_csv(rows: list[DueRow], today: date) -> bytes:
-    """For a spreadsheet: formula-safe, UTF-8 with a byte-order mark (app.files.csv_bytes)."""
+    """For a spreadsheet: formula-safe, UTF-8 with a byte-order mark (app.storage.files.csv_bytes)."""
     return csv_bytes(COLUMNS, (row_values(row, today) for row in rows))
 
 

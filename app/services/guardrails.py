@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_event
-from app.database import Database
-from app.visits import get_visit, local_date
+from app.services.audit import record_event
+from app.storage.database import Database
+from app.services.visits import get_visit, local_date
 from models.errors import NotFoundError, ValidationError
 from models.guardrails import (
     Guardrails,

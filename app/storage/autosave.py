@@ -15,11 +15,11 @@ from pathlib import Path
 
 import platformdirs
 
-from app.config import APP_NAME
-from app.database import Database
-from app.files import make_private_folder, write_atomically
-from app.patients import patient_record
-from app.visits import VisitFields, open_visit
+from app.storage.config import APP_NAME
+from app.storage.database import Database
+from app.storage.files import make_private_folder, write_atomically
+from app.services.patients import patient_record
+from app.services.visits import VisitFields, open_visit
 from models.errors import NotFoundError
 from models.chart import point_from_data, point_to_data
 from models.records import ChartedPoint

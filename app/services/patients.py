@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_event
-from app.database import Database
+from app.services.audit import record_event
+from app.storage.database import Database
 from models.errors import ConflictError, NotFoundError
 from models.records import PatientDraft, PatientRecord
 from models.tables import Patient

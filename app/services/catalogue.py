@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import resources
-from app.audit import record_event
+from app.services.audit import record_event
 from models.records import ProductRecord
 from models.tables import AppMeta, Product
 from models.text import fold

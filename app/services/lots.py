@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import or_, select
 
-from app.database import Database
+from app.storage.database import Database
 from models.tables import Lot, Product
 from models.text import fold
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from app.config import APP_NAME
+from app.storage.config import APP_NAME
 
 LOG_NAME = "aliquot.log"
 MAX_BYTES = 1_000_000

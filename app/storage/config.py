@@ -11,7 +11,7 @@ import platformdirs
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.files import make_private_folder
+from app.storage.files import make_private_folder
 from models.errors import DatabaseError
 
 APP_NAME = "Aliquot"

@@ -19,14 +19,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.audit import record_event
-from app.database import Database, explain_driver_error
-from app.files import check_output_file, write_atomically
-from app.guardrails import context_in
-from app.patients import add_patient, cleaned, differing_fields, find_by_chart
-from app.providers import find_or_add_provider
-from app.recall import refresh_recall
-from app.visits import ProductLookup, build_point, charted_point, check_points_together, local_date
+from app.services.audit import record_event
+from app.storage.database import Database, explain_driver_error
+from app.storage.files import check_output_file, write_atomically
+from app.services.guardrails import context_in
+from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
+from app.services.providers import find_or_add_provider
+from app.services.recall import refresh_recall
+from app.services.visits import ProductLookup, build_point, charted_point, check_points_together, local_date
 from models.amounts import amount_from_data
 from models.base import format_amount
 from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError

@@ -35,12 +35,12 @@ from sqlalchemy import select
 from svglib.svglib import svg2rlg
 
 import resources
-from app.audit import record_event
-from app.database import Database
-from app.guardrails import visit_warnings
-from app.patients import patient_record
-from app.recall import describe_due, patient_due
-from app.visits import get_visit
+from app.services.audit import record_event
+from app.storage.database import Database
+from app.services.guardrails import visit_warnings
+from app.services.patients import patient_record
+from app.services.recall import describe_due, patient_due
+from app.services.visits import get_visit
 from models.errors import ValidationError
 from models.amounts import format_dose
 from models.face_map import svg_path
@@ -394,8 +394,8 @@ def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
 def history_pdf(db: Database, chart_number: str) -> bytes:
     """A patient's whole history: doses per area at each visit, then every visit with a
     small map and its totals, oldest first."""
-    from app.patients import get_patient
-    from app.visits import list_visits
+    from app.services.patients import get_patient
+    from app.services.visits import list_visits
     from models.recall import area_of_region, areas
 
     _register_fonts()
