@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := .demo/aliquot-demo.db
+SOURCES := app models ui tests bench installer
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test demo bench dist clean
+.PHONY: run test lint demo bench dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +28,13 @@ demo: $(VENV)/.installed-app
 	@test -f $(DEMO_DB) || $(BIN)/aliquot --db $(DEMO_DB) demo --patients 300
 
 ## Runs the whole suite headless.
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+## Lint and format check (ruff) and the type checker on the Qt-free layers.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/foundation.py --reuse

@@ -17,8 +17,13 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
-from app.storage import config
+from app.demo import generate_demo
+from app.exports.interchange import dumps, export_patient, export_patient_file, import_files
 from app.services.catalogue import list_products
+from app.services.patients import search_patients
+from app.services.providers import create_provider, list_providers, update_provider
+from app.services.visits import get_visit, list_visits
+from app.storage import config
 from app.storage.database import (
     Database,
     backup_sqlite,
@@ -29,12 +34,12 @@ from app.storage.database import (
     set_clinic_timezone,
     upgrade_server,
 )
-from app.demo import generate_demo
-from app.exports.interchange import dumps, export_patient, export_patient_file, import_files
-from app.storage.files import check_output_file, remove_stale_partials, restrict_new_files, write_atomically_bytes
-from app.services.patients import search_patients
-from app.services.providers import create_provider, list_providers, update_provider
-from app.services.visits import get_visit, list_visits
+from app.storage.files import (
+    check_output_file,
+    remove_stale_partials,
+    restrict_new_files,
+    write_atomically_bytes,
+)
 from models.base import format_amount
 from models.errors import AliquotError, NotFoundError
 
@@ -53,21 +58,30 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aliquot", description="Charting for aesthetic injectors.")
-    parser.add_argument("--db", metavar="PATH_OR_URL",
-                        help=f"clinic database: a file path or an SQLAlchemy URL"
-                             f" (default: ${config.DB_ENV_VAR}, else {config.default_database_path()})")
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help=f"clinic database: a file path or an SQLAlchemy URL"
+        f" (default: ${config.DB_ENV_VAR}, else {config.default_database_path()})",
+    )
     parser.add_argument("--version", action="version", version=f"aliquot {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="fill an empty database with a synthetic clinic")
     demo.add_argument("--patients", type=_positive_int, default=200, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
-    demo.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
-                      help="the day the synthetic history ends (default: today)")
+    demo.add_argument(
+        "--as-of",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the synthetic history ends (default: today)",
+    )
 
     patients = commands.add_parser("patients", help="list or search patients")
-    patients.add_argument("--search", default="", metavar="TEXT",
-                          help="words of the name or chart number, accents ignored")
+    patients.add_argument(
+        "--search", default="", metavar="TEXT", help="words of the name or chart number, accents ignored"
+    )
     patients.add_argument("--archived", action="store_true", help="include archived patients")
     patients.add_argument("--limit", type=_positive_int, default=200, metavar="N")
     patients.add_argument("--json", action="store_true")
@@ -80,10 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue.add_argument("--json", action="store_true")
 
     guardrails = commands.add_parser(
-        "guardrails", help="the safety checks: usual doses, ceilings, windows, each with its source")
+        "guardrails", help="the safety checks: usual doses, ceilings, windows, each with its source"
+    )
     guardrails.add_argument("--json", action="store_true")
-    guardrails.add_argument("--set", nargs=3, metavar=("RULE", "FIELD", "VALUE"),
-                            help="change a clinic-setting rule, e.g. --set toxin-4u-upper_lip per_site 1-6")
+    guardrails.add_argument(
+        "--set",
+        nargs=3,
+        metavar=("RULE", "FIELD", "VALUE"),
+        help="change a clinic-setting rule, e.g. --set toxin-4u-upper_lip per_site 1-6",
+    )
     guardrails.add_argument("--reset", nargs=2, metavar=("RULE", "FIELD"), help="back to the bundled value")
 
     importer = commands.add_parser("import", help="import patient files (aliquot.patient/1)")
@@ -91,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     exporter = commands.add_parser("export", help="export one patient (aliquot.patient/1)")
     exporter.add_argument("patient", metavar="PATIENT", help="chart number")
-    exporter.add_argument("-o", "--output", type=Path, metavar="FILE",
-                          help="write here instead of standard output")
+    exporter.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
     _add_force(exporter)
 
     image = commands.add_parser("export-image", help="draw a visit's chart to a PNG file")
@@ -102,20 +122,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_force(image)
 
     due = commands.add_parser("due", help="the recall list: who is due, for what, and when")
-    due.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
-                     help="the day to ask about (default: today on the clinic's clock)")
-    due.add_argument("--within", type=_non_negative_int, default=None, metavar="DAYS",
-                     help="also list windows opening within DAYS (default: the 14-day 'due soon' lead)")
+    due.add_argument(
+        "--as-of",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day to ask about (default: today on the clinic's clock)",
+    )
+    due.add_argument(
+        "--within",
+        type=_non_negative_int,
+        default=None,
+        metavar="DAYS",
+        help="also list windows opening within DAYS (default: the 14-day 'due soon' lead)",
+    )
     due.add_argument("--format", choices=["table", "csv", "json", "ics"], default="table")
-    due.add_argument("--no-names", action="store_true",
-                     help="ics: event titles name the chart number only, not the patient (a shared calendar)")
-    due.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output")
+    due.add_argument(
+        "--no-names",
+        action="store_true",
+        help="ics: event titles name the chart number only, not the patient (a shared calendar)",
+    )
+    due.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
     _add_force(due)
 
     pdf = commands.add_parser("pdf", help="treatment records as PDF")
     pdf_kinds = pdf.add_subparsers(dest="pdf_kind", metavar="KIND", required=True, parser_class=_Parser)
     pdf_visit = pdf_kinds.add_parser("visit", help="the record of one visit")
-    pdf_visit.add_argument("visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)")
+    pdf_visit.add_argument(
+        "visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)"
+    )
     pdf_visit.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     pdf_history = pdf_kinds.add_parser("history", help="a patient's whole treatment history")
     pdf_history.add_argument("patient", metavar="PATIENT", help="chart number")
@@ -133,23 +170,31 @@ def build_parser() -> argparse.ArgumentParser:
     injectors = commands.add_parser("injectors", help="the injectors who chart visits: list, add, change")
     injectors.add_argument("--all", action="store_true", help="include injectors taken off the list")
     injectors.add_argument("--json", action="store_true")
-    injector_actions = injectors.add_subparsers(dest="injectors_action", metavar="ACTION", parser_class=_Parser)
+    injector_actions = injectors.add_subparsers(
+        dest="injectors_action", metavar="ACTION", parser_class=_Parser
+    )
     add_injector = injector_actions.add_parser("add", help="register an injector")
     add_injector.add_argument("name", metavar="NAME")
-    edit_injector = injector_actions.add_parser("edit", help="change an injector's details, or take them off the list")
-    edit_injector.add_argument("id", type=_positive_int, metavar="ID", help="injector id (see: aliquot injectors)")
+    edit_injector = injector_actions.add_parser(
+        "edit", help="change an injector's details, or take them off the list"
+    )
+    edit_injector.add_argument(
+        "id", type=_positive_int, metavar="ID", help="injector id (see: aliquot injectors)"
+    )
     edit_injector.add_argument("--name")
     for command in (add_injector, edit_injector):
         command.add_argument("--credentials", metavar="TEXT", help="e.g. RN, NP, MD, DDS")
-        command.add_argument("--licence", metavar="NUMBER", help="professional licence or registration number")
+        command.add_argument(
+            "--licence", metavar="NUMBER", help="professional licence or registration number"
+        )
     listed = edit_injector.add_mutually_exclusive_group()
-    listed.add_argument("--inactive", action="store_true",
-                        help="no longer offered for new visits (their visits keep them)")
+    listed.add_argument(
+        "--inactive", action="store_true", help="no longer offered for new visits (their visits keep them)"
+    )
     listed.add_argument("--active", action="store_true", help="offered for new visits again")
 
     db = commands.add_parser("db", help="database upgrade, check and backup")
-    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
-                                    parser_class=_Parser)
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=_Parser)
     db_commands.add_parser("upgrade", help="migrate to this version's schema (backs up SQLite first)")
     db_commands.add_parser("check", help="integrity check; prints the schema revision")
     zone = db_commands.add_parser("timezone", help="show or set the clinic's time zone")
@@ -160,8 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_force(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--force", action="store_true",
-                         help="replace FILE if it exists (never a database, whatever --force says)")
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it exists (never a database, whatever --force says)",
+    )
 
 
 def _version() -> str:
@@ -180,7 +228,8 @@ def _whole_number(text: str, minimum: int) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(
-            f"{text} must be at least 1" if minimum == 1 else f"{text} must be {minimum} or more")
+            f"{text} must be at least 1" if minimum == 1 else f"{text} must be {minimum} or more"
+        )
     return value
 
 
@@ -238,8 +287,11 @@ def _dispatch(args: argparse.Namespace, url, argv: list[str]) -> int:
             database.close()
     database = open_database(url, actor, _WaitNotice())
     if database.read_only:
-        print(f"aliquot: {database.name} is read-only: it can be read and printed, not changed"
-              " (and what is viewed, exported or printed is not recorded in its audit trail)", file=sys.stderr)
+        print(
+            f"aliquot: {database.name} is read-only: it can be read and printed, not changed"
+            " (and what is viewed, exported or printed is not recorded in its audit trail)",
+            file=sys.stderr,
+        )
     try:
         if args.command is None:
             from app.gui import run_gui
@@ -258,7 +310,9 @@ class _WaitNotice:
     def __call__(self) -> None:
         if not self.told:
             self.told = True
-            print("aliquot: waiting for another program writing to the database…", file=sys.stderr, flush=True)
+            print(
+                "aliquot: waiting for another program writing to the database…", file=sys.stderr, flush=True
+            )
 
 
 def _print_json(value: Any) -> None:
@@ -267,21 +321,28 @@ def _print_json(value: Any) -> None:
 
 def _cmd_demo(db: Database, args) -> int:
     report = generate_demo(db, patients=args.patients, seed=args.seed, as_of=args.as_of)
-    print(f"demo clinic in {db.name}: {report.patients} patients, {report.visits} visits,"
-          f" {report.points} injection points, {report.lots} lots, {report.providers} providers")
+    print(
+        f"demo clinic in {db.name}: {report.patients} patients, {report.visits} visits,"
+        f" {report.points} injection points, {report.lots} lots, {report.providers} providers"
+    )
     return 0
 
 
 def _cmd_patients(db: Database, args) -> int:
     found = search_patients(db, args.search, include_archived=args.archived, limit=args.limit)
     if args.json:
-        _print_json([{
-            "chart_number": p.chart_number,
-            "given_name": p.given_name,
-            "family_name": p.family_name,
-            "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
-            "archived": p.archived,
-        } for p in found])
+        _print_json(
+            [
+                {
+                    "chart_number": p.chart_number,
+                    "given_name": p.given_name,
+                    "family_name": p.family_name,
+                    "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
+                    "archived": p.archived,
+                }
+                for p in found
+            ]
+        )
         return 0
     if not found:
         print("no patients found")
@@ -296,28 +357,43 @@ def _cmd_patients(db: Database, args) -> int:
 
 
 def _totals_json(totals) -> list[dict[str, Any]]:
-    return [{"product": t.product_name, "unit": t.unit.value, "amount": format_amount(t.amount),
-             "aliquots": t.aliquots, "sites": t.sites} for t in totals]
+    return [
+        {
+            "product": t.product_name,
+            "unit": t.unit.value,
+            "amount": format_amount(t.amount),
+            "aliquots": t.aliquots,
+            "sites": t.sites,
+        }
+        for t in totals
+    ]
 
 
 def _cmd_visits(db: Database, args) -> int:
     visits = list_visits(db, args.patient)
     if args.json:
-        _print_json([{
-            "id": v.id,
-            "external_id": v.external_id,
-            "started_at": v.started_at.isoformat(),
-            "status": v.status.value,
-            "provider": {"name": v.provider_name, "credentials": v.provider_credentials},
-            "totals": _totals_json(v.totals),
-        } for v in visits])
+        _print_json(
+            [
+                {
+                    "id": v.id,
+                    "external_id": v.external_id,
+                    "started_at": v.started_at.isoformat(),
+                    "status": v.status.value,
+                    "provider": {"name": v.provider_name, "credentials": v.provider_credentials},
+                    "totals": _totals_json(v.totals),
+                }
+                for v in visits
+            ]
+        )
         return 0
     if not visits:
         print(f"{args.patient} has no visits yet")
     for v in visits:
         when = v.started_at.astimezone(db.timezone).strftime("%Y-%m-%d %H:%M")
-        totals = "; ".join(f"{t.product_name} {format_amount(t.amount)} {t.unit.value}"
-                           for t in v.totals) or "nothing charted"
+        totals = (
+            "; ".join(f"{t.product_name} {format_amount(t.amount)} {t.unit.value}" for t in v.totals)
+            or "nothing charted"
+        )
         who = f"{v.provider_name} {v.provider_credentials}".strip()
         print(f"{v.id:>7}  {when}  {v.status.value:<6}  {who:<24}  {totals}")
     return 0
@@ -326,16 +402,28 @@ def _cmd_visits(db: Database, args) -> int:
 def _cmd_catalogue(db: Database, args) -> int:
     products = list_products(db.factory)
     if args.json:
+
         def text(value):
             return None if value is None else format_amount(value)
 
-        _print_json([{
-            "name": p.name, "manufacturer": p.manufacturer, "generic_name": p.generic_name,
-            "kind": p.kind, "unit": p.dose_unit.value, "package_size": text(p.package_size),
-            "default_diluent_ml": text(p.default_diluent_ml), "reconstitution": p.reconstitution,
-            "interval_min_days": p.interval_min_days, "interval_max_days": p.interval_max_days,
-            "colour": p.colour,
-        } for p in products])
+        _print_json(
+            [
+                {
+                    "name": p.name,
+                    "manufacturer": p.manufacturer,
+                    "generic_name": p.generic_name,
+                    "kind": p.kind,
+                    "unit": p.dose_unit.value,
+                    "package_size": text(p.package_size),
+                    "default_diluent_ml": text(p.default_diluent_ml),
+                    "reconstitution": p.reconstitution,
+                    "interval_min_days": p.interval_min_days,
+                    "interval_max_days": p.interval_max_days,
+                    "colour": p.colour,
+                }
+                for p in products
+            ]
+        )
         return 0
     for p in products:
         size = f"{format_amount(p.package_size)} {p.dose_unit.value}" if p.package_size else "-"
@@ -360,11 +448,15 @@ def _cmd_guardrails(db: Database, args) -> int:
         print(json.dumps(rules, indent=1, ensure_ascii=False))
         return 0
     for rule in rules:
-        figures = ", ".join(f"{key} {_shown_range(value) if isinstance(value, list) else value}"
-                            for key, value in rule.items()
-                            if key not in ("id", "for", "area", "source", "editable"))
-        print(f"{rule['id']:<24} {'/'.join(rule['for'])} · {rule['area']} · {figures}"
-              f" · {'editable ' if rule['editable'] else ''}source: {rule['source']}")
+        figures = ", ".join(
+            f"{key} {_shown_range(value) if isinstance(value, list) else value}"
+            for key, value in rule.items()
+            if key not in ("id", "for", "area", "source", "editable")
+        )
+        print(
+            f"{rule['id']:<24} {'/'.join(rule['for'])} · {rule['area']} · {figures}"
+            f" · {'editable ' if rule['editable'] else ''}source: {rule['source']}"
+        )
     return 0
 
 
@@ -378,6 +470,7 @@ def _cmd_import(db: Database, args) -> int:
         print(result.describe())
         for line in result.warnings:  # imported as charted; what the safety checks say, told
             print(line, file=sys.stderr)
+
     import_files(db, args.files, report)
     return 0
 
@@ -414,16 +507,24 @@ def _cmd_due(db: Database, args) -> int:
     elif args.format == "csv":
         content = to_csv(rows, today)
     elif args.format == "json":
-        content = json.dumps([dict(zip(COLUMNS, row_values(r, today))) for r in rows],
-                             ensure_ascii=False, indent=2) + "\n"
+        content = (
+            json.dumps(
+                [dict(zip(COLUMNS, row_values(r, today), strict=True)) for r in rows],
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
     else:
         lines = [describe_counts(rows, f" as of {today.isoformat()}")]
         for r in rows:
             overdue = f"{r.days_overdue(today)} days overdue" if r.days_overdue(today) else ""
-            lines.append(f"{r.chart_number:<9} {r.patient_name[:24]:<24} {(r.phone or '-')[:16]:<16}"
-                         f" {r.area[:28]:<28}"
-                         f" {r.item.product_name[:20]:<20} last {r.item.last_treated}"
-                         f"  due {r.item.due_from}..{r.item.due_by}  {r.item.status.value:<8} {overdue}")
+            lines.append(
+                f"{r.chart_number:<9} {r.patient_name[:24]:<24} {(r.phone or '-')[:16]:<16}"
+                f" {r.area[:28]:<28}"
+                f" {r.item.product_name[:20]:<20} last {r.item.last_treated}"
+                f"  due {r.item.due_from}..{r.item.due_by}  {r.item.status.value:<8} {overdue}"
+            )
         content = "\n".join(lines) + "\n"
     if args.output is None:
         if isinstance(content, bytes):
@@ -431,8 +532,9 @@ def _cmd_due(db: Database, args) -> int:
         else:
             sys.stdout.write(content)
         return 0
-    write_atomically_bytes(args.output, content if isinstance(content, bytes) else content.encode("utf-8"),
-                           replace=args.force)
+    write_atomically_bytes(
+        args.output, content if isinstance(content, bytes) else content.encode("utf-8"), replace=args.force
+    )
     print(f"{describe_counts(rows)} written to {args.output}", file=sys.stderr)
     return 0
 
@@ -462,24 +564,42 @@ def _cmd_injectors(db: Database, args) -> int:
             raise NotFoundError(f"there is no injector {args.id} (see: aliquot injectors --all)")
         old = known[args.id]
         changed = update_provider(
-            db, old.id, old.display_name if args.name is None else args.name,
+            db,
+            old.id,
+            old.display_name if args.name is None else args.name,
             old.credentials if args.credentials is None else args.credentials,
             old.licence_number if args.licence is None else args.licence,
-            True if args.active else False if args.inactive else old.active)
+            True if args.active else False if args.inactive else old.active,
+        )
         print(f"injector {changed.id}: {changed.label}" + ("" if changed.active else " (inactive)"))
         return 0
     found = list_providers(db, include_inactive=args.all)
     if args.json:
-        _print_json([{"id": p.id, "name": p.display_name, "credentials": p.credentials,
-                      "licence_number": p.licence_number, "active": p.active} for p in found])
+        _print_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.display_name,
+                    "credentials": p.credentials,
+                    "licence_number": p.licence_number,
+                    "active": p.active,
+                }
+                for p in found
+            ]
+        )
         return 0
     if not found:
         off = len(list_providers(db, include_inactive=True))
-        print(f"no injectors on the list ({off} taken off: see --all, and `aliquot injectors edit ID --active`)"
-              if off else "no injectors registered: add one with `aliquot injectors add NAME --credentials RN`")
+        print(
+            f"no injectors on the list ({off} taken off: see --all, and `aliquot injectors edit ID --active`)"
+            if off
+            else "no injectors registered: add one with `aliquot injectors add NAME --credentials RN`"
+        )
     for p in found:
-        print(f"{p.id:>5}  {p.display_name:<32} {p.credentials:<8} {p.licence_number or '-':<16}"
-              f"{'' if p.active else '  (inactive)'}".rstrip())
+        print(
+            f"{p.id:>5}  {p.display_name:<32} {p.credentials:<8} {p.licence_number or '-':<16}"
+            f"{'' if p.active else '  (inactive)'}".rstrip()
+        )
     return 0
 
 
@@ -487,17 +607,26 @@ def _cmd_clinic(db: Database, args) -> int:
     from app.exports.records import load_clinic_profile, logo_from_file, save_clinic_profile
 
     profile = load_clinic_profile(db)
-    changes = {k: v.strip() for k, v in (("name", args.name), ("address", args.address),
-                                         ("phone", args.phone), ("aftercare", args.aftercare))
-               if v is not None}
+    changes = {
+        k: v.strip()
+        for k, v in (
+            ("name", args.name),
+            ("address", args.address),
+            ("phone", args.phone),
+            ("aftercare", args.aftercare),
+        )
+        if v is not None
+    }
     if args.logo is not None:
         changes["logo_png"] = logo_from_file(args.logo)
     if changes:
         profile = replace(profile, **changes)
         save_clinic_profile(db, profile)
-    print(f"name: {profile.name or '(not set)'}\naddress: {profile.address or '(not set)'}\n"
-          f"phone: {profile.phone or '(not set)'}\nlogo: {'set' if profile.logo_png else '(not set)'}\n"
-          f"aftercare: {profile.aftercare}")
+    print(
+        f"name: {profile.name or '(not set)'}\naddress: {profile.address or '(not set)'}\n"
+        f"phone: {profile.phone or '(not set)'}\nlogo: {'set' if profile.logo_png else '(not set)'}\n"
+        f"aftercare: {profile.aftercare}"
+    )
     return 0
 
 
@@ -527,7 +656,8 @@ def _db_command(db: Database, args) -> int:
     if args.db_command == "backup":
         source = Path(db.url.database or "aliquot.db")
         dest = args.dest or source.with_name(
-            f"{source.stem}.backup-{datetime.now():%Y%m%d-%H%M%S}{source.suffix}")
+            f"{source.stem}.backup-{datetime.now():%Y%m%d-%H%M%S}{source.suffix}"
+        )
         written = backup_sqlite(db, dest)
         print(f"backed up {db.name} to {written}")
         return 0

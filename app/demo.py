@@ -36,14 +36,73 @@ PROVIDERS = [
     ("Kenji Okafor", "PA", "PA-31877"),
 ]
 
-GIVEN_FEMALE = ["Zoë", "Amelia", "Olivia", "Sofia", "Chloé", "Isabela", "Mei", "Aaliyah", "Hannah",
-                "Léa", "Priyanka", "Ingrid", "Camila", "Yuki", "Fatima", "Grace", "Noor", "Elena",
-                "Siobhán", "Ana", "Maya", "Rachel", "Beatriz", "Dagný", "Helena", "Jia", "Valentina"]
+GIVEN_FEMALE = [
+    "Zoë",
+    "Amelia",
+    "Olivia",
+    "Sofia",
+    "Chloé",
+    "Isabela",
+    "Mei",
+    "Aaliyah",
+    "Hannah",
+    "Léa",
+    "Priyanka",
+    "Ingrid",
+    "Camila",
+    "Yuki",
+    "Fatima",
+    "Grace",
+    "Noor",
+    "Elena",
+    "Siobhán",
+    "Ana",
+    "Maya",
+    "Rachel",
+    "Beatriz",
+    "Dagný",
+    "Helena",
+    "Jia",
+    "Valentina",
+]
 GIVEN_MALE = ["James", "Mateo", "Omar", "Lukas", "Wei", "Noah", "Rafael", "Tomás", "Arjun", "Søren"]
-FAMILY = ["Ångström-Núñez", "García", "Nguyen", "Smith", "O'Brien", "Müller", "Kowalski", "Okafor",
-          "Haddad", "Johansson", "Rossi", "Patel", "Kim", "Dubois", "Fernández", "Schmidt", "Chen",
-          "Brennan", "Yamamoto", "Novak", "Silva", "Ivanova", "Larsen", "Moreau", "Abara", "Costa",
-          "Lindqvist", "Mendoza", "Sato", "Walsh", "Ahmed", "Jansen", "Popescu", "Horvath", "Baker"]
+FAMILY = [
+    "Ångström-Núñez",
+    "García",
+    "Nguyen",
+    "Smith",
+    "O'Brien",
+    "Müller",
+    "Kowalski",
+    "Okafor",
+    "Haddad",
+    "Johansson",
+    "Rossi",
+    "Patel",
+    "Kim",
+    "Dubois",
+    "Fernández",
+    "Schmidt",
+    "Chen",
+    "Brennan",
+    "Yamamoto",
+    "Novak",
+    "Silva",
+    "Ivanova",
+    "Larsen",
+    "Moreau",
+    "Abara",
+    "Costa",
+    "Lindqvist",
+    "Mendoza",
+    "Sato",
+    "Walsh",
+    "Ahmed",
+    "Jansen",
+    "Popescu",
+    "Horvath",
+    "Baker",
+]
 CJK_NAMES = [("小龙", "李"), ("美玲", "王"), ("花子", "山田"), ("지현", "김")]
 ALLERGIES = ["", "", "", "", "", "lidocaine", "penicillin", "latex", "egg (albumin)", "bee stings"]
 CONCERNS_ASYMMETRIC = [
@@ -81,49 +140,139 @@ def _bilateral(region: str, per_aliquot: str, aliquots: int) -> tuple[Site, Site
 TOXIN_4U = ("Botox Cosmetic", "Xeomin", "Jeuveau", "Letybo")
 TREATMENTS: dict[str, Treatment] = {
     # Label glabellar dose: 20 U as 5 x 4 U (1 procerus, 2 per corrugator).
-    "glabella": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G", "32G"),
-                          (Site("procerus", "4", 1), *_bilateral("corrugator", "4", 2))),
+    "glabella": Treatment(
+        TOXIN_4U,
+        Depth.INTRAMUSCULAR,
+        Technique.NEEDLE,
+        ("30G", "32G"),
+        (Site("procerus", "4", 1), *_bilateral("corrugator", "4", 2)),
+    ),
     # Dysport label: 50 U as 5 x 10 U; Daxxify: 40 U as 5 x 8 U.
-    "glabella_dysport": Treatment(("Dysport",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
-                                  (Site("procerus", "10", 1), *_bilateral("corrugator", "10", 2))),
-    "glabella_daxxify": Treatment(("Daxxify",), Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
-                                  (Site("procerus", "8", 1), *_bilateral("corrugator", "8", 2))),
+    "glabella_dysport": Treatment(
+        ("Dysport",),
+        Depth.INTRAMUSCULAR,
+        Technique.NEEDLE,
+        ("30G",),
+        (Site("procerus", "10", 1), *_bilateral("corrugator", "10", 2)),
+    ),
+    "glabella_daxxify": Treatment(
+        ("Daxxify",),
+        Depth.INTRAMUSCULAR,
+        Technique.NEEDLE,
+        ("30G",),
+        (Site("procerus", "8", 1), *_bilateral("corrugator", "8", 2)),
+    ),
     # Lateral canthal: 12 U per side as 3 x 4 U.
-    "crows_feet": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G", "32G"),
-                            _bilateral("crows_feet", "4", 3), asymmetric=True),
+    "crows_feet": Treatment(
+        TOXIN_4U,
+        Depth.INTRAMUSCULAR,
+        Technique.NEEDLE,
+        ("30G", "32G"),
+        _bilateral("crows_feet", "4", 3),
+        asymmetric=True,
+    ),
     # Forehead: 20 U as 5 x 4 U, given with the glabella.
-    "forehead": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("32G",),
-                          (Site("forehead", "4", 1), *_bilateral("forehead", "4", 2)),
-                          asymmetric=True),
-    "masseter": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("30G",),
-                          _bilateral("masseter", "5", 5), asymmetric=True),
-    "gummy_smile": Treatment(TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("32G",),
-                             _bilateral("llsan", "2", 1)),
-    "lips": Treatment(("Restylane Kysse", "Juvéderm Volbella XC", "Belotero Balance"),
-                      Depth.SUBDERMAL, Technique.NEEDLE, ("30G",),
-                      (*_bilateral("upper_lip", "0.05", 5), *_bilateral("lower_lip", "0.05", 4),
-                       Site("cupids_bow", "0.025", 2))),
-    "cheeks": Treatment(("Juvéderm Voluma XC", "Restylane Lyft", "RHA 4"), Depth.SUPRAPERIOSTEAL,
-                        Technique.CANNULA, ("25G", "27G"), _bilateral("cheek", "0.25", 3),
-                        asymmetric=True),
-    "nasolabial": Treatment(("Restylane Defyne", "RHA 3", "Juvéderm Vollure XC"), Depth.SUBDERMAL,
-                            Technique.CANNULA, ("25G",), _bilateral("nasolabial", "0.2", 3)),
-    "tear_trough": Treatment(("Belotero Balance", "Restylane Silk"), Depth.SUPRAPERIOSTEAL,
-                             Technique.CANNULA, ("27G",), _bilateral("tear_trough", "0.15", 2)),
-    "chin": Treatment(("Juvéderm Volux XC", "Radiesse"), Depth.SUPRAPERIOSTEAL, Technique.NEEDLE,
-                      ("27G",), (Site("chin", "0.25", 4),)),
-    "jawline": Treatment(("Juvéderm Volux XC",), Depth.SUPRAPERIOSTEAL, Technique.CANNULA,
-                         ("25G",), _bilateral("jawline", "0.25", 4)),
-    "marionette": Treatment(("Restylane Refyne", "RHA 2"), Depth.SUBDERMAL, Technique.CANNULA,
-                            ("27G",), _bilateral("marionette", "0.15", 3)),
-    "biostimulator": Treatment(("Sculptra",), Depth.SUBDERMAL, Technique.CANNULA, ("25G",),
-                               (*_bilateral("cheek", "0.2", 10), *_bilateral("temple", "0.2", 5))),
+    "forehead": Treatment(
+        TOXIN_4U,
+        Depth.INTRAMUSCULAR,
+        Technique.NEEDLE,
+        ("32G",),
+        (Site("forehead", "4", 1), *_bilateral("forehead", "4", 2)),
+        asymmetric=True,
+    ),
+    "masseter": Treatment(
+        TOXIN_4U,
+        Depth.INTRAMUSCULAR,
+        Technique.NEEDLE,
+        ("30G",),
+        _bilateral("masseter", "5", 5),
+        asymmetric=True,
+    ),
+    "gummy_smile": Treatment(
+        TOXIN_4U, Depth.INTRAMUSCULAR, Technique.NEEDLE, ("32G",), _bilateral("llsan", "2", 1)
+    ),
+    "lips": Treatment(
+        ("Restylane Kysse", "Juvéderm Volbella XC", "Belotero Balance"),
+        Depth.SUBDERMAL,
+        Technique.NEEDLE,
+        ("30G",),
+        (
+            *_bilateral("upper_lip", "0.05", 5),
+            *_bilateral("lower_lip", "0.05", 4),
+            Site("cupids_bow", "0.025", 2),
+        ),
+    ),
+    "cheeks": Treatment(
+        ("Juvéderm Voluma XC", "Restylane Lyft", "RHA 4"),
+        Depth.SUPRAPERIOSTEAL,
+        Technique.CANNULA,
+        ("25G", "27G"),
+        _bilateral("cheek", "0.25", 3),
+        asymmetric=True,
+    ),
+    "nasolabial": Treatment(
+        ("Restylane Defyne", "RHA 3", "Juvéderm Vollure XC"),
+        Depth.SUBDERMAL,
+        Technique.CANNULA,
+        ("25G",),
+        _bilateral("nasolabial", "0.2", 3),
+    ),
+    "tear_trough": Treatment(
+        ("Belotero Balance", "Restylane Silk"),
+        Depth.SUPRAPERIOSTEAL,
+        Technique.CANNULA,
+        ("27G",),
+        _bilateral("tear_trough", "0.15", 2),
+    ),
+    "chin": Treatment(
+        ("Juvéderm Volux XC", "Radiesse"),
+        Depth.SUPRAPERIOSTEAL,
+        Technique.NEEDLE,
+        ("27G",),
+        (Site("chin", "0.25", 4),),
+    ),
+    "jawline": Treatment(
+        ("Juvéderm Volux XC",),
+        Depth.SUPRAPERIOSTEAL,
+        Technique.CANNULA,
+        ("25G",),
+        _bilateral("jawline", "0.25", 4),
+    ),
+    "marionette": Treatment(
+        ("Restylane Refyne", "RHA 2"),
+        Depth.SUBDERMAL,
+        Technique.CANNULA,
+        ("27G",),
+        _bilateral("marionette", "0.15", 3),
+    ),
+    "biostimulator": Treatment(
+        ("Sculptra",),
+        Depth.SUBDERMAL,
+        Technique.CANNULA,
+        ("25G",),
+        (*_bilateral("cheek", "0.2", 10), *_bilateral("temple", "0.2", 5)),
+    ),
 }
 # Plans a patient follows visit after visit: toxin every 3-4 months, filler yearly or so.
-TOXIN_PLANS = [("glabella",), ("glabella", "crows_feet"), ("glabella", "crows_feet", "forehead"),
-               ("glabella_dysport",), ("glabella_daxxify",), ("masseter",), ("glabella", "gummy_smile")]
-FILLER_PLANS = [("lips",), ("cheeks",), ("cheeks", "nasolabial"), ("tear_trough",), ("chin",),
-                ("chin", "jawline"), ("marionette", "lips"), ("biostimulator",)]
+TOXIN_PLANS = [
+    ("glabella",),
+    ("glabella", "crows_feet"),
+    ("glabella", "crows_feet", "forehead"),
+    ("glabella_dysport",),
+    ("glabella_daxxify",),
+    ("masseter",),
+    ("glabella", "gummy_smile"),
+]
+FILLER_PLANS = [
+    ("lips",),
+    ("cheeks",),
+    ("cheeks", "nasolabial"),
+    ("tear_trough",),
+    ("chin",),
+    ("chin", "jawline"),
+    ("marionette", "lips"),
+    ("biostimulator",),
+]
 
 
 @dataclass
@@ -146,8 +295,9 @@ class _Ids:
         return self.next
 
 
-def generate_demo(db: Database, patients: int = 200, seed: int = 1,
-                  as_of: date | None = None, batch: int = 20_000) -> DemoReport:
+def generate_demo(
+    db: Database, patients: int = 200, seed: int = 1, as_of: date | None = None, batch: int = 20_000
+) -> DemoReport:
     """Fill an EMPTY database with a synthetic clinic (never mixed into real records)."""
     as_of = as_of or date.today()
     rng = random.Random(seed)
@@ -161,8 +311,13 @@ def generate_demo(db: Database, patients: int = 200, seed: int = 1,
         products = {p.name: p for p in session.scalars(select(Product))}
         provider_ids = []
         for name, credentials, licence in PROVIDERS:
-            provider = Provider(display_name=name, name_key=fold(name), credentials=credentials,
-                                licence_number=licence, active=True)
+            provider = Provider(
+                display_name=name,
+                name_key=fold(name),
+                credentials=credentials,
+                licence_number=licence,
+                active=True,
+            )
             session.add(provider)
             session.flush()
             provider_ids.append(provider.id)
@@ -185,8 +340,9 @@ def generate_demo(db: Database, patients: int = 200, seed: int = 1,
             row = _patient_row(rng, patient_id, f"A-{n:0{width}d}", as_of)
             patient_rows.append(row)
             totals[0] += 1
-            for visit_row, points in _patient_visits(rng, uuid_rng, row, products, lots,
-                                                     provider_ids, as_of, tz):
+            for visit_row, points in _patient_visits(
+                rng, uuid_rng, row, products, lots, provider_ids, as_of, tz
+            ):
                 visit_row["id"] = visit_ids.take()
                 visit_rows.append(visit_row)
                 for position, point in enumerate(points, start=1):
@@ -199,8 +355,9 @@ def generate_demo(db: Database, patients: int = 200, seed: int = 1,
         flush_rows()
         _advance_key_sequences(session, (Patient, Visit))
         refresh_recall(session, db.timezone)
-        record_event(session, db.actor, "demo", "database", None, patients=patients, seed=seed,
-                     as_of=as_of.isoformat())
+        record_event(
+            session, db.actor, "demo", "database", None, patients=patients, seed=seed, as_of=as_of.isoformat()
+        )
         return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids))
 
 
@@ -211,16 +368,18 @@ def _advance_key_sequences(session, tables) -> None:
         return
     for table in tables:
         name = table.__tablename__
-        session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT MAX(id) FROM {name}))"))
+        session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT MAX(id) FROM {name}))")
+        )
 
 
 def lots_flat(lots: dict[str, list[Lot]]) -> list[Lot]:
     return [lot for product_lots in lots.values() for lot in product_lots]
 
 
-def _lot_register(session, rng: random.Random, products: dict[str, Product],
-                  as_of: date) -> dict[str, list[Lot]]:
+def _lot_register(
+    session, rng: random.Random, products: dict[str, Product], as_of: date
+) -> dict[str, list[Lot]]:
     """A new lot of each product every ~4 months since 3.5 years ago; toxins keep 2 years,
     fillers 3. Lots whose expiry has passed stay in the register, as real ones do."""
     register: dict[str, list[Lot]] = {}
@@ -232,8 +391,13 @@ def _lot_register(session, rng: random.Random, products: dict[str, Product],
         register[name] = []
         while received <= as_of:
             prefix = "".join(ch for ch in name.upper() if ch.isalpha())[:2]
-            lot = Lot(product_id=product.id, number=f"{prefix}{rng.randrange(10_000, 99_999)}",
-                      received=received, expiry=received + timedelta(days=shelf_days), notes="")
+            lot = Lot(
+                product_id=product.id,
+                number=f"{prefix}{rng.randrange(10_000, 99_999)}",
+                received=received,
+                expiry=received + timedelta(days=shelf_days),
+                notes="",
+            )
             if any(existing.number == lot.number for existing in register[name]):
                 continue
             session.add(lot)
@@ -320,8 +484,11 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
         for key in plan:
             treatment = TREATMENTS[key]
             if key not in product_of_treatment:
-                product_of_treatment[key] = (preferred_toxin if preferred_toxin in treatment.products
-                                             else rng.choice(treatment.products))
+                product_of_treatment[key] = (
+                    preferred_toxin
+                    if preferred_toxin in treatment.products
+                    else rng.choice(treatment.products)
+                )
             product = products[product_of_treatment[key]]
             lot = _lot_on(lots[product.name], day)
             gauge = rng.choice(treatment.gauges)
@@ -335,8 +502,11 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
             treatment = TREATMENTS[toxin_plan[0]]
             product = products[product_of_treatment[toxin_plan[0]]]
             site = rng.choice(treatment.sites)
-            points.append(_point_row(rng, site, 1, product, _lot_on(lots[product.name], day),
-                                     treatment, treatment.gauges[0]))
+            points.append(
+                _point_row(
+                    rng, site, 1, product, _lot_on(lots[product.name], day), treatment, treatment.gauges[0]
+                )
+            )
         yield visit, points
         # Toxin patients return every 3-5 months, filler-only patients every 6-14.
         review = number == 0 and bool(toxin_plan) and rng.random() < 0.3
@@ -348,8 +518,9 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
             day += timedelta(days=rng.randint(180, 420))
 
 
-def _point_row(rng, site: Site, aliquots: int, product: Product, lot: Lot,
-               treatment: Treatment, gauge: str) -> dict:
+def _point_row(
+    rng, site: Site, aliquots: int, product: Product, lot: Lot, treatment: Treatment, gauge: str
+) -> dict:
     x, y = front_anchor(site.region)
     return {
         "view": View.FRONT,

@@ -19,8 +19,9 @@ def has_display(environ=os.environ, platform: str = sys.platform) -> bool:
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
-def export_chart_image(database: Database, visit_id: int, output: Path, view: str,
-                       replace: bool = False) -> Path:
+def export_chart_image(
+    database: Database, visit_id: int, output: Path, view: str, replace: bool = False
+) -> Path:
     """`aliquot export-image`: the chart drawn offscreen (needs no screen), written whole or
     not at all by the one writer."""
     if not has_display():

@@ -19,16 +19,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import report, start_to_paint_ms  # noqa: E402
-
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
 
-from app.catalogue import list_products  # noqa: E402
-from app.database import open_database  # noqa: E402
-from app.interchange import import_document  # noqa: E402
-from app.patients import search_patients  # noqa: E402
-from app.visits import list_visits, open_visit  # noqa: E402
+from app.exports.interchange import import_document  # noqa: E402
+from app.services.catalogue import list_products  # noqa: E402
+from app.services.patients import search_patients  # noqa: E402
+from app.services.visits import list_visits, open_visit  # noqa: E402
+from app.storage.database import open_database  # noqa: E402
+from bench.common import report, start_to_paint_ms  # noqa: E402
 from models.regions import REGIONS, front_anchor  # noqa: E402
 from models.vocabulary import View  # noqa: E402
 from ui.commands import AddPoints  # noqa: E402
@@ -42,18 +41,41 @@ def busy_patient_document(visits: int = 50, points: int = 30) -> dict:
     """A patient seen 50 times, 30 sites each (toxin upper face + filler), over 12 years."""
     codes = [c for c in REGIONS if not c.startswith(("platysma", "neck", "submental"))][:points]
     start = date(2014, 1, 6)
-    document = {"format": "aliquot.patient/1",
-                "patient": {"chart_number": BUSY_CHART, "given_name": "Busy", "family_name": "Benchmark",
-                            "date_of_birth": "1975-05-05", "sex": "female"}, "visits": []}
+    document = {
+        "format": "aliquot.patient/1",
+        "patient": {
+            "chart_number": BUSY_CHART,
+            "given_name": "Busy",
+            "family_name": "Benchmark",
+            "date_of_birth": "1975-05-05",
+            "sex": "female",
+        },
+        "visits": [],
+    }
     for n in range(visits):
         day = start + timedelta(days=90 * n)
-        document["visits"].append({
-            "external_id": f"bench-{n}", "started_at": f"{day.isoformat()}T10:00:00+00:00",
-            "provider": {"name": "Dana Reyes", "credentials": "RN"}, "status": "signed",
-            "points": [{"view": "front", "x": front_anchor(code)[0], "y": front_anchor(code)[1],
-                        "region": code, "product": "Botox Cosmetic", "amount": "2", "unit": "U",
-                        "aliquots": 1, "lot": {"number": f"BENCH{n}", "expiry": (day + timedelta(days=400)).isoformat()}}
-                       for code in codes]})
+        document["visits"].append(
+            {
+                "external_id": f"bench-{n}",
+                "started_at": f"{day.isoformat()}T10:00:00+00:00",
+                "provider": {"name": "Dana Reyes", "credentials": "RN"},
+                "status": "signed",
+                "points": [
+                    {
+                        "view": "front",
+                        "x": front_anchor(code)[0],
+                        "y": front_anchor(code)[1],
+                        "region": code,
+                        "product": "Botox Cosmetic",
+                        "amount": "2",
+                        "unit": "U",
+                        "aliquots": 1,
+                        "lot": {"number": f"BENCH{n}", "expiry": (day + timedelta(days=400)).isoformat()},
+                    }
+                    for code in codes
+                ],
+            }
+        )
     return document
 
 
@@ -66,7 +88,7 @@ def cold_start_ms(db_path: Path) -> float:
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
         "from sqlalchemy.engine import URL\n"
-        "from app.database import open_database\n"
+        "from app.storage.database import open_database\n"
         "from ui.main_window import MainWindow\n"
         f"db = open_database(URL.create('sqlite', database={str(db_path)!r}), 'bench')\n"
         "w = MainWindow(db); w.show()\n"
@@ -100,8 +122,9 @@ def main() -> int:
             search_patients(db, typed)
             samples.append((time.perf_counter() - start) * 1000)
     results.append(report("search as you type (median keystroke)", statistics.median(samples), 20))
-    results.append(report("search as you type (95th percentile keystroke)",
-                          statistics.quantiles(samples, n=20)[18], 20))
+    results.append(
+        report("search as you type (95th percentile keystroke)", statistics.quantiles(samples, n=20)[18], 20)
+    )
 
     patient = search_patients(db, BUSY_CHART)[0]
     products = list_products(db.factory)
@@ -109,8 +132,9 @@ def main() -> int:
 
     def open_chart():
         opened = open_visit(db, newest.id)
-        editor = VisitEditor(db, patient, opened.visit, products, opened.providers, opened.previous,
-                             opened.templates)
+        editor = VisitEditor(
+            db, patient, opened.visit, products, opened.providers, opened.previous, opened.templates
+        )
         editor.show()
         application.processEvents()
         editor.face_view.viewport().repaint()
@@ -125,13 +149,22 @@ def main() -> int:
         editor.close()
         editor.deleteLater()
         application.processEvents()
-    results.append(report("open a 50-visit x 30-point patient and show the chart", statistics.median(timings), 100))
+    results.append(
+        report("open a 50-visit x 30-point patient and show the chart", statistics.median(timings), 100)
+    )
 
     editor = open_chart()
     pen = editor.pen
-    editor.undo_stack.push(AddPoints(editor.document, [
-        pen.point_at(View.FRONT, 0.3 + (i % 20) * 0.02, 0.3 + (i // 20) * 0.03, "cheek_r") for i in range(200)],
-        "bench"))
+    editor.undo_stack.push(
+        AddPoints(
+            editor.document,
+            [
+                pen.point_at(View.FRONT, 0.3 + (i % 20) * 0.02, 0.3 + (i // 20) * 0.03, "cheek_r")
+                for i in range(200)
+            ],
+            "bench",
+        )
+    )
     application.processEvents()
     timings = []
     for i in range(30):

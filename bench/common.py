@@ -32,9 +32,14 @@ def start_to_paint_ms(command: list[str], repeat: int = 3, timeout_s: float = 12
     for _ in range(repeat):
         with tempfile.TemporaryFile("w+") as errors:  # a file: a chatty child never blocks on a pipe
             start = time.perf_counter()
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True,
-                                     env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
-                                          "ALIQUOT_QUIT_WHEN_PAINTED": "1"}, **popen)
+            child = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "ALIQUOT_QUIT_WHEN_PAINTED": "1"},
+                **popen,
+            )
             watchdog = threading.Timer(timeout_s, child.kill)
             watchdog.start()
             line = child.stdout.readline().strip()
@@ -43,8 +48,10 @@ def start_to_paint_ms(command: list[str], repeat: int = 3, timeout_s: float = 12
             watchdog.cancel()
             if line != "painted":
                 errors.seek(0)
-                raise SystemExit(f"{command[0]} did not report a painted window (exit code"
-                                 f" {child.returncode}):\n{errors.read()}")
+                raise SystemExit(
+                    f"{command[0]} did not report a painted window (exit code"
+                    f" {child.returncode}):\n{errors.read()}"
+                )
     return statistics.median(samples)
 
 
@@ -63,7 +70,7 @@ def clinic_database(description: str):
 
     from sqlalchemy.engine import URL
 
-    from app.database import open_database
+    from app.storage.database import open_database
 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "aliquot-bench-100k.db")

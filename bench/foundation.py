@@ -15,17 +15,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import median_ms, report  # noqa: E402
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL
 
-from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import URL  # noqa: E402
-
-from app.database import check_integrity, open_database  # noqa: E402
-from app.demo import generate_demo  # noqa: E402
-from app.interchange import export_patient, import_document  # noqa: E402
-from app.patients import search_patients  # noqa: E402
-from app.visits import get_visit, list_visits  # noqa: E402
-from models.tables import InjectionPoint, Patient, Visit  # noqa: E402
+from app.demo import generate_demo
+from app.exports.interchange import export_patient, import_document
+from app.services.patients import search_patients
+from app.services.visits import get_visit, list_visits
+from app.storage.database import check_integrity, open_database
+from bench.common import median_ms, report
+from models.tables import InjectionPoint, Patient, Visit
 
 ACTOR = "bench@workstation"
 
@@ -52,22 +51,43 @@ def main() -> int:
 
     start = time.perf_counter()
     db = open_database(url, ACTOR)
-    results.append(report("open the database (schema check, catalogue)", (time.perf_counter() - start) * 1000, 500, "ms"))
+    results.append(
+        report("open the database (schema check, catalogue)", (time.perf_counter() - start) * 1000, 500, "ms")
+    )
     with db.factory() as session:
-        counts = [session.scalar(select(func.count()).select_from(t)) for t in (Patient, Visit, InjectionPoint)]
-    print(f"database: {counts[0]} patients, {counts[1]} visits, {counts[2]} points,"
-          f" {args.db.stat().st_size / 2**20:.0f} MiB")
+        counts = [
+            session.scalar(select(func.count()).select_from(t)) for t in (Patient, Visit, InjectionPoint)
+        ]
+    print(
+        f"database: {counts[0]} patients, {counts[1]} visits, {counts[2]} points,"
+        f" {args.db.stat().st_size / 2**20:.0f} MiB"
+    )
 
     for text in ("garcia", "ana lind", "A-050000", "zo", "李"):
-        results.append(report(f"search patients {text!r}", median_ms(lambda: search_patients(db, text)), 100, "ms"))
+        results.append(
+            report(
+                f"search patients {text!r}", median_ms(lambda text=text: search_patients(db, text)), 100, "ms"
+            )
+        )
     with db.factory() as session:
         chart = session.scalar(select(Patient.chart_number).where(Patient.id == counts[0] // 2))
-    results.append(report("list a patient's visits with totals", median_ms(lambda: list_visits(db, chart)), 50, "ms"))
+    results.append(
+        report("list a patient's visits with totals", median_ms(lambda: list_visits(db, chart)), 50, "ms")
+    )
     visit_id = list_visits(db, chart)[-1].id
-    results.append(report("open one visit with its sites", median_ms(lambda: get_visit(db, visit_id)), 30, "ms"))
+    results.append(
+        report("open one visit with its sites", median_ms(lambda: get_visit(db, visit_id)), 30, "ms")
+    )
     document = export_patient(db, chart)
     results.append(report("export one patient", median_ms(lambda: export_patient(db, chart), 5), 150, "ms"))
-    results.append(report("re-import that patient (all present)", median_ms(lambda: import_document(db, document, "bench"), 5), 300, "ms"))
+    results.append(
+        report(
+            "re-import that patient (all present)",
+            median_ms(lambda: import_document(db, document, "bench"), 5),
+            300,
+            "ms",
+        )
+    )
     start = time.perf_counter()
     integrity = check_integrity(db)
     results.append(report("db check (full integrity check)", time.perf_counter() - start, 120, "s"))

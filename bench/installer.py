@@ -2,6 +2,7 @@
 
 Needs `make dist` first (dist/aliquot) and the 100,000-patient clinic of bench/foundation.py.
 """
+
 from __future__ import annotations
 
 import sys
@@ -38,8 +39,13 @@ def main() -> int:
     results = [report("unpacked bundle", size_on_disk_mb(BUNDLE), 150, "MB")]
     for packed in sorted((ROOT / "dist").glob("*.tar.gz")):
         print(f"{'packed ' + packed.name:<58} {packed.stat().st_size / 1e6:>10.1f} MB  (no target)")
-    results.append(report("frozen start to a painted window (100,000 patients)",
-                          start_to_paint_ms([str(program), "--db", str(args.db)], repeat=5), 1500))
+    results.append(
+        report(
+            "frozen start to a painted window (100,000 patients)",
+            start_to_paint_ms([str(program), "--db", str(args.db)], repeat=5),
+            1500,
+        )
+    )
     return 0 if all(results) else 1
 
 

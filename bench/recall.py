@@ -13,13 +13,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import clinic_database, report  # noqa: E402
+from sqlalchemy import func, select
 
-from sqlalchemy import func, select  # noqa: E402
-
-from app.catalogue import list_products  # noqa: E402
-from app.recall import due_list, due_page, ensure_recall_summary, load_recall_settings, save_recall_changes  # noqa: E402
-from models.tables import InjectionPoint, Patient  # noqa: E402
+from app.services.catalogue import list_products
+from app.services.recall import (
+    due_list,
+    due_page,
+    ensure_recall_summary,
+    load_recall_settings,
+    save_recall_changes,
+)
+from bench.common import clinic_database, report
+from models.tables import InjectionPoint, Patient
 
 
 def main() -> int:
@@ -44,12 +49,16 @@ def main() -> int:
     print(f"  {page.total} rows in all ({counts})")
     start = time.perf_counter()
     everything = due_list(db, today)
-    print(f"{'(for comparison) every row, as aliquot due prints them':<58}"
-          f" {(time.perf_counter() - start) * 1000:>9.1f} ms  ({len(everything)} rows; no target)")
+    print(
+        f"{'(for comparison) every row, as aliquot due prints them':<58}"
+        f" {(time.perf_counter() - start) * 1000:>9.1f} ms  ({len(everything)} rows; no target)"
+    )
     start = time.perf_counter()
     past = due_list(db, today - timedelta(days=30))
-    print(f"{'(for comparison) a past day, recomputed from the charts':<58}"
-          f" {(time.perf_counter() - start) * 1000:>9.1f} ms  ({len(past)} rows; no target)")
+    print(
+        f"{'(for comparison) a past day, recomputed from the charts':<58}"
+        f" {(time.perf_counter() - start) * 1000:>9.1f} ms  ({len(past)} rows; no target)"
+    )
     # The recall settings dialog: one product's interval moved and put back (each a save
     # that refreshes the summary of every patient given the product), off the GUI thread.
     botox = next(p for p in list_products(db.factory) if p.name == "Botox Cosmetic")
@@ -58,8 +67,10 @@ def main() -> int:
     save_recall_changes(db, {botox.name: (botox.interval_min_days + 1, botox.interval_max_days)}, settings)
     changed = (time.perf_counter() - start) * 1000
     save_recall_changes(db, {botox.name: (botox.interval_min_days, botox.interval_max_days)}, settings)
-    print(f"{'(for comparison) change the Botox Cosmetic interval':<58} {changed:>9.1f} ms"
-          "  (off the GUI thread; no target)")
+    print(
+        f"{'(for comparison) change the Botox Cosmetic interval':<58} {changed:>9.1f} ms"
+        "  (off the GUI thread; no target)"
+    )
     return 0 if ok else 1
 
 

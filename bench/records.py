@@ -11,14 +11,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import clinic_database, median_ms, report  # noqa: E402
-
-
-from app.interchange import import_document  # noqa: E402
-from app.patients import search_patients  # noqa: E402
-from app.records import history_pdf, visit_record_pdf  # noqa: E402
-from app.visits import list_visits  # noqa: E402
-from bench.charting import BUSY_CHART, busy_patient_document  # noqa: E402
+from app.exports.interchange import import_document
+from app.exports.records import history_pdf, visit_record_pdf
+from app.services.patients import search_patients
+from app.services.visits import list_visits
+from bench.charting import BUSY_CHART, busy_patient_document
+from bench.common import clinic_database, median_ms, report
 
 
 def main() -> int:
@@ -29,8 +27,16 @@ def main() -> int:
         import_document(db, busy_patient_document(), "bench")
     visits = list_visits(db, BUSY_CHART)
     results = [
-        report("visit record PDF (30 points, front map)", median_ms(lambda: visit_record_pdf(db, visits[-1].id), 5), 300),
-        report(f"history PDF ({len(visits)} visits x 30 points)", median_ms(lambda: history_pdf(db, BUSY_CHART), 3), 2000),
+        report(
+            "visit record PDF (30 points, front map)",
+            median_ms(lambda: visit_record_pdf(db, visits[-1].id), 5),
+            300,
+        ),
+        report(
+            f"history PDF ({len(visits)} visits x 30 points)",
+            median_ms(lambda: history_pdf(db, BUSY_CHART), 3),
+            2000,
+        ),
     ]
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1

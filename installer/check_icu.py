@@ -7,6 +7,7 @@ process and calls the ICU functions QtCore imports: collation with a locale's ow
 time zone ids and localized names, legacy codecs, case mapping. Prints what it found; exits 1 with the
 first difference. Run it in a process that has not loaded Qt, whose ICU would be used instead.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -47,18 +48,27 @@ class ICU:
 
     def zone_name(self, zone: str, locale: str) -> str:
         zone16 = _utf16(zone)
-        calendar = ctypes.c_void_p(self.call(self.i18n, "ucal_open", zone16, len(zone16) // 2,
-                                             locale.encode(), 0))
+        calendar = ctypes.c_void_p(
+            self.call(self.i18n, "ucal_open", zone16, len(zone16) // 2, locale.encode(), 0)
+        )
         buffer = ctypes.create_string_buffer(256)
-        length = self.call(self.i18n, "ucal_getTimeZoneDisplayName", calendar, 0, locale.encode(),
-                           buffer, 128)
+        length = self.call(
+            self.i18n, "ucal_getTimeZoneDisplayName", calendar, 0, locale.encode(), buffer, 128
+        )
         getattr(self.i18n, "ucal_close" + self.suffix)(calendar)
         return buffer.raw[: 2 * length].decode("utf-16-le")
 
     def canonical_zone(self, zone: str) -> str:
         zone16, buffer, system = _utf16(zone), ctypes.create_string_buffer(256), ctypes.c_int8()
-        length = self.call(self.i18n, "ucal_getCanonicalTimeZoneID", zone16, len(zone16) // 2,
-                           buffer, 128, ctypes.byref(system))
+        length = self.call(
+            self.i18n,
+            "ucal_getCanonicalTimeZoneID",
+            zone16,
+            len(zone16) // 2,
+            buffer,
+            128,
+            ctypes.byref(system),
+        )
         return buffer.raw[: 2 * length].decode("utf-16-le")
 
     def decode(self, data: bytes, codec: str) -> str:
@@ -70,8 +80,9 @@ class ICU:
 
     def upper(self, text: str, locale: str) -> str:
         source, buffer = _utf16(text), ctypes.create_string_buffer(256)
-        length = self.call(self.common, "u_strToUpper", buffer, 128, source, len(source) // 2,
-                           locale.encode())
+        length = self.call(
+            self.common, "u_strToUpper", buffer, 128, source, len(source) // 2, locale.encode()
+        )
         return buffer.raw[: 2 * length].decode("utf-16-le")
 
 

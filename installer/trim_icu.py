@@ -12,6 +12,7 @@ codec, so Qt behaves as before; installer/check_icu.py proves it on the bundle.
 
 Tools: objcopy (binutils), icupkg (Debian icu-devtools) and a C compiler.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,7 @@ def unused(item: str) -> bool:
 
 
 def _run(*command: str | Path) -> str:
-    return subprocess.run([str(part) for part in command], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run([str(part) for part in command], check=True, capture_output=True, text=True).stdout
 
 
 def find_tool(name: str) -> str | None:
@@ -42,8 +42,10 @@ def find_tool(name: str) -> str | None:
 def _tool(name: str) -> str:
     found = find_tool(name)
     if found is None:
-        raise SystemExit(f"Building the Linux bundle needs {name} (Debian package {TOOLS[name]}) to make "
-                         "Qt's ICU data smaller; install it and run `make dist` again.")
+        raise SystemExit(
+            f"Building the Linux bundle needs {name} (Debian package {TOOLS[name]}) to make "
+            "Qt's ICU data smaller; install it and run `make dist` again."
+        )
     return found
 
 
@@ -69,7 +71,8 @@ def trimmed_icu_data(library: Path, workdir: Path) -> Path:
         "    .section .rodata\n    .balign 16\n"
         f"    .globl {symbol}\n    .type {symbol}, %object\n{symbol}:\n"
         f'    .incbin "{trimmed}"\n    .size {symbol}, . - {symbol}\n'
-        '    .section .note.GNU-stack,"",%progbits\n')
+        '    .section .note.GNU-stack,"",%progbits\n'
+    )
     output = workdir / library.name
     _run(_tool("cc"), "-shared", "-nostdlib", f"-Wl,-soname,{library.name}", "-o", output, source)
     return output
@@ -78,5 +81,7 @@ def trimmed_icu_data(library: Path, workdir: Path) -> Path:
 if __name__ == "__main__":
     # python installer/trim_icu.py LIBICUDATA WORKDIR: build it alone, print the sizes
     built = trimmed_icu_data(Path(sys.argv[1]), Path(sys.argv[2]))
-    print(f"{sys.argv[1]}: {Path(sys.argv[1]).stat().st_size / 1e6:.1f} MB -> "
-          f"{built}: {built.stat().st_size / 1e6:.1f} MB")
+    print(
+        f"{sys.argv[1]}: {Path(sys.argv[1]).stat().st_size / 1e6:.1f} MB -> "
+        f"{built}: {built.stat().st_size / 1e6:.1f} MB"
+    )

@@ -47,24 +47,31 @@ def parse_amount(text: str, unit: DoseUnit | str, product: str = "") -> Decimal:
         other = next((u for u, words in UNIT_WORDS.items() if suffix in words), None)
         who = product or "this product"
         if other is not None:
-            raise ValidationError(f"{who} is dosed in {unit.spoken}, not {other.value}: type"
-                                  f" the amount in {unit.value}", "amount")
+            raise ValidationError(
+                f"{who} is dosed in {unit.spoken}, not {other.value}: type the amount in {unit.value}",
+                "amount",
+            )
         raise ValidationError(f"“{text.strip()}” is not a dose in {unit.value}", "amount")
     marks = re.findall(r"[.,]", number)
     if len(marks) > 1:
         raise ValidationError(
             f"“{text.strip()}” has more than one decimal mark; write one mark and no thousands"
-            " separator (1.5 or 1500)", "amount")
+            " separator (1.5 or 1500)",
+            "amount",
+        )
     whole, _, decimals = number.replace(",", ".").partition(".")
     if marks and not decimals:
-        raise ValidationError(f"“{text.strip()}” ends with a decimal mark: write the decimals"
-                              " or leave the mark out", "amount")
+        raise ValidationError(
+            f"“{text.strip()}” ends with a decimal mark: write the decimals or leave the mark out", "amount"
+        )
     if marks and len(decimals) == 3 and whole.lstrip("0"):
         # "1,500" is 1.5 in Paris and 1500 in Boston: neither is guessed.
         raise ValidationError(
             f"“{text.strip()}” could be read as {whole}.{decimals} or as {whole}{decimals}: type"
             f" {format_amount(Decimal(f'{whole}.{decimals}'))} or {int(whole + decimals)}"
-            " (no thousands separator)", "amount")
+            " (no thousands separator)",
+            "amount",
+        )
     return checked_amount(Decimal(f"{whole or '0'}.{decimals or '0'}"), f"“{text.strip()}”")
 
 
@@ -82,7 +89,9 @@ def amount_from_data(raw: object) -> Decimal:
     if "," in text:
         raise ValidationError(
             f"amount {text!r} has a comma; write the number with a decimal point (1.5) and"
-            " no thousands separator (1500)", "amount")
+            " no thousands separator (1500)",
+            "amount",
+        )
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -104,8 +113,11 @@ def checked_amount(value: Decimal, written: str) -> Decimal:
 
 def check_decimals(value: Decimal, written: str) -> None:
     if value != value.quantize(Decimal(1).scaleb(-AMOUNT_SCALE), rounding="ROUND_DOWN"):
-        raise ValidationError(f"{written} has more than {AMOUNT_SCALE} decimal places: a dose is"
-                              f" recorded to {Decimal(1).scaleb(-AMOUNT_SCALE)} at most", "amount")
+        raise ValidationError(
+            f"{written} has more than {AMOUNT_SCALE} decimal places: a dose is"
+            f" recorded to {Decimal(1).scaleb(-AMOUNT_SCALE)} at most",
+            "amount",
+        )
 
 
 def _check_magnitude(value: Decimal, written: str) -> None:
@@ -122,8 +134,7 @@ def _plain(text: str) -> str:
     """The text with full-width and other script digits as ASCII (an input method may send
     '４' or '٤'), the Arabic decimal mark as a point and the edges trimmed."""
     text = unicodedata.normalize("NFKC", text).strip().replace(_ARABIC_DECIMAL_MARK, ".")
-    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c
-                   for c in text)
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)
 
 
 def _not_a_dose(text: str, written: str) -> str:

@@ -82,10 +82,20 @@ class ChartDocument:
 
 def to_draft(point: ChartedPoint) -> PointDraft:
     return PointDraft(
-        view=point.view, x=point.x, y=point.y, region_code=point.region_code,
-        product_name=point.product_name, amount=point.amount, unit=point.unit,
-        aliquots=point.aliquots, lot_number=point.lot_number, lot_expiry=point.lot_expiry,
-        depth=point.depth, technique=point.technique, gauge=point.gauge, notes=point.notes,
+        view=point.view,
+        x=point.x,
+        y=point.y,
+        region_code=point.region_code,
+        product_name=point.product_name,
+        amount=point.amount,
+        unit=point.unit,
+        aliquots=point.aliquots,
+        lot_number=point.lot_number,
+        lot_expiry=point.lot_expiry,
+        depth=point.depth,
+        technique=point.technique,
+        gauge=point.gauge,
+        notes=point.notes,
         lot_package_size=point.lot_package_size,
     )
 
@@ -107,10 +117,20 @@ class Pen:
 
     def point_at(self, view: View, x: float, y: float, region_code: str) -> ChartedPoint:
         return ChartedPoint(
-            view=view, x=x, y=y, region_code=region_code, product_name=self.product_name,
-            unit=self.unit, amount=self.amount, aliquots=self.aliquots,
-            lot_number=self.lot_number, lot_expiry=self.lot_expiry, depth=self.depth,
-            technique=self.technique, gauge=self.gauge, lot_package_size=self.lot_package_size,
+            view=view,
+            x=x,
+            y=y,
+            region_code=region_code,
+            product_name=self.product_name,
+            unit=self.unit,
+            amount=self.amount,
+            aliquots=self.aliquots,
+            lot_number=self.lot_number,
+            lot_expiry=self.lot_expiry,
+            depth=self.depth,
+            technique=self.technique,
+            gauge=self.gauge,
+            lot_package_size=self.lot_package_size,
         )
 
 
@@ -125,33 +145,46 @@ def mirrored(point: ChartedPoint) -> ChartedPoint | None:
         return None
     view = {View.FRONT: View.FRONT, View.LEFT: View.RIGHT, View.RIGHT: View.LEFT}[point.view]
     region = REGIONS[point.region_code]
-    return replace(point, view=view, x=round(1 - point.x, 6),
-                   region_code=region.paired_code or region.code)
+    return replace(point, view=view, x=round(1 - point.x, 6), region_code=region.paired_code or region.code)
 
 
 def point_to_data(point: ChartedPoint) -> dict:
     """A point as plain JSON values (recovery files, clinic templates)."""
     return {
-        "view": point.view.value, "x": point.x, "y": point.y, "region": point.region_code,
-        "product": point.product_name, "unit": point.unit.value, "amount": str(point.amount),
-        "aliquots": point.aliquots, "lot": point.lot_number,
+        "view": point.view.value,
+        "x": point.x,
+        "y": point.y,
+        "region": point.region_code,
+        "product": point.product_name,
+        "unit": point.unit.value,
+        "amount": str(point.amount),
+        "aliquots": point.aliquots,
+        "lot": point.lot_number,
         "lot_expiry": point.lot_expiry.isoformat() if point.lot_expiry else None,
         "depth": point.depth.value if point.depth else None,
         "technique": point.technique.value if point.technique else None,
-        "gauge": point.gauge, "notes": point.notes,
+        "gauge": point.gauge,
+        "notes": point.notes,
         "lot_package_size": str(point.lot_package_size) if point.lot_package_size is not None else None,
     }
 
 
 def point_from_data(data: dict) -> ChartedPoint:
     return ChartedPoint(
-        view=View(data["view"]), x=data["x"], y=data["y"], region_code=data["region"],
-        product_name=data["product"], unit=DoseUnit(data["unit"]), amount=Decimal(data["amount"]),
-        aliquots=data["aliquots"], lot_number=data["lot"],
+        view=View(data["view"]),
+        x=data["x"],
+        y=data["y"],
+        region_code=data["region"],
+        product_name=data["product"],
+        unit=DoseUnit(data["unit"]),
+        amount=Decimal(data["amount"]),
+        aliquots=data["aliquots"],
+        lot_number=data["lot"],
         lot_expiry=date.fromisoformat(data["lot_expiry"]) if data["lot_expiry"] else None,
         depth=Depth(data["depth"]) if data["depth"] else None,
         technique=Technique(data["technique"]) if data["technique"] else None,
-        gauge=data["gauge"], notes=data["notes"],
+        gauge=data["gauge"],
+        notes=data["notes"],
         # absent in files written before lots had a size
         lot_package_size=Decimal(data["lot_package_size"]) if data.get("lot_package_size") else None,
     )

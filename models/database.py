@@ -1,7 +1,7 @@
 """Engines and schema migrations (Alembic) for SQLite and PostgreSQL.
 
 Only this module knows how a connection is tuned and where the migration scripts live;
-the decision of when to back up and upgrade belongs to app.database.
+the decision of when to back up and upgrade belongs to app.storage.database.
 """
 
 from __future__ import annotations
@@ -49,11 +49,13 @@ def make_engine(url: str | URL, on_write_wait: Callable[[], None] = lambda: None
     except sa_exc.NoSuchModuleError:
         raise DatabaseError(
             f"{url.drivername!r} is not a database Aliquot can use: give a file path,"
-            " or a postgresql+psycopg:// URL") from None
+            " or a postgresql+psycopg:// URL"
+        ) from None
     except ModuleNotFoundError as error:
         raise DatabaseError(
             f"the driver for {url.get_backend_name()} is not installed ({error.name});"
-            " install Aliquot with its postgres extra: pip install 'aliquot[postgres]'") from None
+            " install Aliquot with its postgres extra: pip install 'aliquot[postgres]'"
+        ) from None
 
     @event.listens_for(engine, "connect")
     def _tune_sqlite(dbapi_connection, _record):
@@ -115,7 +117,8 @@ def _sqlite_connect_url(url: URL) -> tuple[URL, bool]:
     folder = os.path.dirname(os.path.abspath(path))
     exists = os.path.exists(path)
     read_only = url.query.get("mode") == "ro" or (
-        exists and not (os.access(path, os.W_OK) and os.access(folder, os.W_OK)))
+        exists and not (os.access(path, os.W_OK) and os.access(folder, os.W_OK))
+    )
     if not read_only:
         return url, False
     query = {"mode": "ro", "uri": "true"}

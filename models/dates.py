@@ -25,8 +25,20 @@ _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
 _PARTS = re.compile(r"(\d{1,4})\s*[-/.\s]\s*(\d{1,2})\s*[-/.\s]\s*(\d{1,4})\.?", re.ASCII)
 _MONTH_YEAR = re.compile(r"(\d{1,2})\s*[-/.]\s*(\d{4})", re.ASCII)
 # Messages are in English whatever the workstation's locale (calendar.month_name is not).
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def locale_order(short_format: str) -> str:
@@ -37,8 +49,13 @@ def locale_order(short_format: str) -> str:
     return "".join(sorted("DMY", key=lambda part: positions["dMy"["DMY".index(part)]]))
 
 
-def parse_date(text: str, order: str = "DMY", century: Century = Century.NEAR,
-               today: date | None = None, month_end: bool = False) -> date:
+def parse_date(
+    text: str,
+    order: str = "DMY",
+    century: Century = Century.NEAR,
+    today: date | None = None,
+    month_end: bool = False,
+) -> date:
     """The date in `text`. ISO (year first) is always understood; otherwise the three
     numbers are read in `order`. With `month_end`, a month alone ('2027-08', '08/2027',
     as printed on a box) means its last day. ValidationError says why a text is no date."""
@@ -55,7 +72,7 @@ def parse_date(text: str, order: str = "DMY", century: Century = Century.NEAR,
         month, year = match.groups()
         return _month_end(int(year), int(month), written, month_end)
     if match := _PARTS.fullmatch(written):
-        numbers = dict(zip(order, match.groups()))
+        numbers = dict(zip(order, match.groups(), strict=True))
         year_text = numbers["Y"]
         if len(year_text) not in (2, 4):
             raise ValidationError(f"“{written}”: write the year with 4 digits, such as 2027", "date")
@@ -90,6 +107,5 @@ def _checked(year: int, month: int, day: int, written: str) -> date:
         raise ValidationError(f"“{written}”: there is no year {year}", "date")
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        raise ValidationError(
-            f"“{written}”: {MONTHS[month - 1]} {year} has {last} days", "date")
+        raise ValidationError(f"“{written}”: {MONTHS[month - 1]} {year} has {last} days", "date")
     return date(year, month, day)

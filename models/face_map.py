@@ -34,7 +34,7 @@ class RegionOutline:
     @property
     def area(self) -> float:
         total = 0.0
-        for (x1, y1), (x2, y2) in zip(self.polygon, self.polygon[1:] + self.polygon[:1]):
+        for (x1, y1), (x2, y2) in zip(self.polygon, self.polygon[1:] + self.polygon[:1], strict=True):
             total += x1 * y2 - x2 * y1
         return abs(total) / 2
 
@@ -87,8 +87,10 @@ def parse_outlines(svg: Path) -> list[RegionOutline]:
         if code not in REGIONS:
             continue
         numbers = [float(n) for n in polygon.get("points", "").replace(",", " ").split()]
-        points = tuple((numbers[i] / DRAWING_WIDTH, numbers[i + 1] / DRAWING_HEIGHT)
-                       for i in range(0, len(numbers) - 1, 2))
+        points = tuple(
+            (numbers[i] / DRAWING_WIDTH, numbers[i + 1] / DRAWING_HEIGHT)
+            for i in range(0, len(numbers) - 1, 2)
+        )
         outlines.append(RegionOutline(code, points))
     return outlines
 

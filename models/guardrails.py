@@ -11,7 +11,6 @@ Hyaluronidase (an enzyme) has no rule: it is never blocked and asks for nothing.
 
 from __future__ import annotations
 
-
 import json
 import re
 from collections import defaultdict
@@ -134,14 +133,19 @@ class Guardrails:
     def rules(self) -> list[Rule]:
         return [*self.usual, *self.per_visit, *self.ceilings, *self.cumulative, *self.intervals]
 
-    def best(self, rules: tuple[Rule, ...], product: str, kind: str | None, area: str | None = None) -> Rule | None:
+    def best(
+        self, rules: tuple[Rule, ...], product: str, kind: str | None, area: str | None = None
+    ) -> Rule | None:
         """The most specific rule: product and area, product, kind and area, kind. Remembered:
         the editor checks every point on every change, and the answer depends only on which
         of this set's rule lists, the product and the area (a few dozen combinations)."""
         key = (id(rules), product, kind, area)
         if key not in self._chosen:
-            scored = [(rule.fits(product, kind) * 2 + (rule.area == area), rule) for rule in rules
-                      if rule.fits(product, kind) and rule.area in (ANY_AREA, area)]
+            scored = [
+                (rule.fits(product, kind) * 2 + (rule.area == area), rule)
+                for rule in rules
+                if rule.fits(product, kind) and rule.area in (ANY_AREA, area)
+            ]
             self._chosen[key] = max(scored, key=lambda pair: pair[0])[1] if scored else None
         return self._chosen[key]
 
@@ -162,18 +166,28 @@ def _decimal(value) -> Decimal | None:
 
 def _rule(item: dict) -> Rule:
     return Rule(
-        id=item["id"], source=item["source"],
-        products=tuple(item.get("products", ())), kind=item.get("kind"),
-        area=item.get("area", ANY_AREA), per_site=_range(item.get("per_site")),
-        per_area=_range(item.get("per_area")), per_visit=_range(item.get("per_visit")),
-        maximum=_decimal(item.get("max")), days=item.get("days"),
+        id=item["id"],
+        source=item["source"],
+        products=tuple(item.get("products", ())),
+        kind=item.get("kind"),
+        area=item.get("area", ANY_AREA),
+        per_site=_range(item.get("per_site")),
+        per_area=_range(item.get("per_area")),
+        per_visit=_range(item.get("per_visit")),
+        maximum=_decimal(item.get("max")),
+        days=item.get("days"),
     )
 
 
 def _ceiling(item: dict) -> Rule:
-    return Rule(id=item["id"], source=item["source"],
-                products=tuple(item.get("products", ())), kind=item.get("kind"),
-                ceiling_site=_decimal(item.get("per_site")), ceiling_visit=_decimal(item.get("per_visit")))
+    return Rule(
+        id=item["id"],
+        source=item["source"],
+        products=tuple(item.get("products", ())),
+        kind=item.get("kind"),
+        ceiling_site=_decimal(item.get("per_site")),
+        ceiling_visit=_decimal(item.get("per_visit")),
+    )
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -188,27 +202,37 @@ def parse_guardrails(rules: dict, catalogue: dict) -> Guardrails:
         ceilings=tuple(_ceiling(item) for item in rules["ceilings"]),
         cumulative=tuple(_rule(item) for item in rules["cumulative"]),
         intervals=tuple(_rule(item) for item in rules["min_interval"]),
-        allergens=tuple(Allergen(a["name"], tuple(_words(w) for w in a["words"]), a["source"])
-                        for a in rules["allergens"]),
-        ingredients={fold(p["name"]): tuple((i["name"], i["source"]) for i in p.get("ingredients", ()))
-                     for p in catalogue["products"]},
+        allergens=tuple(
+            Allergen(a["name"], tuple(_words(w) for w in a["words"]), a["source"]) for a in rules["allergens"]
+        ),
+        ingredients={
+            fold(p["name"]): tuple((i["name"], i["source"]) for i in p.get("ingredients", ()))
+            for p in catalogue["products"]
+        },
     )
 
 
 @cache
 def bundled() -> Guardrails:
     """The rules as shipped, before any clinic's changes."""
+
     def load(name: str) -> dict:
         with resources.path(name).open(encoding="utf-8") as handle:
             return json.load(handle)
+
     return parse_guardrails(load(RULES_FILE), load(CATALOGUE_FILE))
 
 
 # ------------------------------------------------------------------ a clinic's changes
 
 # What a clinic may change in an editable rule, and how the value is typed.
-EDITABLE_FIELDS = {"per_site": "range", "per_area": "range", "per_visit": "range", "max": "amount",
-                   "days": "days"}
+EDITABLE_FIELDS = {
+    "per_site": "range",
+    "per_area": "range",
+    "per_visit": "range",
+    "max": "amount",
+    "days": "days",
+}
 _FIELD_ATTRIBUTE = {"max": "maximum"}
 
 
@@ -216,7 +240,9 @@ def parse_override(field_name: str, text: str):
     """A typed value for one field: a range "1-4" (or "-8" for up to 8), an amount, or days."""
     kind = EDITABLE_FIELDS.get(field_name)
     if kind is None:
-        raise ValidationError(f"{field_name!r} cannot be changed (known: {', '.join(EDITABLE_FIELDS)})", "field")
+        raise ValidationError(
+            f"{field_name!r} cannot be changed (known: {', '.join(EDITABLE_FIELDS)})", "field"
+        )
     text = text.strip().replace("–", "-")
     try:
         if kind == "range":
@@ -235,14 +261,18 @@ def parse_override(field_name: str, text: str):
             raise ValueError
         return days
     except (ValueError, InvalidOperation):
-        example = {"range": "a range such as 1-4 (or -8 for up to 8)", "amount": "an amount above 0",
-                   "days": "a number of days from 1 to 3650"}[kind]
+        example = {
+            "range": "a range such as 1-4 (or -8 for up to 8)",
+            "amount": "an amount above 0",
+            "days": "a number of days from 1 to 3650",
+        }[kind]
         raise ValidationError(f"{text!r} is not {example}", field_name) from None
 
 
 def with_overrides(guardrails: Guardrails, overrides: Mapping[str, Mapping]) -> Guardrails:
     """The rules with a clinic's changes. Changes to a rule that no longer exists, is not
     editable, or to a field it does not have are ignored (a newer version may have written them)."""
+
     def changed(rule: Rule) -> Rule:
         values = overrides.get(rule.id)
         if not values or not rule.editable:
@@ -253,27 +283,49 @@ def with_overrides(guardrails: Guardrails, overrides: Mapping[str, Mapping]) -> 
             if name not in EDITABLE_FIELDS or getattr(rule, attribute, None) is None:
                 continue
             try:
-                edits[attribute] = (_range(value) if EDITABLE_FIELDS[name] == "range"
-                                    else _decimal(value) if name == "max" else int(value))
+                edits[attribute] = (
+                    _range(value)
+                    if EDITABLE_FIELDS[name] == "range"
+                    else _decimal(value)
+                    if name == "max"
+                    else int(value)
+                )
             except (TypeError, ValueError, InvalidOperation):
                 continue
         return replace(rule, **edits)
-    return replace(guardrails, **{name: tuple(changed(r) for r in getattr(guardrails, name))
-                                  for name in ("usual", "per_visit", "cumulative", "intervals")})
+
+    return replace(
+        guardrails,
+        **{
+            name: tuple(changed(r) for r in getattr(guardrails, name))
+            for name in ("usual", "per_visit", "cumulative", "intervals")
+        },
+    )
 
 
 def describe_rule(rule: Rule) -> dict:
     """A rule as the clinic reads it (`aliquot guardrails`)."""
+
     def shown(r: Range | None):
         return None if r is None else [None if v is None else str(v) for v in (r.low, r.high)]
-    values = {"per_site": shown(rule.per_site), "per_area": shown(rule.per_area),
-              "per_visit": shown(rule.per_visit),
-              "ceiling_per_site": None if rule.ceiling_site is None else str(rule.ceiling_site),
-              "ceiling_per_visit": None if rule.ceiling_visit is None else str(rule.ceiling_visit),
-              "max": None if rule.maximum is None else str(rule.maximum), "days": rule.days}
-    return {"id": rule.id, "for": list(rule.products) or [rule.kind], "area": rule.area,
-            **{k: v for k, v in values.items() if v is not None}, "source": rule.source,
-            "editable": rule.editable}
+
+    values = {
+        "per_site": shown(rule.per_site),
+        "per_area": shown(rule.per_area),
+        "per_visit": shown(rule.per_visit),
+        "ceiling_per_site": None if rule.ceiling_site is None else str(rule.ceiling_site),
+        "ceiling_per_visit": None if rule.ceiling_visit is None else str(rule.ceiling_visit),
+        "max": None if rule.maximum is None else str(rule.maximum),
+        "days": rule.days,
+    }
+    return {
+        "id": rule.id,
+        "for": list(rule.products) or [rule.kind],
+        "area": rule.area,
+        **{k: v for k, v in values.items() if v is not None},
+        "source": rule.source,
+        "editable": rule.editable,
+    }
 
 
 # ------------------------------------------------------------------ evaluation
@@ -288,8 +340,13 @@ class PastVisit:
     id: int | None = None
 
 
-def product_rule(guardrails: Guardrails, name: str, unit: DoseUnit, kind: str | None,
-                 fallback_per_visit: Decimal | None = None) -> ProductRule:
+def product_rule(
+    guardrails: Guardrails,
+    name: str,
+    unit: DoseUnit,
+    kind: str | None,
+    fallback_per_visit: Decimal | None = None,
+) -> ProductRule:
     """What validation refuses of a product: its hard ceilings (none for an enzyme)."""
     if kind == ProductKind.ENZYME:
         return ProductRule(name, unit, None)
@@ -299,8 +356,14 @@ def product_rule(guardrails: Guardrails, name: str, unit: DoseUnit, kind: str | 
     return ProductRule(name, unit, rule.ceiling_visit, rule.ceiling_site)
 
 
-def evaluate(points: Sequence[ChartedPoint], day: date, history: Iterable[PastVisit],
-             kinds: Mapping[str, str], allergies: str, guardrails: Guardrails) -> list[SafetyWarning]:
+def evaluate(
+    points: Sequence[ChartedPoint],
+    day: date,
+    history: Iterable[PastVisit],
+    kinds: Mapping[str, str],
+    allergies: str,
+    guardrails: Guardrails,
+) -> list[SafetyWarning]:
     """Every safety warning of a visit's points, refusals first, then in chart order."""
     warnings: list[SafetyWarning] = []
     warnings += _ceilings(points, kinds, guardrails)
@@ -318,23 +381,39 @@ def _ceilings(points, kinds, guardrails: Guardrails) -> list[SafetyWarning]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     rules: dict[str, ProductRule] = {}
     for index, point in enumerate(points):
-        rule = rules.setdefault(point.product_name, product_rule(
-            guardrails, point.product_name, point.unit, kinds.get(point.product_name)))
+        rule = rules.setdefault(
+            point.product_name,
+            product_rule(guardrails, point.product_name, point.unit, kinds.get(point.product_name)),
+        )
         totals[point.product_name] += point.amount
         try:
             check_amount(point.amount, rule)
         except ValidationError as error:
-            found.append(SafetyWarning(WarningKind.CEILING, point.product_name,
-                                       f"{REGIONS[point.region_code].label}: {error}",
-                                       region=point.region_code, amount=point.amount,
-                                       points=(index,), refused=True))
+            found.append(
+                SafetyWarning(
+                    WarningKind.CEILING,
+                    point.product_name,
+                    f"{REGIONS[point.region_code].label}: {error}",
+                    region=point.region_code,
+                    amount=point.amount,
+                    points=(index,),
+                    refused=True,
+                )
+            )
     for name, total in totals.items():
         try:
             check_visit_totals({name: total}, rules)
         except ValidationError as error:
-            found.append(SafetyWarning(
-                WarningKind.CEILING, name, str(error)[0].upper() + str(error)[1:], amount=total,
-                points=tuple(i for i, p in enumerate(points) if p.product_name == name), refused=True))
+            found.append(
+                SafetyWarning(
+                    WarningKind.CEILING,
+                    name,
+                    str(error)[0].upper() + str(error)[1:],
+                    amount=total,
+                    points=tuple(i for i, p in enumerate(points) if p.product_name == name),
+                    refused=True,
+                )
+            )
     return found
 
 
@@ -349,31 +428,51 @@ def _usual(points, kinds, guardrails: Guardrails) -> list[SafetyWarning]:
         by_product[point.product_name].append(index)
         rule = guardrails.best(guardrails.usual, point.product_name, kinds.get(point.product_name), area)
         if rule is not None and rule.per_site is not None and rule.per_site.outside(point.amount):
-            found.append(SafetyWarning(
-                WarningKind.SITE, point.product_name,
-                f"{format_dose(point.amount, point.unit)} {point.product_name} at"
-                f" {REGIONS[point.region_code].label} (usual {rule.per_site.text(point.unit)} per site)",
-                region=point.region_code, area=area, amount=point.amount, source=rule.source,
-                points=(index,)))
+            found.append(
+                SafetyWarning(
+                    WarningKind.SITE,
+                    point.product_name,
+                    f"{format_dose(point.amount, point.unit)} {point.product_name} at"
+                    f" {REGIONS[point.region_code].label} (usual {rule.per_site.text(point.unit)} per site)",
+                    region=point.region_code,
+                    area=area,
+                    amount=point.amount,
+                    source=rule.source,
+                    points=(index,),
+                )
+            )
     for (product, area), indexes in by_area.items():
         rule = guardrails.best(guardrails.usual, product, kinds.get(product), area)
         total = sum((points[i].amount for i in indexes), Decimal(0))
         if rule is not None and rule.per_area is not None and rule.per_area.outside(total):
             unit = points[indexes[0]].unit
-            found.append(SafetyWarning(
-                WarningKind.AREA, product,
-                f"{format_dose(total, unit)} {product} in {areas()[area].name}"
-                f" (usual {rule.per_area.text(unit)} per area)",
-                area=area, amount=total, source=rule.source, points=tuple(indexes)))
+            found.append(
+                SafetyWarning(
+                    WarningKind.AREA,
+                    product,
+                    f"{format_dose(total, unit)} {product} in {areas()[area].name}"
+                    f" (usual {rule.per_area.text(unit)} per area)",
+                    area=area,
+                    amount=total,
+                    source=rule.source,
+                    points=tuple(indexes),
+                )
+            )
     for product, indexes in by_product.items():
         rule = guardrails.best(guardrails.per_visit, product, kinds.get(product))
         total = sum((points[i].amount for i in indexes), Decimal(0))
         if rule is not None and rule.per_visit is not None and rule.per_visit.outside(total):
             unit = points[indexes[0]].unit
-            found.append(SafetyWarning(
-                WarningKind.VISIT, product,
-                f"{format_dose(total, unit)} {product} in this visit (usual {rule.per_visit.text(unit)} per visit)",
-                amount=total, source=rule.source, points=tuple(indexes)))
+            found.append(
+                SafetyWarning(
+                    WarningKind.VISIT,
+                    product,
+                    f"{format_dose(total, unit)} {product} in this visit (usual {rule.per_visit.text(unit)} per visit)",
+                    amount=total,
+                    source=rule.source,
+                    points=tuple(indexes),
+                )
+            )
     return found
 
 
@@ -397,17 +496,30 @@ def _cumulative(points, day: date, history: list[PastVisit], kinds, guardrails) 
             continue
         indexes = tuple(i for i, p in enumerate(points) if p.product_name == product)
         unit = points[indexes[0]].unit
-        earlier = [(visit.day, p.amount) for visit in history if 0 <= (day - visit.day).days < rule.days
-                   for p in visit.points if p.product_name == product]
-        total = sum((points[i].amount for i in indexes), Decimal(0)) + sum((a for _, a in earlier), Decimal(0))
+        earlier = [
+            (visit.day, p.amount)
+            for visit in history
+            if 0 <= (day - visit.day).days < rule.days
+            for p in visit.points
+            if p.product_name == product
+        ]
+        total = sum((points[i].amount for i in indexes), Decimal(0)) + sum(
+            (a for _, a in earlier), Decimal(0)
+        )
         if earlier and total > rule.maximum:
             since = min(d for d, _ in earlier)
-            found.append(SafetyWarning(
-                WarningKind.CUMULATIVE, product,
-                f"{format_dose(total, unit)} {product} within {rule.days} days"
-                f" (since {since.isoformat()}, this visit included; at most"
-                f" {format_dose(rule.maximum, unit)} in {rule.days} days)",
-                amount=total, source=rule.source, points=indexes))
+            found.append(
+                SafetyWarning(
+                    WarningKind.CUMULATIVE,
+                    product,
+                    f"{format_dose(total, unit)} {product} within {rule.days} days"
+                    f" (since {since.isoformat()}, this visit included; at most"
+                    f" {format_dose(rule.maximum, unit)} in {rule.days} days)",
+                    amount=total,
+                    source=rule.source,
+                    points=indexes,
+                )
+            )
     return found
 
 
@@ -416,31 +528,45 @@ def _intervals(points, day: date, history: list[PastVisit], kinds, guardrails) -
     found = []
     area_of = area_of_region()
     seen: set[tuple[str, str]] = set()
-    for index, point in enumerate(points):
+    for point in points:
         area = area_of.get(point.region_code)
         rule = guardrails.best(guardrails.intervals, point.product_name, kinds.get(point.product_name))
         if rule is None or rule.days is None or (point.product_name, area) in seen:
             continue
-        earlier = [(visit.day, p.product_name) for visit in history for p in visit.points
-                   if 0 <= (day - visit.day).days < rule.days and area_of.get(p.region_code) == area
-                   and kinds.get(p.product_name) == ProductKind.NEUROMODULATOR]
+        earlier = [
+            (visit.day, p.product_name)
+            for visit in history
+            for p in visit.points
+            if 0 <= (day - visit.day).days < rule.days
+            and area_of.get(p.region_code) == area
+            and kinds.get(p.product_name) == ProductKind.NEUROMODULATOR
+        ]
         if not earlier:
             continue
         seen.add((point.product_name, area))
         last_day, last_product = max(earlier)
         gap = (day - last_day).days
-        found.append(SafetyWarning(
-            WarningKind.INTERVAL, point.product_name,
-            f"{areas()[area].name} treated with {last_product} {gap} day{'' if gap == 1 else 's'} ago"
-            f" ({last_day.isoformat()}); {point.product_name}: at least {rule.days} days between treatments",
-            area=area, source=rule.source,
-            points=tuple(i for i, p in enumerate(points)
-                         if p.product_name == point.product_name and area_of.get(p.region_code) == area)))
+        found.append(
+            SafetyWarning(
+                WarningKind.INTERVAL,
+                point.product_name,
+                f"{areas()[area].name} treated with {last_product} {gap} day{'' if gap == 1 else 's'} ago"
+                f" ({last_day.isoformat()}); {point.product_name}: at least {rule.days} days between treatments",
+                area=area,
+                source=rule.source,
+                points=tuple(
+                    i
+                    for i, p in enumerate(points)
+                    if p.product_name == point.product_name and area_of.get(p.region_code) == area
+                ),
+            )
+        )
     return found
 
 
-def allergy_warnings(points: Sequence[ChartedPoint], allergies: str,
-                     guardrails: Guardrails) -> list[SafetyWarning]:
+def allergy_warnings(
+    points: Sequence[ChartedPoint], allergies: str, guardrails: Guardrails
+) -> list[SafetyWarning]:
     """Each product whose label lists an ingredient the patient's allergies name."""
     written = _words(allergies or "")
     if not written:
@@ -450,11 +576,15 @@ def allergy_warnings(points: Sequence[ChartedPoint], allergies: str,
         for ingredient, source in guardrails.ingredients.get(fold(product), ()):
             said = allergy_named(written, ingredient, guardrails)
             if said:
-                found.append(SafetyWarning(
-                    WarningKind.ALLERGY, product,
-                    f"{product} contains {ingredient}; the patient's allergies say \"{said}\"",
-                    source=source,
-                    points=tuple(i for i, p in enumerate(points) if p.product_name == product)))
+                found.append(
+                    SafetyWarning(
+                        WarningKind.ALLERGY,
+                        product,
+                        f'{product} contains {ingredient}; the patient\'s allergies say "{said}"',
+                        source=source,
+                        points=tuple(i for i, p in enumerate(points) if p.product_name == product),
+                    )
+                )
     return found
 
 
@@ -465,7 +595,7 @@ def allergy_named(written: tuple[str, ...], ingredient: str, guardrails: Guardra
             continue
         for words in allergen.words:
             for start in range(len(written) - len(words) + 1):
-                if written[start:start + len(words)] == words:
+                if written[start : start + len(words)] == words:
                     return " ".join(words)
     return None
 

@@ -51,8 +51,10 @@ class Area:
 def areas() -> dict[str, Area]:
     with resources.path(AREAS_FILE).open(encoding="utf-8") as handle:
         data = json.load(handle)
-    return {a["key"]: Area(a["key"], a["name"], tuple(a["regions"]), a.get("side_name", ""))
-            for a in data["areas"]}
+    return {
+        a["key"]: Area(a["key"], a["name"], tuple(a["regions"]), a.get("side_name", ""))
+        for a in data["areas"]
+    }
 
 
 REVIEW_LABEL = "Review after first treatment"
@@ -158,18 +160,27 @@ def _sides(t: Treated) -> tuple[str, ...]:
 
 def _supersedes(t: Treated, current: Treated | None) -> bool:
     """A later treatment supersedes; on one day, the product due again soonest wins."""
-    return (current is None or t.visit_day > current.visit_day
-            or (t.visit_day == current.visit_day
-                and (t.interval_min_days or 10**6) < (current.interval_min_days or 10**6)))
+    return (
+        current is None
+        or t.visit_day > current.visit_day
+        or (
+            t.visit_day == current.visit_day
+            and (t.interval_min_days or 10**6) < (current.interval_min_days or 10**6)
+        )
+    )
 
 
 def _maintained(t: Treated) -> bool:
-    return (t.product_kind != ProductKind.ENZYME
-            and t.interval_min_days is not None and t.interval_max_days is not None)
+    return (
+        t.product_kind != ProductKind.ENZYME
+        and t.interval_min_days is not None
+        and t.interval_max_days is not None
+    )
 
 
-def standing_items(treated: Iterable[Treated], review_days: int | None = 14,
-                   seen: Iterable[Seen] = ()) -> list[DueItem]:
+def standing_items(
+    treated: Iterable[Treated], review_days: int | None = 14, seen: Iterable[Seen] = ()
+) -> list[DueItem]:
     """The due windows and open reviews that follow from these treatments (and review
     visits), whatever the day: what the recall summary stores (statuses are given later,
     by `classify`)."""
@@ -204,61 +215,99 @@ def standing_items(treated: Iterable[Treated], review_days: int | None = 14,
     items = []
     for by_side in by_area.values():
         left, right = by_side.get(Side.LEFT.value), by_side.get(Side.RIGHT.value)
-        if (left is not None and right is not None and left.visit_day == right.visit_day
-                and left.product_name == right.product_name):
+        if (
+            left is not None
+            and right is not None
+            and left.visit_day == right.visit_day
+            and left.product_name == right.product_name
+        ):
             by_side = {"": left}  # both sides alike: one row for the area
         for side, t in by_side.items():
-            items.append(DueItem(t.patient_id, t.area, t.product_name, t.product_kind, t.visit_day,
-                                 t.visit_day + timedelta(days=t.interval_min_days),
-                                 t.visit_day + timedelta(days=t.interval_max_days), DueStatus.NOT_DUE,
-                                 side))
+            items.append(
+                DueItem(
+                    t.patient_id,
+                    t.area,
+                    t.product_name,
+                    t.product_kind,
+                    t.visit_day,
+                    t.visit_day + timedelta(days=t.interval_min_days),
+                    t.visit_day + timedelta(days=t.interval_max_days),
+                    DueStatus.NOT_DUE,
+                    side,
+                )
+            )
     if review_days is not None:
         # Only the last day the patient was seen can leave a review open: any later visit
         # (with points, or a review) is the review. One row per product first given to an area.
         reviews: dict[tuple[int, str], Treated] = {}
         for t in treated:
-            if (_maintained(t) and t.visit_day == last_seen[t.patient_id]
-                    and first_of_area[(t.patient_id, t.area, t.product_kind)] == t.visit_day):
+            if (
+                _maintained(t)
+                and t.visit_day == last_seen[t.patient_id]
+                and first_of_area[(t.patient_id, t.area, t.product_kind)] == t.visit_day
+            ):
                 reviews.setdefault((t.patient_id, t.product_name), t)
         for (patient_id, product_name), first in reviews.items():
             review_on = first.visit_day + timedelta(days=review_days)
-            items.append(DueItem(patient_id, "", product_name, first.product_kind, first.visit_day,
-                                 review_on, review_on, DueStatus.REVIEW))
+            items.append(
+                DueItem(
+                    patient_id,
+                    "",
+                    product_name,
+                    first.product_kind,
+                    first.visit_day,
+                    review_on,
+                    review_on,
+                    DueStatus.REVIEW,
+                )
+            )
     return items
 
 
-_URGENCY = {DueStatus.OVERDUE: 0, DueStatus.REVIEW: 1, DueStatus.DUE: 2, DueStatus.DUE_SOON: 3,
-            DueStatus.NOT_DUE: 4}
+_URGENCY = {
+    DueStatus.OVERDUE: 0,
+    DueStatus.REVIEW: 1,
+    DueStatus.DUE: 2,
+    DueStatus.DUE_SOON: 3,
+    DueStatus.NOT_DUE: 4,
+}
 
 
-def classify(items: Iterable[DueItem], today: date,
-             settings: RecallSettings = RecallSettings()) -> list[DueItem]:
+def classify(
+    items: Iterable[DueItem], today: date, settings: RecallSettings = RecallSettings()
+) -> list[DueItem]:
     """Statuses as of `today`, most urgent first. Reviews show from `lead_days` before
     their day until `review_expires_days` after; lapsed patients are left out."""
     result = []
-    lapsed_before = (today - timedelta(days=settings.lapsed_after_days)
-                     if settings.lapsed_after_days is not None else None)
+    lapsed_before = (
+        today - timedelta(days=settings.lapsed_after_days) if settings.lapsed_after_days is not None else None
+    )
     for item in items:
         if item.status is DueStatus.REVIEW:
-            if (today < item.due_from - timedelta(days=settings.lead_days)
-                    or today > item.due_from + timedelta(days=settings.review_expires_days)):
+            if today < item.due_from - timedelta(
+                days=settings.lead_days
+            ) or today > item.due_from + timedelta(days=settings.review_expires_days):
                 continue
             result.append(item)
             continue
         if lapsed_before is not None and item.due_by < lapsed_before:
             continue
-        result.append(replace(item, status=status_on(today, item.due_from, item.due_by,
-                                                     settings.lead_days)))
+        result.append(replace(item, status=status_on(today, item.due_from, item.due_by, settings.lead_days)))
     return sorted(result, key=lambda i: (_URGENCY[i.status], i.due_from, i.patient_id, i.area, i.side))
 
 
-def due_items(treated: Iterable[Treated], today: date,
-              settings: RecallSettings = RecallSettings(), seen: Iterable[Seen] = ()) -> list[DueItem]:
+def due_items(
+    treated: Iterable[Treated],
+    today: date,
+    settings: RecallSettings = RecallSettings(),
+    seen: Iterable[Seen] = (),
+) -> list[DueItem]:
     """Every patient's due windows and reviews as of `today`, most urgent first.
 
     Treatments and review visits after `today` are ignored (a date in the past is asked
     about as it was).
     """
     past = [t for t in treated if t.visit_day <= today]
-    return classify(standing_items(past, settings.review_days, [v for v in seen if v.visit_day <= today]),
-                    today, settings)
+    return classify(
+        standing_items(past, settings.review_days, [v for v in seen if v.visit_day <= today]), today, settings
+    )

@@ -72,16 +72,36 @@ _CATALOGUE: tuple[tuple[str, str, str, bool], ...] = (
 # follow the classical thirds and fifths: brows at 0.36, eyes 0.43, nose base 0.58,
 # mouth 0.665, chin 0.78.
 _FRONT_ANCHORS: dict[str, tuple[float, float]] = {
-    "forehead": (0.50, 0.25), "forehead_r": (0.40, 0.27), "glabella": (0.50, 0.37),
-    "procerus": (0.50, 0.40), "corrugator_r": (0.44, 0.355), "brow_tail_r": (0.31, 0.35),
-    "crows_feet_r": (0.255, 0.43), "temple_r": (0.24, 0.33), "tear_trough_r": (0.40, 0.47),
-    "bunny_lines_r": (0.465, 0.465), "nose_dorsum": (0.50, 0.48), "nose_tip": (0.50, 0.555),
-    "cheek_r": (0.31, 0.50), "midface_r": (0.37, 0.54), "nasolabial_r": (0.42, 0.615),
-    "llsan_r": (0.45, 0.565), "upper_lip_r": (0.465, 0.652), "philtrum": (0.50, 0.622),
-    "cupids_bow": (0.50, 0.643), "lower_lip_r": (0.465, 0.688), "perioral": (0.50, 0.715),
-    "oral_commissure_r": (0.425, 0.67), "dao_r": (0.41, 0.735), "marionette_r": (0.43, 0.71),
-    "chin": (0.50, 0.78), "prejowl_r": (0.40, 0.77), "jawline_r": (0.30, 0.72),
-    "masseter_r": (0.29, 0.64), "submental": (0.50, 0.84), "platysma_r": (0.42, 0.90),
+    "forehead": (0.50, 0.25),
+    "forehead_r": (0.40, 0.27),
+    "glabella": (0.50, 0.37),
+    "procerus": (0.50, 0.40),
+    "corrugator_r": (0.44, 0.355),
+    "brow_tail_r": (0.31, 0.35),
+    "crows_feet_r": (0.255, 0.43),
+    "temple_r": (0.24, 0.33),
+    "tear_trough_r": (0.40, 0.47),
+    "bunny_lines_r": (0.465, 0.465),
+    "nose_dorsum": (0.50, 0.48),
+    "nose_tip": (0.50, 0.555),
+    "cheek_r": (0.31, 0.50),
+    "midface_r": (0.37, 0.54),
+    "nasolabial_r": (0.42, 0.615),
+    "llsan_r": (0.45, 0.565),
+    "upper_lip_r": (0.465, 0.652),
+    "philtrum": (0.50, 0.622),
+    "cupids_bow": (0.50, 0.643),
+    "lower_lip_r": (0.465, 0.688),
+    "perioral": (0.50, 0.715),
+    "oral_commissure_r": (0.425, 0.67),
+    "dao_r": (0.41, 0.735),
+    "marionette_r": (0.43, 0.71),
+    "chin": (0.50, 0.78),
+    "prejowl_r": (0.40, 0.77),
+    "jawline_r": (0.30, 0.72),
+    "masseter_r": (0.29, 0.64),
+    "submental": (0.50, 0.84),
+    "platysma_r": (0.42, 0.90),
     "neck": (0.50, 0.94),
 }
 
@@ -89,7 +109,9 @@ _FRONT_ANCHORS: dict[str, tuple[float, float]] = {
 # Broad areas drawn behind the injection sites: wherever a site's outline overlaps one of
 # them, the site wins whatever the sizes, so the lower masseter (where masseter toxin goes)
 # is masseter and not jawline, and the lips are never perioral.
-BACKDROP_REGIONS = frozenset({"forehead", "perioral", "midface_l", "midface_r", "jawline_l", "jawline_r", "neck"})
+BACKDROP_REGIONS = frozenset(
+    {"forehead", "perioral", "midface_l", "midface_r", "jawline_l", "jawline_r", "neck"}
+)
 
 
 def front_anchor(code: str) -> tuple[float, float]:

@@ -55,8 +55,10 @@ def _vocabulary(enum_cls, name: str) -> Enum:
 def _identity_of(column: str):
     """A column default: the identity key of another column of the row being inserted
     (ORM and bulk inserts alike, the other column's own default included)."""
+
     def default(context) -> str:
         return identity_key(context.get_current_parameters()[column])
+
     return default
 
 
@@ -94,9 +96,7 @@ class Patient(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    visits: Mapped[list[Visit]] = relationship(
-        back_populates="patient", order_by="Visit.started_at"
-    )
+    visits: Mapped[list[Visit]] = relationship(back_populates="patient", order_by="Visit.started_at")
 
     __table_args__ = (Index("ix_patient_family_given", "family_name", "given_name"),)
 
@@ -113,9 +113,7 @@ class Provider(Base):
     licence_number: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    visits: Mapped[list[Visit]] = relationship(
-        back_populates="provider", foreign_keys="Visit.provider_id"
-    )
+    visits: Mapped[list[Visit]] = relationship(back_populates="provider", foreign_keys="Visit.provider_id")
 
 
 class Product(Base):
@@ -180,7 +178,9 @@ class Visit(Base):
         _vocabulary(VisitStatus, "visit_status"), default=VisitStatus.DRAFT
     )
     kind: Mapped[VisitKind] = mapped_column(
-        _vocabulary(VisitKind, "visit_kind"), default=VisitKind.TREATMENT, server_default=VisitKind.TREATMENT.value
+        _vocabulary(VisitKind, "visit_kind"),
+        default=VisitKind.TREATMENT,
+        server_default=VisitKind.TREATMENT.value,
     )
     concern: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -208,7 +208,7 @@ class Visit(Base):
         cascade="all, delete-orphan",
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     __table_args__ = (
         UniqueConstraint("patient_id", "external_key"),
         Index("ix_visit_patient_started", "patient_id", "started_at"),
@@ -226,9 +226,7 @@ class InjectionPoint(Base):
     x: Mapped[float]
     y: Mapped[float]
     region_code: Mapped[str] = mapped_column(String(40))
-    product_id: Mapped[int] = mapped_column(
-        ForeignKey("product.id", ondelete="RESTRICT"), index=True
-    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
     # Indexed for recalls: "which patients received lot X?"
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
     amount: Mapped[Decimal] = mapped_column(Amount)
@@ -267,7 +265,7 @@ class ChartTemplate(Base):
 class RecallItem(Base):
     """What the due list reads: per patient, each area's last treatment with a product
     kind and its due window, and open reviews after a first treatment. Derived data,
-    rebuilt for a patient whenever their chart is saved or imported (app/recall.py), so
+    rebuilt for a patient whenever their chart is saved or imported (app/services/recall.py), so
     that the recall list of a whole clinic is one indexed query."""
 
     __tablename__ = "recall_item"

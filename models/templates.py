@@ -48,9 +48,15 @@ class Template:
         if pen.product_name not in self.doses:
             known = ", ".join(self.doses)
             raise ValidationError(
-                f"the {self.name} template has doses for {known}, not {pen.product_name}", "product")
-        dosed = replace(pen, amount=self.doses[pen.product_name], aliquots=1,
-                        depth=self.depth or pen.depth, technique=self.technique or pen.technique)
+                f"the {self.name} template has doses for {known}, not {pen.product_name}", "product"
+            )
+        dosed = replace(
+            pen,
+            amount=self.doses[pen.product_name],
+            aliquots=1,
+            depth=self.depth or pen.depth,
+            technique=self.technique or pen.technique,
+        )
         return [dosed.point_at(self.view, s.x, s.y, s.region_code) for s in self.sites]
 
 
@@ -69,8 +75,12 @@ class ClinicTemplate:
     def points_for(self, pen: Pen) -> list[ChartedPoint]:
         """The saved points; the pen's lot goes to points of the pen's product, the others
         are placed without a lot (and flagged) until one is chosen."""
-        return [replace(p, lot_number=pen.lot_number, lot_expiry=pen.lot_expiry)
-                if p.product_name == pen.product_name else p for p in self.points]
+        return [
+            replace(p, lot_number=pen.lot_number, lot_expiry=pen.lot_expiry)
+            if p.product_name == pen.product_name
+            else p
+            for p in self.points
+        ]
 
 
 def template_from_data(data: dict) -> Template:

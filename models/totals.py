@@ -27,8 +27,10 @@ def totals_by_product(points: Iterable[ChartedPoint]) -> list[ProductTotal]:
         entry[1] += p.amount
         entry[2] += p.aliquots
         entry[3] += 1
-    return [ProductTotal(name, unit, amount, aliquots, sites)
-            for name, (unit, amount, aliquots, sites) in sums.items()]
+    return [
+        ProductTotal(name, unit, amount, aliquots, sites)
+        for name, (unit, amount, aliquots, sites) in sums.items()
+    ]
 
 
 def totals_by_region(points: Iterable[ChartedPoint]) -> dict[str, list[ProductTotal]]:
@@ -37,8 +39,10 @@ def totals_by_region(points: Iterable[ChartedPoint]) -> dict[str, list[ProductTo
     for p in points:
         grouped.setdefault(p.region_code, []).append(p)
     order = {code: i for i, code in enumerate(REGIONS)}
-    return {code: totals_by_product(grouped[code])
-            for code in sorted(grouped, key=lambda c: order.get(c, len(order)))}
+    return {
+        code: totals_by_product(grouped[code])
+        for code in sorted(grouped, key=lambda c: order.get(c, len(order)))
+    }
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,12 @@ class SideTotals:
 def totals_by_side(points: Iterable[ChartedPoint]) -> list[SideTotals]:
     sums: dict[str, tuple[DoseUnit, dict[Side, Decimal]]] = {}
     for p in points:
-        unit, by_side = sums.setdefault(
-            p.product_name, (p.unit, {side: Decimal(0) for side in Side})
-        )
+        _unit, by_side = sums.setdefault(p.product_name, (p.unit, {side: Decimal(0) for side in Side}))
         by_side[REGIONS[p.region_code].side] += p.amount
-    return [SideTotals(name, unit, s[Side.LEFT], s[Side.RIGHT], s[Side.MIDLINE])
-            for name, (unit, s) in sums.items()]
+    return [
+        SideTotals(name, unit, s[Side.LEFT], s[Side.RIGHT], s[Side.MIDLINE])
+        for name, (unit, s) in sums.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -88,21 +92,25 @@ class PairedTotals:
         return self.left - self.right
 
 
-def _pair(points: Iterable[ChartedPoint], group_of: dict[str, tuple[str, str]],
-          order: list[str]) -> list[PairedTotals]:
+def _pair(
+    points: Iterable[ChartedPoint], group_of: dict[str, tuple[str, str]], order: list[str]
+) -> list[PairedTotals]:
     """Sum each product per group of regions and side; groups in `order`, products in the
     order they were first charted."""
     sums: dict[tuple[str, str], tuple[DoseUnit, dict[Side, Decimal]]] = {}
     for p in points:
         key = group_of[p.region_code][0]
-        unit, by_side = sums.setdefault((key, p.product_name), (p.unit, {side: Decimal(0) for side in Side}))
+        _unit, by_side = sums.setdefault((key, p.product_name), (p.unit, {side: Decimal(0) for side in Side}))
         by_side[REGIONS[p.region_code].side] += p.amount
     sided = {group_of[code][0] for code, r in REGIONS.items() if r.side is not Side.MIDLINE}
     names = {key: name for key, name in group_of.values()}
     rank = {key: i for i, key in enumerate(order)}
-    return [PairedTotals(key, names[key], product, unit, s[Side.LEFT], s[Side.RIGHT], s[Side.MIDLINE],
-                         key in sided)
-            for (key, product), (unit, s) in sorted(sums.items(), key=lambda item: rank[item[0][0]])]
+    return [
+        PairedTotals(
+            key, names[key], product, unit, s[Side.LEFT], s[Side.RIGHT], s[Side.MIDLINE], key in sided
+        )
+        for (key, product), (unit, s) in sorted(sums.items(), key=lambda item: rank[item[0][0]])
+    ]
 
 
 def totals_by_paired_area(points: Iterable[ChartedPoint]) -> list[PairedTotals]:
@@ -134,7 +142,10 @@ def describe_pair(totals: PairedTotals) -> str:
     an area treated on the midline only reads '4 U, midline'."""
     if not totals.paired or totals.left == totals.right == 0:
         return f"{format_dose(totals.midline, totals.unit)}, midline"
-    parts = [f"left {format_dose(totals.left, totals.unit)}", f"right {format_dose(totals.right, totals.unit)}"]
+    parts = [
+        f"left {format_dose(totals.left, totals.unit)}",
+        f"right {format_dose(totals.right, totals.unit)}",
+    ]
     if totals.midline:
         parts.append(f"midline {format_dose(totals.midline, totals.unit)}")
     return ", ".join(parts + [describe_difference(totals)])
@@ -150,12 +161,18 @@ def balance_per_product(points: Iterable[ChartedPoint]) -> list[tuple[ProductTot
     area it went to: 'Masseters: left 25 U, right 0 U, 25 U more left' (for legends)."""
     points = list(points)
     pairs = sided_rows(totals_by_paired_area(points))
-    return [(total, "; ".join(f"{t.name}: {describe_pair(t)}" for t in pairs if t.product_name == total.product_name))
-            for total in totals_by_product(points)]
+    return [
+        (
+            total,
+            "; ".join(f"{t.name}: {describe_pair(t)}" for t in pairs if t.product_name == total.product_name),
+        )
+        for total in totals_by_product(points)
+    ]
 
 
-def packages_implied(points: Iterable[ChartedPoint],
-                     default_size: Decimal | None) -> tuple[Decimal, tuple[Decimal, ...]] | None:
+def packages_implied(
+    points: Iterable[ChartedPoint], default_size: Decimal | None
+) -> tuple[Decimal, tuple[Decimal, ...]] | None:
     """How many vials or syringes one product's points use, and the sizes counted, smallest
     first: each point's amount over its lot's size (40 U from a 50 U lot is 0.8 of a vial),
     over the product's `default_size` only where the lot's size is unknown. None when no
@@ -193,8 +210,9 @@ def describe_packages(points: Iterable[ChartedPoint], default_size: Decimal | No
     return f"{count} {container}s of {named}"
 
 
-def packages_by_product(points: Iterable[ChartedPoint],
-                        default_sizes: Mapping[str, Decimal | None]) -> dict[str, str]:
+def packages_by_product(
+    points: Iterable[ChartedPoint], default_sizes: Mapping[str, Decimal | None]
+) -> dict[str, str]:
     """Per product name, `describe_packages` of its points; `default_sizes` holds each
     product's default package size (a product missing there counts its lots' sizes only)."""
     grouped: dict[str, list[ChartedPoint]] = {}

@@ -43,9 +43,7 @@ class LotRule:
 def check_unit(unit: str, product: ProductRule) -> None:
     """Units belong to the product: Botox units are not Dysport units, nor mL."""
     if unit != product.dose_unit.value:
-        raise ValidationError(
-            f"{product.name} is dosed in {product.dose_unit.spoken}, not {unit}", "unit"
-        )
+        raise ValidationError(f"{product.name} is dosed in {product.dose_unit.spoken}, not {unit}", "unit")
 
 
 def check_amount(amount: Decimal, product: ProductRule) -> None:
@@ -54,13 +52,21 @@ def check_amount(amount: Decimal, product: ProductRule) -> None:
             f"the amount of {product.name} must be more than 0 {product.dose_unit}", "amount"
         )
     check_decimals(amount, f"{amount} {product.dose_unit}")
-    per_site = product.max_dose_per_site if product.max_dose_per_site is not None else product.max_dose_per_visit
-    _check_ceiling(amount, f"{amount} {product.dose_unit} of {product.name} at one site", per_site,
-                   "at one site" if product.max_dose_per_site is not None else "in one visit", product)
+    per_site = (
+        product.max_dose_per_site if product.max_dose_per_site is not None else product.max_dose_per_visit
+    )
+    _check_ceiling(
+        amount,
+        f"{amount} {product.dose_unit} of {product.name} at one site",
+        per_site,
+        "at one site" if product.max_dose_per_site is not None else "in one visit",
+        product,
+    )
 
 
-def _check_ceiling(amount: Decimal, what: str, ceiling: Decimal | None, where: str,
-                   product: ProductRule) -> None:
+def _check_ceiling(
+    amount: Decimal, what: str, ceiling: Decimal | None, where: str, product: ProductRule
+) -> None:
     """Hard ceilings catch typing errors (a figure ten times what was meant); they are
     refused with the figures. Usual ranges only warn (models.guardrails)."""
     if ceiling is not None and amount > ceiling:
@@ -75,27 +81,33 @@ def check_visit_totals(totals: dict[str, Decimal], products: dict[str, ProductRu
     """The whole visit's amount of each product against the product's per-visit ceiling."""
     for name, total in totals.items():
         product = products[name]
-        _check_ceiling(total, f"this visit's total of {total} {product.dose_unit} of {product.name}",
-                       product.max_dose_per_visit, "in one visit", product)
+        _check_ceiling(
+            total,
+            f"this visit's total of {total} {product.dose_unit} of {product.name}",
+            product.max_dose_per_visit,
+            "in one visit",
+            product,
+        )
 
 
 def check_visit_time(moment: datetime, now: datetime) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValidationError("the visit time must carry a time zone", "started_at")
     if moment.year < EARLIEST_VISIT_YEAR:
-        raise ValidationError(
-            f"{moment.isoformat()} is not a plausible visit time", "started_at")
+        raise ValidationError(f"{moment.isoformat()} is not a plausible visit time", "started_at")
     if moment > now + MAX_VISIT_AHEAD:
         raise ValidationError(
-            f"{moment.isoformat()} is more than a day in the future; a visit is charted when it"
-            " happens", "started_at")
+            f"{moment.isoformat()} is more than a day in the future; a visit is charted when it happens",
+            "started_at",
+        )
 
 
 def check_length(value: str | None, limit: int, field: str, label: str) -> None:
     """Text that fits its column on every database (PostgreSQL refuses, SQLite would not)."""
     if value is not None and len(value) > limit:
         raise ValidationError(
-            f"too long for the {label} field ({len(value)} characters; at most {limit})", field)
+            f"too long for the {label} field ({len(value)} characters; at most {limit})", field
+        )
 
 
 def check_aliquots(aliquots: object) -> int:
@@ -105,7 +117,8 @@ def check_aliquots(aliquots: object) -> int:
         raise ValidationError("a site receives at least 1 aliquot", "aliquots")
     if aliquots > MAX_ALIQUOTS:
         raise ValidationError(
-            f"a site receives at most {MAX_ALIQUOTS} aliquots; check for a typing error", "aliquots")
+            f"a site receives at most {MAX_ALIQUOTS} aliquots; check for a typing error", "aliquots"
+        )
     return aliquots
 
 
@@ -175,9 +188,7 @@ def check_position(view: str, x: object, y: object, region_code: str) -> View:
 def check_lot_product(lot: LotRule, product: ProductRule) -> None:
     """A lot number registered for another product is most likely the wrong box."""
     if lot.product_name != product.name:
-        raise ValidationError(
-            f"lot {lot.number} belongs to {lot.product_name}, not {product.name}", "lot"
-        )
+        raise ValidationError(f"lot {lot.number} belongs to {lot.product_name}, not {product.name}", "lot")
 
 
 def check_lot(lot: LotRule, product: ProductRule, visit_date: date) -> None:
@@ -190,8 +201,9 @@ def check_lot(lot: LotRule, product: ProductRule, visit_date: date) -> None:
         )
 
 
-def check_lot_package_size(size: Decimal, sizes: tuple[Decimal, ...], lot_number: str,
-                           product: ProductRule) -> Decimal:
+def check_lot_package_size(
+    size: Decimal, sizes: tuple[Decimal, ...], lot_number: str, product: ProductRule
+) -> Decimal:
     """A lot's vial or syringe size must be one the product comes in (its catalogue sizes)."""
     if size not in sizes:
         offered = " or ".join(format_dose(s, product.dose_unit) for s in sizes) or "no size at all"
@@ -266,6 +278,8 @@ def check_patient(draft, today: date, stored_chart_number: str | None = None) ->
     check_text(draft.medical_notes, "medical_notes", "medical notes", single_line=False)
     born = draft.date_of_birth
     if born is not None and (born > today or born.year < 1900):
-        raise ValidationError(f"date of birth {born.isoformat()} is not a possible birth date", "date_of_birth")
+        raise ValidationError(
+            f"date of birth {born.isoformat()} is not a possible birth date", "date_of_birth"
+        )
     if draft.email and not _EMAIL.match(draft.email):
         raise ValidationError(f"{draft.email!r} is not an email address", "email")

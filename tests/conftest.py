@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 
-from app.database import Database, open_database
-from app.providers import create_provider
-from app.patients import create_patient
+from app.services.patients import create_patient
+from app.services.providers import create_provider
+from app.storage.database import Database, open_database
 from models.records import PatientDraft, PointDraft
 from models.vocabulary import Sex
 
@@ -71,14 +71,25 @@ def provider(db):
 
 
 def at(year, month, day, hour=10, minute=0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def botox_point(region="glabella", amount="4", **overrides) -> PointDraft:
-    values = dict(view="front", x=0.5, y=0.37, region_code=region, product_name="Botox Cosmetic",
-                  amount=Decimal(amount), unit="U", aliquots=1, lot_number="C1234",
-                  lot_expiry=date(2030, 12, 31), depth="intramuscular", technique="needle",
-                  gauge="30G")
+    values = dict(
+        view="front",
+        x=0.5,
+        y=0.37,
+        region_code=region,
+        product_name="Botox Cosmetic",
+        amount=Decimal(amount),
+        unit="U",
+        aliquots=1,
+        lot_number="C1234",
+        lot_expiry=date(2030, 12, 31),
+        depth="intramuscular",
+        technique="needle",
+        gauge="30G",
+    )
     values.update(overrides)
     return PointDraft(**values)
 
@@ -87,5 +98,6 @@ def snapshot(database: Database) -> dict[str, list[tuple]]:
     """Every row of every table, to prove that a refused action changed nothing."""
     with database.engine.connect() as connection:
         tables = inspect(connection).get_table_names()
-        return {t: sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{t}"'))), key=repr)
-                for t in tables}
+        return {
+            t: sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{t}"'))), key=repr) for t in tables
+        }

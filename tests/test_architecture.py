@@ -10,8 +10,14 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def lint(directory: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=directory, capture_output=True,
-                          text=True, timeout=300, env={"PYTHONPATH": str(directory), "PATH": ""})
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(directory), "PATH": ""},
+    )
 
 
 def test_contracts_hold():

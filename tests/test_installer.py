@@ -3,6 +3,7 @@
 Each check runs installer/check_icu.py in a fresh interpreter: this one has loaded Qt, and
 with it Qt's own ICU, which would answer instead of the library under test.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import PySide6
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "installer"))
@@ -45,14 +45,26 @@ def icu_folder(folder: Path, data_library: Path) -> Path:
 
 
 def check(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "installer" / "check_icu.py"), str(folder)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "installer" / "check_icu.py"), str(folder)],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_unused_items_are_display_names_and_dictionaries():
     assert trim_icu.unused("lang/de.res") and trim_icu.unused("brkitr/cjdict.dict")
-    for kept in ("coll/sv.res", "coll/ucadata.icu", "zone/de.res", "metaZones.res", "de.res",
-                 "root.res", "cnvalias.icu", "ibm-943_P15A-2003.cnv", "nfkc.nrm"):
+    for kept in (
+        "coll/sv.res",
+        "coll/ucadata.icu",
+        "zone/de.res",
+        "metaZones.res",
+        "de.res",
+        "root.res",
+        "cnvalias.icu",
+        "ibm-943_P15A-2003.cnv",
+        "nfkc.nrm",
+    ):
         assert not trim_icu.unused(kept), kept
 
 

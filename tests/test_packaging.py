@@ -45,24 +45,43 @@ print(len(sys.argv) - 2)
 def test_installed_without_extras_it_imports_every_module_and_prints(tmp_path):
     # Built from a copy: building in the working tree would leave build/ behind there.
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".*", "__pycache__", "*.egg-info", "build", "dist", "tests", "bench", "installer", "docs"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".*", "__pycache__", "*.egg-info", "build", "dist", "tests", "bench", "installer", "docs"
+        ),
+    )
     environment = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", environment], check=True)
     binaries = environment / ("Scripts" if os.name == "nt" else "bin")
     python = binaries / "python"
     installed = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check", source],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=900,
+    )
     assert installed.returncode == 0, installed.stderr[-4000:]
 
-    run_environment = {k: v for k, v in os.environ.items()
-                       if not k.startswith("PYTHON") and k not in ("ALIQUOT_DB", "VIRTUAL_ENV")}
+    run_environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTHON") and k not in ("ALIQUOT_DB", "VIRTUAL_ENV")
+    }
     run_environment["QT_QPA_PLATFORM"] = "offscreen"
 
     def run(*command):
-        result = subprocess.run([str(c) for c in command], capture_output=True, text=True, cwd=tmp_path,
-                                env=run_environment, stdin=subprocess.DEVNULL, timeout=300)
+        result = subprocess.run(
+            [str(c) for c in command],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=run_environment,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr[-4000:]
         return result.stdout
 

@@ -11,16 +11,35 @@ from PySide6.QtWidgets import QWidget
 class MainAction(Enum):
     NEW_PATIENT = ("&New patient…", "Ctrl+Shift+N", "Register a new patient")
     EDIT_PATIENT = ("&Edit patient…", "Ctrl+E", "Edit the chosen patient's details")
-    ARCHIVE_PATIENT = ("Archive / restore patient", None, "Hide the patient from everyday search, keeping every record")
-    NEW_REVIEW_VISIT = ("New &review visit", "Ctrl+Shift+R",
-                        "Record that the chosen patient was seen again (the review after a first treatment),"
-                        " with or without injections")
+    ARCHIVE_PATIENT = (
+        "Archive / restore patient",
+        None,
+        "Hide the patient from everyday search, keeping every record",
+    )
+    NEW_REVIEW_VISIT = (
+        "New &review visit",
+        "Ctrl+Shift+R",
+        "Record that the chosen patient was seen again (the review after a first treatment),"
+        " with or without injections",
+    )
     DUE_LIST = ("&Due list", "Ctrl+D", "Who is due for a recall, for what, and when")
     RECALL_SETTINGS = ("Recall &settings…", None, "Maintenance intervals per product, due-soon lead, reviews")
     INJECTORS = ("&Injectors…", None, "Register the clinic's injectors and correct their details")
-    CLINIC_DETAILS = ("&Clinic details…", None, "Name, address, phone, logo and aftercare advice on printed records")
-    IMPORT = ("I&mport patient files…", None, "Add patients and visits from Aliquot patient files (aliquot.patient/1)")
-    EXPORT_PATIENT = ("E&xport patient file…", None, "Write the chosen patient's whole chart to a file (aliquot.patient/1)")
+    CLINIC_DETAILS = (
+        "&Clinic details…",
+        None,
+        "Name, address, phone, logo and aftercare advice on printed records",
+    )
+    IMPORT = (
+        "I&mport patient files…",
+        None,
+        "Add patients and visits from Aliquot patient files (aliquot.patient/1)",
+    )
+    EXPORT_PATIENT = (
+        "E&xport patient file…",
+        None,
+        "Write the chosen patient's whole chart to a file (aliquot.patient/1)",
+    )
     BACKUP = ("&Back up the database…", None, "Copy the clinic database to a file, e.g. on an external drive")
     FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
     REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")

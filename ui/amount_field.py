@@ -14,7 +14,6 @@ from models.vocabulary import DoseUnit
 from ui.field_message import FieldMessage, lay_out_typed_field
 
 
-
 class AmountField(QWidget):
     """A dose in the unit of one product. `text_edited` fires on every keystroke."""
 
@@ -60,6 +59,9 @@ class AmountField(QWidget):
                 self.message.refused(str(refused))
             else:
                 # "2,5" or "4u": say what is recorded; a plain "2.5" needs no echo.
-                self.message.understood(None if format_amount(understood) == written
-                                        else f"recorded as {format_dose(understood, self.unit)}")
+                self.message.understood(
+                    None
+                    if format_amount(understood) == written
+                    else f"recorded as {format_dose(understood, self.unit)}"
+                )
         self.text_edited.emit()

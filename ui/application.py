@@ -10,9 +10,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
-
-from app.database import Database
-from app.error_log import open_error_log
+from app.storage.database import Database
+from app.storage.error_log import open_error_log
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +41,16 @@ class ErrorReporter:
             return
         self._telling = True
         try:
-            where = (f"The details are in {self.log_path}: send that file to your support contact."
-                     if self.log_path else "The details could not be written to a log file.")
-            self.tell("Something went wrong",
-                      f"Aliquot met an unexpected error: what you just did may not have been done;"
-                      f" please check it.\n\n{kind.__name__}: {error}\n\n{where}")
+            where = (
+                f"The details are in {self.log_path}: send that file to your support contact."
+                if self.log_path
+                else "The details could not be written to a log file."
+            )
+            self.tell(
+                "Something went wrong",
+                f"Aliquot met an unexpected error: what you just did may not have been done;"
+                f" please check it.\n\n{kind.__name__}: {error}\n\n{where}",
+            )
         finally:
             self._telling = False
 
@@ -79,6 +83,7 @@ def run(database: Database, argv: list[str]) -> int:
 
 def _quit_when_painted(application: QApplication, window) -> None:
     """Print "painted" and quit once the patient list has loaded and the window drawn."""
+
     def check() -> None:
         if window.patient_model.rowCount() and window.tasks.is_idle():
             window.grab()

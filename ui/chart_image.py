@@ -8,11 +8,11 @@ from PySide6.QtCore import QBuffer, QIODevice, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
-from app.catalogue import list_products
-from app.database import Database
-from app.files import write_atomically_bytes
-from app.patients import patient_record
-from app.visits import get_visit
+from app.services.catalogue import list_products
+from app.services.patients import patient_record
+from app.services.visits import get_visit
+from app.storage.database import Database
+from app.storage.files import write_atomically_bytes
 from models.amounts import format_dose
 from models.chart import ChartDocument
 from models.errors import AliquotError
@@ -50,14 +50,20 @@ def render_visit(database: Database, visit_id: int, view: View) -> QImage:
     title.setPixelSize(20 * SCALE)
     title.setBold(True)
     painter.setFont(title)
-    painter.drawText(QRectF(16 * SCALE, 8 * SCALE, width, 30 * SCALE), Qt.AlignmentFlag.AlignLeft,
-                     f"{patient.given_name} {patient.family_name} — chart {patient.chart_number}")
+    painter.drawText(
+        QRectF(16 * SCALE, 8 * SCALE, width, 30 * SCALE),
+        Qt.AlignmentFlag.AlignLeft,
+        f"{patient.given_name} {patient.family_name} — chart {patient.chart_number}",
+    )
     body = QFont()
     body.setPixelSize(13 * SCALE)
     painter.setFont(body)
-    painter.drawText(QRectF(16 * SCALE, 40 * SCALE, width, 22 * SCALE), Qt.AlignmentFlag.AlignLeft,
-                     f"Visit {when:%Y-%m-%d %H:%M} · {visit.provider_name} {visit.provider_credentials}"
-                     f" · {view.value} view · {visit.status.value}")
+    painter.drawText(
+        QRectF(16 * SCALE, 40 * SCALE, width, 22 * SCALE),
+        Qt.AlignmentFlag.AlignLeft,
+        f"Visit {when:%Y-%m-%d %H:%M} · {visit.provider_name} {visit.provider_credentials}"
+        f" · {view.value} view · {visit.status.value}",
+    )
     y = 66 * SCALE
     for total, balance in balance_per_product(visit.points):
         painter.setBrush(QColor(colours.get(total.product_name, "#555555")))
@@ -69,7 +75,8 @@ def render_visit(database: Database, visit_id: int, view: View) -> QImage:
             QRectF(34 * SCALE, y, width - 50 * SCALE, (HEADER - 8) * SCALE - y),
             Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
             f"{total.product_name}: {format_dose(total.amount, total.unit)} in {total.aliquots} aliquots"
-            + (f" — {balance}" if balance else ""))
+            + (f" — {balance}" if balance else ""),
+        )
         y += drawn.height() + 2 * SCALE
         if y > (HEADER - 16) * SCALE:
             break
@@ -78,8 +85,9 @@ def render_visit(database: Database, visit_id: int, view: View) -> QImage:
     return image
 
 
-def export_visit_png(database: Database, visit_id: int, output: Path, view: View,
-                     replace: bool = False) -> Path:
+def export_visit_png(
+    database: Database, visit_id: int, output: Path, view: View, replace: bool = False
+) -> Path:
     """Encoded in memory, then written by the one atomic writer: QImage.save would truncate
     an existing file first and leave it half-written when the disk is full."""
     image = render_visit(database, visit_id, view)

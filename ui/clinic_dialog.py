@@ -22,8 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.database import Database
-from app.records import DEFAULT_AFTERCARE, ClinicProfile, load_clinic_profile, logo_from_file, save_clinic_profile
+from app.exports.records import (
+    DEFAULT_AFTERCARE,
+    ClinicProfile,
+    load_clinic_profile,
+    logo_from_file,
+    save_clinic_profile,
+)
+from app.storage.database import Database
 from models.errors import AliquotError
 
 LOGO_PREVIEW = (280, 90)
@@ -38,7 +44,9 @@ class ClinicDialog(QDialog):
         self.setWindowTitle("Clinic details for printed records")
         self.resize(640, 560)
         layout = QVBoxLayout(self)
-        note = QLabel("These head every treatment record and history this clinic prints, from any workstation.")
+        note = QLabel(
+            "These head every treatment record and history this clinic prints, from any workstation."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         form = QFormLayout()
@@ -66,8 +74,13 @@ class ClinicDialog(QDialog):
         reset = QPushButton("Standard advice")
         reset.setToolTip("Put back Aliquot's standard aftercare text")
         reset.clicked.connect(lambda: self.aftercare.setPlainText(DEFAULT_AFTERCARE))
-        for label, widget in (("Clinic name", self.name), ("Address", self.address), ("Phone", self.phone),
-                              ("Logo", logo_row), ("Aftercare advice", self.aftercare)):
+        for label, widget in (
+            ("Clinic name", self.name),
+            ("Address", self.address),
+            ("Phone", self.phone),
+            ("Logo", logo_row),
+            ("Aftercare advice", self.aftercare),
+        ):
             form.addRow(label, widget)
         form.addRow("", reset)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -76,7 +89,9 @@ class ClinicDialog(QDialog):
         self.error.setStyleSheet("color: #b00020; font-weight: 600")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -91,8 +106,11 @@ class ClinicDialog(QDialog):
             return
         pixmap = QPixmap()
         pixmap.loadFromData(QByteArray(base64.b64decode(logo_png)), "PNG")
-        self.logo.setPixmap(pixmap.scaled(*LOGO_PREVIEW, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.SmoothTransformation))
+        self.logo.setPixmap(
+            pixmap.scaled(
+                *LOGO_PREVIEW, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+        )
 
     def choose_logo(self) -> None:
         path = self.ask_logo_path(self)
@@ -106,9 +124,14 @@ class ClinicDialog(QDialog):
         self.error.clear()
 
     def edited_profile(self) -> ClinicProfile:
-        return replace(self.profile, name=self.name.text().strip(), address=self.address.text().strip(),
-                       phone=self.phone.text().strip(), aftercare=self.aftercare.toPlainText().strip(),
-                       logo_png=self.logo_png)
+        return replace(
+            self.profile,
+            name=self.name.text().strip(),
+            address=self.address.text().strip(),
+            phone=self.phone.text().strip(),
+            aftercare=self.aftercare.toPlainText().strip(),
+            logo_png=self.logo_png,
+        )
 
     def save(self) -> None:
         try:

@@ -14,7 +14,7 @@ class AddPoints(QUndoCommand):
     def __init__(self, document: ChartDocument, points: list[ChartedPoint], text: str):
         super().__init__(text)
         self.document = document
-        self.points = dict(zip(document.new_uids(len(points)), points))
+        self.points = dict(zip(document.new_uids(len(points)), points, strict=True))
 
     @property
     def uids(self) -> list[int]:
@@ -64,8 +64,9 @@ class SetVisitFields(QUndoCommand):
     Typing in one field is one undo step: consecutive edits of the same field merge."""
 
     def __init__(self, editor, before, after):
-        self.field = next((name for name in _FIELD_IDS if getattr(before, name) != getattr(after, name)),
-                          "concern")
+        self.field = next(
+            (name for name in _FIELD_IDS if getattr(before, name) != getattr(after, name)), "concern"
+        )
         super().__init__(f"Change {self.field.replace('_', ' ')}")
         self.editor, self.before, self.after = editor, before, after
 

@@ -28,9 +28,11 @@ EXAMPLE = date(2027, 8, 31)
 
 def years_from_today(years: int) -> Callable[[], date]:
     """Where a calendar opens: today's month that many years away (asked when it opens)."""
+
     def start() -> date:
         today = date.today()
         return today.replace(year=today.year + years, day=min(today.day, 28))
+
     return start
 
 
@@ -39,8 +41,9 @@ class DateField(QWidget):
 
     edited = Signal()
 
-    def __init__(self, century: Century, calendar_start: Callable[[], date],
-                 month_end: bool = False, parent=None):
+    def __init__(
+        self, century: Century, calendar_start: Callable[[], date], month_end: bool = False, parent=None
+    ):
         super().__init__(parent)
         self.century = century
         self.calendar_start = calendar_start
@@ -50,8 +53,9 @@ class DateField(QWidget):
         self.line = QLineEdit()
         local_example = self.locale.toString(QDate(EXAMPLE), QLocale.FormatType.ShortFormat)
         self.line.setPlaceholderText(f"{EXAMPLE.isoformat()} or {local_example}")
-        self.line.setToolTip(self.line.placeholderText() + (" — a month alone (2027-08) is its last day"
-                                                            if month_end else ""))
+        self.line.setToolTip(
+            self.line.placeholderText() + (" — a month alone (2027-08) is its last day" if month_end else "")
+        )
         self.calendar = QCalendarWidget()
         self.calendar.setGridVisible(True)
         self.menu = QMenu(self)
@@ -103,7 +107,8 @@ class DateField(QWidget):
             # "23.07.88" or "2027-08": say which day that is; an ISO date needs no echo.
             echo = understood and understood.isoformat() != self.line.text().strip()
             self.message.understood(
-                self.locale.toString(QDate(understood), QLocale.FormatType.LongFormat) if echo else None)
+                self.locale.toString(QDate(understood), QLocale.FormatType.LongFormat) if echo else None
+            )
         self.edited.emit()
 
 

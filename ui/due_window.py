@@ -19,15 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.database import Database
-from app.recall import DueFilter, DuePage, due_page, due_patients
+from app.services.recall import DueFilter, DuePage, due_page, due_patients
+from app.storage.database import Database
 from models.recall import DueStatus
 from models.vocabulary import ProductKind
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
 
-STATUS_COLOURS = {DueStatus.OVERDUE: "#b00020", DueStatus.DUE: "#8a5a00", DueStatus.REVIEW: "#1565c0",
-                  DueStatus.DUE_SOON: "#2e7d32", DueStatus.NOT_DUE: "#555555"}
+STATUS_COLOURS = {
+    DueStatus.OVERDUE: "#b00020",
+    DueStatus.DUE: "#8a5a00",
+    DueStatus.REVIEW: "#1565c0",
+    DueStatus.DUE_SOON: "#2e7d32",
+    DueStatus.NOT_DUE: "#555555",
+}
 PAGE = 500
 
 
@@ -70,19 +75,24 @@ class DueWindow(QMainWindow):
         filters.addStretch(1)
 
         today = self.today
-        self.model: RecordTableModel = RecordTableModel([
-            Column("Status", lambda r: r.item.status.value, colour=lambda r: STATUS_COLOURS[r.item.status]),
-            Column("Chart", lambda r: r.chart_number),
-            Column("Patient", lambda r: r.patient_name),
-            Column("Phone", lambda r: r.phone or "—"),
-            Column("Area", lambda r: r.area),
-            Column("Product", lambda r: r.item.product_name),
-            Column("Last treated", lambda r: r.item.last_treated.isoformat()),
-            Column("Due from", lambda r: r.item.due_from.isoformat()),
-            Column("Due by", lambda r: r.item.due_by.isoformat()),
-            Column("Days overdue", lambda r: str(r.days_overdue(today) or ""), align_right=True),
-            Column("Injector", lambda r: r.provider_name),
-        ], self)
+        self.model: RecordTableModel = RecordTableModel(
+            [
+                Column(
+                    "Status", lambda r: r.item.status.value, colour=lambda r: STATUS_COLOURS[r.item.status]
+                ),
+                Column("Chart", lambda r: r.chart_number),
+                Column("Patient", lambda r: r.patient_name),
+                Column("Phone", lambda r: r.phone or "—"),
+                Column("Area", lambda r: r.area),
+                Column("Product", lambda r: r.item.product_name),
+                Column("Last treated", lambda r: r.item.last_treated.isoformat()),
+                Column("Due from", lambda r: r.item.due_from.isoformat()),
+                Column("Due by", lambda r: r.item.due_by.isoformat()),
+                Column("Days overdue", lambda r: str(r.days_overdue(today) or ""), align_right=True),
+                Column("Injector", lambda r: r.provider_name),
+            ],
+            self,
+        )
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -99,8 +109,10 @@ class DueWindow(QMainWindow):
         layout.addLayout(filters)
         layout.addWidget(self.counts)
         layout.addWidget(self.table, 1)
-        hint = QLabel("Double-click a row to open the patient. Overdue for more than a year counts as"
-                      " lapsed and is not listed.")
+        hint = QLabel(
+            "Double-click a row to open the patient. Overdue for more than a year counts as"
+            " lapsed and is not listed."
+        )
         hint.setStyleSheet("color: #666")
         layout.addWidget(hint)
         self.setCentralWidget(body)
@@ -108,8 +120,9 @@ class DueWindow(QMainWindow):
 
     def current_filter(self) -> DueFilter:
         statuses = frozenset(s for s, box in self.status_boxes.items() if box.isChecked())
-        return DueFilter(statuses=statuses, provider_id=self.provider.currentData(),
-                         product_kind=self.kind.currentData())
+        return DueFilter(
+            statuses=statuses, provider_id=self.provider.currentData(), product_kind=self.kind.currentData()
+        )
 
     def set_providers(self, providers: list) -> None:
         """The injector filter: every injector, those taken off the list too (their patients
@@ -119,8 +132,9 @@ class DueWindow(QMainWindow):
         self.provider.clear()
         self.provider.addItem("All injectors", None)
         for provider in providers:
-            self.provider.addItem(provider.label if provider.active else f"{provider.label} (off the list)",
-                                  provider.id)
+            self.provider.addItem(
+                provider.label if provider.active else f"{provider.label} (off the list)", provider.id
+            )
         self.provider.setCurrentIndex(max(0, self.provider.findData(chosen)))
         self.provider.blockSignals(False)
 
@@ -129,10 +143,20 @@ class DueWindow(QMainWindow):
         if not any(box.isChecked() for box in self.status_boxes.values()):
             self._loaded(DuePage({}, []))
             return
-        self.tasks.run("due", partial(due_page, self.database, self.today, self.within.value(),
-                                      None, PAGE, 0, self.current_filter()), self._loaded)
-        self.tasks.run("due-patients", partial(due_patients, self.database, self.today, self.within.value(),
-                                               None, self.current_filter()), self._patients_loaded)
+        self.tasks.run(
+            "due",
+            partial(
+                due_page, self.database, self.today, self.within.value(), None, PAGE, 0, self.current_filter()
+            ),
+            self._loaded,
+        )
+        self.tasks.run(
+            "due-patients",
+            partial(
+                due_patients, self.database, self.today, self.within.value(), None, self.current_filter()
+            ),
+            self._patients_loaded,
+        )
 
     def _patients_loaded(self, patients: int) -> None:
         self.patients = patients
@@ -146,14 +170,27 @@ class DueWindow(QMainWindow):
         self._show_counts(page)
 
     def _show_counts(self, page: DuePage) -> None:
-        parts = [f"<span style='color:{STATUS_COLOURS[s]}'><b>{page.counts.get(s, 0)}</b> {s.value}</span>"
-                 for s in (DueStatus.OVERDUE, DueStatus.DUE, DueStatus.DUE_SOON, DueStatus.REVIEW, DueStatus.NOT_DUE)
-                 if page.counts.get(s)]
+        parts = [
+            f"<span style='color:{STATUS_COLOURS[s]}'><b>{page.counts.get(s, 0)}</b> {s.value}</span>"
+            for s in (
+                DueStatus.OVERDUE,
+                DueStatus.DUE,
+                DueStatus.DUE_SOON,
+                DueStatus.REVIEW,
+                DueStatus.NOT_DUE,
+            )
+            if page.counts.get(s)
+        ]
         shown = f" — showing the {len(page.rows)} most urgent" if page.total > len(page.rows) else ""
-        patients = (f" — {page.total} area{'s' if page.total != 1 else ''} for <b>{self.patients}</b>"
-                    f" patient{'s' if self.patients != 1 else ''}" if page.total and self.patients is not None else "")
-        self.counts.setText(f"As of {self.today.isoformat()}: " + (", ".join(parts) or "nobody is due")
-                            + patients + shown)
+        patients = (
+            f" — {page.total} area{'s' if page.total != 1 else ''} for <b>{self.patients}</b>"
+            f" patient{'s' if self.patients != 1 else ''}"
+            if page.total and self.patients is not None
+            else ""
+        )
+        self.counts.setText(
+            f"As of {self.today.isoformat()}: " + (", ".join(parts) or "nobody is due") + patients + shown
+        )
 
     def _open_patient(self, index) -> None:
         self.patient_wanted.emit(self.model.record(index.row()).chart_number)

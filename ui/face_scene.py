@@ -55,8 +55,9 @@ def to_normalized(position: QPointF) -> tuple[float, float]:
 class MarkerItem(QGraphicsItem):
     """One charted point: a dot in its product's colour with its amount beside it."""
 
-    def __init__(self, uid: int, point: ChartedPoint, colour: QColor, flagged: str | None,
-                 ghost: bool = False):
+    def __init__(
+        self, uid: int, point: ChartedPoint, colour: QColor, flagged: str | None, ghost: bool = False
+    ):
         super().__init__()
         self.uid = uid
         self.ghost = ghost
@@ -95,11 +96,14 @@ class MarkerItem(QGraphicsItem):
         marked = (self.flagged or self.safety) and not self.ghost
         # "⚠": a safety warning (saving asks for a reason); "!": the lot needs attention
         self.label.setText(marker_label(point) + ("" if not marked else " ⚠" if self.safety else " !"))
-        self.label.setBrush(self.colour if not marked else
-                            FLAG_COLOUR if self.flagged or self.refused else WARNING_COLOUR)
+        self.label.setBrush(
+            self.colour if not marked else FLAG_COLOUR if self.flagged or self.refused else WARNING_COLOUR
+        )
         self.label.setPos(MARKER_RADIUS + 2, -8)
-        tip = f"{REGIONS[point.region_code].label}: {point.product_name} {marker_label(point)}" \
-              f"{'' if point.unit is DoseUnit.UNITS else ' mL'} in {point.aliquots} aliquot(s)"
+        tip = (
+            f"{REGIONS[point.region_code].label}: {point.product_name} {marker_label(point)}"
+            f"{'' if point.unit is DoseUnit.UNITS else ' mL'} in {point.aliquots} aliquot(s)"
+        )
         self.setToolTip("\n".join(filter(None, [tip, self.flagged, self.safety])))
         self.update()
 
@@ -164,8 +168,9 @@ class FaceScene(QGraphicsScene):
             path = QPainterPath()
             path.addPolygon(QPolygonF([to_scene(x, y) for x, y in outline.polygon]))
             path.closeSubpath()
-            item = self.addPath(path, QPen(QColor("#1565c0"), 1.2, Qt.PenStyle.DashLine),
-                                QBrush(QColor(21, 101, 192, 28)))
+            item = self.addPath(
+                path, QPen(QColor("#1565c0"), 1.2, Qt.PenStyle.DashLine), QBrush(QColor(21, 101, 192, 28))
+            )
             item.setZValue(Z_REGIONS)
             item.setVisible(False)
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)

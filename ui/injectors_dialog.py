@@ -17,16 +17,20 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.database import Database
-from app.providers import ProviderRecord, create_provider, list_providers, update_provider
+from app.services.providers import ProviderRecord, create_provider, list_providers, update_provider
+from app.storage.database import Database
 from models.errors import AliquotError, ValidationError
 from ui.table_model import Column, RecordTableModel
 
-INTRO = ("The injectors who chart visits. Taking someone off the list keeps every visit they"
-         " charted; they are no longer offered for new ones.")
+INTRO = (
+    "The injectors who chart visits. Taking someone off the list keeps every visit they"
+    " charted; they are no longer offered for new ones."
+)
 FIRST_INTRO = "Register at least one injector before charting the first visit."
-NONE_ON_LIST = ("No injector is on the list for new visits: register one, or choose one below and"
-                " tick “Offered for new visits”.")
+NONE_ON_LIST = (
+    "No injector is on the list for new visits: register one, or choose one below and"
+    " tick “Offered for new visits”."
+)
 
 
 class InjectorsDialog(QDialog):
@@ -41,13 +45,18 @@ class InjectorsDialog(QDialog):
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
 
-        self.model: RecordTableModel[ProviderRecord] = RecordTableModel([
-            Column("Name", lambda p: p.display_name),
-            Column("Credentials", lambda p: p.credentials),
-            Column("Licence number", lambda p: p.licence_number or "—"),
-            Column("New visits", lambda p: "offered" if p.active else "off the list",
-                   colour=lambda p: None if p.active else "#777777"),
-        ])
+        self.model: RecordTableModel[ProviderRecord] = RecordTableModel(
+            [
+                Column("Name", lambda p: p.display_name),
+                Column("Credentials", lambda p: p.credentials),
+                Column("Licence number", lambda p: p.licence_number or "—"),
+                Column(
+                    "New visits",
+                    lambda p: "offered" if p.active else "off the list",
+                    colour=lambda p: None if p.active else "#777777",
+                ),
+            ]
+        )
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -70,8 +79,11 @@ class InjectorsDialog(QDialog):
         self.licence = QLineEdit()
         self.licence.setPlaceholderText("professional licence or registration number (optional)")
         self.active = QCheckBox("Offered for new visits")
-        for label, widget in (("Name", self.name), ("Credentials", self.credentials),
-                              ("Licence number", self.licence)):
+        for label, widget in (
+            ("Name", self.name),
+            ("Credentials", self.credentials),
+            ("Licence number", self.licence),
+        ):
             form.addRow(label, widget)
         form.addRow(self.active)
         layout.addLayout(form)
@@ -138,11 +150,18 @@ class InjectorsDialog(QDialog):
         self.name.setStyleSheet("")
         try:
             if self.editing is None:
-                saved = create_provider(self.database, self.name.text(), self.credentials.text(),
-                                        self.licence.text())
+                saved = create_provider(
+                    self.database, self.name.text(), self.credentials.text(), self.licence.text()
+                )
             else:
-                saved = update_provider(self.database, self.editing.id, self.name.text(),
-                                        self.credentials.text(), self.licence.text(), self.active.isChecked())
+                saved = update_provider(
+                    self.database,
+                    self.editing.id,
+                    self.name.text(),
+                    self.credentials.text(),
+                    self.licence.text(),
+                    self.active.isChecked(),
+                )
         except AliquotError as error:
             if isinstance(error, ValidationError) and error.field == "provider":
                 self.name.setStyleSheet("border: 2px solid #b00020")

@@ -51,17 +51,19 @@ class Inspector(QGroupBox):
 
         self.amount.line.editingFinished.connect(self._amount_edited)
         self.aliquots.valueChanged.connect(lambda v: v >= 1 and self._edit("aliquots", v))
-        self.depth.activated.connect(
-            lambda _: self._edit("depth", optional(Depth, self.depth.currentData())))
+        self.depth.activated.connect(lambda _: self._edit("depth", optional(Depth, self.depth.currentData())))
         self.technique.activated.connect(
-            lambda _: self._edit("technique", optional(Technique, self.technique.currentData())))
+            lambda _: self._edit("technique", optional(Technique, self.technique.currentData()))
+        )
         # editingFinished also fires on Enter or focus loss without typing: only a field
         # the user actually typed in may overwrite the selected points.
         self.gauge.editingFinished.connect(
-            lambda: self.gauge.isModified() and self._edit("gauge", self.gauge.text().strip().upper()))
+            lambda: self.gauge.isModified() and self._edit("gauge", self.gauge.text().strip().upper())
+        )
         self.lot.activated.connect(self._lot_chosen)
         self.notes.editingFinished.connect(
-            lambda: self.notes.isModified() and self._edit("notes", self.notes.text()))
+            lambda: self.notes.isModified() and self._edit("notes", self.notes.text())
+        )
         self.show_points([])
 
     def _common(self, field: str):
@@ -71,8 +73,15 @@ class Inspector(QGroupBox):
     def show_points(self, points: list[ChartedPoint]) -> None:
         self._loading = True
         self.points = points
-        for widget in (self.amount, self.aliquots, self.depth, self.technique, self.gauge,
-                       self.lot, self.notes):
+        for widget in (
+            self.amount,
+            self.aliquots,
+            self.depth,
+            self.technique,
+            self.gauge,
+            self.lot,
+            self.notes,
+        ):
             widget.setEnabled(bool(points))
         self.amount.show_refusal(None)
         self.aliquots.setSpecialValueText(MIXED if points else " ")
@@ -87,13 +96,16 @@ class Inspector(QGroupBox):
             return
         regions = sorted({REGIONS[p.region_code].label for p in points})
         products = sorted({p.product_name for p in points})
-        self.summary.setText(f"{len(points)} point{'s' if len(points) > 1 else ''}: "
-                             f"{', '.join(products)} — {', '.join(regions[:4])}"
-                             f"{'…' if len(regions) > 4 else ''}")
+        self.summary.setText(
+            f"{len(points)} point{'s' if len(points) > 1 else ''}: "
+            f"{', '.join(products)} — {', '.join(regions[:4])}"
+            f"{'…' if len(regions) > 4 else ''}"
+        )
         units = {p.unit for p in points}
         # A number typed for Botox and filler points at once would be units and mL at once.
-        self.amount.set_unit(units.pop() if len(units) == 1 else None,
-                             products[0] if len(products) == 1 else "")
+        self.amount.set_unit(
+            units.pop() if len(units) == 1 else None, products[0] if len(products) == 1 else ""
+        )
         amount = self._common("amount")
         self.amount.set_amount(amount if amount != MIXED else None)
         self.amount.line.setPlaceholderText(MIXED if amount == MIXED else "")
@@ -130,8 +142,11 @@ class Inspector(QGroupBox):
 
     def _typed_amount(self) -> Decimal:
         if self.amount.unit is None:
-            raise ValidationError("the selected points are dosed in different units (U and mL):"
-                                  " select one product's points to change their amount", "amount")
+            raise ValidationError(
+                "the selected points are dosed in different units (U and mL):"
+                " select one product's points to change their amount",
+                "amount",
+            )
         return self.amount.amount()
 
     def _amount_edited(self) -> None:

@@ -10,35 +10,35 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
-    QPushButton,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from app.catalogue import list_products
-from app.database import Database, backup_sqlite
-from app.files import suggested_file_name
-from app.interchange import ImportRun, export_patient_file, import_files_until_refused
-from app.patients import search_patients, set_archived, suggest_chart_number
-from app.providers import list_providers
-from app.recall import describe_due, patient_due
-from app.autosave import discard_recovery, find_recoveries
-from app.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
+from app.exports.interchange import ImportRun, export_patient_file, import_files_until_refused
+from app.services.catalogue import list_products
+from app.services.patients import search_patients, set_archived, suggest_chart_number
+from app.services.providers import list_providers
+from app.services.recall import describe_due, patient_due
+from app.services.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
+from app.storage.autosave import discard_recovery, find_recoveries
+from app.storage.database import Database, backup_sqlite
+from app.storage.files import suggested_file_name
 from models.amounts import format_dose
 from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
 from models.regions import REGIONS
-from models.vocabulary import VisitKind
 from models.totals import PairedTotals, totals_by_paired_area
+from models.vocabulary import VisitKind
 from ui.actions import MainAction, create_actions
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
@@ -55,7 +55,8 @@ FIRST_STEPS = (
     "<b>No patients yet.</b> To begin:<ol>"
     "<li>File &gt; Injectors: register the injectors who chart visits.</li>"
     "<li>File &gt; Clinic details: the name, address and logo printed on records.</li>"
-    "<li>New patient (Ctrl+Shift+N), then New visit.</li></ol>")
+    "<li>New patient (Ctrl+Shift+N), then New visit.</li></ol>"
+)
 
 
 class MainWindow(QMainWindow):
@@ -84,18 +85,23 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.SHOW_ARCHIVED].toggled.connect(self.refresh)
         self.actions[MainAction.QUIT].triggered.connect(self.close)
         self.actions[MainAction.NEW_PATIENT].triggered.connect(lambda: self.edit_patient(None))
-        self.actions[MainAction.EDIT_PATIENT].triggered.connect(lambda: self.edit_patient(self.current_patient))
+        self.actions[MainAction.EDIT_PATIENT].triggered.connect(
+            lambda: self.edit_patient(self.current_patient)
+        )
         self.actions[MainAction.ARCHIVE_PATIENT].triggered.connect(self.toggle_archived)
         self.actions[MainAction.DUE_LIST].triggered.connect(self.show_due_list)
         self.actions[MainAction.NEW_REVIEW_VISIT].triggered.connect(
-            lambda: self.new_visit(copy_previous=False, kind=VisitKind.REVIEW))
+            lambda: self.new_visit(copy_previous=False, kind=VisitKind.REVIEW)
+        )
         self.actions[MainAction.RECALL_SETTINGS].triggered.connect(self.edit_recall_settings)
         self.actions[MainAction.INJECTORS].triggered.connect(lambda: self.edit_injectors())
         self.actions[MainAction.CLINIC_DETAILS].triggered.connect(self.edit_clinic_details)
         self.actions[MainAction.BACKUP].triggered.connect(self.back_up)
         self.actions[MainAction.BACKUP].setEnabled(database.is_sqlite)
         if not database.is_sqlite:
-            self.actions[MainAction.BACKUP].setStatusTip("A PostgreSQL database is backed up on its server (pg_dump)")
+            self.actions[MainAction.BACKUP].setStatusTip(
+                "A PostgreSQL database is backed up on its server (pg_dump)"
+            )
         self.actions[MainAction.IMPORT].triggered.connect(self.import_patient_files)
         self.actions[MainAction.EXPORT_PATIENT].triggered.connect(self.export_patient_file)
         # Backups, imports and exports have their own runner: a failure is told plainly,
@@ -106,8 +112,7 @@ class MainWindow(QMainWindow):
         self.file_tasks.busy_changed.connect(self._file_work_busy)
         self.due_window = None
 
-        self.tasks.run("catalogue", partial(list_products, database.factory, True),
-                       self._catalogue_loaded)
+        self.tasks.run("catalogue", partial(list_products, database.factory, True), self._catalogue_loaded)
         self.refresh()
         # Charts left unsaved by a crash are offered once the catalogue the editor needs is in.
         self._recoveries_checked = False
@@ -124,8 +129,13 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actions[MainAction.QUIT])
         patient_menu = self.menuBar().addMenu("&Patient")
-        for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT,
-                      MainAction.NEW_REVIEW_VISIT, MainAction.EXPORT_PATIENT):
+        for entry in (
+            MainAction.NEW_PATIENT,
+            MainAction.EDIT_PATIENT,
+            MainAction.ARCHIVE_PATIENT,
+            MainAction.NEW_REVIEW_VISIT,
+            MainAction.EXPORT_PATIENT,
+        ):
             patient_menu.addAction(self.actions[entry])
         recall_menu = self.menuBar().addMenu("&Recall")
         recall_menu.addAction(self.actions[MainAction.DUE_LIST])
@@ -161,12 +171,15 @@ class MainWindow(QMainWindow):
         self.search.textChanged.connect(self.search_timer.start)
         self.search_timer.timeout.connect(self.refresh)
 
-        self.patient_model: RecordTableModel[PatientRecord] = RecordTableModel([
-            Column("Chart", lambda p: p.chart_number),
-            Column("Patient", lambda p: p.display_name + ("  (archived)" if p.archived else "")),
-            Column("Born", lambda p: p.date_of_birth.isoformat() if p.date_of_birth else "—"),
-            Column("Age", lambda p: str(p.age_on(today) or "—"), align_right=True),
-        ], self)
+        self.patient_model: RecordTableModel[PatientRecord] = RecordTableModel(
+            [
+                Column("Chart", lambda p: p.chart_number),
+                Column("Patient", lambda p: p.display_name + ("  (archived)" if p.archived else "")),
+                Column("Born", lambda p: p.date_of_birth.isoformat() if p.date_of_birth else "—"),
+                Column("Age", lambda p: str(p.age_on(today) or "—"), align_right=True),
+            ],
+            self,
+        )
         self.patient_table = self._table(self.patient_model)
         self.patient_table.selectionModel().currentRowChanged.connect(self._patient_chosen)
         self.patient_count = QLabel()
@@ -187,34 +200,58 @@ class MainWindow(QMainWindow):
         self.patient_header.setWordWrap(True)
         self.patient_header.setStyleSheet("font-size: 15px; padding: 4px;")
 
-        self.visit_model: RecordTableModel[VisitSummary] = RecordTableModel([
-            Column("Date", lambda v: v.started_at.astimezone(self.database.timezone).strftime("%Y-%m-%d %H:%M")),
-            Column("Status", lambda v: v.status.value),
-            Column("Kind", lambda v: v.kind.value),
-            Column("Injector", lambda v: f"{v.provider_name} {v.provider_credentials}".strip()),
-            Column("Totals", _totals_text),
-        ], self)
+        self.visit_model: RecordTableModel[VisitSummary] = RecordTableModel(
+            [
+                Column(
+                    "Date",
+                    lambda v: v.started_at.astimezone(self.database.timezone).strftime("%Y-%m-%d %H:%M"),
+                ),
+                Column("Status", lambda v: v.status.value),
+                Column("Kind", lambda v: v.kind.value),
+                Column("Injector", lambda v: f"{v.provider_name} {v.provider_credentials}".strip()),
+                Column("Totals", _totals_text),
+            ],
+            self,
+        )
         self.visit_table = self._table(self.visit_model)
         self.visit_table.selectionModel().currentRowChanged.connect(self._visit_chosen)
         self.visit_table.doubleClicked.connect(lambda _index: self.open_chosen_visit())
         self.visit_table.activated.connect(lambda _index: self.open_chosen_visit())
 
-        colour = lambda record: self.product_colours.get(record.product_name)
-        self.point_model: RecordTableModel[ChartedPoint] = RecordTableModel([
-            Column("Region", lambda p: REGIONS[p.region_code].label),
-            Column("Product", lambda p: p.product_name, colour=colour),
-            Column("Amount", lambda p: format_dose(p.amount, p.unit), align_right=True),
-            Column("Aliquots", lambda p: str(p.aliquots), align_right=True),
-            Column("Per aliquot", lambda p: format_dose(p.amount_per_aliquot.quantize(p.amount.__class__("0.001")), p.unit), align_right=True),
-            Column("Lot", lambda p: p.lot_number or "—",
-                   tooltip=lambda p: f"expires {p.lot_expiry.isoformat()}" if p.lot_expiry else ""),
-            Column("Depth", lambda p: p.depth.value if p.depth else "—"),
-            Column("Technique", lambda p: " ".join(filter(None, [p.technique.value if p.technique else "", p.gauge])) or "—"),
-        ], self)
+        def colour(record):
+            return self.product_colours.get(record.product_name)
+
+        self.point_model: RecordTableModel[ChartedPoint] = RecordTableModel(
+            [
+                Column("Region", lambda p: REGIONS[p.region_code].label),
+                Column("Product", lambda p: p.product_name, colour=colour),
+                Column("Amount", lambda p: format_dose(p.amount, p.unit), align_right=True),
+                Column("Aliquots", lambda p: str(p.aliquots), align_right=True),
+                Column(
+                    "Per aliquot",
+                    lambda p: format_dose(p.amount_per_aliquot.quantize(p.amount.__class__("0.001")), p.unit),
+                    align_right=True,
+                ),
+                Column(
+                    "Lot",
+                    lambda p: p.lot_number or "—",
+                    tooltip=lambda p: f"expires {p.lot_expiry.isoformat()}" if p.lot_expiry else "",
+                ),
+                Column("Depth", lambda p: p.depth.value if p.depth else "—"),
+                Column(
+                    "Technique",
+                    lambda p: (
+                        " ".join(filter(None, [p.technique.value if p.technique else "", p.gauge])) or "—"
+                    ),
+                ),
+            ],
+            self,
+        )
         self.point_table = self._table(self.point_model)
 
         self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(
-            paired_columns("Area", lambda name: self.product_colours.get(name)), self)
+            paired_columns("Area", lambda name: self.product_colours.get(name)), self
+        )
         self.side_table = self._table(self.side_model)
         self.side_table.setMaximumHeight(140)
 
@@ -232,9 +269,11 @@ class MainWindow(QMainWindow):
         self.new_visit_button.setToolTip("Start charting a new visit for this patient (Ctrl+N)")
         self.new_visit_button.setShortcut("Ctrl+N")
         self.open_visit_button.setToolTip("Open the chosen visit on the face map (Enter)")
-        self.copy_visit_button.setToolTip("Start a new visit with the same sites, products, doses"
-                                          " and aliquots as the newest one; choose current lots"
-                                          " (Ctrl+Shift+C)")
+        self.copy_visit_button.setToolTip(
+            "Start a new visit with the same sites, products, doses"
+            " and aliquots as the newest one; choose current lots"
+            " (Ctrl+Shift+C)"
+        )
         self.copy_visit_button.setShortcut("Ctrl+Shift+C")
         self.new_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=False))
         self.copy_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=True))
@@ -243,10 +282,17 @@ class MainWindow(QMainWindow):
         self.history_button.clicked.connect(self.show_history)
         self.open_visit_button.clicked.connect(self.open_chosen_visit)
         self.review_visit_button = QPushButton("New review visit")
-        self.review_visit_button.setToolTip(self.actions[MainAction.NEW_REVIEW_VISIT].toolTip() + " (Ctrl+Shift+R)")
+        self.review_visit_button.setToolTip(
+            self.actions[MainAction.NEW_REVIEW_VISIT].toolTip() + " (Ctrl+Shift+R)"
+        )
         self.review_visit_button.clicked.connect(self.actions[MainAction.NEW_REVIEW_VISIT].trigger)
-        for button in (self.new_visit_button, self.open_visit_button, self.copy_visit_button,
-                       self.review_visit_button, self.history_button):
+        for button in (
+            self.new_visit_button,
+            self.open_visit_button,
+            self.copy_visit_button,
+            self.review_visit_button,
+            self.history_button,
+        ):
             button.setEnabled(False)
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -274,8 +320,9 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         text = self.search.text()
         archived = self.actions[MainAction.SHOW_ARCHIVED].isChecked()
-        self.tasks.run("patients", partial(search_patients, self.database, text, archived),
-                       self._patients_loaded)
+        self.tasks.run(
+            "patients", partial(search_patients, self.database, text, archived), self._patients_loaded
+        )
 
     def _catalogue_loaded(self, products) -> None:
         self.products = [p for p in products if p.active]
@@ -288,15 +335,19 @@ class MainWindow(QMainWindow):
     def ask_recover(cls, parent, description: str) -> bool:
         """Tests replace this; at start the user is asked whether to reopen a lost chart."""
         answer = QMessageBox.question(
-            parent, "Recover unsaved chart",
-            f"{description}\n\nAliquot closed before this chart was saved. Open it again?")
+            parent,
+            "Recover unsaved chart",
+            f"{description}\n\nAliquot closed before this chart was saved. Open it again?",
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def _offer_recoveries(self, found) -> None:
         for recovered, patient, opened in found:
             when = recovered.saved_at.strftime("%Y-%m-%d %H:%M")
-            description = (f"{patient.given_name} {patient.family_name} ({patient.chart_number}):"
-                           f" {len(recovered.points)} points, last changed {when}")
+            description = (
+                f"{patient.given_name} {patient.family_name} ({patient.chart_number}):"
+                f" {len(recovered.points)} points, last changed {when}"
+            )
             if self.ask_recover(self, description):
                 editor = self._open_editor(patient, opened)
                 editor.restore(recovered)
@@ -307,8 +358,10 @@ class MainWindow(QMainWindow):
         self.patient_model.set_records(patients)
         shown = len(patients)
         self.patient_count.setText(
-            f"{shown} patient{'s' if shown != 1 else ''}" if shown < 200
-            else "First 200 patients: type more of the name to narrow the list")
+            f"{shown} patient{'s' if shown != 1 else ''}"
+            if shown < 200
+            else "First 200 patients: type more of the name to narrow the list"
+        )
         if patients:
             self.patient_table.selectRow(0)
         else:
@@ -319,12 +372,17 @@ class MainWindow(QMainWindow):
             return
         patient = self.patient_model.record(current.row())
         self._show_patient(patient)
-        self.tasks.run("visits", partial(list_visits, self.database, patient.chart_number),
-                       self._visits_loaded)
+        self.tasks.run(
+            "visits", partial(list_visits, self.database, patient.chart_number), self._visits_loaded
+        )
         today = datetime.now(self.database.timezone).date()
-        self.tasks.run("next-due", partial(patient_due, self.database, patient.id, today),
-                       lambda rows: self.next_due.setText(
-                           "Next due — " + (describe_due(rows) or "nothing: no maintenance pending")))
+        self.tasks.run(
+            "next-due",
+            partial(patient_due, self.database, patient.id, today),
+            lambda rows: self.next_due.setText(
+                "Next due — " + (describe_due(rows) or "nothing: no maintenance pending")
+            ),
+        )
 
     def _clinic_is_empty(self) -> bool:
         """No patient at all, archived or not (asked only when an unfiltered list is empty)."""
@@ -344,19 +402,31 @@ class MainWindow(QMainWindow):
         self.point_model.set_records([])
         self.side_model.set_records([])
         if patient is None:
-            self.patient_header.setText(FIRST_STEPS if self._clinic_is_empty() else "No patient matches the search.")
+            self.patient_header.setText(
+                FIRST_STEPS if self._clinic_is_empty() else "No patient matches the search."
+            )
             return
         age = patient.age_on(date.today())
-        born = f"born {patient.date_of_birth.isoformat()} ({age})" if patient.date_of_birth else "birth date not recorded"
+        born = (
+            f"born {patient.date_of_birth.isoformat()} ({age})"
+            if patient.date_of_birth
+            else "birth date not recorded"
+        )
         # Every value is escaped: "lidocaine<epinephrine" must show in full, not as a tag.
-        allergies = (f"<span style='color:#b00020; font-weight:600'>Allergies: {escape(patient.allergies)}</span>"
-                     if patient.allergies.strip() else "No known allergies recorded")
+        allergies = (
+            f"<span style='color:#b00020; font-weight:600'>Allergies: {escape(patient.allergies)}</span>"
+            if patient.allergies.strip()
+            else "No known allergies recorded"
+        )
         if patient.alerts.strip():
-            allergies += (f" &nbsp; <span style='color:#8a4b00; font-weight:600'>Alerts:"
-                          f" {escape(patient.alerts)}</span>")
+            allergies += (
+                f" &nbsp; <span style='color:#8a4b00; font-weight:600'>Alerts:"
+                f" {escape(patient.alerts)}</span>"
+            )
         self.patient_header.setText(
             f"<b>{escape(patient.given_name)} {escape(patient.family_name)}</b> &nbsp;"
-            f" chart {escape(patient.chart_number)} &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}")
+            f" chart {escape(patient.chart_number)} &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}"
+        )
 
     def _visits_loaded(self, visits: list[VisitSummary]) -> None:
         newest_first = list(reversed(visits))
@@ -392,19 +462,25 @@ class MainWindow(QMainWindow):
     def toggle_archived(self) -> None:
         patient = self.current_patient
         if patient is not None:
-            self.tasks.run("archive", partial(set_archived, self.database, patient.id, not patient.archived),
-                           lambda _record: self.refresh())
+            self.tasks.run(
+                "archive",
+                partial(set_archived, self.database, patient.id, not patient.archived),
+                lambda _record: self.refresh(),
+            )
 
     def show_history(self) -> None:
-        from app.records import history_pdf
+        from app.exports.records import history_pdf
         from ui.record_preview import RecordPreview
 
         patient = self.current_patient
         if patient is None:
             return
-        self.preview = RecordPreview(f"History of {patient.given_name} {patient.family_name}",
-                                     suggested_file_name(patient.chart_number, "history", suffix=".pdf"),
-                                     partial(history_pdf, self.database, patient.chart_number), self)
+        self.preview = RecordPreview(
+            f"History of {patient.given_name} {patient.family_name}",
+            suggested_file_name(patient.chart_number, "history", suffix=".pdf"),
+            partial(history_pdf, self.database, patient.chart_number),
+            self,
+        )
         self.preview.setWindowFlag(Qt.WindowType.Window)
         self.preview.show()
 
@@ -414,7 +490,9 @@ class MainWindow(QMainWindow):
         from ui.due_window import DueWindow
 
         if self.due_window is None:
-            self.due_window = DueWindow(self.database, list_providers(self.database, include_inactive=True), self)
+            self.due_window = DueWindow(
+                self.database, list_providers(self.database, include_inactive=True), self
+            )
             self.due_window.setWindowFlag(Qt.WindowType.Window)
             self.due_window.patient_wanted.connect(self._show_chart)
         else:
@@ -432,8 +510,9 @@ class MainWindow(QMainWindow):
         from ui.recall_settings import RecallSettingsDialog
 
         if RecallSettingsDialog.ask(self.database, self.products, self):
-            self.tasks.run("catalogue", partial(list_products, self.database.factory, True),
-                           self._catalogue_loaded)
+            self.tasks.run(
+                "catalogue", partial(list_products, self.database.factory, True), self._catalogue_loaded
+            )
             if self.due_window is not None:
                 self.due_window.refresh()
 
@@ -449,8 +528,11 @@ class MainWindow(QMainWindow):
                 editor.raise_()
                 editor.activateWindow()
                 return
-        self.tasks.run(f"open-visit-{visit_id}", partial(open_visit, self.database, visit_id),
-                       partial(self._open_editor, self.current_patient))
+        self.tasks.run(
+            f"open-visit-{visit_id}",
+            partial(open_visit, self.database, visit_id),
+            partial(self._open_editor, self.current_patient),
+        )
 
     def edit_injectors(self, first_run: bool = False) -> bool:
         from ui.injectors_dialog import InjectorsDialog
@@ -473,9 +555,13 @@ class MainWindow(QMainWindow):
         if not path:
             return
         self.statusBar().showMessage("Backing up the database…")
-        self.file_tasks.run("backup", partial(backup_sqlite, self.database, Path(path)),
-                         lambda written: self.statusBar().showMessage(
-                             f"Backed up to {written} and read back whole.", 15000))
+        self.file_tasks.run(
+            "backup",
+            partial(backup_sqlite, self.database, Path(path)),
+            lambda written: self.statusBar().showMessage(
+                f"Backed up to {written} and read back whole.", 15000
+            ),
+        )
 
     def _file_work_busy(self, busy: bool) -> None:
         self.actions[MainAction.IMPORT].setEnabled(not busy)
@@ -487,38 +573,59 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         self.statusBar().showMessage(f"Importing {len(paths)} file{'s' if len(paths) > 1 else ''}…")
-        self.file_tasks.run("import", partial(import_files_until_refused, self.database, [Path(p) for p in paths]),
-                            self._imported)
+        self.file_tasks.run(
+            "import",
+            partial(import_files_until_refused, self.database, [Path(p) for p in paths]),
+            self._imported,
+        )
 
     def _imported(self, run: ImportRun) -> None:
         self.statusBar().showMessage(f"Imported {len(run.imported)} patient file(s).", 10000)
         self.refresh()
         if self.due_window is not None:
             self.due_window.refresh()
-        self.tell(self, "Import stopped" if run.refused else "Import done", run.describe(), warning=bool(run.refused))
+        self.tell(
+            self,
+            "Import stopped" if run.refused else "Import done",
+            run.describe(),
+            warning=bool(run.refused),
+        )
 
     def export_patient_file(self) -> None:
         patient = self.current_patient
         if patient is None:
             return
-        path = self.ask_save_path(self, "Export patient file", suggested_file_name(patient.chart_number, suffix=".json"),
-                                  "Aliquot patient file (*.json)")
+        path = self.ask_save_path(
+            self,
+            "Export patient file",
+            suggested_file_name(patient.chart_number, suffix=".json"),
+            "Aliquot patient file (*.json)",
+        )
         if path:  # an existing file was confirmed in the save dialog; a database is refused all the same
-            self.file_tasks.run("export", partial(export_patient_file, self.database, patient.chart_number, Path(path),
-                                                  replace=True),
-                                lambda written: self.statusBar().showMessage(
-                                    f"Exported {patient.chart_number} to {written}.", 15000))
+            self.file_tasks.run(
+                "export",
+                partial(export_patient_file, self.database, patient.chart_number, Path(path), replace=True),
+                lambda written: self.statusBar().showMessage(
+                    f"Exported {patient.chart_number} to {written}.", 15000
+                ),
+            )
 
     @classmethod
     def ask_backup_path(cls, parent, suggested: str) -> str | None:
         """Tests replace this."""
         # no overwrite question: a backup never replaces a file, it says so and stops
-        return cls.ask_save_path(parent, "Back up the clinic database", suggested, "Aliquot database (*.db)",
-                                 QFileDialog.Option.DontConfirmOverwrite)
+        return cls.ask_save_path(
+            parent,
+            "Back up the clinic database",
+            suggested,
+            "Aliquot database (*.db)",
+            QFileDialog.Option.DontConfirmOverwrite,
+        )
 
     @classmethod
-    def ask_save_path(cls, parent, title: str, suggested: str, kinds: str,
-                      options=QFileDialog.Option(0)) -> str | None:
+    def ask_save_path(
+        cls, parent, title: str, suggested: str, kinds: str, options=QFileDialog.Option(0)
+    ) -> str | None:
         """Tests replace this. Unless told otherwise the dialog asks before returning an existing file."""
         path, _ = QFileDialog.getSaveFileName(parent, title, suggested, kinds, options=options)
         return path or None
@@ -526,7 +633,9 @@ class MainWindow(QMainWindow):
     @classmethod
     def ask_import_paths(cls, parent) -> list[str]:
         """Tests replace this."""
-        paths, _ = QFileDialog.getOpenFileNames(parent, "Import patient files", "", "Aliquot patient files (*.json)")
+        paths, _ = QFileDialog.getOpenFileNames(
+            parent, "Import patient files", "", "Aliquot patient files (*.json)"
+        )
         return paths
 
     @classmethod
@@ -542,20 +651,32 @@ class MainWindow(QMainWindow):
         if not list_providers(self.database):
             self.edit_injectors(first_run=True)
             if not list_providers(self.database):
-                self.statusBar().showMessage("A visit needs an injector: register one in File > Injectors.", 10000)
+                self.statusBar().showMessage(
+                    "A visit needs an injector: register one in File > Injectors.", 10000
+                )
                 return
         # Each new visit has its own channel: its result (a row already made) is never dropped.
         self._new_visits += 1
-        self.tasks.run(f"new-visit-{self._new_visits}",
-                       partial(start_visit, self.database, self.current_patient.id, copy_previous, kind=kind),
-                       partial(self._open_editor, self.current_patient))
+        self.tasks.run(
+            f"new-visit-{self._new_visits}",
+            partial(start_visit, self.database, self.current_patient.id, copy_previous, kind=kind),
+            partial(self._open_editor, self.current_patient),
+        )
 
     def _open_editor(self, patient: PatientRecord, opened: OpenedVisit) -> None:
         from ui.visit_editor import VisitEditor
 
-        editor = VisitEditor(self.database, patient, opened.visit, self.products, opened.providers,
-                             opened.previous, opened.templates, created=opened.created,
-                             starting_pen=opened.starting_pen)
+        editor = VisitEditor(
+            self.database,
+            patient,
+            opened.visit,
+            self.products,
+            opened.providers,
+            opened.previous,
+            opened.templates,
+            created=opened.created,
+            starting_pen=opened.starting_pen,
+        )
         if opened.copied_points:
             editor.copy_points(opened.copied_points)
         editor.saved.connect(lambda _visit: self._patient_chosen(self.patient_table.currentIndex(), None))

@@ -17,19 +17,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.database import Database
-from app.patients import check_draft, cleaned, create_patient, update_patient
+from app.services.patients import check_draft, cleaned, create_patient, update_patient
+from app.storage.database import Database
+from models.dates import Century
 from models.errors import AliquotError, ValidationError
 from models.records import PatientDraft, PatientRecord
-from models.dates import Century
 from models.vocabulary import Sex
 from ui.date_field import DateField, years_from_today
 
 
-
 class PatientDialog(QDialog):
-    def __init__(self, database: Database, patient: PatientRecord | None = None,
-                 chart_number: str = "", parent=None):
+    def __init__(
+        self, database: Database, patient: PatientRecord | None = None, chart_number: str = "", parent=None
+    ):
         super().__init__(parent)
         self.database = database
         self.patient = patient
@@ -40,7 +40,9 @@ class PatientDialog(QDialog):
         self.given_name = QLineEdit(patient.given_name if patient else "")
         self.family_name = QLineEdit(patient.family_name if patient else "")
         # Empty until typed: a birth date is never assumed.
-        self.born = DateField(Century.PAST, years_from_today(-40))  # a calendar opened on an adult's birth year
+        self.born = DateField(
+            Century.PAST, years_from_today(-40)
+        )  # a calendar opened on an adult's birth year
         self.born.set_date(patient.date_of_birth if patient else None)
         self.born_unknown = QCheckBox("not known")
         self.born_unknown.setChecked(patient is not None and patient.date_of_birth is None)
@@ -69,17 +71,32 @@ class PatientDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020; font-weight: 600")
         self.error.setWordWrap(True)
-        self.fields = {"chart_number": self.chart_number, "given_name": self.given_name,
-                       "family_name": self.family_name, "date_of_birth": self.born.line,
-                       "phone": self.phone, "email": self.email, "alerts": self.alerts}
-        for label, widget in (("Chart number", self.chart_number), ("Given name", self.given_name),
-                              ("Family name", self.family_name), ("Date of birth", born_row),
-                              ("Sex", self.sex), ("Phone", self.phone), ("Email", self.email),
-                              ("Allergies", self.allergies), ("Alerts", self.alerts),
-                              ("Medical notes", self.medical_notes)):
+        self.fields = {
+            "chart_number": self.chart_number,
+            "given_name": self.given_name,
+            "family_name": self.family_name,
+            "date_of_birth": self.born.line,
+            "phone": self.phone,
+            "email": self.email,
+            "alerts": self.alerts,
+        }
+        for label, widget in (
+            ("Chart number", self.chart_number),
+            ("Given name", self.given_name),
+            ("Family name", self.family_name),
+            ("Date of birth", born_row),
+            ("Sex", self.sex),
+            ("Phone", self.phone),
+            ("Email", self.email),
+            ("Allergies", self.allergies),
+            ("Alerts", self.alerts),
+            ("Medical notes", self.medical_notes),
+        ):
             form.addRow(label, widget)
         form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -98,10 +115,15 @@ class PatientDialog(QDialog):
 
     def draft(self, born: date | None) -> PatientDraft:
         return PatientDraft(
-            chart_number=self.chart_number.text(), given_name=self.given_name.text(),
-            family_name=self.family_name.text(), date_of_birth=born, sex=Sex(self.sex.currentData()),
-            phone=self.phone.text(), email=self.email.text(),
-            allergies=self.allergies.toPlainText(), medical_notes=self.medical_notes.toPlainText(),
+            chart_number=self.chart_number.text(),
+            given_name=self.given_name.text(),
+            family_name=self.family_name.text(),
+            date_of_birth=born,
+            sex=Sex(self.sex.currentData()),
+            phone=self.phone.text(),
+            email=self.email.text(),
+            allergies=self.allergies.toPlainText(),
+            medical_notes=self.medical_notes.toPlainText(),
             alerts=self.alerts.toPlainText(),
         )
 
@@ -130,8 +152,9 @@ class PatientDialog(QDialog):
         self.accept()
 
     @classmethod
-    def ask(cls, database: Database, patient: PatientRecord | None, chart_number: str,
-            parent) -> PatientRecord | None:
+    def ask(
+        cls, database: Database, patient: PatientRecord | None, chart_number: str, parent
+    ) -> PatientRecord | None:
         """Show the form; the stored patient, or None if cancelled. Tests replace this."""
         dialog = cls(database, patient, chart_number, parent)
         return dialog.saved if dialog.exec() == QDialog.DialogCode.Accepted else None

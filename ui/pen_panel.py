@@ -27,9 +27,13 @@ def default_pen(product: ProductRecord) -> Pen:
     amounts = {"Dysport": Decimal(10), "Daxxify": Decimal(8)}
     amount = amounts.get(product.name, Decimal(4) if product.dose_unit is DoseUnit.UNITS else Decimal("0.1"))
     return Pen(
-        product_name=product.name, unit=product.dose_unit, amount=amount, aliquots=1,
+        product_name=product.name,
+        unit=product.dose_unit,
+        amount=amount,
+        aliquots=1,
         depth=Depth.INTRAMUSCULAR if toxin else Depth.SUBDERMAL,
-        technique=Technique.NEEDLE, gauge="30G" if toxin else "27G",
+        technique=Technique.NEEDLE,
+        gauge="30G" if toxin else "27G",
     )
 
 
@@ -79,7 +83,9 @@ class PenPanel(QGroupBox):
         self.lot = QComboBox()
         self.new_lot_number = QLineEdit(placeholderText="lot number")
         # No default expiry: the date on the box must be typed, never guessed.
-        self.new_lot_expiry = DateField(Century.FUTURE, years_from_today(1), month_end=True)  # stock expires a year or two ahead
+        self.new_lot_expiry = DateField(
+            Century.FUTURE, years_from_today(1), month_end=True
+        )  # stock expires a year or two ahead
         self.new_lot_size = QComboBox()  # the product's package sizes: a 50 U or a 100 U vial
         self.new_lot_size.setAccessibleName("New lot's vial or syringe size")
         self.refusal: str | None = None  # why the pen cannot place a point, if it cannot
@@ -95,11 +101,17 @@ class PenPanel(QGroupBox):
         form.addRow("Size", self.new_lot_size)
 
         self.product.currentIndexChanged.connect(self._product_chosen)
-        for signal in (self.amount.text_edited, self.aliquots.valueChanged,
-                       self.depth.currentIndexChanged, self.technique.currentIndexChanged,
-                       self.gauge.currentTextChanged, self.lot.currentIndexChanged,
-                       self.new_lot_number.textChanged, self.new_lot_expiry.edited,
-                       self.new_lot_size.currentIndexChanged):
+        for signal in (
+            self.amount.text_edited,
+            self.aliquots.valueChanged,
+            self.depth.currentIndexChanged,
+            self.technique.currentIndexChanged,
+            self.gauge.currentTextChanged,
+            self.lot.currentIndexChanged,
+            self.new_lot_number.textChanged,
+            self.new_lot_expiry.edited,
+            self.new_lot_size.currentIndexChanged,
+        ):
             signal.connect(self._changed)
 
     def choose_product(self, name: str, lot_number: str | None = None) -> None:
@@ -174,12 +186,17 @@ class PenPanel(QGroupBox):
             self.refusal = f"The new lot's expiry is not a date: {refused}."
             return None
         return Pen(
-            product_name=name, unit=product.dose_unit, amount=amount,
+            product_name=name,
+            unit=product.dose_unit,
+            amount=amount,
             # Combo boxes hand back plain strings: turn them into the vocabulary again.
-            aliquots=self.aliquots.value(), depth=optional(Depth, self.depth.currentData()),
+            aliquots=self.aliquots.value(),
+            depth=optional(Depth, self.depth.currentData()),
             technique=optional(Technique, self.technique.currentData()),
             gauge=self.gauge.currentText().strip().upper(),
-            lot_number=lot_number, lot_expiry=lot_expiry, lot_package_size=lot_package_size,
+            lot_number=lot_number,
+            lot_expiry=lot_expiry,
+            lot_package_size=lot_package_size,
         )
 
     def _chosen_lot(self) -> tuple[str | None, date | None, Decimal | None]:
@@ -188,7 +205,11 @@ class PenPanel(QGroupBox):
         if isinstance(chosen, tuple):
             return chosen
         if chosen is None and self.lot.currentText() == NEW_LOT and self.new_lot_number.text().strip():
-            return self.new_lot_number.text().strip(), self.new_lot_expiry.date(), self.new_lot_size.currentData()
+            return (
+                self.new_lot_number.text().strip(),
+                self.new_lot_expiry.date(),
+                self.new_lot_size.currentData(),
+            )
         return None, None, None
 
     def _changed(self, *_args) -> None:

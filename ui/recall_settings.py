@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.database import Database
-from app.recall import load_recall_settings, save_recall_changes
+from app.services.recall import load_recall_settings, save_recall_changes
+from app.storage.database import Database
 from models.recall import RecallSettings
 from models.records import ProductRecord
 from ui.tasks import TaskRunner
@@ -33,17 +33,25 @@ class RecallSettingsDialog(QDialog):
         self.lead = QSpinBox(minimum=0, maximum=120, suffix=" days", value=settings.lead_days)
         self.review_on = QCheckBox("Review after a first treatment with a product")
         self.review_on.setChecked(settings.review_days is not None)
-        self.review_days = QSpinBox(minimum=1, maximum=120, suffix=" days after", value=settings.review_days or 14)
+        self.review_days = QSpinBox(
+            minimum=1, maximum=120, suffix=" days after", value=settings.review_days or 14
+        )
         self.review_on.toggled.connect(self.review_days.setEnabled)
         self.review_days.setEnabled(self.review_on.isChecked())
-        self.lapsed = QSpinBox(minimum=30, maximum=3650, suffix=" days overdue", value=settings.lapsed_after_days or 365)
+        self.lapsed = QSpinBox(
+            minimum=30, maximum=3650, suffix=" days overdue", value=settings.lapsed_after_days or 365
+        )
         form.addRow("Due soon from", self.lead)
         form.addRow(self.review_on)
         form.addRow("Review", self.review_days)
         form.addRow("Lapsed (left off the list) after", self.lapsed)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Maintenance interval per product: the window opens at the first"
-                                " number of days and is overdue after the second."))
+        layout.addWidget(
+            QLabel(
+                "Maintenance interval per product: the window opens at the first"
+                " number of days and is overdue after the second."
+            )
+        )
         self.table = QTableWidget(len(self.products), 3)
         self.table.setHorizontalHeaderLabels(["Product", "Opens after (days)", "Overdue after (days)"])
         self.spins = []
@@ -61,7 +69,9 @@ class RecallSettingsDialog(QDialog):
         self.error.setStyleSheet("color: #b00020; font-weight: 600")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -72,17 +82,22 @@ class RecallSettingsDialog(QDialog):
 
     def save(self) -> None:
         """Store every change together, or none: a mistake is shown here."""
-        intervals = {product.name: (low.value(), high.value()) for product, low, high in self.spins
-                     if (low.value(), high.value()) != (product.interval_min_days, product.interval_max_days)}
+        intervals = {
+            product.name: (low.value(), high.value())
+            for product, low, high in self.spins
+            if (low.value(), high.value()) != (product.interval_min_days, product.interval_max_days)
+        }
         settings = RecallSettings(
             lead_days=self.lead.value(),
             review_days=self.review_days.value() if self.review_on.isChecked() else None,
-            lapsed_after_days=self.lapsed.value())
+            lapsed_after_days=self.lapsed.value(),
+        )
         self.buttons.setEnabled(False)
         self.error.setStyleSheet("color: #555555")
         self.error.setText("Saving: updating the due dates…")
-        self.tasks.run("save", lambda: save_recall_changes(self.database, intervals, settings),
-                       lambda _: self.accept())
+        self.tasks.run(
+            "save", lambda: save_recall_changes(self.database, intervals, settings), lambda _: self.accept()
+        )
 
     def _failed(self, message: str) -> None:
         self.buttons.setEnabled(True)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.files import write_atomically_bytes
+from app.storage.files import write_atomically_bytes
 from models.errors import AliquotError
 from ui.tasks import TaskRunner
 

@@ -4,7 +4,7 @@
 the GUI thread. A failure reaches `failed(message)` instead. Only the latest task of a
 given `channel` delivers its result, so a fast typist never sees an older search answer
 overwrite a newer one. An unexpected failure is also written, with its traceback, to the
-error log (see app/error_log.py). The application waits for running tasks when it quits.
+error log (see app/storage/error_log.py). The application waits for running tasks when it quits.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
-
 from sqlalchemy.exc import DBAPIError
 
-from app.database import explain_driver_error
+from app.storage.database import explain_driver_error
 from models.errors import AliquotError
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from datetime import date
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTabWidget, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from models.amounts import format_dose
 from models.records import ChartedPoint, ProductRecord, ProductTotal
@@ -27,9 +27,11 @@ from ui.table_model import Column, RecordTableModel
 def paired_columns(first: str, colour: Callable[[str], str | None]) -> list[Column[PairedTotals]]:
     """Area (or region), product, the patient's left, right and midline, and the difference
     between that area's left and right (never the whole face's)."""
+
     def dose(side: str) -> Callable[[PairedTotals], str]:
         # The chin has no left or right side: a dash there, not "0 U".
         return lambda t: format_dose(getattr(t, side), t.unit) if t.paired or side == "midline" else "—"
+
     return [
         Column(first, lambda t: t.name),
         Column("Product", lambda t: t.product_name, colour=lambda t: colour(t.product_name)),
@@ -44,21 +46,33 @@ class TotalsPanel(QWidget):
     def __init__(self, products: dict[str, ProductRecord], parent=None):
         super().__init__(parent)
         self.products = products
-        colour = lambda name: products[name].colour if name in products else None
+
+        def colour(name):
+            return products[name].colour if name in products else None
+
         self._uses: dict[str, str] = {}  # per product, the vials or syringes the chart uses
-        self.product_model: RecordTableModel[ProductTotal] = RecordTableModel([
-            Column("Product", lambda t: t.product_name, colour=lambda t: colour(t.product_name)),
-            Column("Total", lambda t: format_dose(t.amount, t.unit), align_right=True),
-            Column("Aliquots", lambda t: str(t.aliquots), align_right=True),
-            Column("Uses", lambda t: self._uses.get(t.product_name, "")),
-        ], self)
+        self.product_model: RecordTableModel[ProductTotal] = RecordTableModel(
+            [
+                Column("Product", lambda t: t.product_name, colour=lambda t: colour(t.product_name)),
+                Column("Total", lambda t: format_dose(t.amount, t.unit), align_right=True),
+                Column("Aliquots", lambda t: str(t.aliquots), align_right=True),
+                Column("Uses", lambda t: self._uses.get(t.product_name, "")),
+            ],
+            self,
+        )
         # Left against right only within one paired area: never the whole face's sum.
-        self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(paired_columns("Area", colour), self)
+        self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(
+            paired_columns("Area", colour), self
+        )
         self.region_model: RecordTableModel[PairedTotals] = RecordTableModel(
-            paired_columns("Region", colour), self)
+            paired_columns("Region", colour), self
+        )
         tabs = QTabWidget()
-        for model, title in ((self.product_model, "Per product"), (self.side_model, "Left / right per area"),
-                             (self.region_model, "Per region")):
+        for model, title in (
+            (self.product_model, "Per product"),
+            (self.side_model, "Left / right per area"),
+            (self.region_model, "Per region"),
+        ):
             table = QTableView()
             table.setModel(model)
             table.verticalHeader().hide()
@@ -82,9 +96,13 @@ class TotalsPanel(QWidget):
 
     def show_safety(self, warnings: list) -> None:
         """Each safety warning on its line; refusals (hard ceilings) in red, first."""
-        self.safety.setText("<br>".join(
-            f"<span style='color:{'#b00020' if w.refused else '#b34700'}'>"
-            f"{'Cannot be saved: ' if w.refused else '⚠ '}{escape(str(w))}</span>" for w in warnings))
+        self.safety.setText(
+            "<br>".join(
+                f"<span style='color:{'#b00020' if w.refused else '#b34700'}'>"
+                f"{'Cannot be saved: ' if w.refused else '⚠ '}{escape(str(w))}</span>"
+                for w in warnings
+            )
+        )
         self.safety.setVisible(bool(warnings))
 
     def show_chart(self, points: list[ChartedPoint], visit_date: date | None) -> None:

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
-    QInputDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -29,27 +29,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.autosave import RecoveredChart, discard_recovery, write_recovery
-from app.database import Database
-from app.files import suggested_file_name
-from app.guardrails import SafetyContext, safety_context
-from app.lots import usable_lots
-from app.visits import StartingPen, VisitFields, discard_empty_draft, local_date, replace_points
+from app.exports.records import visit_record_pdf
+from app.services.guardrails import SafetyContext, safety_context
+from app.services.lots import usable_lots
+from app.services.recall import describe_due, patient_due
+from app.services.templates import clinic_templates, delete_template, rename_template, save_template
+from app.services.visits import StartingPen, VisitFields, discard_empty_draft, local_date, replace_points
+from app.storage.autosave import RecoveredChart, discard_recovery, write_recovery
+from app.storage.database import Database
+from app.storage.files import suggested_file_name
 from models.amounts import format_dose
 from models.chart import ChartDocument, Pen, mirrored
 from models.dates import Century
 from models.errors import AliquotError
-from models.guardrails import SafetyWarning, bundled as bundled_guardrails
-from models.totals import balance_per_product
+from models.guardrails import SafetyWarning
+from models.guardrails import bundled as bundled_guardrails
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
-from app.recall import describe_due, patient_due
-from app.records import visit_record_pdf
-from app.templates import clinic_templates, delete_template, rename_template, save_template
 from models.templates import ClinicTemplate, Template, bundled_templates
+from models.totals import balance_per_product
 from models.vocabulary import View, VisitStatus
 from ui.commands import AddPoints, ChangePoints, RemovePoints, SetVisitFields
-from ui.face_scene import FaceScene
 from ui.date_field import DateTimeField
+from ui.face_scene import FaceScene
 from ui.face_view import FaceView
 from ui.inspector import Inspector
 from ui.pen_panel import PenPanel
@@ -75,18 +76,29 @@ def alert_banner_text(patient: PatientRecord) -> tuple[str, bool]:
     """The banner's rich text, and whether anything is recorded. An empty field says
     "none recorded": nothing recorded is not the same as known to have none."""
     allergies, alerts = _banner_value(patient.allergies), _banner_value(patient.alerts)
-    text = (f"<b>Allergies:</b> {allergies or 'none recorded'}"
-            f" &nbsp;&nbsp;│&nbsp;&nbsp; <b>Alerts:</b> {alerts or 'none recorded'}")
+    text = (
+        f"<b>Allergies:</b> {allergies or 'none recorded'}"
+        f" &nbsp;&nbsp;│&nbsp;&nbsp; <b>Alerts:</b> {alerts or 'none recorded'}"
+    )
     return text, bool(allergies or alerts)
 
 
 class VisitEditor(QMainWindow):
     saved = Signal(object)  # VisitRecord
 
-    def __init__(self, database: Database, patient: PatientRecord, visit: VisitRecord,
-                 products: list[ProductRecord], providers: list, previous: VisitRecord | None = None,
-                 clinic_templates: list[ClinicTemplate] | None = None, created: bool = False,
-                 parent=None, starting_pen: StartingPen | None = None):
+    def __init__(
+        self,
+        database: Database,
+        patient: PatientRecord,
+        visit: VisitRecord,
+        products: list[ProductRecord],
+        providers: list,
+        previous: VisitRecord | None = None,
+        clinic_templates: list[ClinicTemplate] | None = None,
+        created: bool = False,
+        parent=None,
+        starting_pen: StartingPen | None = None,
+    ):
         super().__init__(parent)
         self.database = database
         self.patient = patient
@@ -130,8 +142,9 @@ class VisitEditor(QMainWindow):
         # Safety checks run on every change, in memory: at once against the rules as shipped
         # and the allergies, then against the clinic's rules and the patient's earlier visits
         # once they are read. They mark points and totals; only saving asks anything.
-        self.safety = SafetyContext((), {p.name: p.kind for p in products}, patient.allergies,
-                                    bundled_guardrails())
+        self.safety = SafetyContext(
+            (), {p.name: p.kind for p in products}, patient.allergies, bundled_guardrails()
+        )
         self.safety_warnings: list[SafetyWarning] = []
         self._build_fields(providers)
         self._build_actions()
@@ -141,8 +154,9 @@ class VisitEditor(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave)
         self.document.subscribe(lambda *_: self._chart_changed())
         self.undo_stack.cleanChanged.connect(self._clean_changed)
-        first_toxin = next((p.name for p in products if p.kind == "neuromodulator"),
-                           products[0].name if products else None)
+        first_toxin = next(
+            (p.name for p in products if p.kind == "neuromodulator"), products[0].name if products else None
+        )
         if starting_pen is not None and starting_pen.product_name in self.products:
             # the toxin (and lot) the patient last had, as the service chose it
             self.pen_panel.choose_product(starting_pen.product_name, starting_pen.lot_number)
@@ -170,8 +184,13 @@ class VisitEditor(QMainWindow):
         self.notes = QLineEdit(self.visit.notes)
         self.notes.setPlaceholderText("Notes")
         self._fields_shown = self.fields()
-        for signal in (self.provider.currentIndexChanged, self.started.edited,
-                       self.consent.toggled, self.concern.textEdited, self.notes.textEdited):
+        for signal in (
+            self.provider.currentIndexChanged,
+            self.started.edited,
+            self.consent.toggled,
+            self.concern.textEdited,
+            self.notes.textEdited,
+        ):
             signal.connect(self._fields_edited)
 
     def _displayed(self, moment: datetime) -> datetime:
@@ -212,9 +231,15 @@ class VisitEditor(QMainWindow):
         self.delete_action.setToolTip("Delete the selected points (Del)")
         self.mirror_action = self._action("Mirror", self.mirror_selected, "Ctrl+M")
         self.mirror_action.setToolTip("Copy the selected points onto the other side of the face (Ctrl+M)")
-        self.select_all_action = self._action("Select &all", self.select_all, QKeySequence.StandardKey.SelectAll)
-        self.zoom_in_action = self._action("Zoom in", lambda: self.face_view.zoom_in(), QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action("Zoom out", lambda: self.face_view.zoom_out(), QKeySequence.StandardKey.ZoomOut)
+        self.select_all_action = self._action(
+            "Select &all", self.select_all, QKeySequence.StandardKey.SelectAll
+        )
+        self.zoom_in_action = self._action(
+            "Zoom in", lambda: self.face_view.zoom_in(), QKeySequence.StandardKey.ZoomIn
+        )
+        self.zoom_out_action = self._action(
+            "Zoom out", lambda: self.face_view.zoom_out(), QKeySequence.StandardKey.ZoomOut
+        )
         self._action("Choose the pen's product", lambda: self.pen_panel.product.setFocus(), "Ctrl+Shift+P")
         self.record_action = self._action("Record", self.show_record, "Ctrl+P")
         self.record_action.setToolTip("Preview, print or save the visit record as PDF (Ctrl+P)")
@@ -225,7 +250,9 @@ class VisitEditor(QMainWindow):
         self.outline_action = self._action("Regions", self._toggle_outlines, "R", True)
         self.muscle_action = self._action("Muscles", self._toggle_muscles, "U", True)
         for index, view in enumerate(VIEWS, start=1):
-            self._action(VIEW_TITLES[view], partial(self.view_tabs.setCurrentIndex, index - 1), f"Ctrl+{index}")
+            self._action(
+                VIEW_TITLES[view], partial(self.view_tabs.setCurrentIndex, index - 1), f"Ctrl+{index}"
+            )
         self.template_actions = {}
         for number, template in enumerate(self.templates, start=1):
             action = self._action(template.label, partial(self.apply_template, template), f"Alt+{number}")
@@ -233,8 +260,13 @@ class VisitEditor(QMainWindow):
             self.template_actions[template.key] = action
         toolbar = QToolBar("Chart")
         toolbar.setMovable(False)
-        for action in (self.save_action, self.undo_action, self.redo_action, self.delete_action,
-                       self.mirror_action):
+        for action in (
+            self.save_action,
+            self.undo_action,
+            self.redo_action,
+            self.delete_action,
+            self.mirror_action,
+        ):
             toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Templates: "))
@@ -257,9 +289,12 @@ class VisitEditor(QMainWindow):
         self.addToolBar(toolbar)
 
     def _build_layout(self, previous: VisitRecord | None) -> None:
-        header = QLabel(f"<b>{self.patient.given_name} {self.patient.family_name}</b> — chart"
-                        f" {self.patient.chart_number}")
-        header.setTextFormat(Qt.TextFormat.PlainText if "<" in self.patient.family_name else Qt.TextFormat.RichText)
+        header = QLabel(
+            f"<b>{self.patient.given_name} {self.patient.family_name}</b> — chart {self.patient.chart_number}"
+        )
+        header.setTextFormat(
+            Qt.TextFormat.PlainText if "<" in self.patient.family_name else Qt.TextFormat.RichText
+        )
         # Allergies and alerts, always in sight while charting (the patient page is covered).
         self.alert_banner = QLabel()
         self.alert_banner.setObjectName("alertBanner")
@@ -277,7 +312,9 @@ class VisitEditor(QMainWindow):
         self.region_label = QLabel(" ")
         self.ghost_label = QLabel(
             f"Faint markers: previous visit of {previous.started_at.astimezone(self.database.timezone):%Y-%m-%d}"
-            if previous else "No previous visit")
+            if previous
+            else "No previous visit"
+        )
         self.ghost_label.setStyleSheet("color: #666")
         self.next_due_label = QLabel()
         self.next_due_label.setWordWrap(True)
@@ -286,8 +323,10 @@ class VisitEditor(QMainWindow):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.pen_panel)
-        hint = QLabel("Click the face to place a point with the pen. Drag to move, Delete to remove,"
-                      " drag on empty space to select several.")
+        hint = QLabel(
+            "Click the face to place a point with the pen. Drag to move, Delete to remove,"
+            " drag on empty space to select several."
+        )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #555")
         left_layout.addWidget(hint)
@@ -322,8 +361,12 @@ class VisitEditor(QMainWindow):
         layout = QVBoxLayout(body)
         layout.addWidget(header)
         layout.addWidget(self.alert_banner)
-        self.locked_banner = QLabel("This visit is signed and locked: it can be viewed and printed, not changed.")
-        self.locked_banner.setStyleSheet("background: #fff3cd; color: #6b4e00; padding: 4px; font-weight: 600")
+        self.locked_banner = QLabel(
+            "This visit is signed and locked: it can be viewed and printed, not changed."
+        )
+        self.locked_banner.setStyleSheet(
+            "background: #fff3cd; color: #6b4e00; padding: 4px; font-weight: 600"
+        )
         layout.addWidget(self.locked_banner)
         layout.addLayout(fields)
         layout.addWidget(splitter, 1)
@@ -383,8 +426,10 @@ class VisitEditor(QMainWindow):
     def _update_title(self) -> None:
         state = "signed, read-only" if self.locked else ("unsaved changes" if self.is_modified() else "saved")
         when = self.visit.started_at.astimezone(self.database.timezone)
-        self.setWindowTitle(f"Visit {when:%Y-%m-%d} — {self.patient.given_name} {self.patient.family_name}"
-                            f" ({state}) — Aliquot")
+        self.setWindowTitle(
+            f"Visit {when:%Y-%m-%d} — {self.patient.given_name} {self.patient.family_name}"
+            f" ({state}) — Aliquot"
+        )
 
     def _fields_edited(self, *_args) -> None:
         """The user changed a visit field: one undo command (typing merges into it)."""
@@ -399,8 +444,11 @@ class VisitEditor(QMainWindow):
             widget.blockSignals(True)
         try:
             self.provider.setCurrentIndex(max(0, self.provider.findData(fields.provider_id)))
-            moment = (self._shown_started if fields.started_at == self.visit.started_at
-                      else self._displayed(fields.started_at))
+            moment = (
+                self._shown_started
+                if fields.started_at == self.visit.started_at
+                else self._displayed(fields.started_at)
+            )
             if self._typed_started() != moment:  # never rewrite a date while it is being typed
                 self.started.set_moment(moment)
             self.consent.setChecked(fields.consent_recorded)
@@ -421,10 +469,14 @@ class VisitEditor(QMainWindow):
         never the whole face's left against its right."""
         rows = []
         for total, balance in balance_per_product(self.document.charted()):
-            colour = self.products[total.product_name].colour if total.product_name in self.products else "#555"
+            colour = (
+                self.products[total.product_name].colour if total.product_name in self.products else "#555"
+            )
             rows.append(
                 f"<span style='color:{colour}; font-size:16px'>●</span> <b>{escape(total.product_name)}</b>"
-                f" &nbsp;{format_dose(total.amount, total.unit)}" + (f" — <i>{escape(balance)}</i>" if balance else ""))
+                f" &nbsp;{format_dose(total.amount, total.unit)}"
+                + (f" — <i>{escape(balance)}</i>" if balance else "")
+            )
         self.legend.setText("<br>".join(rows) or "<span style='color:#777'>Nothing charted yet.</span>")
 
     def _safety_loaded(self, context: SafetyContext) -> None:
@@ -441,8 +493,10 @@ class VisitEditor(QMainWindow):
         for warning in warnings:
             for index in warning.points:
                 marks.setdefault(items[index][0], []).append(warning)
-        flags = {uid: ("\n".join(f"⚠ {w}" for w in found), any(w.refused for w in found))
-                 for uid, found in marks.items()}
+        flags = {
+            uid: ("\n".join(f"⚠ {w}" for w in found), any(w.refused for w in found))
+            for uid, found in marks.items()
+        }
         for scene in self.scenes.values():
             scene.set_safety(flags)
         self.totals.show_safety(warnings)
@@ -466,11 +520,13 @@ class VisitEditor(QMainWindow):
         """Keep the unsaved chart in a recovery file (small, written in place of the last)."""
         if self.is_modified() and not self.locked:
             try:  # a small file, written in place: quick enough for the GUI thread
-                write_recovery(self.database, self.visit.id, self.visit.version, self.fields(),
-                               self.document.charted())
+                write_recovery(
+                    self.database, self.visit.id, self.visit.version, self.fields(), self.document.charted()
+                )
             except OSError as error:
                 self.statusBar().showMessage(
-                    f"Unsaved changes could not be kept for recovery ({error.strerror}): save soon.")
+                    f"Unsaved changes could not be kept for recovery ({error.strerror}): save soon."
+                )
 
     def restore(self, recovered: RecoveredChart) -> None:
         """Bring back a chart left unsaved by a crash, as one undoable step."""
@@ -487,19 +543,32 @@ class VisitEditor(QMainWindow):
         if saved_since:
             self.statusBar().showMessage(
                 "Recovered an unsaved chart, but this visit was saved again after it: saving"
-                " will be refused. Compare with the saved visit before keeping anything.")
+                " will be refused. Compare with the saved visit before keeping anything."
+            )
         else:
             self.statusBar().showMessage(
-                f"Recovered the chart left unsaved at {recovered.saved_at:%Y-%m-%d %H:%M}. Save it to keep it.")
+                f"Recovered the chart left unsaved at {recovered.saved_at:%Y-%m-%d %H:%M}. Save it to keep it."
+            )
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
         self.locked_banner.setVisible(locked)
-        for widget in (self.pen_panel, self.inspector, self.provider, self.started, self.consent,
-                       self.concern, self.notes):
+        for widget in (
+            self.pen_panel,
+            self.inspector,
+            self.provider,
+            self.started,
+            self.consent,
+            self.concern,
+            self.notes,
+        ):
             widget.setEnabled(not locked)
-        for action in [self.save_action, self.delete_action, self.mirror_action,
-                       *self.template_actions.values()]:
+        for action in [
+            self.save_action,
+            self.delete_action,
+            self.mirror_action,
+            *self.template_actions.values(),
+        ]:
             action.setEnabled(not locked)
         for scene in self.scenes.values():
             scene.set_visit_date(self.visit_date)
@@ -524,15 +593,23 @@ class VisitEditor(QMainWindow):
 
     def _load_lots(self, panel, product_name: str) -> None:
         on = self.visit_date
-        self.tasks.run(f"lots-{id(panel)}", partial(usable_lots, self.database, product_name, on),
-                       partial(panel.set_lots, product_name))
+        self.tasks.run(
+            f"lots-{id(panel)}",
+            partial(usable_lots, self.database, product_name, on),
+            partial(panel.set_lots, product_name),
+        )
 
     def place_point(self, x: float, y: float, region: str) -> None:
         if self.locked or not self._pen_ready():
             return
         view = self.scene.view
-        self.undo_stack.push(AddPoints(self.document, [self.pen.point_at(view, x, y, region)],
-                                       f"Place {self.pen.product_name} at {region}"))
+        self.undo_stack.push(
+            AddPoints(
+                self.document,
+                [self.pen.point_at(view, x, y, region)],
+                f"Place {self.pen.product_name} at {region}",
+            )
+        )
 
     def _fill_clinic_menu(self) -> None:
         self.clinic_menu.clear()
@@ -546,19 +623,29 @@ class VisitEditor(QMainWindow):
             rename_menu = self.clinic_menu.addMenu("Rename")
             delete_menu = self.clinic_menu.addMenu("Delete")
             for template in self.clinic_templates:
-                rename_menu.addAction(template.name).triggered.connect(partial(self.rename_template, template))
-                delete_menu.addAction(template.name).triggered.connect(partial(self.delete_template, template))
+                rename_menu.addAction(template.name).triggered.connect(
+                    partial(self.rename_template, template)
+                )
+                delete_menu.addAction(template.name).triggered.connect(
+                    partial(self.delete_template, template)
+                )
 
     def rename_template(self, template: ClinicTemplate) -> None:
         name = self.ask_template_name(self, template.name)
         if name and name != template.name:
-            self.tasks.run("template", partial(rename_template, self.database, template.key, name),
-                           lambda renamed: self._templates_changed(f"Renamed the clinic template {renamed.name}."))
+            self.tasks.run(
+                "template",
+                partial(rename_template, self.database, template.key, name),
+                lambda renamed: self._templates_changed(f"Renamed the clinic template {renamed.name}."),
+            )
 
     def delete_template(self, template: ClinicTemplate) -> None:
         if self.ask_delete_template(self, template.name):
-            self.tasks.run("template", partial(delete_template, self.database, template.key),
-                           lambda _: self._templates_changed(f"Deleted the clinic template {template.name}."))
+            self.tasks.run(
+                "template",
+                partial(delete_template, self.database, template.key),
+                lambda _: self._templates_changed(f"Deleted the clinic template {template.name}."),
+            )
 
     def _templates_changed(self, message: str) -> None:
         self.tasks.run("templates", partial(clinic_templates, self.database), self._templates_loaded)
@@ -571,10 +658,15 @@ class VisitEditor(QMainWindow):
     @classmethod
     def ask_delete_template(cls, parent, name: str) -> bool:
         """Tests replace this."""
-        return QMessageBox.question(
-            parent, "Delete clinic template",
-            f"Delete the clinic template “{name}” for every workstation? Charts it was used on keep"
-            " their points.") == QMessageBox.StandardButton.Yes
+        return (
+            QMessageBox.question(
+                parent,
+                "Delete clinic template",
+                f"Delete the clinic template “{name}” for every workstation? Charts it was used on keep"
+                " their points.",
+            )
+            == QMessageBox.StandardButton.Yes
+        )
 
     def show_record(self) -> None:
         """The saved visit as a PDF record (save first: the record shows what is stored)."""
@@ -587,16 +679,21 @@ class VisitEditor(QMainWindow):
         self.preview = RecordPreview(
             f"Record of {self.patient.given_name} {self.patient.family_name}, {when:%Y-%m-%d}",
             suggested_file_name(self.patient.chart_number, f"{when:%Y-%m-%d}", suffix=".pdf"),
-            partial(visit_record_pdf, self.database, self.visit.id), self)
+            partial(visit_record_pdf, self.database, self.visit.id),
+            self,
+        )
         self.preview.setWindowFlag(Qt.WindowType.Window)
         self.preview.show()
 
     @classmethod
     def ask_template_name(cls, parent, current: str = "") -> str | None:
         """Tests replace this."""
-        name, accepted = QInputDialog.getText(parent, "Rename clinic template" if current else "Save as clinic template",
-                                              "Name of the template (shared with every workstation):",
-                                              text=current)
+        name, accepted = QInputDialog.getText(
+            parent,
+            "Rename clinic template" if current else "Save as clinic template",
+            "Name of the template (shared with every workstation):",
+            text=current,
+        )
         return name if accepted else None
 
     def save_selection_as_template(self) -> None:
@@ -604,8 +701,9 @@ class VisitEditor(QMainWindow):
         points = [self.document.point(uid) for uid in uids]
         name = self.ask_template_name(self) if points else None
         if name:
-            self.tasks.run("template", partial(save_template, self.database, name, points),
-                           self._template_saved)
+            self.tasks.run(
+                "template", partial(save_template, self.database, name, points), self._template_saved
+            )
 
     def _template_saved(self, template: ClinicTemplate) -> None:
         self.clinic_templates.append(template)
@@ -630,28 +728,38 @@ class VisitEditor(QMainWindow):
             total = template.total(self.pen.product_name)
             self.statusBar().showMessage(
                 f"{template.name}: {len(points)} × {format_dose(points[0].amount, points[0].unit)}"
-                f" = {format_dose(total, points[0].unit)} of {self.pen.product_name}", 8000)
+                f" = {format_dose(total, points[0].unit)} of {self.pen.product_name}",
+                8000,
+            )
 
     def copy_points(self, points: list[ChartedPoint]) -> None:
-        """"Copy previous visit": the earlier sites as one undoable step, lots to choose."""
+        """ "Copy previous visit": the earlier sites as one undoable step, lots to choose."""
         command = AddPoints(self.document, points, "Copy previous visit")
         self.undo_stack.push(command)
         # A dose mistyped last time is not carried silently: copied points are checked too.
-        copied = {uid for uid, _ in self.document.items()[-len(points):]} if points else set()
+        copied = {uid for uid, _ in self.document.items()[-len(points) :]} if points else set()
         marked = sum(1 for uid in copied if self.scene.safety.get(uid))
-        warned = (f" {marked} of them break a safety check (marked ⚠): correct them or give a reason"
-                  " when saving." if marked else "")
+        warned = (
+            f" {marked} of them break a safety check (marked ⚠): correct them or give a reason when saving."
+            if marked
+            else ""
+        )
         self.statusBar().showMessage(
             f"Copied {len(points)} points from the previous visit.{warned} Choose today's lots:"
-            " select the points (Ctrl+A) and pick a lot in the inspector.", 15000)
+            " select the points (Ctrl+A) and pick a lot in the inspector.",
+            15000,
+        )
 
     def move_points(self, moved: dict) -> None:
         if self.locked:
             return
-        after = {uid: replace(self.document.point(uid), x=x, y=y, region_code=region)
-                 for uid, (x, y, region) in moved.items()}
-        self.undo_stack.push(ChangePoints(self.document, after,
-                                          f"Move {len(after)} point{'s' if len(after) > 1 else ''}"))
+        after = {
+            uid: replace(self.document.point(uid), x=x, y=y, region_code=region)
+            for uid, (x, y, region) in moved.items()
+        }
+        self.undo_stack.push(
+            ChangePoints(self.document, after, f"Move {len(after)} point{'s' if len(after) > 1 else ''}")
+        )
 
     def selected_uids(self) -> list[int]:
         return self.scene.selected_uids()
@@ -659,8 +767,9 @@ class VisitEditor(QMainWindow):
     def delete_selected(self) -> None:
         uids = self.selected_uids()
         if uids and not self.locked:
-            self.undo_stack.push(RemovePoints(self.document, uids,
-                                              f"Delete {len(uids)} point{'s' if len(uids) > 1 else ''}"))
+            self.undo_stack.push(
+                RemovePoints(self.document, uids, f"Delete {len(uids)} point{'s' if len(uids) > 1 else ''}")
+            )
 
     def mirror_selected(self) -> None:
         uids = self.selected_uids()
@@ -671,11 +780,14 @@ class VisitEditor(QMainWindow):
         if skipped:
             self.statusBar().showMessage(
                 f"{skipped} midline point{'s were' if skipped > 1 else ' was'} not mirrored:"
-                " the midline has no other side.", 8000)
+                " the midline has no other side.",
+                8000,
+            )
         if not copies:
             return
-        command = AddPoints(self.document, copies,
-                            f"Mirror {len(copies)} point{'s' if len(copies) > 1 else ''}")
+        command = AddPoints(
+            self.document, copies, f"Mirror {len(copies)} point{'s' if len(copies) > 1 else ''}"
+        )
         self.undo_stack.push(command)
         if all(self.document.point(uid).view is self.scene.view for uid in command.uids):
             self.scene.select_uids(command.uids)
@@ -752,27 +864,35 @@ class VisitEditor(QMainWindow):
         listed = "\n".join(f"• {w}" for w in warnings)
         previous = getattr(getattr(parent, "visit", None), "warning_reason", "")
         text, ok = QInputDialog.getMultiLineText(
-            parent, "Safety warnings",
+            parent,
+            "Safety warnings",
             f"This visit breaks {len(warnings)} safety check{'s' if len(warnings) > 1 else ''}:\n\n"
             f"{listed}\n\nWhy go on? The reason is kept with the visit and printed on its record.",
-            previous)
+            previous,
+        )
         return text.strip() if ok and text.strip() else None
 
     @classmethod
     def ask_save_without_lots(cls, parent, count: int) -> bool:
         """Tests replace this. Lots are for recalls: saving without them is a decision."""
         answer = QMessageBox.question(
-            parent, "Lots missing",
+            parent,
+            "Lots missing",
             f"{count} point{'s have' if count > 1 else ' has'} no lot recorded (a recall could not"
-            " find this patient). Save anyway?")
+            " find this patient). Save anyway?",
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def save(self) -> None:
         if self.locked:
             return
         if not self._commit_inspector():
-            self.statusBar().showMessage("Not saved: " + self.inspector.amount.message.text()
-                                         + " Correct the amount in the inspector.", 15000)
+            self.statusBar().showMessage(
+                "Not saved: "
+                + self.inspector.amount.message.text()
+                + " Correct the amount in the inspector.",
+                15000,
+            )
             return
         try:
             self.started.moment()
@@ -782,8 +902,9 @@ class VisitEditor(QMainWindow):
             return
         without_lot = sum(1 for p in self.document.charted() if not p.lot_number)
         if without_lot and not self.ask_save_without_lots(self, without_lot):
-            self.statusBar().showMessage("Not saved: choose the lots (select the points, then the"
-                                         " lot in the inspector).", 15000)
+            self.statusBar().showMessage(
+                "Not saved: choose the lots (select the points, then the lot in the inspector).", 15000
+            )
             return
         refused = [w for w in self.safety_warnings if w.refused]
         if refused:  # the service refuses them too; said here with every figure, before asking
@@ -792,8 +913,9 @@ class VisitEditor(QMainWindow):
         warnings = [w for w in self.safety_warnings if not w.refused]
         reason = self.ask_warning_reason(self, warnings) if warnings else ""
         if reason is None:
-            self.statusBar().showMessage("Not saved: give a reason for the safety warnings, or"
-                                         " correct the marked points.", 15000)
+            self.statusBar().showMessage(
+                "Not saved: give a reason for the safety warnings, or correct the marked points.", 15000
+            )
             return
         drafts = self.document.drafts()
         fields = self.fields()
@@ -801,9 +923,19 @@ class VisitEditor(QMainWindow):
         self._saving_state = (self.undo_stack.index(), fields)
         self.save_action.setEnabled(False)
         self.statusBar().showMessage("Saving…")
-        self.tasks.run("save", partial(replace_points, self.database, self.visit.id,
-                                       self.visit.version, drafts, fields, warning_reason=reason),
-                       self._saved)
+        self.tasks.run(
+            "save",
+            partial(
+                replace_points,
+                self.database,
+                self.visit.id,
+                self.visit.version,
+                drafts,
+                fields,
+                warning_reason=reason,
+            ),
+            self._saved,
+        )
 
     def _saved(self, visit: VisitRecord) -> None:
         self.visit = visit
@@ -822,8 +954,9 @@ class VisitEditor(QMainWindow):
         self._update_title()
         self.statusBar().showMessage(f"Saved {len(visit.points)} points.", 5000)
         today = datetime.now(self.database.timezone).date()
-        self.tasks.run("next-due", partial(patient_due, self.database, self.patient.id, today),
-                       self._show_next_due)
+        self.tasks.run(
+            "next-due", partial(patient_due, self.database, self.patient.id, today), self._show_next_due
+        )
         self.saved.emit(visit)
 
     def _show_next_due(self, rows) -> None:
@@ -843,8 +976,9 @@ class VisitEditor(QMainWindow):
     @classmethod
     def ask_discard(cls, parent) -> bool:
         """Tests replace this; a real close with unsaved changes asks the user."""
-        answer = QMessageBox.question(parent, "Unsaved changes",
-                                      "This visit has unsaved changes. Close without saving?")
+        answer = QMessageBox.question(
+            parent, "Unsaved changes", "This visit has unsaved changes. Close without saving?"
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event) -> None:

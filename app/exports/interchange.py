@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.services.audit import record_event
-from app.storage.database import Database, explain_driver_error
-from app.storage.files import check_output_file, write_atomically
 from app.services.guardrails import context_in
 from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.services.providers import find_or_add_provider
 from app.services.recall import refresh_recall
 from app.services.visits import ProductLookup, build_point, charted_point, check_points_together, local_date
+from app.storage.database import Database, explain_driver_error
+from app.storage.files import check_output_file, write_atomically
 from models.amounts import amount_from_data
 from models.base import format_amount
 from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError
@@ -40,27 +40,62 @@ FORMAT = "aliquot.patient/1"
 FORMAT_FAMILY = "aliquot.patient/"
 
 DOCUMENT_KEYS = {"format", "patient", "visits"}
-PATIENT_KEYS = {"chart_number", "given_name", "family_name", "date_of_birth", "sex",
-                "phone", "email", "allergies", "notes", "alerts"}
-VISIT_KEYS = {"external_id", "started_at", "provider", "status", "kind", "concern", "notes",
-              "consent", "points"}
+PATIENT_KEYS = {
+    "chart_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "allergies",
+    "notes",
+    "alerts",
+}
+VISIT_KEYS = {
+    "external_id",
+    "started_at",
+    "provider",
+    "status",
+    "kind",
+    "concern",
+    "notes",
+    "consent",
+    "points",
+}
 PROVIDER_KEYS = {"name", "credentials"}
-POINT_KEYS = {"view", "x", "y", "region", "product", "lot", "amount", "unit", "aliquots",
-              "depth", "technique", "gauge", "notes"}
+POINT_KEYS = {
+    "view",
+    "x",
+    "y",
+    "region",
+    "product",
+    "lot",
+    "amount",
+    "unit",
+    "aliquots",
+    "depth",
+    "technique",
+    "gauge",
+    "notes",
+}
 LOT_KEYS = {"number", "expiry", "package_size"}
 
 
 # ---------------------------------------------------------------- export
 
+
 def _iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def _point_document(point: InjectionPoint) -> dict[str, Any]:
     lot = None
     if point.lot is not None:
-        lot = {"number": point.lot.number,
-               "expiry": point.lot.expiry.isoformat() if point.lot.expiry else None}
+        lot = {
+            "number": point.lot.number,
+            "expiry": point.lot.expiry.isoformat() if point.lot.expiry else None,
+        }
         if point.lot.package_size is not None:  # absent: a lot of unknown size
             lot["package_size"] = format_amount(point.lot.package_size)
     return {
@@ -152,6 +187,7 @@ def export_patient_file(db: Database, chart_number: str, path: Path, replace: bo
 
 # ---------------------------------------------------------------- import
 
+
 class _Where:
     """Where in the document a value came from, for error messages."""
 
@@ -162,8 +198,10 @@ class _Where:
         return _Where(*self.parts, part)
 
     def fail(self, message: str) -> ValidationError:
-        return ValidationError(f"{', '.join(self.parts)}: {message}" if self.parts else message,
-                               self.parts[-1] if self.parts else None)
+        return ValidationError(
+            f"{', '.join(self.parts)}: {message}" if self.parts else message,
+            self.parts[-1] if self.parts else None,
+        )
 
 
 def _object(value: Any, keys: set[str], where: _Where, required: set[str]) -> dict[str, Any]:
@@ -225,11 +263,12 @@ def one_line(text: str) -> str:
     characters (a newline in a name, half a surrogate pair) spelled as escapes, and a very
     long value cut in the middle so that the start (file, visit, field) and the end
     (what is wrong) both stay."""
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
-                   for c in text)
+    text = "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text
+    )
     if len(text) > MESSAGE_LIMIT:
         head = MESSAGE_LIMIT * 2 // 3
-        text = f"{text[:head]} … {text[-(MESSAGE_LIMIT - head - 3):]}"
+        text = f"{text[:head]} … {text[-(MESSAGE_LIMIT - head - 3) :]}"
     return text
 
 
@@ -248,23 +287,24 @@ def _choice(value: Any, vocabulary, where: _Where):
 
 def _patient_draft(value: Any, where: _Where) -> PatientDraft:
     data = _object(value, PATIENT_KEYS, where, {"chart_number", "given_name", "family_name"})
-    return cleaned(PatientDraft(
-        chart_number=_text(data["chart_number"], where / "chart_number", optional=False),
-        given_name=_text(data["given_name"], where / "given_name", optional=False),
-        family_name=_text(data["family_name"], where / "family_name", optional=False),
-        date_of_birth=_date(data.get("date_of_birth"), where / "date_of_birth"),
-        sex=_choice(data.get("sex", "unknown"), Sex, where / "sex"),
-        phone=_text(data.get("phone"), where / "phone"),
-        email=_text(data.get("email"), where / "email"),
-        allergies=_free_text(data.get("allergies"), where / "allergies"),
-        medical_notes=_free_text(data.get("notes"), where / "notes"),
-        alerts=_free_text(data.get("alerts"), where / "alerts"),
-    ))
+    return cleaned(
+        PatientDraft(
+            chart_number=_text(data["chart_number"], where / "chart_number", optional=False),
+            given_name=_text(data["given_name"], where / "given_name", optional=False),
+            family_name=_text(data["family_name"], where / "family_name", optional=False),
+            date_of_birth=_date(data.get("date_of_birth"), where / "date_of_birth"),
+            sex=_choice(data.get("sex", "unknown"), Sex, where / "sex"),
+            phone=_text(data.get("phone"), where / "phone"),
+            email=_text(data.get("email"), where / "email"),
+            allergies=_free_text(data.get("allergies"), where / "allergies"),
+            medical_notes=_free_text(data.get("notes"), where / "notes"),
+            alerts=_free_text(data.get("alerts"), where / "alerts"),
+        )
+    )
 
 
 def _point_draft(value: Any, where: _Where) -> PointDraft:
-    data = _object(value, POINT_KEYS, where,
-                   {"view", "x", "y", "region", "product", "amount", "unit"})
+    data = _object(value, POINT_KEYS, where, {"view", "x", "y", "region", "product", "amount", "unit"})
     lot_number, lot_expiry, lot_package_size = None, None, None
     if data.get("lot") is not None:
         lot = _object(data["lot"], LOT_KEYS, where / "lot", {"number"})
@@ -311,8 +351,10 @@ class ImportResult:
     def describe(self, source: str | None = None) -> str:
         what = "new patient" if self.patient_created else "existing patient"
         added = f"{self.visits_added} visit{'' if self.visits_added == 1 else 's'} added"
-        return one_line(f"{source or self.source}: {self.chart_number} ({what}): {added},"
-                        f" {self.visits_unchanged} already present")
+        return one_line(
+            f"{source or self.source}: {self.chart_number} ({what}): {added},"
+            f" {self.visits_unchanged} already present"
+        )
 
 
 def import_document(db: Database, document: Any, source: str = "<document>") -> ImportResult:
@@ -341,8 +383,10 @@ class _Importer:
             if isinstance(version, str) and version.startswith(FORMAT_FAMILY):
                 raise root.fail(f"format {version} was written by a newer Aliquot; this one reads {FORMAT}")
             if version is None:
-                raise root.fail(f"this is not an Aliquot patient file (no \"format\": {FORMAT})")
-            raise root.fail(f"this is not an Aliquot patient file (format {_shown(version)}, expected {FORMAT})")
+                raise root.fail(f'this is not an Aliquot patient file (no "format": {FORMAT})')
+            raise root.fail(
+                f"this is not an Aliquot patient file (format {_shown(version)}, expected {FORMAT})"
+            )
         _object(document, DOCUMENT_KEYS, root, DOCUMENT_KEYS)
         draft = _patient_draft(document["patient"], _Where("patient"))
         if not isinstance(document["visits"], list):
@@ -368,8 +412,7 @@ class _Importer:
         seen: set[str] = set()  # identity keys: v1 and V1 are one visit
         for index, raw_visit in enumerate(document["visits"], start=1):
             where = _Where(f"visit {index}")
-            data = _object(raw_visit, VISIT_KEYS, where,
-                           {"external_id", "started_at", "provider", "points"})
+            data = _object(raw_visit, VISIT_KEYS, where, {"external_id", "started_at", "provider", "points"})
             external_id = _text(data["external_id"], where / "external_id", optional=False).strip()
             if not external_id:
                 raise (where / "external_id").fail("must not be empty")
@@ -388,11 +431,20 @@ class _Importer:
         if added:
             self.session.flush()
             refresh_recall(self.session, self.db.timezone, [patient.id])
-        record_event(self.session, self.db.actor, "import", "patient", patient.id,
-                     source=one_line(Path(self.source).name), created=created, visits_added=added,
-                     visits_unchanged=unchanged)
-        return ImportResult(self.source, patient.chart_number, created, added, unchanged,
-                            self._warnings(patient))
+        record_event(
+            self.session,
+            self.db.actor,
+            "import",
+            "patient",
+            patient.id,
+            source=one_line(Path(self.source).name),
+            created=created,
+            visits_added=added,
+            visits_unchanged=unchanged,
+        )
+        return ImportResult(
+            self.source, patient.chart_number, created, added, unchanged, self._warnings(patient)
+        )
 
     def _warnings(self, patient: Patient) -> tuple[str, ...]:
         """Historic records are imported as they were charted; what the safety checks would
@@ -411,7 +463,7 @@ class _Importer:
         """Store one visit; False if the chart already holds exactly this visit."""
         started_at = _moment(data["started_at"], where / "started_at")
         try:
-            check_visit_time(started_at, datetime.now(timezone.utc))
+            check_visit_time(started_at, datetime.now(UTC))
         except ValidationError as error:
             raise (where / "started_at").fail(str(error)) from None
         provider_data = _object(data["provider"], PROVIDER_KEYS, where / "provider", {"name"})
@@ -430,16 +482,31 @@ class _Importer:
         points = self._points(drafts, local_date(started_at, self.db.timezone), where)
 
         existing = self.session.scalar(
-            select(Visit).where(Visit.patient_id == patient.id,
-                                Visit.external_key == identity_key(external_id)))
-        incoming = {"started_at": started_at, "provider": fold(provider_name), "status": status,
-                    "kind": kind, "concern": concern, "notes": notes, "consent": consent,
-                    "points": [_point_facts(p) for p in points]}
+            select(Visit).where(
+                Visit.patient_id == patient.id, Visit.external_key == identity_key(external_id)
+            )
+        )
+        incoming = {
+            "started_at": started_at,
+            "provider": fold(provider_name),
+            "status": status,
+            "kind": kind,
+            "concern": concern,
+            "notes": notes,
+            "consent": consent,
+            "points": [_point_facts(p) for p in points],
+        }
         if existing is not None:
-            stored = {"started_at": existing.started_at, "provider": existing.provider.name_key,
-                      "status": existing.status, "kind": existing.kind, "concern": existing.concern,
-                      "notes": existing.notes, "consent": existing.consent_recorded,
-                      "points": [_point_facts(p) for p in existing.points]}
+            stored = {
+                "started_at": existing.started_at,
+                "provider": existing.provider.name_key,
+                "status": existing.status,
+                "kind": existing.kind,
+                "concern": existing.concern,
+                "notes": existing.notes,
+                "consent": existing.consent_recorded,
+                "points": [_point_facts(p) for p in existing.points],
+            }
             differing = [_VISIT_FACTS[key] for key in incoming if incoming[key] != stored[key]]
             if differing:
                 raise ConflictError(
@@ -453,8 +520,15 @@ class _Importer:
         except ValidationError as error:
             raise (where / "provider").fail(str(error)) from None
         visit = Visit(
-            patient=patient, provider=provider, started_at=started_at, status=status, kind=kind,
-            concern=concern, notes=notes, consent_recorded=consent, external_id=external_id,
+            patient=patient,
+            provider=provider,
+            started_at=started_at,
+            status=status,
+            kind=kind,
+            concern=concern,
+            notes=notes,
+            consent_recorded=consent,
+            external_id=external_id,
         )
         self.session.add(visit)
         visit.points.extend(points)
@@ -476,16 +550,34 @@ class _Importer:
         return points
 
 
-_VISIT_FACTS = {"started_at": "time", "provider": "provider", "status": "status", "kind": "kind",
-                "concern": "concern", "notes": "notes", "consent": "consent",
-                "points": "injection points"}
+_VISIT_FACTS = {
+    "started_at": "time",
+    "provider": "provider",
+    "status": "status",
+    "kind": "kind",
+    "concern": "concern",
+    "notes": "notes",
+    "consent": "consent",
+    "points": "injection points",
+}
 
 
 def _point_facts(point: InjectionPoint) -> tuple:
     """What a charted point says clinically, for comparing a stored visit with a file's."""
-    return (point.view, point.x, point.y, point.region_code, point.product.id,
-            point.lot.id if point.lot else None, point.amount, point.aliquots, point.depth,
-            point.technique, point.gauge, point.notes)
+    return (
+        point.view,
+        point.x,
+        point.y,
+        point.region_code,
+        point.product.id,
+        point.lot.id if point.lot else None,
+        point.amount,
+        point.aliquots,
+        point.depth,
+        point.technique,
+        point.gauge,
+        point.notes,
+    )
 
 
 def read_document(path: Path) -> Any:
@@ -519,11 +611,11 @@ def _read_document(path: Path) -> Any:
             f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
     except RecursionError:
-        raise ValidationError(f"{path}: not an Aliquot patient file (lists or objects nested"
-                              " thousands deep)") from None
+        raise ValidationError(
+            f"{path}: not an Aliquot patient file (lists or objects nested thousands deep)"
+        ) from None
     except ValueError:  # an integer longer than Python converts (4300 digits)
-        raise ValidationError(f"{path}: holds a number thousands of digits long; no record"
-                              " has one") from None
+        raise ValidationError(f"{path}: holds a number thousands of digits long; no record has one") from None
 
 
 class _NotFaithful(Exception):
@@ -536,8 +628,10 @@ def _object_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for key, value in pairs:
         if key in document:
-            raise _NotFaithful(f"{_shown(key)} is given twice in one object; a field may appear"
-                               " only once, or no one can tell which value is meant")
+            raise _NotFaithful(
+                f"{_shown(key)} is given twice in one object; a field may appear"
+                " only once, or no one can tell which value is meant"
+            )
         document[key] = value
     return document
 
@@ -546,8 +640,9 @@ def _no_constant(name: str) -> Any:
     raise _NotFaithful(f"{name} is not a value JSON allows; write a number, or null for none")
 
 
-def import_files(db: Database, paths: list[Path],
-                 report: Callable[[ImportResult], None] | None = None) -> list[ImportResult]:
+def import_files(
+    db: Database, paths: list[Path], report: Callable[[ImportResult], None] | None = None
+) -> list[ImportResult]:
     """Import each file on its own: a bad file stops the run; files before it stay imported."""
     results = []
     for path in paths:
@@ -561,16 +656,22 @@ def import_files(db: Database, paths: list[Path],
 @dataclass(frozen=True)
 class ImportRun:
     """What an import of several files did: the files imported, and the one that stopped it."""
+
     imported: list[ImportResult]
     refused: str | None = None  # why the run stopped (the file is named in the message)
 
     def describe(self) -> str:
-        lines = [line for result in self.imported
-                 for line in (result.describe(Path(result.source).name), *result.warnings)]
+        lines = [
+            line
+            for result in self.imported
+            for line in (result.describe(Path(result.source).name), *result.warnings)
+        ]
         if self.refused:
             lines.append(f"Stopped: {self.refused}")
-            lines.append("The files before it are imported. Correct that file and import it again:"
-                         " what is already stored is recognised, never doubled.")
+            lines.append(
+                "The files before it are imported. Correct that file and import it again:"
+                " what is already stored is recognised, never doubled."
+            )
         return "\n".join(lines) or "No files were imported."
 
 

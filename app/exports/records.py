@@ -36,15 +36,14 @@ from svglib.svglib import svg2rlg
 
 import resources
 from app.services.audit import record_event
-from app.storage.database import Database
 from app.services.guardrails import visit_warnings
 from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
 from app.services.visits import get_visit
-from models.errors import ValidationError
+from app.storage.database import Database
 from models.amounts import format_dose
+from models.errors import ValidationError
 from models.face_map import svg_path
-from models.validation import check_length
 from models.records import ChartedPoint
 from models.regions import REGIONS
 from models.tables import AppMeta, Patient, Product
@@ -56,6 +55,7 @@ from models.totals import (
     totals_by_paired_area,
     totals_by_product,
 )
+from models.validation import check_length
 from models.vocabulary import View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -107,8 +107,12 @@ def load_clinic_profile(db: Database) -> ClinicProfile:
 
 
 def save_clinic_profile(db: Database, profile: ClinicProfile) -> None:
-    for field, label, limit in (("name", "clinic name", 120), ("address", "address", 200),
-                                ("phone", "phone", 40), ("aftercare", "aftercare advice", 2000)):
+    for field, label, limit in (
+        ("name", "clinic name", 120),
+        ("address", "address", 200),
+        ("phone", "phone", 40),
+        ("aftercare", "aftercare advice", 2000),
+    ):
         check_length(getattr(profile, field), limit, field, label)
     with db.factory.begin() as session:
         session.merge(AppMeta(key=PROFILE_KEY, value=json.dumps(asdict(profile), ensure_ascii=False)))
@@ -140,8 +144,10 @@ def text_runs(text: str) -> list[tuple[str, bool]]:
 
 def rich(text: str) -> str:
     """Text for a Paragraph: escaped, and 李小龙 in the fallback font instead of boxes."""
-    return "".join(f"<font name='{FALLBACK}'>{escape(run)}</font>" if fallback else escape(run)
-                   for run, fallback in text_runs(text))
+    return "".join(
+        f"<font name='{FALLBACK}'>{escape(run)}</font>" if fallback else escape(run)
+        for run, fallback in text_runs(text)
+    )
 
 
 def draw_text(canvas, x: float, y: float, text: str, font: str, size: float, right: bool = False) -> None:
@@ -149,7 +155,7 @@ def draw_text(canvas, x: float, y: float, text: str, font: str, size: float, rig
     runs = text_runs(text)
     widths = [pdfmetrics.stringWidth(run, FALLBACK if fb else font, size) for run, fb in runs]
     x = x - sum(widths) if right else x
-    for (run, fallback), width in zip(runs, widths):
+    for (run, fallback), width in zip(runs, widths, strict=True):
         canvas.setFont(FALLBACK if fallback else font, size)
         canvas.drawString(x, y, run)
         x += width
@@ -161,8 +167,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
         "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=15, leading=19, spaceAfter=4),
-        "heading": ParagraphStyle("heading", parent=base, fontName=BOLD, fontSize=10.5, leading=14,
-                                  spaceBefore=8, spaceAfter=3),
+        "heading": ParagraphStyle(
+            "heading", parent=base, fontName=BOLD, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3
+        ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
     }
 
@@ -177,8 +184,9 @@ def _face_svg_without_layers(view: View) -> bytes:
     return ET.tostring(root)
 
 
-def face_drawing(view: View, numbered: list[tuple[int, ChartedPoint]], colours: dict[str, str],
-                 width: float) -> Drawing:
+def face_drawing(
+    view: View, numbered: list[tuple[int, ChartedPoint]], colours: dict[str, str], width: float
+) -> Drawing:
     """A view's face map as vector graphics with its points numbered as in the table."""
     drawing = svg2rlg(io.BytesIO(_face_svg_without_layers(view)))
     full_width, full_height = drawing.width, drawing.height
@@ -186,15 +194,25 @@ def face_drawing(view: View, numbered: list[tuple[int, ChartedPoint]], colours: 
         x, y = point.x * full_width, (1 - point.y) * full_height
         colour = colors.HexColor(colours.get(point.product_name, "#555555"))
         drawing.add(Circle(x, y, 14, fillColor=colour, strokeColor=colors.white, strokeWidth=1.5))
-        drawing.add(String(x, y - 5, str(number), fontName=BOLD, fontSize=14,
-                           fillColor=colors.white, textAnchor="middle"))
+        drawing.add(
+            String(
+                x, y - 5, str(number), fontName=BOLD, fontSize=14, fillColor=colors.white, textAnchor="middle"
+            )
+        )
     scale = width / full_width
     drawing.scale(scale, scale)
     drawing.width, drawing.height = full_width * scale, full_height * scale
-    drawing.add(String(full_width / 2, 6, {View.FRONT: "Front", View.LEFT: "Left profile",
-                                           View.RIGHT: "Right profile"}[view],
-                       fontName=FONT, fontSize=16, fillColor=colors.HexColor("#666666"),
-                       textAnchor="middle"))
+    drawing.add(
+        String(
+            full_width / 2,
+            6,
+            {View.FRONT: "Front", View.LEFT: "Left profile", View.RIGHT: "Right profile"}[view],
+            fontName=FONT,
+            fontSize=16,
+            fillColor=colors.HexColor("#666666"),
+            textAnchor="middle",
+        )
+    )
     return drawing
 
 
@@ -234,12 +252,16 @@ class _NumberedCanvas(pdf_canvas.Canvas):
 
 def _totals_style(first_amount_column: int) -> TableStyle:
     """The record's totals tables: a grey header row, amounts aligned right."""
-    return TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT, 8.5), ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-        ("ALIGN", (first_amount_column, 1), (-1, -1), "RIGHT"),
-    ])
+    return TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), FONT, 8.5),
+            ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+            ("ALIGN", (first_amount_column, 1), (-1, -1), "RIGHT"),
+        ]
+    )
 
 
 def visit_record_pdf(db: Database, visit_id: int) -> bytes:
@@ -267,95 +289,172 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
     allergies = rich(patient.allergies.strip()) or "none recorded"
     alerts = rich(patient.alerts.strip()) or "none recorded"
-    blocks = Table([
-        [Paragraph(f"<b>Patient</b><br/>{rich(patient.given_name)} {rich(patient.family_name)}<br/>"
-                   f"Born {born} · chart {rich(patient.chart_number)}<br/>"
-                   f"<font color='#b00020'>Allergies: {allergies}<br/>Alerts: {alerts}</font>",
-                   styles["body"]),
-         Paragraph(f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({rich(db.timezone.key)})<br/>"
-                   f"Injector: {rich(visit.provider_name)} {rich(visit.provider_credentials)}<br/>"
-                   f"Consent recorded: {'yes' if visit.consent_recorded else 'NO'} · "
-                   f"Status: {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}",
-                   styles["body"])]],
-        colWidths=[87 * mm, 87 * mm])
-    blocks.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
-                                ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
-                                ("LEFTPADDING", (0, 0), (-1, -1), 6)]))
+    blocks = Table(
+        [
+            [
+                Paragraph(
+                    f"<b>Patient</b><br/>{rich(patient.given_name)} {rich(patient.family_name)}<br/>"
+                    f"Born {born} · chart {rich(patient.chart_number)}<br/>"
+                    f"<font color='#b00020'>Allergies: {allergies}<br/>Alerts: {alerts}</font>",
+                    styles["body"],
+                ),
+                Paragraph(
+                    f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({rich(db.timezone.key)})<br/>"
+                    f"Injector: {rich(visit.provider_name)} {rich(visit.provider_credentials)}<br/>"
+                    f"Consent recorded: {'yes' if visit.consent_recorded else 'NO'} · "
+                    f"Status: {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}",
+                    styles["body"],
+                ),
+            ]
+        ],
+        colWidths=[87 * mm, 87 * mm],
+    )
+    blocks.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
+                ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
     story += [blocks, Spacer(1, 3 * mm)]
     if visit.concern:
         story.append(Paragraph(f"<b>Concern:</b> {rich(visit.concern)}", styles["body"]))
 
-    views = [view for view in (View.FRONT, View.LEFT, View.RIGHT)
-             if view is View.FRONT or any(p.view is view for p in visit.points)]
+    views = [
+        view
+        for view in (View.FRONT, View.LEFT, View.RIGHT)
+        if view is View.FRONT or any(p.view is view for p in visit.points)
+    ]
     width = 174 * mm / len(views) - 2 * mm
-    maps = [face_drawing(view, [(n, p) for n, p in numbered if p.view is view], colours, min(width, 80 * mm))
-            for view in views]
+    maps = [
+        face_drawing(view, [(n, p) for n, p in numbered if p.view is view], colours, min(width, 80 * mm))
+        for view in views
+    ]
     story.append(Table([maps], hAlign="CENTER"))
 
     story.append(Paragraph("Injection sites", styles["heading"]))
     rows = [["#", "Region", "Product", "Lot (expiry)", "Amount", "Aliq.", "Depth", "Technique", "Notes"]]
     for number, p in numbered:
-        lot = f"{p.lot_number} ({p.lot_expiry.isoformat() if p.lot_expiry else 'no expiry'})" if p.lot_number else "NOT RECORDED"
-        rows.append([str(number), Paragraph(rich(REGIONS[p.region_code].label), styles["cell"]),
-                     Paragraph(rich(p.product_name), styles["cell"]), Paragraph(rich(lot), styles["cell"]),
-                     format_dose(p.amount, p.unit), str(p.aliquots),
-                     Paragraph(p.depth.value if p.depth else "—", styles["cell"]),
-                     Paragraph(" ".join(filter(None, [p.technique.value if p.technique else "", p.gauge]))
-                               or "—", styles["cell"]),
-                     Paragraph(rich(p.notes), styles["cell"])])
-    sites = Table(rows, repeatRows=1, colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm,
-                                                 24 * mm, 19 * mm, 20 * mm])
-    sites.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT, 8), ("FONT", (0, 0), (-1, 0), BOLD, 8),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (4, 1), (5, -1), "RIGHT"),
-    ]))
+        lot = (
+            f"{p.lot_number} ({p.lot_expiry.isoformat() if p.lot_expiry else 'no expiry'})"
+            if p.lot_number
+            else "NOT RECORDED"
+        )
+        rows.append(
+            [
+                str(number),
+                Paragraph(rich(REGIONS[p.region_code].label), styles["cell"]),
+                Paragraph(rich(p.product_name), styles["cell"]),
+                Paragraph(rich(lot), styles["cell"]),
+                format_dose(p.amount, p.unit),
+                str(p.aliquots),
+                Paragraph(p.depth.value if p.depth else "—", styles["cell"]),
+                Paragraph(
+                    " ".join(filter(None, [p.technique.value if p.technique else "", p.gauge])) or "—",
+                    styles["cell"],
+                ),
+                Paragraph(rich(p.notes), styles["cell"]),
+            ]
+        )
+    sites = Table(
+        rows,
+        repeatRows=1,
+        colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm, 24 * mm, 19 * mm, 20 * mm],
+    )
+    sites.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 8),
+                ("FONT", (0, 0), (-1, 0), BOLD, 8),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (4, 1), (5, -1), "RIGHT"),
+            ]
+        )
+    )
     story.append(sites)
 
     totals = [["Product", "Total", "Aliquots", "Sites", "Uses"]]
     uses = packages_by_product(visit.points, default_sizes)  # per lot's own vial size
     for total in totals_by_product(visit.points):
-        totals.append([total.product_name, format_dose(total.amount, total.unit), str(total.aliquots),
-                       str(total.sites), Paragraph(rich(uses[total.product_name]), styles["cell"])])
+        totals.append(
+            [
+                total.product_name,
+                format_dose(total.amount, total.unit),
+                str(total.aliquots),
+                str(total.sites),
+                Paragraph(rich(uses[total.product_name]), styles["cell"]),
+            ]
+        )
     totals_table = Table(totals, colWidths=[60 * mm, 22 * mm, 18 * mm, 14 * mm, 60 * mm], hAlign="LEFT")
     totals_table.setStyle(_totals_style(1))
     # Left against right within each paired area: the whole face's left against its right is
     # no asymmetry (25 U in one masseter and 1 U in the other side's LLSAN are not "24 U more left").
     balance = [["Area", "Product", "Left", "Right", "Midline", "Left − right"]]
     for pair in sided_rows(totals_by_paired_area(visit.points)):
-        balance.append([Paragraph(rich(pair.name), styles["cell"]), Paragraph(rich(pair.product_name), styles["cell"]),
-                        format_dose(pair.left, pair.unit), format_dose(pair.right, pair.unit),
-                        format_dose(pair.midline, pair.unit),
-                        Paragraph(rich(describe_difference(pair)), styles["cell"])])
-    balance_table = Table(balance, colWidths=[40 * mm, 42 * mm, 18 * mm, 18 * mm, 18 * mm, 34 * mm], hAlign="LEFT")
+        balance.append(
+            [
+                Paragraph(rich(pair.name), styles["cell"]),
+                Paragraph(rich(pair.product_name), styles["cell"]),
+                format_dose(pair.left, pair.unit),
+                format_dose(pair.right, pair.unit),
+                format_dose(pair.midline, pair.unit),
+                Paragraph(rich(describe_difference(pair)), styles["cell"]),
+            ]
+        )
+    balance_table = Table(
+        balance, colWidths=[40 * mm, 42 * mm, 18 * mm, 18 * mm, 18 * mm, 34 * mm], hAlign="LEFT"
+    )
     balance_table.setStyle(_totals_style(2))
     story += [KeepTogether([Paragraph("Totals per product", styles["heading"]), totals_table])]
     if len(balance) > 1:
-        story += [KeepTogether([Paragraph("Left against right, per area (the patient's sides)", styles["heading"]),
-                                balance_table, Spacer(1, 2 * mm)])]
+        story += [
+            KeepTogether(
+                [
+                    Paragraph("Left against right, per area (the patient's sides)", styles["heading"]),
+                    balance_table,
+                    Spacer(1, 2 * mm),
+                ]
+            )
+        ]
     if visit.notes:
         story.append(Paragraph(f"<b>Notes:</b> {rich(visit.notes)}", styles["body"]))
     story += _safety_section(db, visit, styles)
     if due:
         story.append(Paragraph(f"<b>Next due:</b> {rich(due)}", styles["body"]))
-    story.append(KeepTogether([Paragraph("Aftercare", styles["heading"]),
-                               Paragraph(rich(profile.aftercare), styles["body"]),
-                               Spacer(1, 12 * mm),
-                               Paragraph("Signature ______________________________ "
-                                         f"&nbsp;&nbsp; {rich(visit.provider_name)} "
-                                         f"{rich(visit.provider_credentials)} &nbsp;&nbsp; Date __________",
-                                         styles["body"])]))
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("Aftercare", styles["heading"]),
+                Paragraph(rich(profile.aftercare), styles["body"]),
+                Spacer(1, 12 * mm),
+                Paragraph(
+                    "Signature ______________________________ "
+                    f"&nbsp;&nbsp; {rich(visit.provider_name)} "
+                    f"{rich(visit.provider_credentials)} &nbsp;&nbsp; Date __________",
+                    styles["body"],
+                ),
+            ]
+        )
+    )
 
     out = io.BytesIO()
-    canvas_class = type("RecordCanvas", (_NumberedCanvas,), {
-        "draft": visit.status is not VisitStatus.SIGNED,
-        "footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · "
-                  f"visit {when:%Y-%m-%d}",
-    })
-    _document(out, f"Treatment record {patient.chart_number} {when:%Y-%m-%d}",
-              profile.name or "Aliquot").build(story, canvasmaker=canvas_class)
+    canvas_class = type(
+        "RecordCanvas",
+        (_NumberedCanvas,),
+        {
+            "draft": visit.status is not VisitStatus.SIGNED,
+            "footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · "
+            f"visit {when:%Y-%m-%d}",
+        },
+    )
+    _document(
+        out, f"Treatment record {patient.chart_number} {when:%Y-%m-%d}", profile.name or "Aliquot"
+    ).build(story, canvasmaker=canvas_class)
     return out.getvalue()
 
 
@@ -367,8 +466,14 @@ def _safety_section(db: Database, visit, styles) -> list:
     lines = [f"<font color='#b00020'>• {rich(str(w))}</font>" for w in warnings]
     reason = rich(visit.warning_reason) or "none recorded"
     lines.append(f"<b>Reason given:</b> {reason}")
-    return [KeepTogether([Paragraph("Safety warnings", styles["heading"]),
-                          *[Paragraph(line, styles["body"]) for line in lines]])]
+    return [
+        KeepTogether(
+            [
+                Paragraph("Safety warnings", styles["heading"]),
+                *[Paragraph(line, styles["body"]) for line in lines],
+            ]
+        )
+    ]
 
 
 def _logo(profile: ClinicProfile) -> list:
@@ -387,8 +492,16 @@ def _logo(profile: ClinicProfile) -> list:
 
 
 def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
-    return SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
-                             topMargin=16 * mm, bottomMargin=18 * mm, title=title, author=author)
+    return SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author=author,
+    )
 
 
 def history_pdf(db: Database, chart_number: str) -> bytes:
@@ -408,63 +521,103 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         record_event(session, db.actor, "print", "patient", patient.id, report="history")
     zone = db.timezone
     story = _logo(profile) + [
-             Paragraph(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>",
-                       styles["small"]),
-             Spacer(1, 3 * mm), Paragraph("Treatment history", styles["title"]),
-             Paragraph(f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "
-                       f"{rich(patient.chart_number)} · born "
-                       f"{patient.date_of_birth.isoformat() if patient.date_of_birth else 'not recorded'}"
-                       f" · <font color='#b00020'>allergies: {rich(patient.allergies.strip()) or 'none recorded'}"
-                       f"{' · alerts: ' + rich(patient.alerts.strip()) if patient.alerts.strip() else ''}</font>"
-                       f" · {len(visits)} visits", styles["body"])]
+        Paragraph(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>", styles["small"]),
+        Spacer(1, 3 * mm),
+        Paragraph("Treatment history", styles["title"]),
+        Paragraph(
+            f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "
+            f"{rich(patient.chart_number)} · born "
+            f"{patient.date_of_birth.isoformat() if patient.date_of_birth else 'not recorded'}"
+            f" · <font color='#b00020'>allergies: {rich(patient.allergies.strip()) or 'none recorded'}"
+            f"{' · alerts: ' + rich(patient.alerts.strip()) if patient.alerts.strip() else ''}</font>"
+            f" · {len(visits)} visits",
+            styles["body"],
+        ),
+    ]
 
     # Dose per area over time: one row per visit, one column per area ever treated.
     region_area, area_names = area_of_region(), areas()
-    treated = sorted({region_area[p.region_code] for v in visits for p in v.points},
-                     key=list(area_names).index)
+    treated = sorted(
+        {region_area[p.region_code] for v in visits for p in v.points}, key=list(area_names).index
+    )
     story.append(Paragraph("Doses per area at each visit", styles["heading"]))
     for start in range(0, max(len(treated), 1), 5):
-        columns = treated[start:start + 5]
-        rows = [["Visit"] + [Paragraph(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]]
+        columns = treated[start : start + 5]
+        rows = [
+            ["Visit"] + [Paragraph(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]
+        ]
         for visit in visits:
             cells = []
             for area in columns:
                 totals = totals_by_product([p for p in visit.points if region_area[p.region_code] == area])
-                cells.append(Paragraph("<br/>".join(
-                    f"{format_dose(t.amount, t.unit)} {rich(t.product_name)}" for t in totals) or "—", styles["cell"]))
+                cells.append(
+                    Paragraph(
+                        "<br/>".join(
+                            f"{format_dose(t.amount, t.unit)} {rich(t.product_name)}" for t in totals
+                        )
+                        or "—",
+                        styles["cell"],
+                    )
+                )
             rows.append([visit.started_at.astimezone(zone).strftime("%Y-%m-%d")] + cells)
         table = Table(rows, repeatRows=1, colWidths=[22 * mm] + [30 * mm] * len(columns), hAlign="LEFT")
-        table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8),
-                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-                                   ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
-                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), FONT, 8),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                    ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
         story += [table, Spacer(1, 3 * mm)]
 
     story.append(Paragraph("Visits", styles["heading"]))
     for visit in visits:
         when = visit.started_at.astimezone(zone)
         numbered = [(n, p) for n, p in enumerate(visit.points, start=1) if p.view is View.FRONT]
-        lines = [f"<b>{when:%Y-%m-%d %H:%M}</b> · {rich(visit.provider_name)} {rich(visit.provider_credentials)}"
-                 f" · {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}"]
+        lines = [
+            f"<b>{when:%Y-%m-%d %H:%M}</b> · {rich(visit.provider_name)} {rich(visit.provider_credentials)}"
+            f" · {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}"
+        ]
         if visit.concern:
             lines.append(f"Concern: {rich(visit.concern)}")
         for total in totals_by_product(visit.points):
-            lines.append(f"{rich(total.product_name)}: {format_dose(total.amount, total.unit)} in {total.aliquots}"
-                         f" aliquot{'s' if total.aliquots != 1 else ''}")
+            lines.append(
+                f"{rich(total.product_name)}: {format_dose(total.amount, total.unit)} in {total.aliquots}"
+                f" aliquot{'s' if total.aliquots != 1 else ''}"
+            )
         for pair in sided_rows(totals_by_paired_area(visit.points)):
             lines.append(f"{rich(pair.name)}, {rich(pair.product_name)}: {describe_pair(pair)}")
         if not visit.points:
             lines.append("Nothing charted.")
-        row = Table([[face_drawing(View.FRONT, numbered, colours, 38 * mm),
-                      Paragraph("<br/>".join(lines), styles["body"])]],
-                    colWidths=[42 * mm, 132 * mm])
-        row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                 ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc"))]))
+        row = Table(
+            [
+                [
+                    face_drawing(View.FRONT, numbered, colours, 38 * mm),
+                    Paragraph("<br/>".join(lines), styles["body"]),
+                ]
+            ],
+            colWidths=[42 * mm, 132 * mm],
+        )
+        row.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+                ]
+            )
+        )
         story.append(KeepTogether([row]))
 
     out = io.BytesIO()
-    canvas_class = type("HistoryCanvas", (_NumberedCanvas,), {
-        "footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · history"})
+    canvas_class = type(
+        "HistoryCanvas",
+        (_NumberedCanvas,),
+        {"footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · history"},
+    )
     _document(out, f"Treatment history {patient.chart_number}", profile.name or "Aliquot").build(
-        story, canvasmaker=canvas_class)
+        story, canvasmaker=canvas_class
+    )
     return out.getvalue()

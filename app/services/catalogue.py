@@ -51,8 +51,9 @@ def seed_catalogue(factory: sessionmaker[Session], actor: str) -> int:
             if key not in offered and key not in present:
                 session.add(product_from_catalogue(item))
                 added.append(item["name"])
-        session.merge(AppMeta(key=SEEDED_KEY, value=json.dumps(sorted(offered | set(bundled)),
-                                                               ensure_ascii=False)))
+        session.merge(
+            AppMeta(key=SEEDED_KEY, value=json.dumps(sorted(offered | set(bundled)), ensure_ascii=False))
+        )
         record_event(session, actor, "seed", "catalogue", data["catalogue_version"], added=added)
         return len(added)
 
@@ -85,8 +86,10 @@ def product_from_catalogue(item: dict) -> Product:
 @cache
 def _catalogue_package_sizes() -> dict[str, tuple[Decimal, ...]]:
     """Per fold(name) of a bundled product, every size it comes in (catalogue.json)."""
-    return {fold(item["name"]): tuple(Decimal(size) for size in item.get("package_sizes") or ())
-            for item in load_catalogue_file()["products"]}
+    return {
+        fold(item["name"]): tuple(Decimal(size) for size in item.get("package_sizes") or ())
+        for item in load_catalogue_file()["products"]
+    }
 
 
 def package_sizes(product: Product) -> tuple[Decimal, ...]:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
-from app.storage.database import Database
 from app.services.visits import get_visit, local_date
+from app.storage.database import Database
 from models.errors import NotFoundError, ValidationError
 from models.guardrails import (
     Guardrails,
@@ -64,7 +64,9 @@ def set_guardrail(db: Database, rule_id: str, field: str, text: str | None) -> R
     bundled value. Label rules cannot be changed."""
     rule = _rule(bundled(), rule_id)
     if rule in bundled().ceilings:
-        raise ValidationError(f"{rule_id} is a hard ceiling against typing errors; it cannot be changed", "rule")
+        raise ValidationError(
+            f"{rule_id} is a hard ceiling against typing errors; it cannot be changed", "rule"
+        )
     if not rule.editable:
         raise ValidationError(f"{rule_id} comes from the label ({rule.source}); it cannot be changed", "rule")
     with db.factory.begin() as session:
@@ -93,8 +95,9 @@ class SafetyContext:
     allergies: str
     guardrails: Guardrails
 
-    def warnings(self, points: Sequence[ChartedPoint], day: date,
-                 visit_id: int | None = None) -> list[SafetyWarning]:
+    def warnings(
+        self, points: Sequence[ChartedPoint], day: date, visit_id: int | None = None
+    ) -> list[SafetyWarning]:
         """The warnings of a visit's points on that day; visit_id: leave it out of the history."""
         history = [v for v in self.history if v.id is None or v.id != visit_id]
         return evaluate(points, day, history, self.kinds, self.allergies, self.guardrails)
@@ -110,13 +113,17 @@ def context_in(session: Session, zone: ZoneInfo, patient_id: int, visit_id: int 
         .join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
         .join(Product, InjectionPoint.product_id == Product.id)
         .where(Visit.patient_id == patient_id, Visit.id != (visit_id or 0))
-        .order_by(Visit.started_at, Visit.id, InjectionPoint.position))
+        .order_by(Visit.started_at, Visit.id, InjectionPoint.position)
+    )
     days: dict[int, date] = {}
     points: dict[int, list[ChartedPoint]] = defaultdict(list)
     for visit, started_at, point, product, unit in rows:
         days[visit] = local_date(started_at, zone)
-        points[visit].append(ChartedPoint(point.view, point.x, point.y, point.region_code, product,
-                                          unit, point.amount, point.aliquots))
+        points[visit].append(
+            ChartedPoint(
+                point.view, point.x, point.y, point.region_code, product, unit, point.amount, point.aliquots
+            )
+        )
     history = tuple(PastVisit(days[v], tuple(points[v]), v) for v in days)
     return SafetyContext(history, kinds, patient.allergies or "", guardrails_in(session))
 

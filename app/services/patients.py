@@ -158,10 +158,13 @@ def suggest_chart_number(db: Database, prefix: str = "A-") -> str:
         # On the keys: a-0300 holds A-0300 too, whatever case the prefix is typed in.
         key_prefix = identity_key(prefix)
         candidates = session.scalars(
-            select(Patient.chart_key).where(Patient.chart_key.startswith(key_prefix, autoescape=True))
-            .order_by(func.length(Patient.chart_key).desc(), Patient.chart_key.desc()).limit(50))
+            select(Patient.chart_key)
+            .where(Patient.chart_key.startswith(key_prefix, autoescape=True))
+            .order_by(func.length(Patient.chart_key).desc(), Patient.chart_key.desc())
+            .limit(50)
+        )
         for number in candidates:
-            digits = number[len(key_prefix):]
+            digits = number[len(key_prefix) :]
             if digits.isdigit():
                 return f"{prefix}{int(digits) + 1:0{max(4, len(digits))}d}"
     return f"{prefix}{1:04d}"

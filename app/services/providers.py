@@ -30,8 +30,9 @@ class ProviderRecord:
 
 
 def provider_record(provider: Provider) -> ProviderRecord:
-    return ProviderRecord(provider.id, provider.display_name, provider.credentials,
-                          provider.licence_number, provider.active)
+    return ProviderRecord(
+        provider.id, provider.display_name, provider.credentials, provider.licence_number, provider.active
+    )
 
 
 def _checked_name(name: str) -> str:
@@ -43,20 +44,33 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def find_or_add_provider(session: Session, actor: str, name: str, credentials: str = "",
-                         licence_number: str | None = None) -> Provider:
+def find_or_add_provider(
+    session: Session, actor: str, name: str, credentials: str = "", licence_number: str | None = None
+) -> Provider:
     """Match a provider by name (case and accents ignored), or register a new one."""
     name = _checked_name(name)
     check_length(credentials.strip(), 40, "credentials", "credentials")
     check_text(credentials, "credentials", "credentials")
     provider = session.scalar(select(Provider).where(Provider.name_key == fold(name)))
     if provider is None:
-        provider = Provider(display_name=name, name_key=fold(name), credentials=credentials.strip(),
-                            licence_number=licence_number)
+        provider = Provider(
+            display_name=name,
+            name_key=fold(name),
+            credentials=credentials.strip(),
+            licence_number=licence_number,
+        )
         session.add(provider)
         session.flush()
-        record_event(session, actor, "create", "provider", provider.id, name=name,
-                     credentials=provider.credentials, licence_number=licence_number)
+        record_event(
+            session,
+            actor,
+            "create",
+            "provider",
+            provider.id,
+            name=name,
+            credentials=provider.credentials,
+            licence_number=licence_number,
+        )
     return provider
 
 
@@ -75,16 +89,23 @@ def _name_taken(session: Session, name: str, other_than: int | None = None) -> N
         raise ConflictError(f"an injector named {name} is already registered")
 
 
-def create_provider(db: Database, name: str, credentials: str = "",
-                    licence_number: str | None = None) -> ProviderRecord:
+def create_provider(
+    db: Database, name: str, credentials: str = "", licence_number: str | None = None
+) -> ProviderRecord:
     name, licence_number = _checked_name(name), _checked_licence(licence_number)
     with db.factory.begin() as session:
         _name_taken(session, name)
         return provider_record(find_or_add_provider(session, db.actor, name, credentials, licence_number))
 
 
-def update_provider(db: Database, provider_id: int, name: str, credentials: str = "",
-                    licence_number: str | None = None, active: bool = True) -> ProviderRecord:
+def update_provider(
+    db: Database,
+    provider_id: int,
+    name: str,
+    credentials: str = "",
+    licence_number: str | None = None,
+    active: bool = True,
+) -> ProviderRecord:
     """Correct an injector's details, or take them off (active=False) the list offered for
     new visits; the visits they charted keep them."""
     name, credentials = _checked_name(name), credentials.strip()
@@ -96,10 +117,17 @@ def update_provider(db: Database, provider_id: int, name: str, credentials: str 
         if provider is None:
             raise NotFoundError(f"no provider with id {provider_id}")
         _name_taken(session, name, other_than=provider_id)
-        wanted = {"display_name": name, "credentials": credentials, "licence_number": licence_number,
-                  "active": active}
-        changes = {field: [getattr(provider, field), value] for field, value in wanted.items()
-                   if getattr(provider, field) != value}
+        wanted = {
+            "display_name": name,
+            "credentials": credentials,
+            "licence_number": licence_number,
+            "active": active,
+        }
+        changes = {
+            field: [getattr(provider, field), value]
+            for field, value in wanted.items()
+            if getattr(provider, field) != value
+        }
         if changes:
             for field, (_before, after) in changes.items():
                 setattr(provider, field, after)
@@ -109,8 +137,9 @@ def update_provider(db: Database, provider_id: int, name: str, credentials: str 
         return provider_record(provider)
 
 
-def list_providers(db: Database, include_inactive: bool = False,
-                   also: int | None = None) -> list[ProviderRecord]:
+def list_providers(
+    db: Database, include_inactive: bool = False, also: int | None = None
+) -> list[ProviderRecord]:
     """Injectors by name: the active ones, every one, or the active ones and `also` (the
     injector of a visit being opened, who may since have been taken off the list)."""
     query = select(Provider).order_by(Provider.display_name)

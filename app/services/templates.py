@@ -46,8 +46,9 @@ def save_template(db: Database, name: str, points: list[ChartedPoint]) -> Clinic
     stored = [point_to_data(p) | {"lot": None, "lot_expiry": None, "notes": ""} for p in points]
     with db.factory.begin() as session:
         _name_taken(session, name)
-        template = ChartTemplate(name=name, name_key=fold(name), points=json.dumps(stored, ensure_ascii=False),
-                                 created_by=db.actor)
+        template = ChartTemplate(
+            name=name, name_key=fold(name), points=json.dumps(stored, ensure_ascii=False), created_by=db.actor
+        )
         session.add(template)
         session.flush()
         record_event(session, db.actor, "create", "template", template.id, name=name, points=len(points))
@@ -74,11 +75,14 @@ def delete_template(db: Database, key: str) -> None:
 
 
 def _clinic_template(row: ChartTemplate) -> ClinicTemplate:
-    return ClinicTemplate(f"clinic-{row.id}", row.name,
-                          tuple(point_from_data(p) for p in json.loads(row.points)))
+    return ClinicTemplate(
+        f"clinic-{row.id}", row.name, tuple(point_from_data(p) for p in json.loads(row.points))
+    )
 
 
 def clinic_templates(db: Database) -> list[ClinicTemplate]:
     with db.factory() as session:
-        return [_clinic_template(row) for row in
-                session.scalars(select(ChartTemplate).order_by(ChartTemplate.name_key))]
+        return [
+            _clinic_template(row)
+            for row in session.scalars(select(ChartTemplate).order_by(ChartTemplate.name_key))
+        ]

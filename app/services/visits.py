@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -15,15 +15,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.services.audit import record_event
 from app.services.catalogue import package_sizes
-from app.storage.database import Database
 from app.services.lots import starting_lot, usable_lots
 from app.services.patients import find_by_chart
 from app.services.providers import list_providers
 from app.services.recall import refresh_recall
 from app.services.templates import clinic_templates
+from app.storage.database import Database
 from models.amounts import format_dose
 from models.errors import ConflictError, NotFoundError, ValidationError
-from models.guardrails import bundled as bundled_guardrails, product_rule as guardrail_ceilings
+from models.guardrails import bundled as bundled_guardrails
+from models.guardrails import product_rule as guardrail_ceilings
 from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
 from models.text import fold
@@ -35,12 +36,12 @@ from models.validation import (
     check_amount,
     check_depth,
     check_gauge,
+    check_length,
     check_lot,
     check_lot_package_size,
     check_lot_product,
     check_position,
     check_technique,
-    check_length,
     check_text,
     check_unit,
     check_visit_time,
@@ -70,8 +71,9 @@ class ProductLookup:
             self._products[key] = product
         return self._products[key]
 
-    def lot(self, product: Product, number: str, expiry: date | None,
-            package_size: Decimal | None = None) -> Lot:
+    def lot(
+        self, product: Product, number: str, expiry: date | None, package_size: Decimal | None = None
+    ) -> Lot:
         """The registered lot, or a new one when its expiry is given. `package_size` is the
         size of its vials or syringes, one of the product's sizes: a new lot is registered
         with it (None: unknown); a registered lot keeps its own, and a different size given
@@ -82,15 +84,15 @@ class ProductLookup:
         check_text(number, "lot", "lot number")
         if package_size is not None:
             check_lot_package_size(package_size, package_sizes(product), number, product_rule(product))
-        lot = self.session.scalar(
-            select(Lot).where(Lot.product_id == product.id, Lot.number == number)
-        )
+        lot = self.session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.number == number))
         if lot is None:
             elsewhere = self.session.scalar(
-                select(Lot).where(Lot.number == number, Lot.product_id != product.id).limit(1))
+                select(Lot).where(Lot.number == number, Lot.product_id != product.id).limit(1)
+            )
             if elsewhere is not None:
-                check_lot_product(LotRule(number, elsewhere.product.name, elsewhere.expiry),
-                                  product_rule(product))
+                check_lot_product(
+                    LotRule(number, elsewhere.product.name, elsewhere.expiry), product_rule(product)
+                )
             if expiry is None:
                 raise ValidationError(f"lot {number} of {product.name} is new: give its expiry date", "lot")
             lot = Lot(product=product, number=number, expiry=expiry, package_size=package_size)
@@ -115,8 +117,9 @@ class ProductLookup:
 
 def product_rule(product: Product) -> ProductRule:
     """The product's hard ceilings (resources/guardrails.json; none for hyaluronidase)."""
-    return guardrail_ceilings(bundled_guardrails(), product.name, product.dose_unit, product.kind,
-                              product.max_dose_per_visit)
+    return guardrail_ceilings(
+        bundled_guardrails(), product.name, product.dose_unit, product.kind, product.max_dose_per_visit
+    )
 
 
 def build_point(
@@ -229,7 +232,7 @@ def create_visit(
 ) -> VisitRecord:
     """A new draft visit; a review visit (the patient seen again, maybe injecting nothing)
     is done at once: the patient's open review leaves the due list."""
-    check_visit_time(started_at, datetime.now(timezone.utc))
+    check_visit_time(started_at, datetime.now(UTC))
     with db.factory.begin() as session:
         if session.get(Patient, patient_id) is None:
             raise NotFoundError(f"no patient with id {patient_id}")
@@ -249,8 +252,9 @@ def create_visit(
         session.flush()
         if visit.kind is VisitKind.REVIEW:
             refresh_recall(session, db.timezone, [patient_id])
-        record_event(session, db.actor, "create", "visit", visit.id, patient_id=patient_id,
-                     kind=visit.kind.value)
+        record_event(
+            session, db.actor, "create", "visit", visit.id, patient_id=patient_id, kind=visit.kind.value
+        )
         return visit_record(_load_visit(session, visit.id))
 
 
@@ -271,8 +275,12 @@ class VisitFields:
 
 
 def replace_points(
-    db: Database, visit_id: int, expected_version: int, drafts: Sequence[PointDraft],
-    fields: VisitFields | None = None, warning_reason: str | None = None,
+    db: Database,
+    visit_id: int,
+    expected_version: int,
+    drafts: Sequence[PointDraft],
+    fields: VisitFields | None = None,
+    warning_reason: str | None = None,
 ) -> VisitRecord:
     """Save a draft visit: every charted point (and the visit's fields, if given) in one
     transaction. A point or total above a hard ceiling is refused with its figures;
@@ -283,7 +291,7 @@ def replace_points(
     saved the visit since, nothing is written and ConflictError says so.
     """
     if fields is not None:
-        check_visit_time(fields.started_at, datetime.now(timezone.utc))
+        check_visit_time(fields.started_at, datetime.now(UTC))
     try:
         with db.factory.begin() as session:
             visit = _load_visit(session, visit_id)
@@ -325,8 +333,7 @@ def replace_points(
 
 
 _CHANGED_ELSEWHERE = (
-    "this visit was changed on another workstation since you opened it;"
-    " reopen it to see the latest chart"
+    "this visit was changed on another workstation since you opened it; reopen it to see the latest chart"
 )
 
 
@@ -354,8 +361,16 @@ def list_visits(db: Database, chart_number: str) -> list[VisitSummary]:
         )
         for point, product in rows:
             points_by_visit[point.visit_id].append(
-                ChartedPoint(point.view, point.x, point.y, point.region_code, product.name,
-                             product.dose_unit, point.amount, point.aliquots)
+                ChartedPoint(
+                    point.view,
+                    point.x,
+                    point.y,
+                    point.region_code,
+                    product.name,
+                    product.dose_unit,
+                    point.amount,
+                    point.aliquots,
+                )
             )
         return [
             VisitSummary(
@@ -407,8 +422,12 @@ def starting_pen(db: Database, visit: VisitRecord) -> StartingPen | None:
             .join(Visit, InjectionPoint.visit_id == Visit.id)
             .join(Product, InjectionPoint.product_id == Product.id)
             .outerjoin(Lot, InjectionPoint.lot_id == Lot.id)
-            .where(Visit.patient_id == visit.patient_id, Visit.started_at <= visit.started_at,
-                   Product.kind == ProductKind.NEUROMODULATOR, Product.active.is_(True))
+            .where(
+                Visit.patient_id == visit.patient_id,
+                Visit.started_at <= visit.started_at,
+                Product.kind == ProductKind.NEUROMODULATOR,
+                Product.active.is_(True),
+            )
             .order_by(Visit.started_at.desc(), Visit.id.desc(), InjectionPoint.position.desc())
         ).all()
     if not rows:
@@ -434,16 +453,26 @@ class OpenedVisit:
 
 def open_visit(db: Database, visit_id: int) -> OpenedVisit:
     visit = get_visit(db, visit_id)
-    return OpenedVisit(visit, previous_visit(db, visit.patient_id, visit.started_at),
-                       list_providers(db, also=visit.provider_id), [], clinic_templates(db))
+    return OpenedVisit(
+        visit,
+        previous_visit(db, visit.patient_id, visit.started_at),
+        list_providers(db, also=visit.provider_id),
+        [],
+        clinic_templates(db),
+    )
 
 
-def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
-                provider_id: int | None = None, kind: VisitKind = VisitKind.TREATMENT) -> OpenedVisit:
+def start_visit(
+    db: Database,
+    patient_id: int,
+    copy_previous: bool = False,
+    provider_id: int | None = None,
+    kind: VisitKind = VisitKind.TREATMENT,
+) -> OpenedVisit:
     """A new draft visit now, by the patient's usual injector. With `copy_previous`, the
     newest visit's sites, products, doses and aliquots come along without their lots:
     the lots in the drawer today are not last visit's."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     previous = previous_visit(db, patient_id, now)
     providers = list_providers(db)
     if provider_id is None:
@@ -457,8 +486,15 @@ def start_visit(db: Database, patient_id: int, copy_previous: bool = False,
     if copy_previous and previous is not None:
         # Sites, products, doses and aliquots; not lots (today's box) nor notes (that day's).
         copied = [replace(p, lot_number=None, lot_expiry=None, notes="") for p in previous.points]
-    return OpenedVisit(visit, previous, providers, copied, clinic_templates(db), created=True,
-                       starting_pen=starting_pen(db, visit))
+    return OpenedVisit(
+        visit,
+        previous,
+        providers,
+        copied,
+        clinic_templates(db),
+        created=True,
+        starting_pen=starting_pen(db, visit),
+    )
 
 
 def discard_empty_draft(db: Database, visit_id: int, version: int) -> bool:
@@ -467,9 +503,16 @@ def discard_empty_draft(db: Database, visit_id: int, version: int) -> bool:
     saved since (its version moved on, here or on another workstation) or holds anything."""
     with db.factory.begin() as session:
         visit = session.get(Visit, visit_id)
-        if (visit is None or visit.version != version or visit.status is not VisitStatus.DRAFT
-                or visit.kind is VisitKind.REVIEW  # seeing the patient is a record of its own
-                or visit.points or visit.concern or visit.notes or visit.consent_recorded):
+        if (
+            visit is None
+            or visit.version != version
+            or visit.status is not VisitStatus.DRAFT
+            or visit.kind is VisitKind.REVIEW  # seeing the patient is a record of its own
+            or visit.points
+            or visit.concern
+            or visit.notes
+            or visit.consent_recorded
+        ):
             return False
         session.delete(visit)
         record_event(session, db.actor, "discard", "visit", visit_id, reason="closed empty")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import platformdirs
 
+from app.services.patients import patient_record
+from app.services.visits import VisitFields, open_visit
 from app.storage.config import APP_NAME
 from app.storage.database import Database
 from app.storage.files import make_private_folder, write_atomically
-from app.services.patients import patient_record
-from app.services.visits import VisitFields, open_visit
-from models.errors import NotFoundError
 from models.chart import point_from_data, point_to_data
+from models.errors import NotFoundError
 from models.records import ChartedPoint
 from models.tables import Patient
 from models.vocabulary import VisitStatus
@@ -51,18 +51,26 @@ class RecoveredChart:
     path: Path
 
 
-def write_recovery(db: Database, visit_id: int, version: int, fields: VisitFields,
-                   points: list[ChartedPoint]) -> Path:
+def write_recovery(
+    db: Database, visit_id: int, version: int, fields: VisitFields, points: list[ChartedPoint]
+) -> Path:
     """Write (atomically: never a half-written file; owner-only, in an owner-only folder)
     the unsaved state of one visit."""
     path = _path(db, visit_id)
     make_private_folder(path.parent)
     document = {
-        "format": RECOVERY_FORMAT, "database": db.name, "visit_id": visit_id, "version": version,
+        "format": RECOVERY_FORMAT,
+        "database": db.name,
+        "visit_id": visit_id,
+        "version": version,
         "saved_at": datetime.now().astimezone().isoformat(),
-        "fields": {"provider_id": fields.provider_id, "started_at": fields.started_at.isoformat(),
-                   "concern": fields.concern, "notes": fields.notes,
-                   "consent_recorded": fields.consent_recorded},
+        "fields": {
+            "provider_id": fields.provider_id,
+            "started_at": fields.started_at.isoformat(),
+            "concern": fields.concern,
+            "notes": fields.notes,
+            "consent_recorded": fields.consent_recorded,
+        },
         "points": [point_to_data(p) for p in points],
     }
     return write_atomically(path, json.dumps(document, ensure_ascii=False), replace=True)
@@ -82,12 +90,22 @@ def pending_recoveries(db: Database) -> list[RecoveredChart]:
             if data.get("format") != RECOVERY_FORMAT:
                 continue
             fields = data["fields"]
-            found.append(RecoveredChart(
-                visit_id=data["visit_id"], version=data["version"],
-                saved_at=datetime.fromisoformat(data["saved_at"]),
-                fields=VisitFields(fields["provider_id"], datetime.fromisoformat(fields["started_at"]),
-                                   fields["concern"], fields["notes"], fields["consent_recorded"]),
-                points=[point_from_data(p) for p in data["points"]], path=path))
+            found.append(
+                RecoveredChart(
+                    visit_id=data["visit_id"],
+                    version=data["version"],
+                    saved_at=datetime.fromisoformat(data["saved_at"]),
+                    fields=VisitFields(
+                        fields["provider_id"],
+                        datetime.fromisoformat(fields["started_at"]),
+                        fields["concern"],
+                        fields["notes"],
+                        fields["consent_recorded"],
+                    ),
+                    points=[point_from_data(p) for p in data["points"]],
+                    path=path,
+                )
+            )
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return sorted(found, key=lambda r: r.saved_at, reverse=True)

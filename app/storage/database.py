@@ -16,7 +16,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
-
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
@@ -97,7 +96,8 @@ def refuse_empty_file(url: URL) -> None:
     if path.is_file() and path.stat().st_size == 0 and not (wal.is_file() and wal.stat().st_size):
         raise DatabaseError(
             f"{path} is an empty file (0 bytes), not an Aliquot database; it was left as it is."
-            " To start a new clinic, give the name of a file that does not exist yet")
+            " To start a new clinic, give the name of a file that does not exist yet"
+        )
 
 
 def open_database(url: URL, actor: str, on_write_wait: Callable[[], None] | None = None) -> Database:
@@ -153,8 +153,8 @@ def parse_timezone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(
-            f"{name!r} is not a time zone name such as Europe/London or America/New_York",
-            "timezone") from None
+            f"{name!r} is not a time zone name such as Europe/London or America/New_York", "timezone"
+        ) from None
 
 
 def load_clinic_timezone(database: Database) -> ZoneInfo:
@@ -176,8 +176,15 @@ def set_clinic_timezone(database: Database, name: str) -> ZoneInfo:
         previous = session.get(AppMeta, TIMEZONE_KEY)
         session.merge(AppMeta(key=TIMEZONE_KEY, value=zone.key))
         refresh_recall(session, zone)  # visit days, and so due dates, follow the clinic's clock
-        record_event(session, database.actor, "update", "settings", TIMEZONE_KEY,
-                     before=previous.value if previous else None, after=zone.key)
+        record_event(
+            session,
+            database.actor,
+            "update",
+            "settings",
+            TIMEZONE_KEY,
+            before=previous.value if previous else None,
+            after=zone.key,
+        )
     database.timezone = zone
     return zone
 
@@ -225,7 +232,8 @@ def prepare_schema(database: Database) -> str | None:
         raise DatabaseError(
             f"{database.name} is read-only and needs an upgrade to this version's schema"
             f" ({status.current or 'none'} to {status.head}); open it once with write access"
-            " to the file and its folder. It was left as it is.")
+            " to the file and its folder. It was left as it is."
+        )
     backup_path = None
     if not status.is_new:
         if not database.is_sqlite:
@@ -238,8 +246,14 @@ def prepare_schema(database: Database) -> str | None:
     if not status.is_new:
         with database.factory.begin() as session:
             record_event(
-                session, database.actor, "upgrade", "database", None,
-                from_revision=status.current, to_revision=status.head, backup=backup_path,
+                session,
+                database.actor,
+                "upgrade",
+                "database",
+                None,
+                from_revision=status.current,
+                to_revision=status.head,
+                backup=backup_path,
             )
     return backup_path
 
@@ -252,8 +266,15 @@ def upgrade_server(database: Database) -> SchemaStatus:
             backup_beside(database, f"before-{status.head}")
         schema.upgrade(database.engine)
         with database.factory.begin() as session:
-            record_event(session, database.actor, "upgrade", "database", None,
-                         from_revision=status.current, to_revision=status.head)
+            record_event(
+                session,
+                database.actor,
+                "upgrade",
+                "database",
+                None,
+                from_revision=status.current,
+                to_revision=status.head,
+            )
     return schema_status(database)
 
 
@@ -324,8 +345,9 @@ def check_integrity(database: Database) -> IntegrityReport:
                 problems.append(f"{table} row {rowid} points to a missing {parent}")
         else:  # PostgreSQL checks pages itself; look for constraints left unchecked
             for table, name in connection.exec_driver_sql(
-                    "SELECT conrelid::regclass::text, conname FROM pg_constraint"
-                    " WHERE NOT convalidated AND connamespace = 'public'::regnamespace"):
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+                " WHERE NOT convalidated AND connamespace = 'public'::regnamespace"
+            ):
                 problems.append(f"constraint {name} on {table} is not validated")
     status = schema_status(database)
     if status.current is not None and not schema.is_known_revision(status.current):

@@ -31,8 +31,9 @@ def default_log_dir() -> Path:
 
 class _PrivateLogHandler(RotatingFileHandler):
     def _open(self):
-        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
-                    opener=_private_opener)
+        return open(
+            self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=_private_opener
+        )
 
 
 def _private_opener(path: str, flags: int) -> int:

@@ -15,6 +15,7 @@ and when Aliquot next opens a database in that folder.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -67,7 +68,7 @@ def _database_beside(path: Path) -> Path | None:
     """The database whose -wal/-shm/-journal file `path` would be, if there is one."""
     for companion in DATABASE_COMPANIONS:
         if path.name.endswith(companion):
-            main = path.with_name(path.name[:-len(companion)])
+            main = path.with_name(path.name[: -len(companion)])
             if is_database(main):
                 return main
     return None
@@ -77,8 +78,9 @@ def _exists_message(path: Path) -> str:
     return f"{path} already exists and was left as it is; to replace it, add --force"
 
 
-def check_output_file(path: Path, suffix: str | None = None, kind: str = "", *,
-                      replace: bool = False) -> Path:
+def check_output_file(
+    path: Path, suffix: str | None = None, kind: str = "", *, replace: bool = False
+) -> Path:
     """The one check of every output path, before any work and again when writing.
     Returns the file to write (links followed). Raises AliquotError: nothing was written."""
     if suffix is not None and path.suffix.lower() != suffix:
@@ -95,8 +97,9 @@ def check_output_file(path: Path, suffix: str | None = None, kind: str = "", *,
         ordinary = exists and stat.S_ISREG(os.stat(target).st_mode)
         database = ordinary and is_database(target)
     except OSError as error:  # unreadable: it could be a database, so it is not touched
-        raise AliquotError(f"cannot check {path} before writing ({error.strerror or error});"
-                           " nothing was written") from None
+        raise AliquotError(
+            f"cannot check {path} before writing ({error.strerror or error}); nothing was written"
+        ) from None
     if main is not None:
         raise AliquotError(f"{path} belongs to the database {main}: {never}")
     if not exists:
@@ -117,10 +120,8 @@ def make_private_folder(folder: Path) -> None:
         missing.append(folder)
         folder = folder.parent
     for created in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another program
             created.mkdir(mode=PRIVATE_FOLDER)
-        except FileExistsError:  # made meanwhile by another program
-            pass
 
 
 def _process_alive(pid: int) -> bool:

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from app.interchange import dumps, export_patient, import_document
-from app.patients import create_patient, get_patient, search_patients, update_patient
-from app.records import history_pdf, visit_record_pdf
-from app.visits import list_visits
+from app.exports.interchange import dumps, export_patient, import_document
+from app.exports.records import history_pdf, visit_record_pdf
+from app.services.patients import create_patient, get_patient, search_patients, update_patient
+from app.services.visits import list_visits
 from models.errors import ValidationError
 from models.records import PatientDraft
 from tests.app.test_interchange import SPEC_EXAMPLE

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.autosave import discard_recovery, pending_recoveries, write_recovery
-from app.visits import VisitFields
+from app.services.visits import VisitFields
+from app.storage.autosave import discard_recovery, pending_recoveries, write_recovery
 from models.chart import Pen
 from models.vocabulary import DoseUnit, View
 from tests.conftest import at
@@ -12,13 +12,19 @@ from tests.conftest import at
 
 @pytest.fixture(autouse=True)
 def private_recovery_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr("app.autosave.recovery_dir", lambda: tmp_path / "recovery")
+    monkeypatch.setattr("app.storage.autosave.recovery_dir", lambda: tmp_path / "recovery")
     return tmp_path / "recovery"
 
 
 def test_an_unsaved_chart_is_written_and_found_again(db, private_recovery_dir):
-    pen = Pen("Juvéderm Voluma XC", DoseUnit.MILLILITRES, Decimal("0.25"), 3, lot_number="V1",
-              lot_expiry=date(2027, 1, 1))
+    pen = Pen(
+        "Juvéderm Voluma XC",
+        DoseUnit.MILLILITRES,
+        Decimal("0.25"),
+        3,
+        lot_number="V1",
+        lot_expiry=date(2027, 1, 1),
+    )
     points = [pen.point_at(View.FRONT, 0.69, 0.5, "cheek_l"), pen.point_at(View.FRONT, 0.31, 0.5, "cheek_r")]
     fields = VisitFields(1, at(2026, 11, 20, 15, 30), "volume loss", "", True)
     write_recovery(db, 42, 3, fields, points)

@@ -21,8 +21,15 @@ def aliquot(*args, db=None, env=None, check=True):
     environment.update(env or {})
     environment = {k: v for k, v in environment.items() if v != ""}
     command = [sys.executable, "-m", "app"] + (["--db", str(db)] if db else []) + [str(a) for a in args]
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT,
-                            stdin=subprocess.DEVNULL, timeout=120)
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}: {result.stderr}")
     return result
@@ -35,6 +42,7 @@ def assert_one_line_refusal(result, pattern, code=1):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("aliquot: ")
     import re
+
     assert re.search(pattern, lines[0]), lines[0]
 
 
@@ -56,7 +64,9 @@ def test_demo_then_patients_json(demo_clinic):
 
 def test_patients_search(demo_clinic):
     first = json.loads(aliquot("patients", "--json", db=demo_clinic).stdout)[0]
-    found = json.loads(aliquot("patients", "--search", first["chart_number"], "--json", db=demo_clinic).stdout)
+    found = json.loads(
+        aliquot("patients", "--search", first["chart_number"], "--json", db=demo_clinic).stdout
+    )
     assert [p["chart_number"] for p in found] == [first["chart_number"]]
     text = aliquot("patients", "--search", "no-such-person", db=demo_clinic).stdout
     assert text.strip() == "no patients found"
@@ -102,7 +112,9 @@ def test_import_error_names_file_visit_and_field(tmp_path):
     path = tmp_path / "zoe.json"
     path.write_text(json.dumps(bad), encoding="utf-8")
     result = aliquot("import", path, db=tmp_path / "c.db", check=False)
-    assert_one_line_refusal(result, r"zoe.json: visit 'v1', point 1, unit: Botox Cosmetic is dosed in units \(U\), not mL")
+    assert_one_line_refusal(
+        result, r"zoe.json: visit 'v1', point 1, unit: Botox Cosmetic is dosed in units \(U\), not mL"
+    )
     assert json.loads(aliquot("patients", "--json", db=tmp_path / "c.db").stdout) == []
 
 
@@ -134,6 +146,7 @@ def test_newer_database_is_refused_by_the_command_line(demo_clinic, tmp_path):
     path = tmp_path / "newer.db"
     shutil.copyfile(demo_clinic, path)
     import sqlite3
+
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE alembic_version SET version_num = '0042'")
     result = aliquot("patients", db=path, check=False)
@@ -141,23 +154,27 @@ def test_newer_database_is_refused_by_the_command_line(demo_clinic, tmp_path):
     assert "schema revision 0042" in aliquot("db", "check", db=path, check=False).stdout
 
 
-@pytest.mark.parametrize("args, pattern, code", [
-    (["visits", "NOPE-1"], "no patient with chart number NOPE-1", 1),
-    (["export", "NOPE-1"], "no patient with chart number NOPE-1", 1),
-    (["import", "/no/such/file.json"], "no such file", 1),
-    (["demo", "--patients", "0"], "must be at least 1", 2),
-    (["demo", "--patients", "many"], "'many' is not a whole number", 2),
-    (["demo", "--as-of", "yesterday"], "not a date", 2),
-    (["frobnicate"], "invalid choice", 2),
-    (["db"], "required", 2),
-])
+@pytest.mark.parametrize(
+    "args, pattern, code",
+    [
+        (["visits", "NOPE-1"], "no patient with chart number NOPE-1", 1),
+        (["export", "NOPE-1"], "no patient with chart number NOPE-1", 1),
+        (["import", "/no/such/file.json"], "no such file", 1),
+        (["demo", "--patients", "0"], "must be at least 1", 2),
+        (["demo", "--patients", "many"], "'many' is not a whole number", 2),
+        (["demo", "--as-of", "yesterday"], "not a date", 2),
+        (["frobnicate"], "invalid choice", 2),
+        (["db"], "required", 2),
+    ],
+)
 def test_user_mistakes_get_one_line_and_non_zero_exit(tmp_path, args, pattern, code):
     assert_one_line_refusal(aliquot(*args, db=tmp_path / "c.db", check=False), pattern, code)
 
 
 def test_bad_database_argument(tmp_path):
-    assert_one_line_refusal(aliquot("patients", db=tmp_path / "missing" / "c.db", check=False),
-                            "folder .* does not exist")
+    assert_one_line_refusal(
+        aliquot("patients", db=tmp_path / "missing" / "c.db", check=False), "folder .* does not exist"
+    )
 
 
 def test_demo_never_mixes_into_real_records(demo_clinic):
@@ -176,12 +193,15 @@ def test_the_clinic_keeps_its_own_time_zone(tmp_path):
     path = tmp_path / "ny.db"
     aliquot("demo", "--patients", 5, "--as-of", "2026-11-01", db=path, env={"TZ": "America/New_York"})
     assert "clinic time zone America/New_York" in aliquot("db", "timezone", db=path).stdout
-    hours = [int(line.split()[2][:2]) for line in
-             aliquot("visits", "A-0001", db=path, env={"TZ": "Asia/Tokyo"}).stdout.splitlines()]
+    hours = [
+        int(line.split()[2][:2])
+        for line in aliquot("visits", "A-0001", db=path, env={"TZ": "Asia/Tokyo"}).stdout.splitlines()
+    ]
     assert hours and all(9 <= hour <= 17 for hour in hours)
     assert "Europe/London" in aliquot("db", "timezone", "Europe/London", db=path).stdout
-    assert_one_line_refusal(aliquot("db", "timezone", "Mars/Base", db=path, check=False),
-                            "not a time zone name")
+    assert_one_line_refusal(
+        aliquot("db", "timezone", "Mars/Base", db=path, check=False), "not a time zone name"
+    )
 
 
 def test_export_image_draws_the_chart(demo_clinic, tmp_path):
@@ -189,38 +209,64 @@ def test_export_image_draws_the_chart(demo_clinic, tmp_path):
 
     visit = json.loads(aliquot("visits", "A-0001", "--json", db=demo_clinic).stdout)[-1]
     product = visit["totals"][0]["product"]
-    colour = next(p["colour"] for p in json.loads(aliquot("catalogue", "--json", db=demo_clinic).stdout)
-                  if p["name"] == product)
+    colour = next(
+        p["colour"]
+        for p in json.loads(aliquot("catalogue", "--json", db=demo_clinic).stdout)
+        if p["name"] == product
+    )
     out = tmp_path / "chart.png"
-    aliquot("export-image", visit["id"], "-o", out, db=demo_clinic, env={"DISPLAY": "", "QT_QPA_PLATFORM": ""})
+    aliquot(
+        "export-image", visit["id"], "-o", out, db=demo_clinic, env={"DISPLAY": "", "QT_QPA_PLATFORM": ""}
+    )
     image = Image.open(out).convert("RGB")
     assert image.size == (1600, 2300)
-    target = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    marker_pixels = sum(count for count, pixel in image.getcolors(maxcolors=1 << 24)
-                        if sum(abs(a - b) for a, b in zip(pixel, target)) < 30)
+    target = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    marker_pixels = sum(
+        count
+        for count, pixel in image.getcolors(maxcolors=1 << 24)
+        if sum(abs(a - b) for a, b in zip(pixel, target, strict=False)) < 30
+    )
     assert marker_pixels > 200, "the markers are drawn in their product's colour"
-    assert_one_line_refusal(aliquot("export-image", 99999, "-o", tmp_path / "none.png", db=demo_clinic, check=False),
-                            "no visit with id 99999")
-    assert_one_line_refusal(aliquot("export-image", visit["id"], "-o", tmp_path / "c.jpg",
-                                    db=demo_clinic, check=False), "is a PNG")
+    assert_one_line_refusal(
+        aliquot("export-image", 99999, "-o", tmp_path / "none.png", db=demo_clinic, check=False),
+        "no visit with id 99999",
+    )
+    assert_one_line_refusal(
+        aliquot("export-image", visit["id"], "-o", tmp_path / "c.jpg", db=demo_clinic, check=False),
+        "is a PNG",
+    )
 
 
 def test_injectors_registered_corrected_and_taken_off_the_list(tmp_path):
     path = tmp_path / "clinic.db"
     assert "no injectors registered" in aliquot("injectors", db=path).stdout
-    assert "registered injector 1: Dana Reyes RN" in aliquot(
-        "injectors", "add", "Dana Reyes", "--credentials", "RN", "--licence", "RN-448120", db=path).stdout
+    assert (
+        "registered injector 1: Dana Reyes RN"
+        in aliquot(
+            "injectors", "add", "Dana Reyes", "--credentials", "RN", "--licence", "RN-448120", db=path
+        ).stdout
+    )
     aliquot("injectors", "add", "Lee Park", "--credentials", "NP", db=path)
-    assert_one_line_refusal(aliquot("injectors", "add", "dana reyes", db=path, check=False), "already registered")
-    assert_one_line_refusal(aliquot("injectors", "edit", "7", "--inactive", db=path, check=False), "no injector 7")
-    assert_one_line_refusal(aliquot("injectors", "edit", "1", "--active", "--inactive", db=path, check=False),
-                            "not allowed with", code=2)
-    assert "(inactive)" in aliquot("injectors", "edit", "1", "--inactive", "--credentials", "NP", db=path).stdout
+    assert_one_line_refusal(
+        aliquot("injectors", "add", "dana reyes", db=path, check=False), "already registered"
+    )
+    assert_one_line_refusal(
+        aliquot("injectors", "edit", "7", "--inactive", db=path, check=False), "no injector 7"
+    )
+    assert_one_line_refusal(
+        aliquot("injectors", "edit", "1", "--active", "--inactive", db=path, check=False),
+        "not allowed with",
+        code=2,
+    )
+    assert (
+        "(inactive)" in aliquot("injectors", "edit", "1", "--inactive", "--credentials", "NP", db=path).stdout
+    )
     assert [line.split()[1] for line in aliquot("injectors", db=path).stdout.splitlines()] == ["Lee"]
     everyone = json.loads(aliquot("injectors", "--all", "--json", db=path).stdout)
     assert everyone == [
         {"id": 1, "name": "Dana Reyes", "credentials": "NP", "licence_number": "RN-448120", "active": False},
-        {"id": 2, "name": "Lee Park", "credentials": "NP", "licence_number": None, "active": True}]
+        {"id": 2, "name": "Lee Park", "credentials": "NP", "licence_number": None, "active": True},
+    ]
     aliquot("injectors", "edit", "1", "--active", db=path)
     assert len(json.loads(aliquot("injectors", "--json", db=path).stdout)) == 2
     for injector in ("1", "2"):

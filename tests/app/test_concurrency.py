@@ -13,12 +13,12 @@ from datetime import date
 
 import pytest
 
-from app.database import open_database
-from app.patients import search_patients
-from app.providers import create_provider, list_providers
-from app.recall import due_list
-from app.catalogue import list_products
-from app.visits import create_visit, replace_points
+from app.services.catalogue import list_products
+from app.services.patients import search_patients
+from app.services.providers import create_provider, list_providers
+from app.services.recall import due_list
+from app.services.visits import create_visit, replace_points
+from app.storage.database import open_database
 from models import database as schema
 from tests.app.test_cli import ROOT, aliquot
 from tests.app.test_interchange import SPEC_EXAMPLE
@@ -116,21 +116,33 @@ def test_command_line_reads_beside_a_long_import_and_writes_wait_for_it(clinic, 
     incoming = tmp_path / "B-0002.json"
     incoming.write_text(json.dumps(document), encoding="utf-8")
     environment = {k: v for k, v in os.environ.items() if k != "ALIQUOT_DB"}
-    writes = {name: subprocess.Popen([sys.executable, "-m", "app", "--db", str(path), *args], cwd=ROOT,
-                                     env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-              for name, args in (("export", ["export", "A-0001"]),
-                                 ("visits", ["visits", "A-0001"]),
-                                 ("injectors", ["injectors", "add", "Sam Okafor", "--credentials", "NP"]),
-                                 ("import", ["import", str(incoming)]))}
+    writes = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "app", "--db", str(path), *args],
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in (
+            ("export", ["export", "A-0001"]),
+            ("visits", ["visits", "A-0001"]),
+            ("injectors", ["injectors", "add", "Sam Okafor", "--credentials", "NP"]),
+            ("import", ["import", str(incoming)]),
+        )
+    }
     try:
         for name, process in writes.items():
             first_line = process.stderr.readline()
             assert first_line.strip() == f"aliquot: {WAITING}", (name, first_line + process.stderr.read())
     finally:
         writer.finish()
-        results = {name: (process.wait(120), process.stdout.read(), process.stderr.read())
-                   for name, process in writes.items()}
+        results = {
+            name: (process.wait(120), process.stdout.read(), process.stderr.read())
+            for name, process in writes.items()
+        }
     for name, (code, _, stderr) in results.items():
         assert code == 0, (name, stderr)
         assert WAITING not in stderr, f"{name}: the waiting notice is given once"
@@ -147,7 +159,7 @@ def test_command_line_reads_beside_a_long_import_and_writes_wait_for_it(clinic, 
 def test_the_window_tells_that_a_save_waits_for_another_program(qtbot, db, patient, monkeypatch):
     from functools import partial
 
-    from app.patients import set_archived
+    from app.services.patients import set_archived
     from ui.main_window import MainWindow
 
     monkeypatch.setattr(schema, "WRITE_NOTICE_AFTER_S", 0.05)

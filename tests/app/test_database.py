@@ -1,15 +1,15 @@
 import json
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
 
-from app.catalogue import list_products, load_catalogue_file, seed_catalogue
-from app.config import database_url
-from app.database import backup_sqlite, check_integrity, connect, open_database
+from app.services.catalogue import list_products, load_catalogue_file, seed_catalogue
+from app.storage.config import database_url
+from app.storage.database import backup_sqlite, check_integrity, connect, open_database
 from models.errors import DatabaseError
 from models.tables import AuditEvent, Product
 from models.vocabulary import DoseUnit, ProductKind
@@ -18,7 +18,10 @@ from tests.conftest import ACTOR, sqlite_url
 
 def test_every_sqlite_connection_is_tuned(db):
     with db.engine.connect() as connection:
-        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+        def pragma(name):
+            return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
         assert pragma("foreign_keys") == 1
         assert pragma("journal_mode") == "wal"
         assert pragma("synchronous") == 2  # FULL
@@ -26,9 +29,8 @@ def test_every_sqlite_connection_is_tuned(db):
 
 
 def test_foreign_keys_are_enforced(db):
-    with pytest.raises(Exception, match="FOREIGN KEY"):
-        with db.engine.begin() as connection:
-            connection.execute(text("INSERT INTO lot (product_id, number, notes) VALUES (9999, 'X', '')"))
+    with pytest.raises(Exception, match="FOREIGN KEY"), db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO lot (product_id, number, notes) VALUES (9999, 'X', '')"))
 
 
 def test_catalogue_is_seeded_once_with_every_reference_product(db):
@@ -43,17 +45,41 @@ def test_catalogue_is_seeded_once_with_every_reference_product(db):
     assert products["Juvéderm Voluma XC"].dose_unit is DoseUnit.MILLILITRES
     assert products["Hylenex"].kind is ProductKind.ENZYME
     assert products["Hylenex"].interval_min_days is None
-    assert (products["Botox Cosmetic"].interval_min_days, products["Botox Cosmetic"].interval_max_days) == (90, 120)
+    assert (products["Botox Cosmetic"].interval_min_days, products["Botox Cosmetic"].interval_max_days) == (
+        90,
+        120,
+    )
     assert products["Daxxify"].interval_min_days > 120
 
 
 # Every product the domain reference names, by the name clinicians use.
 REFERENCE_PRODUCTS = [
-    "Botox Cosmetic", "Dysport", "Xeomin", "Jeuveau", "Daxxify", "Letybo",
-    "Juvéderm Voluma XC", "Juvéderm Volbella XC", "Juvéderm Vollure XC", "Juvéderm Volux XC",
-    "Juvéderm Ultra XC", "Restylane Silk", "Restylane Kysse", "Restylane Refyne", "Restylane Defyne",
-    "Restylane Lyft", "RHA 2", "RHA 3", "RHA 4", "Radiesse", "Sculptra", "Belotero Balance",
-    "Hylenex", "Vitrase", "Amphadase", "Hydase",
+    "Botox Cosmetic",
+    "Dysport",
+    "Xeomin",
+    "Jeuveau",
+    "Daxxify",
+    "Letybo",
+    "Juvéderm Voluma XC",
+    "Juvéderm Volbella XC",
+    "Juvéderm Vollure XC",
+    "Juvéderm Volux XC",
+    "Juvéderm Ultra XC",
+    "Restylane Silk",
+    "Restylane Kysse",
+    "Restylane Refyne",
+    "Restylane Defyne",
+    "Restylane Lyft",
+    "RHA 2",
+    "RHA 3",
+    "RHA 4",
+    "Radiesse",
+    "Sculptra",
+    "Belotero Balance",
+    "Hylenex",
+    "Vitrase",
+    "Amphadase",
+    "Hydase",
 ]
 
 
@@ -76,8 +102,9 @@ def test_catalogue_holds_every_reference_product_with_its_facts(db):
 
 def test_later_starts_never_duplicate_or_revive_products(db):
     with db.factory.begin() as session:
-        session.execute(update(Product).where(Product.name == "Letybo")
-                        .values(name="Letybo (clinic stock)", active=False))
+        session.execute(
+            update(Product).where(Product.name == "Letybo").values(name="Letybo (clinic stock)", active=False)
+        )
     assert seed_catalogue(db.factory, ACTOR) == 0
     db.close()
     reopened = open_database(db.url, ACTOR)
@@ -94,7 +121,7 @@ def test_a_later_catalogue_adds_only_new_products(db, monkeypatch):
     newer = load_catalogue_file()
     newer["catalogue_version"] += 1
     newer["products"].append(dict(newer["products"][0], name="Relfydess", colour="#123456"))
-    monkeypatch.setattr("app.catalogue.load_catalogue_file", lambda: newer)
+    monkeypatch.setattr("app.services.catalogue.load_catalogue_file", lambda: newer)
     assert seed_catalogue(db.factory, ACTOR) == 1
     with db.factory() as session:
         names = set(session.scalars(select(Product.name)))
@@ -111,7 +138,7 @@ def test_damaged_file_gets_a_clear_message(tmp_path):
 
 
 def test_database_url_from_option_environment_or_default(tmp_path, monkeypatch):
-    monkeypatch.setattr("app.config.default_database_path", lambda: tmp_path / "data" / "aliquot.db")
+    monkeypatch.setattr("app.storage.config.default_database_path", lambda: tmp_path / "data" / "aliquot.db")
     assert database_url(str(tmp_path / "a.db"), {}).database == str(tmp_path / "a.db")
     assert database_url(None, {"ALIQUOT_DB": str(tmp_path / "b.db")}).database == str(tmp_path / "b.db")
     url = database_url("postgresql+psycopg://clinic:secret@server/aliquot", {})
@@ -154,12 +181,12 @@ def test_services_write_the_audit_trail(db, patient):
 
 
 def test_a_failed_backup_leaves_nothing_behind(db, patient, tmp_path, monkeypatch):
-    import app.database
+    import app.storage.database
 
     def pulled_out(partial, destination, replace):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(app.database, "publish", pulled_out)
+    monkeypatch.setattr(app.storage.database, "publish", pulled_out)
     drive = tmp_path / "drive"
     drive.mkdir()
     with pytest.raises(DatabaseError, match="cannot write the backup .* nothing was kept"):
@@ -168,8 +195,9 @@ def test_a_failed_backup_leaves_nothing_behind(db, patient, tmp_path, monkeypatc
 
 
 def test_a_file_that_cannot_be_written_is_named_not_its_temporary(tmp_path):
-    from app.files import write_atomically_bytes
+    from app.storage.files import write_atomically_bytes
     from models.errors import AliquotError
+
     with pytest.raises(AliquotError) as refused:
         write_atomically_bytes(tmp_path / "missing" / "record.pdf", b"%PDF-")
     assert str(refused.value).startswith(f"cannot write {tmp_path / 'missing' / 'record.pdf'}")
@@ -178,20 +206,24 @@ def test_a_file_that_cannot_be_written_is_named_not_its_temporary(tmp_path):
 
 # ---------------------------------------------------------------- read-only, empty, stale summary
 
+
 def _charted_clinic(db, tmp_path):
     """A closed clinic with one patient and one charted visit, alone in its folder."""
-    from app.patients import create_patient
-    from app.providers import create_provider
-    from app.visits import create_visit, replace_points
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
+
+    from app.services.patients import create_patient
+    from app.services.providers import create_provider
+    from app.services.visits import create_visit, replace_points
     from models.records import PatientDraft
     from models.vocabulary import Sex
     from tests.conftest import botox_point, checkpoint
 
-    patient = create_patient(db, PatientDraft("A-0001", "Zoë", "Ångström-Núñez", date(1985, 3, 14), Sex.FEMALE))
+    patient = create_patient(
+        db, PatientDraft("A-0001", "Zoë", "Ångström-Núñez", date(1985, 3, 14), Sex.FEMALE)
+    )
     provider = create_provider(db, "Dana Reyes", "RN")
     # a month ago: the due list for today and later is read from the recall summary
-    visit = create_visit(db, patient.id, provider.id, datetime.now(timezone.utc) - timedelta(days=30))
+    visit = create_visit(db, patient.id, provider.id, datetime.now(UTC) - timedelta(days=30))
     replace_points(db, visit.id, visit.version, [botox_point()])
     checkpoint(db.engine)
     db.close()
@@ -204,6 +236,7 @@ def _charted_clinic(db, tmp_path):
 
 def _digest(path):
     import hashlib
+
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -211,11 +244,18 @@ def _running_as_root():
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-@pytest.mark.parametrize("made_read_only", [
-    "read-only URL",  # runs everywhere, as root too: chmod does not restrict root
-    pytest.param("read-only file", marks=pytest.mark.skipif(_running_as_root(), reason="root ignores chmod")),
-    pytest.param("read-only folder", marks=pytest.mark.skipif(_running_as_root(), reason="root ignores chmod")),
-])
+@pytest.mark.parametrize(
+    "made_read_only",
+    [
+        "read-only URL",  # runs everywhere, as root too: chmod does not restrict root
+        pytest.param(
+            "read-only file", marks=pytest.mark.skipif(_running_as_root(), reason="root ignores chmod")
+        ),
+        pytest.param(
+            "read-only folder", marks=pytest.mark.skipif(_running_as_root(), reason="root ignores chmod")
+        ),
+    ],
+)
 def test_a_read_only_database_is_read_and_printed_never_changed(db, tmp_path, made_read_only):
     from tests.app.test_cli import aliquot
 
@@ -243,7 +283,9 @@ def test_a_read_only_database_is_read_and_printed_never_changed(db, tmp_path, ma
         assert {row["chart_number"] for row in due} == {"A-0001"}
         refused = aliquot("injectors", "add", "Sam Okafor", db=where, check=False)
         assert refused.returncode == 1 and "Traceback" not in refused.stderr
-        assert re.search(r"^aliquot: .*clinic\.db is read-only: nothing was changed", refused.stderr, re.M), refused.stderr
+        assert re.search(r"^aliquot: .*clinic\.db is read-only: nothing was changed", refused.stderr, re.M), (
+            refused.stderr
+        )
         if made_read_only == "read-only folder":
             assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db"]  # no -wal, no -shm
     finally:
@@ -254,15 +296,21 @@ def test_a_read_only_database_is_read_and_printed_never_changed(db, tmp_path, ma
 
 def test_a_read_only_folder_is_read_without_creating_files_in_it(db, tmp_path, monkeypatch):
     """The folder's permissions as the program sees them (os.access), so that this runs as root too."""
-    from app.database import explain_driver_error
-    from app.patients import search_patients
-    from app.providers import create_provider
     from sqlalchemy import exc as sa_exc
+
+    from app.services.patients import search_patients
+    from app.services.providers import create_provider
+    from app.storage.database import explain_driver_error
 
     path = _charted_clinic(db, tmp_path)
     access = os.access
-    monkeypatch.setattr(os, "access", lambda where, mode, **kw: (
-        False if mode & os.W_OK and Path(where) in (path, path.parent) else access(where, mode, **kw)))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda where, mode, **kw: (
+            False if mode & os.W_OK and Path(where) in (path, path.parent) else access(where, mode, **kw)
+        ),
+    )
     database = open_database(sqlite_url(path), ACTOR)
     try:
         assert database.read_only
@@ -276,10 +324,13 @@ def test_a_read_only_folder_is_read_without_creating_files_in_it(db, tmp_path, m
     assert sorted(p.name for p in path.parent.iterdir()) == ["clinic.db"]
 
 
-@pytest.mark.parametrize("content, pattern", [
-    (b"", r"is an empty file \(0 bytes\), not an Aliquot database"),
-    (b"%PDF-1.7\n" + b"consent form " * 400, "is damaged or is not a database file"),
-])
+@pytest.mark.parametrize(
+    "content, pattern",
+    [
+        (b"", r"is an empty file \(0 bytes\), not an Aliquot database"),
+        (b"%PDF-1.7\n" + b"consent form " * 400, "is damaged or is not a database file"),
+    ],
+)
 def test_an_empty_or_foreign_file_is_refused_and_left_as_it_is(tmp_path, content, pattern):
     from tests.app.test_cli import aliquot, assert_one_line_refusal
 
@@ -295,7 +346,7 @@ def test_an_empty_or_foreign_file_is_refused_and_left_as_it_is(tmp_path, content
 
 @pytest.mark.parametrize("upgraded_by", ["alembic", "opening"])
 def test_the_recall_list_is_rebuilt_after_a_downgrade_and_an_upgrade(db, tmp_path, upgraded_by):
-    from app.recall import due_list
+    from app.services.recall import due_list
     from models import database as schema
 
     path = _charted_clinic(db, tmp_path)
@@ -311,14 +362,16 @@ def test_the_recall_list_is_rebuilt_after_a_downgrade_and_an_upgrade(db, tmp_pat
     engine.dispose()
     reopened = open_database(sqlite_url(path), ACTOR)
     try:
-        assert [(r.chart_number, r.area, r.item.due_from) for r in due_list(reopened, today, within_days=365)] == before
+        assert [
+            (r.chart_number, r.area, r.item.due_from) for r in due_list(reopened, today, within_days=365)
+        ] == before
     finally:
         reopened.close()
 
 
 def test_a_recall_summary_left_empty_by_an_earlier_version_is_rebuilt(db, tmp_path):
     """Databases already downgraded and upgraded kept the old marker over an empty summary."""
-    from app.recall import due_list
+    from app.services.recall import due_list
 
     path = _charted_clinic(db, tmp_path)
     engine = connect(sqlite_url(path), ACTOR).engine

@@ -1,5 +1,6 @@
 """The synthetic clinic is deterministic, realistic and obeys every charting rule."""
 
+import itertools
 import shutil
 from collections import Counter
 from datetime import date, timedelta
@@ -7,16 +8,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.database import open_database
 from app.demo import generate_demo
-from app.interchange import export_patient, import_document
-from app.patients import search_patients
-from app.visits import list_visits
+from app.exports.interchange import export_patient, import_document
+from app.services.patients import search_patients
+from app.services.visits import get_visit, list_visits
+from app.storage.database import open_database
 from models.errors import ConflictError
 from models.regions import REGIONS
 from models.tables import InjectionPoint, Lot, Patient, Provider, Visit
 from models.totals import totals_by_side
-from app.visits import get_visit
 from tests.conftest import ACTOR
 
 AS_OF = date(2026, 11, 1)
@@ -32,6 +32,7 @@ def fresh_database(tmp_path, template, name):
     path = tmp_path / name
     shutil.copyfile(template, path)
     from tests.conftest import sqlite_url
+
     return open_database(sqlite_url(path), ACTOR)
 
 
@@ -62,7 +63,7 @@ def test_demo_clinic_looks_like_a_clinic(demo_db):
     with demo_db.factory() as session:
         assert session.scalar(select(func.count()).select_from(Provider)) >= 3
         per_patient = Counter(session.scalars(select(Visit.patient_id)))
-        assert len(per_patient) == 60 and 1 <= min(per_patient.values()) and max(per_patient.values()) <= 12
+        assert len(per_patient) == 60 and min(per_patient.values()) >= 1 and max(per_patient.values()) <= 12
         assert max(per_patient.values()) >= 6
         first, last = session.execute(select(func.min(Visit.started_at), func.max(Visit.started_at))).one()
         assert (AS_OF - first.date()).days > 2 * 365 and last.date() <= AS_OF + timedelta(days=1)
@@ -82,8 +83,14 @@ def test_demo_clinic_looks_like_a_clinic(demo_db):
     assert asymmetric > 0, "some patients are treated asymmetrically"
 
 
-GLABELLAR_LABEL = {"Botox Cosmetic": 20, "Xeomin": 20, "Jeuveau": 20, "Letybo": 20,
-                   "Dysport": 50, "Daxxify": 40}
+GLABELLAR_LABEL = {
+    "Botox Cosmetic": 20,
+    "Xeomin": 20,
+    "Jeuveau": 20,
+    "Letybo": 20,
+    "Dysport": 50,
+    "Daxxify": 40,
+}
 
 
 def test_label_like_glabellar_doses(demo_db):
@@ -92,8 +99,9 @@ def test_label_like_glabellar_doses(demo_db):
     for patient in search_patients(demo_db, include_archived=True, limit=1000):
         for visit in list_visits(demo_db, patient.chart_number):
             record = get_visit(demo_db, visit.id)
-            points = [p for p in record.points
-                      if p.region_code in ("procerus", "corrugator_l", "corrugator_r")]
+            points = [
+                p for p in record.points if p.region_code in ("procerus", "corrugator_l", "corrugator_r")
+            ]
             if record.concern == "two-week review":
                 assert len(record.points) <= 1  # a touch-up at most
                 continue
@@ -116,7 +124,7 @@ def test_two_week_reviews_follow_first_treatments(demo_db):
     reviews = 0
     for patient in search_patients(demo_db, include_archived=True, limit=1000):
         visits = list_visits(demo_db, patient.chart_number)
-        for earlier, later in zip(visits, visits[1:]):
+        for earlier, later in itertools.pairwise(visits):
             if get_visit(demo_db, later.id).concern == "two-week review":
                 reviews += 1
                 assert earlier is visits[0]
@@ -126,7 +134,8 @@ def test_two_week_reviews_follow_first_treatments(demo_db):
 
 def test_clinic_hours_on_the_clinics_clock(db):
     """Visits fall in opening hours in the clinic's zone, summer and winter alike."""
-    from app.database import set_clinic_timezone
+    from app.storage.database import set_clinic_timezone
+
     set_clinic_timezone(db, "America/New_York")
     generate_demo(db, patients=40, seed=2, as_of=AS_OF)
     with db.factory() as session:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from app.database import backup_beside, backup_sqlite
-import app.files
-from app.files import suggested_file_name
-from app.interchange import import_document
+import app.storage.files
+from app.exports.interchange import import_document
+from app.storage.database import backup_beside, backup_sqlite
+from app.storage.files import suggested_file_name
 from models.errors import AliquotError
 from tests.app.test_cli import ROOT, aliquot, assert_one_line_refusal
 from tests.app.test_interchange import SPEC_EXAMPLE
@@ -59,6 +59,7 @@ def clinic(db, db_path):
 def records(database) -> dict:
     """Every table but the audit trail (looking at a patient is audited)."""
     from tests.conftest import snapshot
+
     return {table: rows for table, rows in snapshot(database).items() if table != "audit_event"}
 
 
@@ -71,27 +72,42 @@ def dead_pid() -> int:
 
 def run_with_full_disk(*args) -> subprocess.CompletedProcess:
     """`aliquot ARGS` in a process whose disk is full: every fsync fails with ENOSPC."""
-    script = ("import errno, os, sys\n"
-              "def full(_fd): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
-              "os.fsync = full\n"
-              "from app.cli import main\n"
-              "sys.exit(main(sys.argv[1:]))\n")
-    environment = {k: v for k, v in os.environ.items() if k not in ("ALIQUOT_DB", "DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, timeout=120)
+    script = (
+        "import errno, os, sys\n"
+        "def full(_fd): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+        "os.fsync = full\n"
+        "from app.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("ALIQUOT_DB", "DISPLAY", "WAYLAND_DISPLAY")
+    }
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 # ------------------------------------------------------------------ never over a database
 
-@pytest.mark.parametrize("args", [
-    ["export", "A-0001", "-o", "{db}"],
-    ["export", "A-0001", "-o", "{db}", "--force"],
-    ["due", "--format", "csv", "-o", "{db}", "--force"],
-    ["due", "--format", "ics", "-o", "{db}-wal"],
-    ["pdf", "history", "A-0001", "-o", "{other}.pdf", "--force"],  # a database, whatever its name
-    ["export", "A-0001", "-o", "{other}.pdf-journal"],
-    ["db", "backup", "{db}-journal"],
-])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "A-0001", "-o", "{db}"],
+        ["export", "A-0001", "-o", "{db}", "--force"],
+        ["due", "--format", "csv", "-o", "{db}", "--force"],
+        ["due", "--format", "ics", "-o", "{db}-wal"],
+        ["pdf", "history", "A-0001", "-o", "{other}.pdf", "--force"],  # a database, whatever its name
+        ["export", "A-0001", "-o", "{other}.pdf-journal"],
+        ["db", "backup", "{db}-journal"],
+    ],
+)
 def test_no_output_is_written_over_a_database(clinic, tmp_path, args):
     other = tmp_path / "other"
     shutil.copyfile(clinic, f"{other}.pdf")
@@ -113,13 +129,17 @@ def test_export_over_the_open_database_names_it(clinic):
 
 
 def test_a_file_is_replaced_only_with_force(clinic, tmp_path):
-    for args, name, start in ((["export", "A-0001"], "a1.json", b'{\n  "format"'),
-                              (["due", "--as-of", "2025-04-20", "--format", "csv"], "due.csv", b"\xef\xbb\xbfchart"),
-                              (["pdf", "history", "A-0001"], "history.pdf", b"%PDF-")):
+    for args, name, start in (
+        (["export", "A-0001"], "a1.json", b'{\n  "format"'),
+        (["due", "--as-of", "2025-04-20", "--format", "csv"], "due.csv", b"\xef\xbb\xbfchart"),
+        (["pdf", "history", "A-0001"], "history.pdf", b"%PDF-"),
+    ):
         out = tmp_path / name
         out.write_text("the clinic's own notes", encoding="utf-8")
         refused = aliquot(*args, "-o", out, db=clinic, check=False)
-        assert_one_line_refusal(refused, rf"{out} already exists and was left as it is; to replace it, add --force")
+        assert_one_line_refusal(
+            refused, rf"{out} already exists and was left as it is; to replace it, add --force"
+        )
         assert out.read_text(encoding="utf-8") == "the clinic's own notes"
         aliquot(*args, "-o", out, "--force", db=clinic)
         assert out.read_bytes().startswith(start)
@@ -127,10 +147,13 @@ def test_a_file_is_replaced_only_with_force(clinic, tmp_path):
 
 def test_a_new_file_needs_no_force(clinic, tmp_path):
     aliquot("export", "A-0001", "-o", tmp_path / "new.json", db=clinic)
-    assert json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))["patient"]["chart_number"] == "A-0001"
+    assert (
+        json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))["patient"]["chart_number"] == "A-0001"
+    )
 
 
 # ------------------------------------------------------------------ whole or not at all
+
 
 def test_a_full_disk_leaves_the_old_file_as_it_was(tmp_path, monkeypatch):
     out = tmp_path / "a1.json"
@@ -140,8 +163,10 @@ def test_a_full_disk_leaves_the_old_file_as_it_was(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(AliquotError, match=rf"cannot write {out}: No space left on device; nothing was written"):
-        app.files.write_atomically_bytes(out, b"new export" * 1000, replace=True)
+    with pytest.raises(
+        AliquotError, match=rf"cannot write {out}: No space left on device; nothing was written"
+    ):
+        app.storage.files.write_atomically_bytes(out, b"new export" * 1000, replace=True)
     assert out.read_bytes() == b"old export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a1.json"]  # no temporary file left
 
@@ -155,7 +180,7 @@ def test_a_failed_rename_leaves_the_old_file_as_it_was(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", refused)
     with pytest.raises(AliquotError, match="Permission denied; nothing was written"):
-        app.files.write_atomically_bytes(out, b"new list", replace=True)
+        app.storage.files.write_atomically_bytes(out, b"new list", replace=True)
     assert out.read_bytes() == b"old list"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["due.csv"]
 
@@ -172,30 +197,35 @@ def test_export_image_on_a_full_disk_fails_and_keeps_the_old_png(clinic, tmp_pat
 
 def test_a_file_that_appears_while_writing_is_not_replaced(tmp_path, monkeypatch):
     out = tmp_path / "a1.json"
-    real_publish = app.files.publish
+    real_publish = app.storage.files.publish
 
     def someone_else_first(partial, target, replace):
         target.write_bytes(b"written meanwhile by another program")
         real_publish(partial, target, replace)
 
-    monkeypatch.setattr(app.files, "publish", someone_else_first)
+    monkeypatch.setattr(app.storage.files, "publish", someone_else_first)
     with pytest.raises(AliquotError, match="already exists"):
-        app.files.write_atomically_bytes(out, b"ours")
+        app.storage.files.write_atomically_bytes(out, b"ours")
     assert out.read_bytes() == b"written meanwhile by another program"
 
 
 # ------------------------------------------------------------------ nothing partial left behind
 
+
 def test_a_killed_backup_leaves_nothing_after_the_next_one(db, patient, tmp_path):
     """A backup killed after its temporary copy was written: the next backup removes it."""
     drive = tmp_path / "drive"
     drive.mkdir()
-    script = ("import os, sqlite3, sys\nfrom pathlib import Path\nfrom app.files import private_partial\n"
-              "with private_partial(Path(sys.argv[2])) as partial:\n"
-              "    source = sqlite3.connect(sys.argv[1]); target = sqlite3.connect(partial)\n"
-              "    source.backup(target); target.close()\n"
-              "    os._exit(9)  # killed: no clean-up runs\n")
-    subprocess.run([sys.executable, "-c", script, db.url.database, str(drive / "copy.db")], cwd=ROOT, timeout=60)
+    script = (
+        "import os, sqlite3, sys\nfrom pathlib import Path\nfrom app.storage.files import private_partial\n"
+        "with private_partial(Path(sys.argv[2])) as partial:\n"
+        "    source = sqlite3.connect(sys.argv[1]); target = sqlite3.connect(partial)\n"
+        "    source.backup(target); target.close()\n"
+        "    os._exit(9)  # killed: no clean-up runs\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, db.url.database, str(drive / "copy.db")], cwd=ROOT, timeout=60
+    )
     [left] = drive.iterdir()
     assert left.name.startswith(".copy.db.") and left.name.endswith(".partial")
     assert sqlite3.connect(left).execute("SELECT chart_number FROM patient").fetchone() == ("A-0001",)
@@ -205,13 +235,23 @@ def test_a_killed_backup_leaves_nothing_after_the_next_one(db, patient, tmp_path
 
 def test_only_our_stale_partials_are_removed(tmp_path):
     dead, alive = dead_pid(), os.getppid()
-    stale = [f".c.db.{dead}.partial", f".c.db.{dead}.partial-wal", f".c.db.{dead}.partial-shm",
-             f".a1.json.{dead}.0a1b2c3d.partial"]
-    kept = [f".c.db.{alive}.partial", f".a1.json.{os.getpid()}.0a1b2c3d.partial",  # writers at work
-            ".notes.partial", f"c.db.{dead}.partial", f".c.db.{dead}.partial.txt", "c.db"]
+    stale = [
+        f".c.db.{dead}.partial",
+        f".c.db.{dead}.partial-wal",
+        f".c.db.{dead}.partial-shm",
+        f".a1.json.{dead}.0a1b2c3d.partial",
+    ]
+    kept = [
+        f".c.db.{alive}.partial",
+        f".a1.json.{os.getpid()}.0a1b2c3d.partial",  # writers at work
+        ".notes.partial",
+        f"c.db.{dead}.partial",
+        f".c.db.{dead}.partial.txt",
+        "c.db",
+    ]
     for name in stale + kept:
         (tmp_path / name).write_bytes(b"x")
-    assert sorted(p.name for p in app.files.remove_stale_partials(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in app.storage.files.remove_stale_partials(tmp_path)) == sorted(stale)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
 
 
@@ -224,31 +264,45 @@ def test_the_next_start_and_the_next_write_remove_stale_partials(clinic, tmp_pat
     exports = tmp_path / "exports"
     exports.mkdir()
     (exports / f".a1.json.{dead}.partial").write_bytes(b"half an export")
-    app.files.write_atomically_bytes(exports / "b2.json", b"{}")
+    app.storage.files.write_atomically_bytes(exports / "b2.json", b"{}")
     assert sorted(p.name for p in exports.iterdir()) == ["b2.json"]
 
 
 # ------------------------------------------------------------------ owner only
 
+
 @POSIX_MODES
 def test_the_database_and_every_output_are_owner_only(tmp_path, monkeypatch):
     path = tmp_path / "new.db"
-    script = ("import os, sys\nfrom app.cli import main\n"
-              "assert main(['--db', sys.argv[1], 'demo', '--patients', '3', '--as-of', '2026-11-01']) == 0\n"
-              "from app.config import database_url\nfrom app.database import open_database\n"
-              "db = open_database(database_url(sys.argv[1]), 'tester')\n"
-              "print(' '.join(oct(os.stat(sys.argv[1] + s).st_mode & 0o777) for s in ('', '-wal', '-shm')))\n"
-              "db.close()\n")
-    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120, env={k: v for k, v in os.environ.items() if k != "ALIQUOT_DB"})
+    script = (
+        "import os, sys\nfrom app.cli import main\n"
+        "assert main(['--db', sys.argv[1], 'demo', '--patients', '3', '--as-of', '2026-11-01']) == 0\n"
+        "from app.storage.config import database_url\nfrom app.storage.database import open_database\n"
+        "db = open_database(database_url(sys.argv[1]), 'tester')\n"
+        "print(' '.join(oct(os.stat(sys.argv[1] + s).st_mode & 0o777) for s in ('', '-wal', '-shm')))\n"
+        "db.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "ALIQUOT_DB"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["0o600", "0o600", "0o600"]  # SQLite's own files too
     outputs = tmp_path / "outputs"
     outputs.mkdir()
     visit = json.loads(aliquot("visits", "A-0001", "--json", db=path).stdout)[0]["id"]
-    for args, name in ((["export", "A-0001"], "a1.json"), (["due", "--format", "csv"], "due.csv"),
-                       (["due", "--format", "ics"], "due.ics"), (["pdf", "visit", visit], "visit.pdf"),
-                       (["export-image", visit], "chart.png"), (["db", "backup"], "backup.db")):
+    for args, name in (
+        (["export", "A-0001"], "a1.json"),
+        (["due", "--format", "csv"], "due.csv"),
+        (["due", "--format", "ics"], "due.ics"),
+        (["pdf", "visit", visit], "visit.pdf"),
+        (["export-image", visit], "chart.png"),
+        (["db", "backup"], "backup.db"),
+    ):
         out = outputs / name
         if args[0] == "db":
             aliquot(*args, out, db=path)
@@ -279,12 +333,12 @@ def test_backups_are_owner_only(db, patient, tmp_path):
 
 @POSIX_MODES
 def test_recovery_files_and_their_folder_are_owner_only(db, tmp_path, monkeypatch):
-    from app.autosave import write_recovery
-    from app.visits import VisitFields
+    from app.services.visits import VisitFields
+    from app.storage.autosave import write_recovery
     from tests.conftest import at
 
     folder = tmp_path / "data" / "recovery"
-    monkeypatch.setattr("app.autosave.recovery_dir", lambda: folder)
+    monkeypatch.setattr("app.storage.autosave.recovery_dir", lambda: folder)
     written = write_recovery(db, 7, 1, VisitFields(1, at(2026, 11, 20)), [])
     assert mode(written) == 0o600
     assert mode(folder) == 0o700 and mode(folder.parent) == 0o700
@@ -293,9 +347,12 @@ def test_recovery_files_and_their_folder_are_owner_only(db, tmp_path, monkeypatc
 
 # ------------------------------------------------------------------ CSV for spreadsheets
 
+
 def test_csv_cells_cannot_run_as_formulas():
-    hostile = ["=HYPERLINK(\"http://evil.example\",\"Click\")", "+1+1", "-2+3", "@SUM(1)", "\tA1", "\rA1"]
-    data = app.files.csv_bytes(["name", "days"], [[value, 3] for value in hostile] + [["Zoë 李", 0], ["O'Neil-Ray", 12]])
+    hostile = ['=HYPERLINK("http://evil.example","Click")', "+1+1", "-2+3", "@SUM(1)", "\tA1", "\rA1"]
+    data = app.storage.files.csv_bytes(
+        ["name", "days"], [[value, 3] for value in hostile] + [["Zoë 李", 0], ["O'Neil-Ray", 12]]
+    )
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["name", "days"]
@@ -304,7 +361,7 @@ def test_csv_cells_cannot_run_as_formulas():
 
 
 def test_due_csv_reads_back_safe_and_with_every_letter(db, db_path, tmp_path):
-    names = ["=HYPERLINK(\"http://evil.example\",\"Click\")", "+1+1", "-2+3", "@SUM(1)", "Zoë", "李"]
+    names = ['=HYPERLINK("http://evil.example","Click")', "+1+1", "-2+3", "@SUM(1)", "Zoë", "李"]
     for number, name in enumerate(names, start=1):
         chart(db, f"A-{number:04d}", given_name=name, family_name="Test")
     db.close()
@@ -314,15 +371,24 @@ def test_due_csv_reads_back_safe_and_with_every_letter(db, db_path, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel on Windows reads it as UTF-8
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     shown = {row["chart_number"]: row["patient"] for row in table}
-    assert shown == {f"A-{n:04d}": ("'" if name[0] in "=+-@" else "") + f"{name} Test"
-                     for n, name in enumerate(names, start=1)}
-    assert {row["days_overdue"] for row in table} == {"0"} and {row["last_treated"] for row in table} == {"2025-01-10"}
+    assert shown == {
+        f"A-{n:04d}": ("'" if name[0] in "=+-@" else "") + f"{name} Test"
+        for n, name in enumerate(names, start=1)
+    }
+    assert {row["days_overdue"] for row in table} == {"0"} and {row["last_treated"] for row in table} == {
+        "2025-01-10"
+    }
 
 
-@pytest.mark.parametrize("parts, expected", [
-    (("A-0001",), "A-0001.json"), (("2024/17", "history"), "2024-17-history.pdf"),
-    (("../../etc/x",), "etc-x.json"), (("",), "aliquot.json"),
-])
+@pytest.mark.parametrize(
+    "parts, expected",
+    [
+        (("A-0001",), "A-0001.json"),
+        (("2024/17", "history"), "2024-17-history.pdf"),
+        (("../../etc/x",), "etc-x.json"),
+        (("",), "aliquot.json"),
+    ],
+)
 def test_a_suggested_file_name_never_names_a_folder(parts, expected):
-    suffix = expected[expected.rindex("."):]
+    suffix = expected[expected.rindex(".") :]
     assert suggested_file_name(*parts, suffix=suffix) == expected

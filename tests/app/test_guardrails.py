@@ -11,18 +11,30 @@ from decimal import Decimal
 import pypdf
 import pytest
 
-from app.guardrails import load_guardrails, safety_context, set_guardrail, visit_warnings
-from app.interchange import import_document
-from app.records import visit_record_pdf
-from app.visits import create_visit, get_visit, replace_points
+from app.exports.interchange import import_document
+from app.exports.records import visit_record_pdf
+from app.services.guardrails import load_guardrails, safety_context, set_guardrail, visit_warnings
+from app.services.visits import create_visit, get_visit, replace_points
 from models.errors import ValidationError
 from tests.app.test_cli import aliquot
 from tests.app.test_interchange import SPEC_EXAMPLE
 from tests.conftest import at, botox_point, snapshot
 
-LIP_100 = {"view": "front", "x": 0.465, "y": 0.652, "region": "upper_lip_r", "product": "Botox Cosmetic",
-           "lot": {"number": "C1234", "expiry": "2026-12-31"}, "amount": "100", "unit": "U",
-           "aliquots": 1, "depth": "intramuscular", "technique": "needle", "gauge": "30G", "notes": ""}
+LIP_100 = {
+    "view": "front",
+    "x": 0.465,
+    "y": 0.652,
+    "region": "upper_lip_r",
+    "product": "Botox Cosmetic",
+    "lot": {"number": "C1234", "expiry": "2026-12-31"},
+    "amount": "100",
+    "unit": "U",
+    "aliquots": 1,
+    "depth": "intramuscular",
+    "technique": "needle",
+    "gauge": "30G",
+    "notes": "",
+}
 WARNING = "warning: U-0007 2025-03-02: 100 U Botox Cosmetic at Upper lip, right (usual 1–4 U per site)"
 
 
@@ -34,8 +46,15 @@ def historic_document():
 
 
 def hylenex_point(amount):
-    return botox_point("cheek_l", amount, product_name="Hylenex", lot_number=None, lot_expiry=None,
-                       depth=None, technique=None)
+    return botox_point(
+        "cheek_l",
+        amount,
+        product_name="Hylenex",
+        lot_number=None,
+        lot_expiry=None,
+        depth=None,
+        technique=None,
+    )
 
 
 @pytest.fixture
@@ -44,8 +63,13 @@ def visit(db, patient, provider):
 
 
 def test_the_reason_is_stored_with_the_visit(db, visit):
-    saved = replace_points(db, visit.id, visit.version, [botox_point("upper_lip_r", "100")],
-                           warning_reason="Lip flip typed per lip: 4 U intended, corrected at review")
+    saved = replace_points(
+        db,
+        visit.id,
+        visit.version,
+        [botox_point("upper_lip_r", "100")],
+        warning_reason="Lip flip typed per lip: 4 U intended, corrected at review",
+    )
     assert saved.warning_reason == "Lip flip typed per lip: 4 U intended, corrected at review"
     assert get_visit(db, visit.id).warning_reason == saved.warning_reason
     [warning] = visit_warnings(db, visit.id)
@@ -53,10 +77,17 @@ def test_the_reason_is_stored_with_the_visit(db, visit):
 
 
 def test_the_record_prints_the_warnings_and_the_reason(db, visit):
-    replace_points(db, visit.id, visit.version, [botox_point("glabella", "399")],
-                   warning_reason="Trial of the record printer")
-    text = " ".join(" ".join(page.extract_text().split())
-                    for page in pypdf.PdfReader(io.BytesIO(visit_record_pdf(db, visit.id))).pages)
+    replace_points(
+        db,
+        visit.id,
+        visit.version,
+        [botox_point("glabella", "399")],
+        warning_reason="Trial of the record printer",
+    )
+    text = " ".join(
+        " ".join(page.extract_text().split())
+        for page in pypdf.PdfReader(io.BytesIO(visit_record_pdf(db, visit.id))).pages
+    )
     assert "Safety warnings" in text
     assert "399 U Botox Cosmetic at Glabella (usual 2–8 U per site)" in text
     assert "Reason given: Trial of the record printer" in text
@@ -70,10 +101,14 @@ def test_a_record_without_warnings_has_no_safety_section(db, visit):
 
 def test_above_a_hard_ceiling_the_save_is_refused_with_the_figures(db, visit):
     before = snapshot(db)
-    fifty = botox_point("cheek_l", "50", product_name="Juvéderm Voluma XC", unit="mL", lot_number=None,
-                        lot_expiry=None)
-    with pytest.raises(ValidationError, match=r"point 1: 50 mL of Juvéderm Voluma XC at one site is more"
-                                              r" than 10 mL, the most charted at one site"):
+    fifty = botox_point(
+        "cheek_l", "50", product_name="Juvéderm Voluma XC", unit="mL", lot_number=None, lot_expiry=None
+    )
+    with pytest.raises(
+        ValidationError,
+        match=r"point 1: 50 mL of Juvéderm Voluma XC at one site is more"
+        r" than 10 mL, the most charted at one site",
+    ):
         replace_points(db, visit.id, visit.version, [fifty], warning_reason="anything")
     assert snapshot(db) == before
 
@@ -91,7 +126,10 @@ def test_two_visits_of_300_units_20_days_apart(db, patient, provider):
     second = create_visit(db, patient.id, provider.id, at(2025, 3, 2))
     context = safety_context(db, patient.id, second.id)
     messages = [w.message for w in context.warnings(get_visit(db, first.id).points, date(2025, 3, 2))]
-    assert "600 U Botox Cosmetic within 90 days (since 2025-02-10, this visit included; at most 400 U in 90 days)" in messages
+    assert (
+        "600 U Botox Cosmetic within 90 days (since 2025-02-10, this visit included; at most 400 U in 90 days)"
+        in messages
+    )
     assert any(m.startswith("Masseters treated with Botox Cosmetic 20 days ago") for m in messages)
 
 
@@ -112,8 +150,11 @@ def test_cli_import_prints_each_warning_and_succeeds(tmp_path, db_path):
 
 def test_import_of_hyaluronidase_5000_units_is_not_refused(db):
     document = historic_document()
-    document["visits"][0]["points"] = [dict(LIP_100, region="cheek_l", product="Hylenex", amount="5000", lot=None,
-                                            depth=None, technique=None)]
+    document["visits"][0]["points"] = [
+        dict(
+            LIP_100, region="cheek_l", product="Hylenex", amount="5000", lot=None, depth=None, technique=None
+        )
+    ]
     result = import_document(db, document, "hyal.json")
     assert (result.visits_added, result.warnings) == (1, ())
 

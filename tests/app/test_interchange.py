@@ -6,25 +6,55 @@ from decimal import Decimal
 
 import pytest
 
-from app.database import open_database
-from app.interchange import dumps, export_patient, import_document, import_files
-from app.patients import search_patients
-from app.visits import get_visit, list_visits
+from app.exports.interchange import dumps, export_patient, import_document, import_files
+from app.services.patients import search_patients
+from app.services.visits import get_visit, list_visits
+from app.storage.database import open_database
 from models.errors import ConflictError, NotFoundError, ValidationError
 from tests.conftest import ACTOR, snapshot
 
 SPEC_EXAMPLE = {
     "format": "aliquot.patient/1",
-    "patient": {"chart_number": "A-0001", "given_name": "Zoë", "family_name": "Ångström-Núñez",
-                "date_of_birth": "1985-03-14", "sex": "female", "phone": None, "email": None,
-                "allergies": "", "notes": ""},
-    "visits": [{"external_id": "v1", "started_at": "2025-01-10T10:00:00+00:00",
-                "provider": {"name": "Dana Reyes", "credentials": "RN"},
-                "status": "signed", "concern": "", "notes": "", "consent": True,
-                "points": [{"view": "front", "x": 0.5, "y": 0.31, "region": "glabella",
-                            "product": "Botox Cosmetic", "lot": {"number": "C1234", "expiry": "2026-12-31"},
-                            "amount": "4", "unit": "U", "aliquots": 1, "depth": "intramuscular",
-                            "technique": "needle", "gauge": "30G", "notes": ""}]}]}
+    "patient": {
+        "chart_number": "A-0001",
+        "given_name": "Zoë",
+        "family_name": "Ångström-Núñez",
+        "date_of_birth": "1985-03-14",
+        "sex": "female",
+        "phone": None,
+        "email": None,
+        "allergies": "",
+        "notes": "",
+    },
+    "visits": [
+        {
+            "external_id": "v1",
+            "started_at": "2025-01-10T10:00:00+00:00",
+            "provider": {"name": "Dana Reyes", "credentials": "RN"},
+            "status": "signed",
+            "concern": "",
+            "notes": "",
+            "consent": True,
+            "points": [
+                {
+                    "view": "front",
+                    "x": 0.5,
+                    "y": 0.31,
+                    "region": "glabella",
+                    "product": "Botox Cosmetic",
+                    "lot": {"number": "C1234", "expiry": "2026-12-31"},
+                    "amount": "4",
+                    "unit": "U",
+                    "aliquots": 1,
+                    "depth": "intramuscular",
+                    "technique": "needle",
+                    "gauge": "30G",
+                    "notes": "",
+                }
+            ],
+        }
+    ],
+}
 
 
 def first_visit_only():
@@ -37,20 +67,55 @@ def first_visit_only():
 def rich_document():
     """Two visits, two brands of toxin, a filler, Unicode everywhere."""
     document = copy.deepcopy(SPEC_EXAMPLE)
-    document["patient"].update(phone="+44 20 7946 0000", email="zoe@example.com",
-                               allergies="lidocaine", notes="keloid history — avoid deep bolus")
-    document["visits"].append({
-        "external_id": "v2", "started_at": "2025-04-22T15:30:00-04:00",
-        "provider": {"name": "Sofía Lindqvist", "credentials": "DDS"}, "status": "draft",
-        "concern": "left brow higher at rest", "notes": "review in 2 weeks", "consent": True,
-        "points": [
-            {"view": "front", "x": 0.745, "y": 0.43, "region": "crows_feet_l", "product": "dysport",
-             "lot": {"number": "D-77", "expiry": "2027-01-31"}, "amount": 30, "unit": "U",
-             "aliquots": 3, "depth": "intramuscular", "technique": "needle", "gauge": "30G", "notes": ""},
-            {"view": "left", "x": 0.61, "y": 0.5, "region": "cheek_l", "product": "JUVEDERM VOLUMA XC",
-             "lot": None, "amount": 0.1, "unit": "mL", "aliquots": 2, "depth": "supraperiosteal",
-             "technique": "cannula", "gauge": "25G", "notes": "李医生 note"},
-        ]})
+    document["patient"].update(
+        phone="+44 20 7946 0000",
+        email="zoe@example.com",
+        allergies="lidocaine",
+        notes="keloid history — avoid deep bolus",
+    )
+    document["visits"].append(
+        {
+            "external_id": "v2",
+            "started_at": "2025-04-22T15:30:00-04:00",
+            "provider": {"name": "Sofía Lindqvist", "credentials": "DDS"},
+            "status": "draft",
+            "concern": "left brow higher at rest",
+            "notes": "review in 2 weeks",
+            "consent": True,
+            "points": [
+                {
+                    "view": "front",
+                    "x": 0.745,
+                    "y": 0.43,
+                    "region": "crows_feet_l",
+                    "product": "dysport",
+                    "lot": {"number": "D-77", "expiry": "2027-01-31"},
+                    "amount": 30,
+                    "unit": "U",
+                    "aliquots": 3,
+                    "depth": "intramuscular",
+                    "technique": "needle",
+                    "gauge": "30G",
+                    "notes": "",
+                },
+                {
+                    "view": "left",
+                    "x": 0.61,
+                    "y": 0.5,
+                    "region": "cheek_l",
+                    "product": "JUVEDERM VOLUMA XC",
+                    "lot": None,
+                    "amount": 0.1,
+                    "unit": "mL",
+                    "aliquots": 2,
+                    "depth": "supraperiosteal",
+                    "technique": "cannula",
+                    "gauge": "25G",
+                    "notes": "李医生 note",
+                },
+            ],
+        }
+    )
     return document
 
 
@@ -59,7 +124,9 @@ def test_spec_example_imports(db):
     assert (result.patient_created, result.visits_added, result.visits_unchanged) == (True, 1, 0)
     [visit] = list_visits(db, "A-0001")
     assert visit.status.value == "signed" and visit.provider_name == "Dana Reyes"
-    assert [(t.product_name, str(t.amount), t.unit.value) for t in visit.totals] == [("Botox Cosmetic", "4", "U")]
+    assert [(t.product_name, str(t.amount), t.unit.value) for t in visit.totals] == [
+        ("Botox Cosmetic", "4", "U")
+    ]
 
 
 def test_round_trip_into_an_empty_database_is_exact(db, tmp_path, db_path, migrated_template):
@@ -70,6 +137,7 @@ def test_round_trip_into_an_empty_database_is_exact(db, tmp_path, db_path, migra
     assert exported["visits"][1]["started_at"] == "2025-04-22T19:30:00+00:00"
 
     import shutil
+
     fresh_path = tmp_path / "fresh.db"
     shutil.copyfile(migrated_template, fresh_path)
     fresh = open_database(db.url.set(database=str(fresh_path)), ACTOR)
@@ -121,7 +189,10 @@ DELETE = object()
 P2 = ["visits", 1, "points", 1]  # the filler point of visit v2
 
 REFUSALS = [
-    (broken(P2 + ["unit"], "U"), r"visit 'v2', point 2, unit: Juvéderm Voluma XC is dosed in millilitres \(mL\), not U"),
+    (
+        broken(P2 + ["unit"], "U"),
+        r"visit 'v2', point 2, unit: Juvéderm Voluma XC is dosed in millilitres \(mL\), not U",
+    ),
     (broken(P2 + ["amount"], "0"), r"visit 'v2', point 2, amount: .*must be more than 0 mL"),
     (broken(P2 + ["amount"], "-0.5"), r"point 2, amount: .*more than 0"),
     (broken(P2 + ["amount"], "250"), r"point 2, amount: .*typing error"),
@@ -131,11 +202,23 @@ REFUSALS = [
     (broken(P2 + ["amount"], "1e400"), r"point 2, amount: amount 1e400 is far too large"),
     (broken(P2 + ["amount"], None), r"point 2, amount: an amount is required"),
     (broken(P2 + ["lot"], {"number": " ", "expiry": "2027-01-01"}), r"point 2, lot: the lot number is empty"),
-    (broken(P2 + ["lot"], {"number": "D-77", "expiry": "2027-01-31"}), r"point 2, lot: lot D-77 belongs to Dysport, not Juvéderm Voluma XC"),
-    (broken(P2 + ["lot"], {"number": "L" * 61, "expiry": "2027-01-31"}), r"point 2, lot: too long for the lot number field \(61 characters; at most 60\)"),
-    (broken(["visits", 1, "started_at"], "0001-01-01T00:00:00+05:00"), r"visit 'v2', started_at: .*not a plausible visit time"),
+    (
+        broken(P2 + ["lot"], {"number": "D-77", "expiry": "2027-01-31"}),
+        r"point 2, lot: lot D-77 belongs to Dysport, not Juvéderm Voluma XC",
+    ),
+    (
+        broken(P2 + ["lot"], {"number": "L" * 61, "expiry": "2027-01-31"}),
+        r"point 2, lot: too long for the lot number field \(61 characters; at most 60\)",
+    ),
+    (
+        broken(["visits", 1, "started_at"], "0001-01-01T00:00:00+05:00"),
+        r"visit 'v2', started_at: .*not a plausible visit time",
+    ),
     (broken(["visits", 1, "provider"], {"name": 7}), r"^zoe.json: visit 'v2', provider, name: must be text$"),
-    (broken(["visits", 1, "provider"], {"name": "Sofía Lindqvist", "credentials": "C" * 41}), r"visit 'v2', provider: too long for the credentials field"),
+    (
+        broken(["visits", 1, "provider"], {"name": "Sofía Lindqvist", "credentials": "C" * 41}),
+        r"visit 'v2', provider: too long for the credentials field",
+    ),
     (broken(P2 + ["aliquots"], 0), r"point 2, aliquots: a site receives at least 1 aliquot"),
     (broken(P2 + ["x"], 1.2), r"point 2, x: the point lies outside the drawing"),
     (broken(P2 + ["region"], "ear_l"), r"point 2, region: unknown face region 'ear_l'"),
@@ -144,18 +227,36 @@ REFUSALS = [
     (broken(P2 + ["product"], "Botax"), r"point 2, product: 'Botax' is not a product in the catalogue"),
     (broken(P2 + ["depth"], "deep"), r"point 2, depth: unknown depth 'deep'"),
     (broken(P2 + ["gauge"], "30"), r"point 2, gauge:"),
-    (broken(P2 + ["lot"], {"number": "NEW-1"}), r"point 2, lot: lot NEW-1 of Juvéderm Voluma XC is new: give its expiry"),
-    (broken(P2 + ["lot"], {"number": "V1", "expiry": "2025-03-01"}), r"point 2, lot: lot V1 of Juvéderm Voluma XC expired on 2025-03-01, before this visit on 2025-04-2[23]"),
+    (
+        broken(P2 + ["lot"], {"number": "NEW-1"}),
+        r"point 2, lot: lot NEW-1 of Juvéderm Voluma XC is new: give its expiry",
+    ),
+    (
+        broken(P2 + ["lot"], {"number": "V1", "expiry": "2025-03-01"}),
+        r"point 2, lot: lot V1 of Juvéderm Voluma XC expired on 2025-03-01, before this visit on 2025-04-2[23]",
+    ),
     (broken(P2 + ["colour"], "red"), r"point 2: unknown field 'colour'"),
     (broken(P2 + ["product"], DELETE), r"point 2: field 'product' is missing"),
     (broken(["visits", 1, "started_at"], "2025-04-22 15:30"), r"visit 'v2', started_at: .* has no time zone"),
-    (broken(["visits", 1, "started_at"], "last Tuesday"), r"visit 'v2', started_at: 'last Tuesday' is not a time"),
+    (
+        broken(["visits", 1, "started_at"], "last Tuesday"),
+        r"visit 'v2', started_at: 'last Tuesday' is not a time",
+    ),
     (broken(["visits", 1, "status"], "final"), r'visit \'v2\', status: "final" is not one of: draft, signed'),
     (broken(["visits", 1, "consent"], "yes"), r"visit 'v2', consent: must be true or false"),
     (broken(["visits", 1, "external_id"], "v1"), r"visit 'v1': appears twice in the file"),
-    (broken(["visits", 1, "provider"], {"name": ""}), r"visit 'v2', provider: the provider's name is required"),
-    (broken(["patient", "allergies"], "none"), r"chart A-0001 is already Zoë Ångström-Núñez in this database, and the file differs in allergies"),
-    (broken(["patient", "date_of_birth"], "14/03/1985"), r"patient, date_of_birth: '14/03/1985' is not a date"),
+    (
+        broken(["visits", 1, "provider"], {"name": ""}),
+        r"visit 'v2', provider: the provider's name is required",
+    ),
+    (
+        broken(["patient", "allergies"], "none"),
+        r"chart A-0001 is already Zoë Ångström-Núñez in this database, and the file differs in allergies",
+    ),
+    (
+        broken(["patient", "date_of_birth"], "14/03/1985"),
+        r"patient, date_of_birth: '14/03/1985' is not a date",
+    ),
     (broken(["patient", "chart_number"], ""), r"patient, chart_number:"),
     (broken(["patient", "sex"], "f"), r'patient, sex: "f" is not one of'),
     (broken(["format"], "aliquot.patient/2"), r"format aliquot.patient/2 was written by a newer Aliquot"),
@@ -181,7 +282,9 @@ def test_a_chart_number_of_another_person_is_refused(db):
     before = snapshot(db)
     other = copy.deepcopy(SPEC_EXAMPLE)
     other["patient"]["given_name"] = "Maria"
-    with pytest.raises(ConflictError, match="chart A-0001 is already Zoë Ångström-Núñez.*differs in given_name"):
+    with pytest.raises(
+        ConflictError, match="chart A-0001 is already Zoë Ångström-Núñez.*differs in given_name"
+    ):
         import_document(db, other, "maria.json")
     assert snapshot(db) == before
 
@@ -191,7 +294,9 @@ def test_a_changed_visit_is_refused_not_overwritten(db):
     before = snapshot(db)
     changed = copy.deepcopy(SPEC_EXAMPLE)
     changed["visits"][0]["points"][0]["amount"] = "40"
-    with pytest.raises(ConflictError, match="visit 'v1' is already in this chart with different injection points"):
+    with pytest.raises(
+        ConflictError, match="visit 'v1' is already in this chart with different injection points"
+    ):
         import_document(db, changed, "zoe-edited.json")
     assert snapshot(db) == before
 
@@ -216,7 +321,10 @@ def test_the_visit_total_is_checked_against_the_products_ceiling(db):
     filler["amount"] = "6"
     document["visits"][1]["points"].append(dict(filler, region="midface_l", x=0.63, y=0.54))
     before = snapshot(db)
-    with pytest.raises(ValidationError, match="visit 'v2': this visit's total of 12 mL of Juvéderm Voluma XC is more than 10 mL"):
+    with pytest.raises(
+        ValidationError,
+        match="visit 'v2': this visit's total of 12 mL of Juvéderm Voluma XC is more than 10 mL",
+    ):
         import_document(db, document, "zoe.json")
     assert snapshot(db) == before
 
@@ -242,7 +350,8 @@ def test_a_tidier_or_terser_copy_of_an_imported_file_changes_nothing(db):
 
 def test_the_visit_day_is_the_clinics_day(db):
     """22:30 in New York on 31 Jan is 1 Feb in UTC: a lot expiring on 31 Jan is still usable."""
-    from app.database import set_clinic_timezone
+    from app.storage.database import set_clinic_timezone
+
     set_clinic_timezone(db, "America/New_York")
     document = copy.deepcopy(SPEC_EXAMPLE)
     document["visits"][0]["started_at"] = "2025-02-01T03:30:00+00:00"
@@ -257,7 +366,9 @@ def test_the_visit_day_is_the_clinics_day(db):
 def test_text_too_long_for_its_field_is_refused_on_every_database(db):
     document = rich_document()
     document["patient"]["phone"] = "0" * 41
-    with pytest.raises(ValidationError, match="^zoe.json: patient, phone: too long for the phone number field"):
+    with pytest.raises(
+        ValidationError, match="^zoe.json: patient, phone: too long for the phone number field"
+    ):
         import_document(db, document, "zoe.json")
     assert search_patients(db, include_archived=True) == []
 

@@ -15,14 +15,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.database import open_database
 from app.demo import generate_demo
-from app.interchange import export_patient, import_document
-from app.patients import create_patient, search_patients
-from models.records import PatientDraft
-from app.visits import create_visit, get_visit, list_visits, replace_points
+from app.exports.interchange import export_patient, import_document
+from app.services.patients import create_patient, search_patients
+from app.services.visits import create_visit, get_visit, list_visits, replace_points
+from app.storage.database import open_database
 from models import database as schema
 from models.errors import ConflictError, DatabaseError
+from models.records import PatientDraft
 from models.tables import Base
 from tests.app.test_interchange import rich_document
 from tests.conftest import ACTOR, at, botox_point
@@ -79,11 +79,13 @@ def test_interchange_round_trip_and_repeat(pg_db):
 
 def test_times_and_amounts_are_exact(pg_db):
     import_document(pg_db, rich_document(), "zoe.json")
-    [first, second] = list_visits(pg_db, "A-0001")
+    [_first, second] = list_visits(pg_db, "A-0001")
     assert second.started_at == datetime(2025, 4, 22, 15, 30, tzinfo=timezone(timedelta(hours=-4)))
     assert second.started_at.utcoffset() == timedelta(0)
     assert {t.product_name: t.amount for t in second.totals} == {
-        "Dysport": Decimal(30), "Juvéderm Voluma XC": Decimal("0.1")}
+        "Dysport": Decimal(30),
+        "Juvéderm Voluma XC": Decimal("0.1"),
+    }
 
 
 def test_optimistic_locking_between_workstations(pg_db, pg_url):
@@ -110,7 +112,8 @@ def test_demo_clinic_on_postgres(pg_db):
 
 
 def test_integrity_check_on_the_server(pg_db):
-    from app.database import check_integrity
+    from app.storage.database import check_integrity
+
     report = check_integrity(pg_db)
     assert report.ok and report.revision == report.head and report.problems == []
 
@@ -119,8 +122,9 @@ def test_an_older_server_schema_waits_for_an_explicit_upgrade(pg_db, pg_url, tmp
     """A later Aliquot (one more migration) never migrates a shared server on its own."""
     import shutil
 
-    from app.database import upgrade_server
+    from app.storage.database import upgrade_server
     from tests.models.test_migrations import NEXT_REVISION
+
     newer = tmp_path / "newer-migrations"
     shutil.copytree(schema.MIGRATIONS_DIR, newer)
     (newer / "versions" / "0999_test.py").write_text(NEXT_REVISION.format(head=schema.head_revision()))

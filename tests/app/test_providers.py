@@ -5,8 +5,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.providers import create_provider, list_providers, update_provider
-from app.visits import create_visit, get_visit, open_visit, start_visit
+from app.services.providers import create_provider, list_providers, update_provider
+from app.services.visits import create_visit, get_visit, open_visit, start_visit
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.tables import AuditEvent
 from tests.conftest import at, snapshot
@@ -15,17 +15,26 @@ from tests.conftest import at, snapshot
 def test_create_and_correct_an_injector(db):
     dana = create_provider(db, "  Dana   Reyes ", "RN", " RN-448120 ")
     assert (dana.display_name, dana.credentials, dana.licence_number, dana.active) == (
-        "Dana Reyes", "RN", "RN-448120", True)
+        "Dana Reyes",
+        "RN",
+        "RN-448120",
+        True,
+    )
     fixed = update_provider(db, dana.id, "Dana Reyes-Okafor", "NP", "", active=True)
     assert (fixed.display_name, fixed.credentials, fixed.licence_number) == ("Dana Reyes-Okafor", "NP", None)
     with db.factory() as session:
-        event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "provider",
-                                                         AuditEvent.action == "update")).one()
-    assert json.loads(event.details) == {"display_name": ["Dana Reyes", "Dana Reyes-Okafor"],
-                                         "credentials": ["RN", "NP"], "licence_number": ["RN-448120", None]}
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "provider", AuditEvent.action == "update")
+        ).one()
+    assert json.loads(event.details) == {
+        "display_name": ["Dana Reyes", "Dana Reyes-Okafor"],
+        "credentials": ["RN", "NP"],
+        "licence_number": ["RN-448120", None],
+    }
     with db.factory() as session:
-        created = session.scalars(select(AuditEvent).where(AuditEvent.entity == "provider",
-                                                           AuditEvent.action == "create")).one()
+        created = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "provider", AuditEvent.action == "create")
+        ).one()
     assert json.loads(created.details)["licence_number"] == "RN-448120"
 
 

@@ -8,17 +8,21 @@ from datetime import date
 
 import icalendar
 
-from app.patients import search_patients, set_archived
-from app.interchange import import_document
-from app.recall import due_list, to_csv, to_ics
-from app.visits import create_visit
+from app.exports.interchange import import_document
+from app.services.patients import search_patients, set_archived
+from app.services.recall import due_list, to_csv, to_ics
+from app.services.visits import create_visit
 from models.recall import DueStatus
 from tests.app.test_interchange import SPEC_EXAMPLE
 from tests.conftest import at
 
 
-def chart(db, chart_number="A-0001", visits=(("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),),
-          status="signed"):
+def chart(
+    db,
+    chart_number="A-0001",
+    visits=(("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),),
+    status="signed",
+):
     document = copy.deepcopy(SPEC_EXAMPLE)
     document["patient"]["chart_number"] = chart_number
     point = document["visits"][0]["points"][0]
@@ -26,26 +30,34 @@ def chart(db, chart_number="A-0001", visits=(("v1", "2025-01-10T10:00:00+00:00",
     for external_id, started, region, product, amount, unit in visits:
         visit = copy.deepcopy(SPEC_EXAMPLE["visits"][0])
         visit.update(external_id=external_id, started_at=started, status=status)
-        visit["points"] = [dict(point, region=region, product=product, amount=amount, unit=unit,
-                                lot=None)]
+        visit["points"] = [dict(point, region=region, product=product, amount=amount, unit=unit, lot=None)]
         document["visits"].append(visit)
     import_document(db, document, f"{chart_number}.json")
 
 
 def test_due_list_rows(db):
-    chart(db, visits=[("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
-                      ("v2", "2025-01-10T10:00:00+00:00", "cheek_l", "Juvéderm Voluma XC", "0.5", "mL")])
+    chart(
+        db,
+        visits=[
+            ("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
+            ("v2", "2025-01-10T10:00:00+00:00", "cheek_l", "Juvéderm Voluma XC", "0.5", "mL"),
+        ],
+    )
     rows = due_list(db, date(2025, 4, 20))
     assert [(r.chart_number, r.area, r.item.product_name, r.item.status) for r in rows] == [
-        ("A-0001", "Glabella (frown lines)", "Botox Cosmetic", DueStatus.DUE)]
+        ("A-0001", "Glabella (frown lines)", "Botox Cosmetic", DueStatus.DUE)
+    ]
     assert rows[0].item.due_from == date(2025, 4, 10) and rows[0].patient_name == "Zoë Ångström-Núñez"
     later = due_list(db, date(2025, 4, 20), within_days=700)
     assert {r.item.product_name for r in later} == {"Botox Cosmetic", "Juvéderm Voluma XC"}
 
 
 def test_drafts_with_points_count_empty_drafts_do_not(db, provider):
-    chart(db, visits=[("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U")],
-          status="draft")
+    chart(
+        db,
+        visits=[("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U")],
+        status="draft",
+    )
     patient = search_patients(db, "A-0001")[0]
     create_visit(db, patient.id, provider.id, at(2025, 4, 1))  # opened, nothing charted
     [row] = due_list(db, date(2025, 4, 20))
@@ -66,7 +78,9 @@ def test_csv_and_ics_read_back(db):
     rows = due_list(db, today)
     table = list(csv.DictReader(io.StringIO(to_csv(rows, today).decode("utf-8-sig"))))
     assert [(r["chart_number"], r["status"], r["days_overdue"]) for r in table] == [
-        ("B-0002", "overdue", "20"), ("A-0001", "due", "0")]
+        ("B-0002", "overdue", "20"),
+        ("A-0001", "due", "0"),
+    ]
     calendar = icalendar.Calendar.from_ical(to_ics(rows, today))
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 2
@@ -77,10 +91,15 @@ def test_csv_and_ics_read_back(db):
 
 def test_cli_due_formats(tmp_path, db_path, db):
     from tests.app.test_cli import aliquot, assert_one_line_refusal
+
     chart(db)
     db.close()
     rows = json.loads(aliquot("due", "--as-of", "2025-04-20", "--format", "json", db=db_path).stdout)
-    assert rows[0]["chart_number"] == "A-0001" and rows[0]["status"] == "due" and rows[0]["due_from"] == "2025-04-10"
+    assert (
+        rows[0]["chart_number"] == "A-0001"
+        and rows[0]["status"] == "due"
+        and rows[0]["due_from"] == "2025-04-10"
+    )
     out = tmp_path / "recalls.ics"
     aliquot("due", "--as-of", "2025-04-20", "--format", "ics", "-o", out, db=db_path)
     assert len(list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))) == 1
@@ -93,15 +112,19 @@ def assert_summary_is_exact(db, today, within_days=30):
     """Today's list read from the summary equals the full recomputation from the charts."""
     from datetime import timedelta
 
-    from app.recall import load_recall_settings, treated_facts
+    from app.services.recall import load_recall_settings, treated_facts
     from models.recall import due_items
+
     settings = load_recall_settings(db)
     fast = due_list(db, today, within_days=within_days)
     archived = {p.id for p in search_patients(db, include_archived=True, limit=1000) if p.archived}
     exact = [i for i in due_items(treated_facts(db), today, settings) if i.patient_id not in archived]
     horizon = today + timedelta(days=within_days)
     exact = [i for i in exact if i.status is not DueStatus.NOT_DUE or i.due_from <= horizon]
-    key = lambda i: (i.patient_id, i.area, i.product_name, i.due_from, i.due_by, i.status)
+
+    def key(i):
+        return (i.patient_id, i.area, i.product_name, i.due_from, i.due_by, i.status)
+
     assert sorted(map(key, (r.item for r in fast))) == sorted(map(key, exact))
     assert fast, "the demo clinic has recalls"
 
@@ -111,6 +134,7 @@ def test_the_summary_answers_today_exactly_as_the_charts_do(db):
     from datetime import datetime
 
     from app.demo import generate_demo
+
     today = datetime.now(db.timezone).date()
     generate_demo(db, patients=80, seed=4, as_of=today)
     assert_summary_is_exact(db, today)
@@ -122,23 +146,28 @@ def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
     import pytest
 
     from app.demo import generate_demo
-    from app.recall import load_recall_settings, save_recall_changes
+    from app.services.recall import load_recall_settings, save_recall_changes
     from models.errors import NotFoundError, ValidationError
     from models.recall import RecallSettings
     from tests.conftest import snapshot
+
     today = datetime.now(db.timezone).date()
     generate_demo(db, patients=80, seed=4, as_of=today)
     before = snapshot(db)
     with pytest.raises(ValidationError, match="Dysport must run"):
-        save_recall_changes(db, {"Botox Cosmetic": (60, 80), "Dysport": (120, 90)}, RecallSettings(lead_days=20))
+        save_recall_changes(
+            db, {"Botox Cosmetic": (60, 80), "Dysport": (120, 90)}, RecallSettings(lead_days=20)
+        )
     assert snapshot(db) == before
     # refused inside the transaction, after the first product's window has moved
     with pytest.raises(NotFoundError, match="not a product"):
-        save_recall_changes(db, {"Botox Cosmetic": (60, 80), "No Such Filler": (90, 120)},
-                            RecallSettings(lead_days=20))
+        save_recall_changes(
+            db, {"Botox Cosmetic": (60, 80), "No Such Filler": (90, 120)}, RecallSettings(lead_days=20)
+        )
     assert snapshot(db) == before
-    save_recall_changes(db, {"Botox Cosmetic": (60, 80), "Juvéderm Voluma XC": (300, 400)},
-                        RecallSettings(lead_days=20))  # the review delay stays: only the moved patients
+    save_recall_changes(
+        db, {"Botox Cosmetic": (60, 80), "Juvéderm Voluma XC": (300, 400)}, RecallSettings(lead_days=20)
+    )  # the review delay stays: only the moved patients
     assert load_recall_settings(db).lead_days == 20
     assert_summary_is_exact(db, today)
 
@@ -146,8 +175,9 @@ def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
 def test_saving_a_chart_updates_the_recall_summary(db, patient, provider):
     from datetime import datetime, timedelta
 
-    from app.visits import create_visit, replace_points
+    from app.services.visits import create_visit, replace_points
     from tests.conftest import botox_point
+
     today = datetime.now(db.timezone).date()
     moment = datetime.now(db.timezone).replace(microsecond=0) - timedelta(days=95)
     visit = create_visit(db, patient.id, provider.id, moment)
@@ -164,14 +194,16 @@ def test_settings_and_product_intervals_drive_every_computation(db, patient, pro
 
     import pytest
 
-    from app.recall import due_page, load_recall_settings, save_recall_settings, update_intervals
-    from app.visits import create_visit, replace_points
+    from app.services.recall import due_page, load_recall_settings, save_recall_settings, update_intervals
+    from app.services.visits import create_visit, replace_points
     from models.errors import ValidationError
     from models.recall import RecallSettings
     from tests.conftest import botox_point
+
     today = datetime.now(db.timezone).date()
-    visit = create_visit(db, patient.id, provider.id, datetime.now(db.timezone).replace(microsecond=0)
-                         - timedelta(days=70))
+    visit = create_visit(
+        db, patient.id, provider.id, datetime.now(db.timezone).replace(microsecond=0) - timedelta(days=70)
+    )
     replace_points(db, visit.id, visit.version, [botox_point("procerus")])
     assert [r.item.status for r in due_list(db, today)] == [DueStatus.REVIEW]  # first treatment
     save_recall_settings(db, RecallSettings(review_days=None))
@@ -194,8 +226,13 @@ def test_settings_and_product_intervals_drive_every_computation(db, patient, pro
 
 def test_a_past_day_sees_the_treatments_given_by_then(db):
     """Treated in January, April and July: asked about June, April is the last treatment."""
-    chart(db, visits=[("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
-                      ("v2", "2025-04-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
-                      ("v3", "2025-07-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U")])
+    chart(
+        db,
+        visits=[
+            ("v1", "2025-01-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
+            ("v2", "2025-04-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
+            ("v3", "2025-07-10T10:00:00+00:00", "glabella", "Botox Cosmetic", "4", "U"),
+        ],
+    )
     [row] = due_list(db, date(2025, 6, 25))
     assert row.item.last_treated == date(2025, 4, 10) and row.item.status is DueStatus.DUE_SOON

@@ -6,20 +6,21 @@ import copy
 import csv
 import io
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import icalendar
 import pytest
 
-from app.interchange import export_patient, import_document
-from app.patients import search_patients
-from app.recall import due_list, due_page, due_patients, to_csv, to_ics
-from app.visits import create_visit, discard_empty_draft, list_visits
+from app.exports.interchange import export_patient, import_document
+from app.services.patients import search_patients
+from app.services.recall import due_list, due_page, due_patients, to_csv, to_ics
+from app.services.visits import create_visit, discard_empty_draft, list_visits
 from models.errors import ValidationError
 from models.recall import DueStatus
 from models.vocabulary import VisitKind
 from tests.app.test_interchange import SPEC_EXAMPLE
-from tests.app.test_postgres import pg_db, pg_url  # noqa: F401 (fixtures)
+from tests.app.test_postgres import pg_db as pg_db
+from tests.app.test_postgres import pg_url as pg_url
 
 REVIEW = "Review after first treatment"
 BOTOX = ("Botox Cosmetic", "4", "U")
@@ -32,8 +33,10 @@ def visit(external_id, day, *points, kind=None):
     document = copy.deepcopy(SPEC_EXAMPLE["visits"][0])
     document.update(external_id=external_id, started_at=f"{day}T10:00:00+00:00", status="signed")
     template = document["points"][0]
-    document["points"] = [dict(template, region=region, product=product, amount=amount, unit=unit, lot=None)
-                          for region, (product, amount, unit) in points]
+    document["points"] = [
+        dict(template, region=region, product=product, amount=amount, unit=unit, lot=None)
+        for region, (product, amount, unit) in points
+    ]
     if kind is not None:
         document["kind"] = kind
     return document
@@ -48,9 +51,20 @@ def chart(db, *visits, chart_number="A-0001", phone=None):
 
 def both(db, day, within=None):
     """The due list of `day` from the summary and recomputed: they must agree."""
+
     def facts(rows):
-        return [(r.chart_number, r.area, r.item.product_name, r.item.status, r.item.due_from, getattr(r, "phone", None))
-                for r in rows]
+        return [
+            (
+                r.chart_number,
+                r.area,
+                r.item.product_name,
+                r.item.status,
+                r.item.due_from,
+                getattr(r, "phone", None),
+            )
+            for r in rows
+        ]
+
     summary = facts(due_page(db, day, within, limit=None).rows)
     recomputed = facts(due_list(db, day, within))
     assert summary == recomputed
@@ -63,6 +77,7 @@ def areas_listed(db, day, within=None):
 
 # ---------------------------------------------------------------- hyaluronidase
 
+
 def test_hyaluronidase_makes_no_recall_row_of_any_kind(db):
     chart(db, visit("v1", "2025-01-10", ("lower_lip_l", HYLENEX)))
     for day in (date(2025, 1, 20), date(2025, 1, 24), date(2025, 2, 1), date(2026, 1, 10)):
@@ -70,28 +85,47 @@ def test_hyaluronidase_makes_no_recall_row_of_any_kind(db):
 
 
 def test_hyaluronidase_dissolving_filler_closes_that_areas_filler_recall(db):
-    chart(db, visit("v1", "2025-01-10", ("lower_lip_l", KYSSE), ("lower_lip_r", KYSSE),
-                    ("cheek_l", ("Juvéderm Voluma XC", "1", "mL")), ("cheek_r", ("Juvéderm Voluma XC", "1", "mL"))),
-          visit("v2", "2025-02-10", ("lower_lip_l", HYLENEX), ("lower_lip_r", HYLENEX)))
+    chart(
+        db,
+        visit(
+            "v1",
+            "2025-01-10",
+            ("lower_lip_l", KYSSE),
+            ("lower_lip_r", KYSSE),
+            ("cheek_l", ("Juvéderm Voluma XC", "1", "mL")),
+            ("cheek_r", ("Juvéderm Voluma XC", "1", "mL")),
+        ),
+        visit("v2", "2025-02-10", ("lower_lip_l", HYLENEX), ("lower_lip_r", HYLENEX)),
+    )
     listed = areas_listed(db, date(2025, 8, 1), within=3650)
     assert ("Cheeks and midface", "Juvéderm Voluma XC", DueStatus.NOT_DUE) in listed  # another area: kept
     assert not [row for row in listed if "lip" in row[0].lower()]
 
 
 def test_dissolving_one_side_closes_that_side_only(db):
-    chart(db, visit("v1", "2025-01-10", ("nasolabial_l", KYSSE), ("nasolabial_r", KYSSE)),
-          visit("v2", "2025-02-10", ("nasolabial_l", HYLENEX)))
+    chart(
+        db,
+        visit("v1", "2025-01-10", ("nasolabial_l", KYSSE), ("nasolabial_r", KYSSE)),
+        visit("v2", "2025-02-10", ("nasolabial_l", HYLENEX)),
+    )
     assert areas_listed(db, date(2025, 8, 1), within=3650) == [
-        ("Nasolabial fold, right", "Restylane Kysse", DueStatus.DUE)]
+        ("Nasolabial fold, right", "Restylane Kysse", DueStatus.DUE)
+    ]
 
 
 def test_filler_given_after_the_dissolving_is_recalled(db):
-    chart(db, visit("v1", "2025-01-10", ("lower_lip_l", HYLENEX)),
-          visit("v2", "2025-02-10", ("lower_lip_l", KYSSE), ("lower_lip_r", KYSSE)))
-    assert areas_listed(db, date(2025, 8, 10), within=3650) == [("Lower lip", "Restylane Kysse", DueStatus.DUE)]
+    chart(
+        db,
+        visit("v1", "2025-01-10", ("lower_lip_l", HYLENEX)),
+        visit("v2", "2025-02-10", ("lower_lip_l", KYSSE), ("lower_lip_r", KYSSE)),
+    )
+    assert areas_listed(db, date(2025, 8, 10), within=3650) == [
+        ("Lower lip", "Restylane Kysse", DueStatus.DUE)
+    ]
 
 
 # ---------------------------------------------------------------- reviews
+
 
 def test_a_review_visit_without_injections_closes_the_review(db, provider):
     chart(db, visit("v1", "2025-01-10", ("glabella", BOTOX)))
@@ -106,8 +140,9 @@ def test_a_review_visit_without_injections_closes_the_review(db, provider):
 def test_a_review_visit_made_here_closes_the_review_at_once(db, provider):
     chart(db, visit("v1", "2025-01-10", ("glabella", BOTOX)))
     patient = search_patients(db, "A-0001")[0]
-    made = create_visit(db, patient.id, provider.id, datetime(2025, 1, 24, 10, tzinfo=timezone.utc),
-                        kind=VisitKind.REVIEW)
+    made = create_visit(
+        db, patient.id, provider.id, datetime(2025, 1, 24, 10, tzinfo=UTC), kind=VisitKind.REVIEW
+    )
     assert made.kind is VisitKind.REVIEW and made.points == []
     assert not [row for row in areas_listed(db, date(2025, 1, 26)) if row[0] == REVIEW]
     assert [v.kind for v in list_visits(db, "A-0001")] == [VisitKind.TREATMENT, VisitKind.REVIEW]
@@ -117,48 +152,75 @@ def test_a_review_visit_made_here_closes_the_review_at_once(db, provider):
 
 
 def test_first_treatment_of_a_new_area_is_reviewed(db):
-    chart(db, visit("v1", "2025-01-10", ("glabella", BOTOX)),
-          visit("v2", "2025-08-01", ("masseter_l", ("Botox Cosmetic", "25", "U")),
-                ("masseter_r", ("Botox Cosmetic", "25", "U"))))
+    chart(
+        db,
+        visit("v1", "2025-01-10", ("glabella", BOTOX)),
+        visit(
+            "v2",
+            "2025-08-01",
+            ("masseter_l", ("Botox Cosmetic", "25", "U")),
+            ("masseter_r", ("Botox Cosmetic", "25", "U")),
+        ),
+    )
     listed = both(db, date(2025, 8, 13))
     assert [(row[1], row[4]) for row in listed if row[1] == REVIEW] == [(REVIEW, date(2025, 8, 15))]
     # the same area again is maintenance, not a first treatment: no review
-    chart(db, visit("w1", "2025-01-10", ("glabella", BOTOX)), visit("w2", "2025-05-01", ("glabella", BOTOX)),
-          chart_number="B-0002")
+    chart(
+        db,
+        visit("w1", "2025-01-10", ("glabella", BOTOX)),
+        visit("w2", "2025-05-01", ("glabella", BOTOX)),
+        chart_number="B-0002",
+    )
     assert not [row for row in both(db, date(2025, 5, 13)) if row[0] == "B-0002" and row[1] == REVIEW]
 
 
 def test_a_new_area_with_another_product_kind_is_reviewed(db):
-    chart(db, visit("v1", "2025-01-10", ("glabella", BOTOX)),
-          visit("v2", "2025-08-01", ("glabella", ("Belotero Balance", "0.2", "mL"))))
+    chart(
+        db,
+        visit("v1", "2025-01-10", ("glabella", BOTOX)),
+        visit("v2", "2025-08-01", ("glabella", ("Belotero Balance", "0.2", "mL"))),
+    )
     assert (REVIEW, "Belotero Balance", DueStatus.REVIEW) in areas_listed(db, date(2025, 8, 13))
 
 
 # ---------------------------------------------------------------- sides of a paired area
 
+
 def test_one_masseter_recalls_that_side_only(db):
     toxin = ("Botox Cosmetic", "25", "U")
-    chart(db, visit("v1", "2025-01-10", ("masseter_l", toxin), ("masseter_r", toxin)),
-          visit("v2", "2025-04-20", ("masseter_l", toxin)))
+    chart(
+        db,
+        visit("v1", "2025-01-10", ("masseter_l", toxin), ("masseter_r", toxin)),
+        visit("v2", "2025-04-20", ("masseter_l", toxin)),
+    )
     listed = both(db, date(2025, 5, 20))
     assert [(row[1], row[3], row[4]) for row in listed if row[1] != REVIEW] == [
-        ("Masseter, right", DueStatus.OVERDUE, date(2025, 4, 10))]
+        ("Masseter, right", DueStatus.OVERDUE, date(2025, 4, 10))
+    ]
     later = both(db, date(2025, 5, 20), within=365)
     assert [(row[1], row[4]) for row in later] == [
-        ("Masseter, right", date(2025, 4, 10)), ("Masseter, left", date(2025, 7, 19))]
+        ("Masseter, right", date(2025, 4, 10)),
+        ("Masseter, left", date(2025, 7, 19)),
+    ]
 
 
 def test_both_sides_alike_make_one_row_and_midline_areas_have_no_side(db):
     toxin = ("Botox Cosmetic", "25", "U")
-    chart(db, visit("v1", "2025-01-10", ("masseter_l", toxin), ("masseter_r", toxin), ("corrugator_l", BOTOX)))
+    chart(
+        db, visit("v1", "2025-01-10", ("masseter_l", toxin), ("masseter_r", toxin), ("corrugator_l", BOTOX))
+    )
     assert [row[0] for row in areas_listed(db, date(2025, 4, 20))] == ["Glabella (frown lines)", "Masseters"]
 
 
 # ---------------------------------------------------------------- the list: patients, phone, calendar
 
+
 def test_the_list_counts_patients_and_shows_the_phone(db):
-    chart(db, visit("v1", "2025-01-10", ("glabella", BOTOX), ("crows_feet_l", BOTOX), ("crows_feet_r", BOTOX)),
-          phone="+1 555 0100")
+    chart(
+        db,
+        visit("v1", "2025-01-10", ("glabella", BOTOX), ("crows_feet_l", BOTOX), ("crows_feet_r", BOTOX)),
+        phone="+1 555 0100",
+    )
     chart(db, visit("w1", "2025-01-10", ("glabella", BOTOX)), chart_number="B-0002")
     page = due_page(db, date(2025, 4, 20))
     assert (page.total, due_patients(db, date(2025, 4, 20))) == (3, 2)
@@ -181,6 +243,7 @@ def test_ics_without_names_titles_events_by_chart_number(db):
 
 def test_cli_due_phone_patients_and_no_names(tmp_path, db_path, db):
     from tests.app.test_cli import aliquot
+
     chart(db, visit("v1", "2025-01-10", ("glabella", BOTOX), ("crows_feet_l", BOTOX)), phone="+1 555 0100")
     db.close()
     table = aliquot("due", "--as-of", "2025-04-20", db=db_path).stdout
@@ -192,6 +255,7 @@ def test_cli_due_phone_patients_and_no_names(tmp_path, db_path, db):
 
 
 # ---------------------------------------------------------------- the interchange format
+
 
 def test_interchange_kind_review_round_trip_and_absent_means_treatment(db, tmp_path):
     chart(db, visit("v1", "2025-01-10", ("glabella", BOTOX)), visit("r1", "2025-01-24", kind="review"))
@@ -214,13 +278,26 @@ def test_interchange_refuses_an_unknown_kind(db):
 
 # ---------------------------------------------------------------- PostgreSQL
 
+
 def test_the_rules_on_postgresql(pg_db):
     """Sides, dissolving, reviews and review visits on the server (both paths agree)."""
     toxin = ("Botox Cosmetic", "25", "U")
-    chart(pg_db, visit("v1", "2025-01-10", ("masseter_l", toxin), ("masseter_r", toxin),
-                       ("lower_lip_l", KYSSE), ("lower_lip_r", KYSSE)),
-          visit("v2", "2025-04-20", ("masseter_l", toxin), ("lower_lip_l", HYLENEX), ("lower_lip_r", HYLENEX)),
-          visit("r1", "2025-05-04", kind="review"), phone="+1 555 0100")
+    chart(
+        pg_db,
+        visit(
+            "v1",
+            "2025-01-10",
+            ("masseter_l", toxin),
+            ("masseter_r", toxin),
+            ("lower_lip_l", KYSSE),
+            ("lower_lip_r", KYSSE),
+        ),
+        visit("v2", "2025-04-20", ("masseter_l", toxin), ("lower_lip_l", HYLENEX), ("lower_lip_r", HYLENEX)),
+        visit("r1", "2025-05-04", kind="review"),
+        phone="+1 555 0100",
+    )
     assert [(row[1], row[4], row[5]) for row in both(pg_db, date(2025, 5, 20), within=365)] == [
-        ("Masseter, right", date(2025, 4, 10), "+1 555 0100"), ("Masseter, left", date(2025, 7, 19), "+1 555 0100")]
+        ("Masseter, right", date(2025, 4, 10), "+1 555 0100"),
+        ("Masseter, left", date(2025, 7, 19), "+1 555 0100"),
+    ]
     assert due_patients(pg_db, date(2025, 5, 20), 365) == 1

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pypdf
 import pypdfium2
 
-from app.interchange import import_document
-from app.records import ClinicProfile, save_clinic_profile, visit_record_pdf
-from app.visits import create_visit, list_visits, replace_points
+from app.exports.interchange import import_document
+from app.exports.records import ClinicProfile, save_clinic_profile, visit_record_pdf
+from app.services.visits import create_visit, list_visits, replace_points
 from tests.app.test_interchange import SPEC_EXAMPLE, rich_document
 from tests.conftest import at, botox_point
 
@@ -20,16 +20,28 @@ def text_of(pdf: bytes) -> list[str]:
 
 
 def test_record_holds_every_point_lot_total_and_the_unicode_name(db):
-    save_clinic_profile(db, ClinicProfile(name="Clínica Aurora", address="1 Harbour Row", phone="+44 20 7946 0000"))
+    save_clinic_profile(
+        db, ClinicProfile(name="Clínica Aurora", address="1 Harbour Row", phone="+44 20 7946 0000")
+    )
     import_document(db, rich_document(), "zoe.json")
     draft = list_visits(db, "A-0001")[1]  # v2 is a draft with Dysport and Voluma
     pages = text_of(visit_record_pdf(db, draft.id))
     text = "\n".join(pages)
     assert "Zoë Ångström-Núñez" in text and "Clínica Aurora" in text
     assert all("DRAFT – not signed" in page for page in pages)
-    for expected in ("Crow's feet (lateral canthal), left", "Dysport", "D-77 (2027-01-31)", "30 U",
-                     "Cheek (zygoma/malar), left", "Juvéderm Voluma XC", "0.1 mL", "NOT RECORDED",
-                     "left brow higher at rest", "Aftercare", "page 1 of"):
+    for expected in (
+        "Crow's feet (lateral canthal), left",
+        "Dysport",
+        "D-77 (2027-01-31)",
+        "30 U",
+        "Cheek (zygoma/malar), left",
+        "Juvéderm Voluma XC",
+        "0.1 mL",
+        "NOT RECORDED",
+        "left brow higher at rest",
+        "Aftercare",
+        "page 1 of",
+    ):
         assert expected in text, expected
 
 
@@ -43,10 +55,17 @@ def test_a_signed_record_has_no_draft_mark(db):
 def test_a_sixty_point_visit_paginates_with_repeated_headers(db):
     document = copy.deepcopy(SPEC_EXAMPLE)
     point = document["visits"][0]["points"][0]
-    document["visits"][0]["points"] = [dict(point, amount="1", x=0.3 + (i % 10) * 0.04, y=0.5,
-                                            region="cheek_l" if i % 2 else "cheek_r",
-                                            lot={"number": f"L{i:03d}", "expiry": "2026-12-31"})
-                                       for i in range(60)]
+    document["visits"][0]["points"] = [
+        dict(
+            point,
+            amount="1",
+            x=0.3 + (i % 10) * 0.04,
+            y=0.5,
+            region="cheek_l" if i % 2 else "cheek_r",
+            lot={"number": f"L{i:03d}", "expiry": "2026-12-31"},
+        )
+        for i in range(60)
+    ]
     import_document(db, document, "busy.json")
     pdf = visit_record_pdf(db, list_visits(db, "A-0001")[0].id)
     pages = text_of(pdf)
@@ -68,14 +87,17 @@ def test_the_first_page_is_drawn(db):
 
 def test_cli_pdf_visit(db_path, db, tmp_path):
     from tests.app.test_cli import aliquot, assert_one_line_refusal
+
     import_document(db, rich_document(), "zoe.json")
     visit_id = list_visits(db, "A-0001")[0].id
     db.close()
     out = tmp_path / "record.pdf"
     aliquot("pdf", "visit", visit_id, "-o", out, db=db_path)
     assert "Zoë Ångström-Núñez" in text_of(out.read_bytes())[0]
-    assert_one_line_refusal(aliquot("pdf", "visit", 424242, "-o", tmp_path / "none.pdf", db=db_path, check=False),
-                            "no visit with id 424242")
+    assert_one_line_refusal(
+        aliquot("pdf", "visit", 424242, "-o", tmp_path / "none.pdf", db=db_path, check=False),
+        "no visit with id 424242",
+    )
     assert "name: Clínica" in aliquot("clinic", "--name", "Clínica Aurora", db=db_path).stdout
 
 
@@ -89,18 +111,26 @@ def test_chinese_names_print_as_text(db):
 
 
 def test_history_lists_every_visit_and_doses_per_area(db):
-    from app.records import history_pdf
+    from app.exports.records import history_pdf
+
     import_document(db, rich_document(), "zoe.json")
     text = " ".join(text_of(history_pdf(db, "A-0001")))
     assert "Treatment history" in text and "Zoë Ångström-Núñez" in text and "2 visits" in text
     assert text.index("2025-01-10") < text.index("2025-04-22")
-    for expected in ("Glabella (frown lines)", "Crow's feet", "4 U Botox Cosmetic", "30 U Dysport",
-                     "0.1 mL Juvéderm Voluma XC", "DRAFT – not signed"):
+    for expected in (
+        "Glabella (frown lines)",
+        "Crow's feet",
+        "4 U Botox Cosmetic",
+        "30 U Dysport",
+        "0.1 mL Juvéderm Voluma XC",
+        "DRAFT – not signed",
+    ):
         assert expected in text, expected
 
 
 def test_cli_pdf_history(db_path, db, tmp_path):
     from tests.app.test_cli import aliquot
+
     import_document(db, rich_document(), "zoe.json")
     db.close()
     out = tmp_path / "history.pdf"
@@ -109,15 +139,22 @@ def test_cli_pdf_history(db_path, db, tmp_path):
 
 
 def test_clinic_logo_and_aftercare_from_settings(db, tmp_path):
+    import pytest
     from PIL import Image
 
-    from app.records import load_clinic_profile, logo_from_file
+    from app.exports.records import load_clinic_profile, logo_from_file
     from models.errors import ValidationError
-    import pytest
+
     picture = tmp_path / "logo.png"
     Image.new("RGB", (1200, 300), "#1565c0").save(picture)
-    save_clinic_profile(db, ClinicProfile(name="Clínica Aurora", aftercare="Rest today; call us with any worry.",
-                                          logo_png=logo_from_file(picture)))
+    save_clinic_profile(
+        db,
+        ClinicProfile(
+            name="Clínica Aurora",
+            aftercare="Rest today; call us with any worry.",
+            logo_png=logo_from_file(picture),
+        ),
+    )
     import_document(db, copy.deepcopy(SPEC_EXAMPLE), "zoe.json")
     pdf = visit_record_pdf(db, list_visits(db, "A-0001")[0].id)
     assert "Rest today; call us with any worry." in " ".join(text_of(pdf))
@@ -132,11 +169,19 @@ def test_clinic_logo_and_aftercare_from_settings(db, tmp_path):
 def test_the_record_counts_the_vials_of_each_lot_s_size(db, patient, provider):
     """40 U from a 50 U lot uses 0.8 of that vial; 40 U from a 100 U lot, 0.4 of one."""
     visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
-    replace_points(db, visit.id, visit.version, [botox_point(
-        "procerus", "40", lot_number="S50", lot_package_size=Decimal(50))])
+    replace_points(
+        db,
+        visit.id,
+        visit.version,
+        [botox_point("procerus", "40", lot_number="S50", lot_package_size=Decimal(50))],
+    )
     text = "\n".join(text_of(visit_record_pdf(db, visit.id)))
     assert "Uses" in text and "0.8 of a 50 U vial" in text
     other = create_visit(db, patient.id, provider.id, at(2025, 4, 20))
-    replace_points(db, other.id, other.version, [botox_point(
-        "procerus", "40", lot_number="S100", lot_package_size=Decimal(100))])
+    replace_points(
+        db,
+        other.id,
+        other.version,
+        [botox_point("procerus", "40", lot_number="S100", lot_package_size=Decimal(100))],
+    )
     assert "0.4 of a 100 U vial" in "\n".join(text_of(visit_record_pdf(db, other.id)))

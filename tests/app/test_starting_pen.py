@@ -6,13 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.lots import LotRecord, starting_lot
-from app.patients import create_patient
-from app.visits import StartingPen, create_visit, replace_points, start_visit
+from app.services.lots import LotRecord, starting_lot
+from app.services.patients import create_patient
+from app.services.visits import StartingPen, create_visit, replace_points, start_visit
+from models.chart import Pen
 from models.records import PatientDraft
 from models.tables import Lot, Product
 from models.templates import bundled_templates
-from models.chart import Pen
 from models.vocabulary import DoseUnit
 from tests.conftest import at, botox_point
 
@@ -24,8 +24,17 @@ def toxin(product: str, lot: str, expiry: date, amount: str = "4", region: str =
 
 
 def filler(lot: str = "V-1"):
-    return botox_point("cheek_l", "0.5", x=0.3, y=0.55, product_name="Juvéderm Voluma XC", unit="mL",
-                       lot_number=lot, lot_expiry=FAR, depth="supraperiosteal")
+    return botox_point(
+        "cheek_l",
+        "0.5",
+        x=0.3,
+        y=0.55,
+        product_name="Juvéderm Voluma XC",
+        unit="mL",
+        lot_number=lot,
+        lot_expiry=FAR,
+        depth="supraperiosteal",
+    )
 
 
 def chart(db, patient, provider, when, *drafts):
@@ -72,8 +81,13 @@ def test_the_last_toxin_counts_not_the_last_product(db, patient, provider):
 
 def test_the_last_lot_of_the_product_even_if_the_last_point_had_none(db, patient, provider):
     chart(db, patient, provider, at(2025, 3, 1), toxin("Daxxify", "DX-1", FAR, "8"))
-    chart(db, patient, provider, at(2025, 9, 1),
-          botox_point("procerus", "8", product_name="Daxxify", lot_number=None, lot_expiry=None))
+    chart(
+        db,
+        patient,
+        provider,
+        at(2025, 9, 1),
+        botox_point("procerus", "8", product_name="Daxxify", lot_number=None, lot_expiry=None),
+    )
 
     assert start_visit(db, patient.id).starting_pen == StartingPen("Daxxify", "DX-1")
 
@@ -107,4 +121,3 @@ def test_the_glabella_template_doses_the_pens_product():
     for product, dose in (("Daxxify", 8), ("Dysport", 10), ("Botox Cosmetic", 4)):
         points = glabella.points_for(Pen(product, DoseUnit.UNITS, Decimal(1)))
         assert [(p.product_name, p.amount) for p in points] == [(product, Decimal(dose))] * 5
-

@@ -4,14 +4,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from app.visits import create_visit, get_visit, list_visits, replace_points
+from app.services.visits import create_visit, get_visit, list_visits, replace_points
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.tables import AuditEvent, Lot, Visit
 from models.vocabulary import VisitStatus
 from tests.conftest import at, botox_point, snapshot
 
-GLABELLA = [botox_point("procerus", "4"), botox_point("corrugator_l", "8", aliquots=2, x=0.44),
-            botox_point("corrugator_r", "8", aliquots=2, x=0.56)]
+GLABELLA = [
+    botox_point("procerus", "4"),
+    botox_point("corrugator_l", "8", aliquots=2, x=0.44),
+    botox_point("corrugator_r", "8", aliquots=2, x=0.56),
+]
 
 
 @pytest.fixture
@@ -31,7 +34,10 @@ def test_replace_points_saves_the_chart(db, visit):
     assert saved.version == visit.version + 1
     reread = get_visit(db, visit.id)
     assert [(p.region_code, p.amount, p.aliquots) for p in reread.points] == [
-        ("procerus", Decimal(4), 1), ("corrugator_l", Decimal(8), 2), ("corrugator_r", Decimal(8), 2)]
+        ("procerus", Decimal(4), 1),
+        ("corrugator_l", Decimal(8), 2),
+        ("corrugator_r", Decimal(8), 2),
+    ]
     assert reread.points[0].lot_number == "C1234" and reread.points[0].lot_expiry == date(2030, 12, 31)
     again = replace_points(db, visit.id, saved.version, GLABELLA[:1])
     assert len(get_visit(db, visit.id).points) == 1 and again.version == saved.version + 1
@@ -49,8 +55,12 @@ def test_a_bad_point_leaves_the_stored_chart_whole(db, visit):
 def test_unknown_product_and_foreign_lot(db, visit):
     with pytest.raises(ValidationError, match="'Botax' is not a product in the catalogue"):
         replace_points(db, visit.id, visit.version, [botox_point(product_name="Botax")])
-    replace_points(db, visit.id, visit.version, [botox_point(product_name="Dysport", amount="10",
-                                                             lot_number="D9", lot_expiry=date(2030, 1, 1))])
+    replace_points(
+        db,
+        visit.id,
+        visit.version,
+        [botox_point(product_name="Dysport", amount="10", lot_number="D9", lot_expiry=date(2030, 1, 1))],
+    )
     with pytest.raises(ValidationError, match="point 1: lot D9 belongs to Dysport, not Botox Cosmetic"):
         replace_points(db, visit.id, visit.version + 1, [botox_point(lot_number="D9")])
     with pytest.raises(ValidationError, match="lot B7 of Botox Cosmetic is new: give its expiry date"):
@@ -85,9 +95,24 @@ def test_signed_visits_are_locked(db, visit):
 
 
 def test_list_visits_with_totals_per_product(db, patient, provider, visit):
-    replace_points(db, visit.id, visit.version, GLABELLA + [
-        botox_point("crows_feet_l", "30", product_name="Dysport", lot_number="D1",
-                    lot_expiry=date(2030, 1, 1), x=0.75, y=0.43, aliquots=3)])
+    replace_points(
+        db,
+        visit.id,
+        visit.version,
+        GLABELLA
+        + [
+            botox_point(
+                "crows_feet_l",
+                "30",
+                product_name="Dysport",
+                lot_number="D1",
+                lot_expiry=date(2030, 1, 1),
+                x=0.75,
+                y=0.43,
+                aliquots=3,
+            )
+        ],
+    )
     later = create_visit(db, patient.id, provider.id, at(2025, 4, 20))
     visits = list_visits(db, "A-0001")
     assert [v.id for v in visits] == [visit.id, later.id]
@@ -100,9 +125,13 @@ def test_list_visits_with_totals_per_product(db, patient, provider, visit):
 
 def test_the_visit_total_may_not_pass_the_products_ceiling(db, visit):
     """Each site may be plausible while the visit as a whole is not (Botox: 400 U)."""
-    sites = [botox_point(region, "100", x=0.3 + i / 20) for i, region in
-             enumerate(["forehead_l", "forehead_r", "masseter_l", "masseter_r", "chin"])]
-    with pytest.raises(ValidationError, match="this visit's total of 500 U of Botox Cosmetic is more than 400 U"):
+    sites = [
+        botox_point(region, "100", x=0.3 + i / 20)
+        for i, region in enumerate(["forehead_l", "forehead_r", "masseter_l", "masseter_r", "chin"])
+    ]
+    with pytest.raises(
+        ValidationError, match="this visit's total of 500 U of Botox Cosmetic is more than 400 U"
+    ):
         replace_points(db, visit.id, visit.version, sites)
     replace_points(db, visit.id, visit.version, sites[:4])
 
@@ -115,7 +144,8 @@ def test_opening_a_chart_is_audited(db, visit):
 
 
 def test_previous_visit_skips_empty_drafts(db, patient, provider, visit):
-    from app.visits import previous_visit
+    from app.services.visits import previous_visit
+
     replace_points(db, visit.id, visit.version, GLABELLA)
     create_visit(db, patient.id, provider.id, at(2025, 3, 1))  # opened, nothing charted
     found = previous_visit(db, patient.id, at(2025, 4, 1))
@@ -132,23 +162,40 @@ def test_a_lot_number_typed_with_a_control_character_is_refused(db, visit):
 
 def test_a_new_lot_is_registered_with_its_vial_size(db, visit):
     """The lot's size is set when it is registered; the chart reads it back from the lot."""
-    saved = replace_points(db, visit.id, visit.version, [botox_point(
-        "procerus", "40", lot_number="S50", lot_package_size=Decimal(50))])
+    saved = replace_points(
+        db,
+        visit.id,
+        visit.version,
+        [botox_point("procerus", "40", lot_number="S50", lot_package_size=Decimal(50))],
+    )
     with db.factory() as session:
         assert session.scalar(select(Lot.package_size).where(Lot.number == "S50")) == Decimal(50)
     assert get_visit(db, visit.id).points[0].lot_package_size == Decimal(50)
     # a registered lot keeps its size: named again without a size, it is still 50 U
-    again = replace_points(db, visit.id, saved.version, [botox_point("procerus", "40", lot_number="S50",
-                                                                     lot_expiry=None)])
+    again = replace_points(
+        db, visit.id, saved.version, [botox_point("procerus", "40", lot_number="S50", lot_expiry=None)]
+    )
     assert again.points[0].lot_package_size == Decimal(50)
-    refused_and_unchanged(db, visit.id, again.version, "S50", "100",
-                          "point 1: lot S50 of Botox Cosmetic is registered in 50 U packages, not 100 U")
+    refused_and_unchanged(
+        db,
+        visit.id,
+        again.version,
+        "S50",
+        "100",
+        "point 1: lot S50 of Botox Cosmetic is registered in 50 U packages, not 100 U",
+    )
 
 
 def test_a_vial_size_the_product_does_not_come_in_is_refused(db, visit):
-    refused_and_unchanged(db, visit.id, visit.version, "S200", "200",
-                          "point 1: lot S200 of Botox Cosmetic cannot come in 200 U packages:"
-                          " Botox Cosmetic comes in 50 U or 100 U")
+    refused_and_unchanged(
+        db,
+        visit.id,
+        visit.version,
+        "S200",
+        "200",
+        "point 1: lot S200 of Botox Cosmetic cannot come in 200 U packages:"
+        " Botox Cosmetic comes in 50 U or 100 U",
+    )
 
 
 def refused_and_unchanged(db, visit_id, version, lot_number, package_size, message):
@@ -156,6 +203,10 @@ def refused_and_unchanged(db, visit_id, version, lot_number, package_size, messa
     and the database is left as it was."""
     before = snapshot(db)
     with pytest.raises(ValidationError, match=message):
-        replace_points(db, visit_id, version, [botox_point(
-            "procerus", "40", lot_number=lot_number, lot_package_size=Decimal(package_size))])
+        replace_points(
+            db,
+            visit_id,
+            version,
+            [botox_point("procerus", "40", lot_number=lot_number, lot_package_size=Decimal(package_size))],
+        )
     assert snapshot(db) == before

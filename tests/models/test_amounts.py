@@ -16,34 +16,66 @@ from tests.locales import TEST_LOCALES, workstation_locale
 U, ML = DoseUnit.UNITS, DoseUnit.MILLILITRES
 
 
-@pytest.mark.parametrize("text, unit, expected", [
-    ("4", U, "4"), ("4u", U, "4"), ("4 U", U, "4"), ("4 units", U, "4"), ("2,5", U, "2.5"),
-    ("2.5", U, "2.5"), ("0,1", ML, "0.1"), ("0.05 mL", ML, "0.05"), ("0,05ml", ML, "0.05"),
-    (" 1.5 ML ", ML, "1.5"), (".5", ML, "0.5"), ("0,125", U, "0.125"), ("4.0", U, "4"),
-    ("12.50", U, "12.5"), ("1500", U, "1500"), ("４", U, "4"), ("٢٫٥", U, "2.5"),
-    ("1\u00a0mL", ML, "1"),
-])
+@pytest.mark.parametrize(
+    "text, unit, expected",
+    [
+        ("4", U, "4"),
+        ("4u", U, "4"),
+        ("4 U", U, "4"),
+        ("4 units", U, "4"),
+        ("2,5", U, "2.5"),
+        ("2.5", U, "2.5"),
+        ("0,1", ML, "0.1"),
+        ("0.05 mL", ML, "0.05"),
+        ("0,05ml", ML, "0.05"),
+        (" 1.5 ML ", ML, "1.5"),
+        (".5", ML, "0.5"),
+        ("0,125", U, "0.125"),
+        ("4.0", U, "4"),
+        ("12.50", U, "12.5"),
+        ("1500", U, "1500"),
+        ("４", U, "4"),
+        ("٢٫٥", U, "2.5"),
+        ("1\u00a0mL", ML, "1"),
+    ],
+)
 def test_typed_doses_are_exactly_what_was_meant(text, unit, expected):
     value = parse_amount(text, unit)
     assert value == Decimal(expected) and str(value) == expected
 
 
-@pytest.mark.parametrize("text, unit, reason", [
-    ("", U, "type an amount"), ("   ", U, "type an amount"),
-    ("0", U, "more than 0"), ("0,000", ML, "more than 0"),
-    ("-4", U, "has a sign"), ("+4", U, "has a sign"), ("−4", U, "has a sign"),
-    ("1e3", U, "exponent"), ("1E-2", ML, "exponent"),
-    ("NaN", U, "not an amount"), ("inf", U, "not an amount"), ("Infinity", U, "not an amount"),
-    ("1,500", U, "could be read as 1.500 or as 1500"), ("1.000", U, "could be read as"),
-    ("1.500,5", U, "more than one decimal mark"), ("1,000,000", U, "more than one decimal mark"),
-    ("1 500", U, "thousands separator"), ("1\u202f500", U, "thousands separator"),
-    ("1'500", U, "thousands separator"),
-    ("0.1255", ML, "more than 3 decimal places"), ("4.", U, "ends with a decimal mark"),
-    ("4 mL", U, r"Botox Cosmetic is dosed in units \(U\), not mL"),
-    ("0.1 U", ML, r"dosed in millilitres \(mL\), not U"),
-    ("4 kg", U, "not a dose in U"), ("four", U, "not an amount"), ("4 4", U, "thousands separator"),
-    ("1234567890", U, "far too large"),
-])
+@pytest.mark.parametrize(
+    "text, unit, reason",
+    [
+        ("", U, "type an amount"),
+        ("   ", U, "type an amount"),
+        ("0", U, "more than 0"),
+        ("0,000", ML, "more than 0"),
+        ("-4", U, "has a sign"),
+        ("+4", U, "has a sign"),
+        ("−4", U, "has a sign"),
+        ("1e3", U, "exponent"),
+        ("1E-2", ML, "exponent"),
+        ("NaN", U, "not an amount"),
+        ("inf", U, "not an amount"),
+        ("Infinity", U, "not an amount"),
+        ("1,500", U, "could be read as 1.500 or as 1500"),
+        ("1.000", U, "could be read as"),
+        ("1.500,5", U, "more than one decimal mark"),
+        ("1,000,000", U, "more than one decimal mark"),
+        ("1 500", U, "thousands separator"),
+        ("1\u202f500", U, "thousands separator"),
+        ("1'500", U, "thousands separator"),
+        ("0.1255", ML, "more than 3 decimal places"),
+        ("4.", U, "ends with a decimal mark"),
+        ("4 mL", U, r"Botox Cosmetic is dosed in units \(U\), not mL"),
+        ("0.1 U", ML, r"dosed in millilitres \(mL\), not U"),
+        ("4 kg", U, "not a dose in U"),
+        ("four", U, "not an amount"),
+        ("4 4", U, "thousands separator"),
+        ("1234567890", U, "far too large"),
+    ],
+)
 def test_what_cannot_be_a_sure_dose_is_refused_with_a_reason(text, unit, reason):
     with pytest.raises(ValueError, match=reason) as refused:
         parse_amount(text, unit, "Botox Cosmetic" if unit is U else "Juvéderm Voluma XC")
@@ -51,8 +83,13 @@ def test_what_cannot_be_a_sure_dose_is_refused_with_a_reason(text, unit, reason)
 
 
 # Every dose a product could be given: up to three decimals, below the parser's ceiling.
-doses = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("99999.999"), places=3,
-                    allow_nan=False, allow_infinity=False)
+doses = st.decimals(
+    min_value=Decimal("0.001"),
+    max_value=Decimal("99999.999"),
+    places=3,
+    allow_nan=False,
+    allow_infinity=False,
+)
 SUFFIXES = {U: ["", "u", "U", " U", " u", " units", " IU"], ML: ["", "ml", "mL", " mL", " ml", " ML", " cc"]}
 
 

@@ -39,8 +39,7 @@ def test_times_are_stored_utc_and_read_back_aware(db, patient):
 def test_naive_times_are_refused(db, patient):
     with db.factory() as session:
         before = session.scalar(select(Patient.created_at))
-    with pytest.raises(Exception, match="naive datetime"):
-        with db.factory.begin() as session:
-            session.get(Patient, patient.id).created_at = datetime(2025, 1, 10, 9, 30)
+    with pytest.raises(Exception, match="naive datetime"), db.factory.begin() as session:
+        session.get(Patient, patient.id).created_at = datetime(2025, 1, 10, 9, 30)
     with db.factory() as session:
         assert session.scalar(select(Patient.created_at)) == before

@@ -6,13 +6,27 @@ from models.chart import ChartDocument, Pen, mirrored, point_from_data, point_to
 from models.totals import describe_packages, packages_implied
 from models.vocabulary import Depth, DoseUnit, Technique, View
 
-PEN = Pen("Botox Cosmetic", DoseUnit.UNITS, Decimal(4), 1, Depth.INTRAMUSCULAR, Technique.NEEDLE,
-          "30G", "C1234", date(2027, 1, 1))
+PEN = Pen(
+    "Botox Cosmetic",
+    DoseUnit.UNITS,
+    Decimal(4),
+    1,
+    Depth.INTRAMUSCULAR,
+    Technique.NEEDLE,
+    "30G",
+    "C1234",
+    date(2027, 1, 1),
+)
 
 
 def test_pen_places_its_product_and_dose():
     point = PEN.point_at(View.FRONT, 0.5, 0.4, "procerus")
-    assert (point.product_name, point.amount, point.unit, point.aliquots) == ("Botox Cosmetic", 4, DoseUnit.UNITS, 1)
+    assert (point.product_name, point.amount, point.unit, point.aliquots) == (
+        "Botox Cosmetic",
+        4,
+        DoseUnit.UNITS,
+        1,
+    )
     assert (point.lot_number, point.gauge, point.depth) == ("C1234", "30G", Depth.INTRAMUSCULAR)
 
 
@@ -44,7 +58,9 @@ def test_mirror_reflects_about_the_midline_and_pairs_the_region():
 def test_vials_and_syringes_implied():
     """Lots of unknown size count at the product's default size."""
     toxin = [replace(PEN, amount=Decimal(44)).point_at(View.FRONT, 0.5, 0.4, "procerus")]
-    filler = [Pen("Restylane Lyft", DoseUnit.MILLILITRES, Decimal("1.6")).point_at(View.FRONT, 0.3, 0.6, "cheek_l")]
+    filler = [
+        Pen("Restylane Lyft", DoseUnit.MILLILITRES, Decimal("1.6")).point_at(View.FRONT, 0.3, 0.6, "cheek_l")
+    ]
     assert packages_implied(toxin, Decimal(100)) == (Decimal("0.44"), (Decimal(100),))
     assert describe_packages(toxin, Decimal(100)) == "0.44 of a 100 U vial"
     assert describe_packages(filler, Decimal(1)) == "1.6 syringes of 1 mL"

@@ -21,8 +21,14 @@ from models.guardrails import (
 from models.records import ChartedPoint
 from models.vocabulary import DoseUnit, View
 
-KINDS = {"Botox Cosmetic": "neuromodulator", "Dysport": "neuromodulator", "Daxxify": "neuromodulator",
-         "Juvéderm Voluma XC": "filler", "Restylane Lyft": "filler", "Hylenex": "enzyme"}
+KINDS = {
+    "Botox Cosmetic": "neuromodulator",
+    "Dysport": "neuromodulator",
+    "Daxxify": "neuromodulator",
+    "Juvéderm Voluma XC": "filler",
+    "Restylane Lyft": "filler",
+    "Hylenex": "enzyme",
+}
 DAY = date(2025, 3, 2)
 
 
@@ -67,8 +73,10 @@ def test_399_units_at_one_glabella_site_warns():
 
 
 def test_label_doses_warn_of_nothing():
-    glabella = [point(r, "Botox Cosmetic", "4") for r in ("glabella", "procerus", "corrugator_l",
-                                                          "corrugator_r", "glabella")]
+    glabella = [
+        point(r, "Botox Cosmetic", "4")
+        for r in ("glabella", "procerus", "corrugator_l", "corrugator_r", "glabella")
+    ]
     assert check(glabella) == []
     assert check([point("cheek_l", "Juvéderm Voluma XC", "0.5", DoseUnit.MILLILITRES)]) == []
 
@@ -76,7 +84,9 @@ def test_label_doses_warn_of_nothing():
 def test_voluma_10_ml_warns_and_50_ml_is_refused():
     ten = check([point("cheek_l", "Juvéderm Voluma XC", "10", DoseUnit.MILLILITRES)])
     assert not any(w.refused for w in ten)
-    assert messages(ten) == ["10 mL Juvéderm Voluma XC at Cheek (zygoma/malar), left (usual 0.05–1 mL per site)"]
+    assert messages(ten) == [
+        "10 mL Juvéderm Voluma XC at Cheek (zygoma/malar), left (usual 0.05–1 mL per site)"
+    ]
     fifty = check([point("cheek_l", "Juvéderm Voluma XC", "50", DoseUnit.MILLILITRES)])
     refused = [w.message for w in fifty if w.refused]
     assert any("50 mL of Juvéderm Voluma XC at one site is more than 10 mL" in m for m in refused)
@@ -92,16 +102,21 @@ def test_dysport_500_to_1000_units_in_a_visit_warns(total):
 
 
 def test_two_visits_of_300_units_20_days_apart():
-    earlier = PastVisit(date(2025, 2, 10), tuple(point(r, "Botox Cosmetic", "30") for r in ["masseter_l", "masseter_r"] * 5))
+    earlier = PastVisit(
+        date(2025, 2, 10), tuple(point(r, "Botox Cosmetic", "30") for r in ["masseter_l", "masseter_r"] * 5)
+    )
     today = [point(r, "Botox Cosmetic", "30") for r in ["masseter_l", "masseter_r"] * 5]
     warnings = check(today, [earlier])
     assert messages(warnings, WarningKind.CUMULATIVE) == [
-        "600 U Botox Cosmetic within 90 days (since 2025-02-10, this visit included; at most 400 U in 90 days)"]
+        "600 U Botox Cosmetic within 90 days (since 2025-02-10, this visit included; at most 400 U in 90 days)"
+    ]
     assert messages(warnings, WarningKind.INTERVAL) == [
         "Masseters treated with Botox Cosmetic 20 days ago (2025-02-10);"
-        " Botox Cosmetic: at least 90 days between treatments"]
+        " Botox Cosmetic: at least 90 days between treatments"
+    ]
     assert [w.source for w in warnings if w.kind is WarningKind.CUMULATIVE] == [
-        "label: not more than 400 U in 3 months (cumulative, all indications)"]
+        "label: not more than 400 U in 3 months (cumulative, all indications)"
+    ]
     # 91 days later, neither the window nor the interval is broken
     later = PastVisit(date(2024, 12, 1), earlier.points)
     assert check(today, [later]) == check(today)
@@ -119,36 +134,56 @@ def test_hyaluronidase_is_never_refused_and_asks_for_nothing():
     assert rule.max_dose_per_visit is None and rule.max_dose_per_site is None
 
 
-@pytest.mark.parametrize("allergies", ["lidocaine", "LIDOCAÏNE (rash)", "Allergic to xylocaine, penicillin",
-                                       "lignocaine; latex", "Lidocain"])
+@pytest.mark.parametrize(
+    "allergies",
+    ["lidocaine", "LIDOCAÏNE (rash)", "Allergic to xylocaine, penicillin", "lignocaine; latex", "Lidocain"],
+)
 def test_restylane_lyft_warns_a_lidocaine_allergy(allergies):
-    [warning] = allergy_warnings([point("cheek_l", "Restylane Lyft", "1", DoseUnit.MILLILITRES)],
-                                 allergies, bundled())
-    assert warning.kind is WarningKind.ALLERGY and warning.message.startswith("Restylane Lyft contains lidocaine")
+    [warning] = allergy_warnings(
+        [point("cheek_l", "Restylane Lyft", "1", DoseUnit.MILLILITRES)], allergies, bundled()
+    )
+    assert warning.kind is WarningKind.ALLERGY and warning.message.startswith(
+        "Restylane Lyft contains lidocaine"
+    )
     assert warning.source.startswith("label")
 
 
-@pytest.mark.parametrize("allergies, product, ingredient", [
-    ("cow's milk", "Dysport", "cow's milk protein"),
-    ("albumin", "Botox Cosmetic", "human albumin"),
-    ("Gram-positive bacterial proteins", "Juvéderm Voluma XC", "streptococcal protein"),
-])
+@pytest.mark.parametrize(
+    "allergies, product, ingredient",
+    [
+        ("cow's milk", "Dysport", "cow's milk protein"),
+        ("albumin", "Botox Cosmetic", "human albumin"),
+        ("Gram-positive bacterial proteins", "Juvéderm Voluma XC", "streptococcal protein"),
+    ],
+)
 def test_other_label_ingredients(allergies, product, ingredient):
     [warning] = allergy_warnings([point("glabella", product, "1")], allergies, bundled())
     assert f"{product} contains {ingredient}" in warning.message
 
 
-@pytest.mark.parametrize("allergies, product", [
-    ("", "Restylane Lyft"), ("penicillin", "Restylane Lyft"), ("lidocaine", "Daxxify"),
-    ("albumin", "Daxxify"), ("milkweed pollen", "Dysport"),
-])
+@pytest.mark.parametrize(
+    "allergies, product",
+    [
+        ("", "Restylane Lyft"),
+        ("penicillin", "Restylane Lyft"),
+        ("lidocaine", "Daxxify"),
+        ("albumin", "Daxxify"),
+        ("milkweed pollen", "Dysport"),
+    ],
+)
 def test_no_warning_without_a_named_ingredient(allergies, product):
     assert allergy_warnings([point("glabella", product, "1")], allergies, bundled()) == []
 
 
 def test_a_clinic_may_change_a_clinic_setting_but_not_the_label():
-    rules = with_overrides(bundled(), {"toxin-4u-upper_lip": {"per_site": parse_override("per_site", "1-10")},
-                                       "botox-3-months": {"max": "800"}, "unknown": {"days": 3}})
+    rules = with_overrides(
+        bundled(),
+        {
+            "toxin-4u-upper_lip": {"per_site": parse_override("per_site", "1-10")},
+            "botox-3-months": {"max": "800"},
+            "unknown": {"days": 3},
+        },
+    )
     assert check([point("upper_lip_r", "Botox Cosmetic", "8")]) != []
     assert evaluate([point("upper_lip_r", "Botox Cosmetic", "8")], DAY, [], KINDS, "", rules) == []
     assert next(r for r in rules.cumulative if r.id == "botox-3-months").maximum == Decimal(400)

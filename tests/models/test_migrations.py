@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from app.database import connect, open_database
+from app.storage.database import connect, open_database
 from models import database as schema
 from models.errors import DatabaseError
 from models.tables import Base
@@ -49,7 +49,9 @@ def test_newer_database_is_refused_and_left_untouched(db_path):
     checkpoint(engine)
     engine.dispose()
     before = digest(db_path)
-    with pytest.raises(DatabaseError, match="written by a newer version of Aliquot .schema 9999_future.*left as it is"):
+    with pytest.raises(
+        DatabaseError, match="written by a newer version of Aliquot .schema 9999_future.*left as it is"
+    ):
         open_database(sqlite_url(db_path), ACTOR)
     assert digest(db_path) == before
     assert not list(db_path.parent.glob("*.before-*"))
@@ -66,7 +68,7 @@ def test_foreign_database_is_refused(tmp_path):
     assert schema.user_tables(schema.make_engine(sqlite_url(path))) == ["invoices"]
 
 
-NEXT_REVISION = '''
+NEXT_REVISION = """
 from alembic import op
 import sqlalchemy as sa
 
@@ -91,13 +93,14 @@ def downgrade():
         batch.drop_column("room")
     with op.batch_alter_table("patient") as batch:
         batch.drop_column("nickname")
-'''
+"""
 
 
 def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_path, monkeypatch):
     """A later version of Aliquot (simulated by one more migration) opens today's database."""
-    from app.visits import create_visit, replace_points
+    from app.services.visits import create_visit, replace_points
     from tests.conftest import at, botox_point
+
     visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
     replace_points(db, visit.id, visit.version, [botox_point("procerus"), botox_point("glabella")])
     before = {t: rows for t, rows in snapshot(db).items() if t != "alembic_version"}
@@ -114,8 +117,9 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_pa
         assert connection.execute(text("SELECT given_name, nickname FROM patient")).one() == ("Zoë", None)
         assert connection.execute(text("SELECT count(*) FROM injection_point")).scalar() == 2
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
-        event = connection.execute(text(
-            "SELECT details FROM audit_event WHERE action = 'upgrade'")).scalar_one()
+        event = connection.execute(
+            text("SELECT details FROM audit_event WHERE action = 'upgrade'")
+        ).scalar_one()
     after = snapshot(upgraded)
     for table in ("injection_point", "lot", "product", "provider", "app_meta"):
         assert after[table] == before[table], f"{table} changed in the upgrade"
@@ -123,7 +127,10 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_pa
     backups = list(db_path.parent.glob("clinic.before-0999_test.*.db"))
     assert len(backups) == 1 and str(backups[0]) in event
     old = connect(sqlite_url(backups[0]), ACTOR)
-    assert schema.current_revision(old.engine) == schema.script_directory().get_revision("0999_test").down_revision
+    assert (
+        schema.current_revision(old.engine)
+        == schema.script_directory().get_revision("0999_test").down_revision
+    )
     with old.engine.connect() as connection:
         assert connection.execute(text("SELECT given_name FROM patient")).scalar_one() == "Zoë"
     old.close()
@@ -142,7 +149,8 @@ def test_lot_package_size_up_and_down_keeps_the_lots(tmp_path):
         connection.exec_driver_sql(
             "INSERT INTO product (id, name, name_key, manufacturer, generic_name, kind, dose_unit,"
             " package_size, colour, source, active) VALUES (1, 'Botox Cosmetic', 'botox cosmetic', '', '',"
-            " 'neuromodulator', 'U', 100, '#123456', '', 1)")
+            " 'neuromodulator', 'U', 100, '#123456', '', 1)"
+        )
         connection.exec_driver_sql("INSERT INTO lot (product_id, number, notes) VALUES (1, 'C1', '')")
     assert "package_size" not in lot_columns(engine)
     schema.upgrade(engine, "0007")

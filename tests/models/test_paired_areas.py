@@ -30,7 +30,11 @@ def test_each_paired_area_weighs_its_own_left_against_its_right():
     rows = by_name(totals_by_paired_area(ONE_SIDED))
     masseters = rows["Masseters", "Botox Cosmetic"]
     llsan = rows["Gummy smile (LLSAN)", "Botox Cosmetic"]
-    assert (masseters.left, masseters.right, masseters.left_minus_right) == (Decimal(25), Decimal(0), Decimal(25))
+    assert (masseters.left, masseters.right, masseters.left_minus_right) == (
+        Decimal(25),
+        Decimal(0),
+        Decimal(25),
+    )
     assert (llsan.left, llsan.right, llsan.left_minus_right) == (Decimal(0), Decimal(1), Decimal(-1))
     assert describe_difference(masseters) == "25 U more left"
     assert describe_difference(llsan) == "1 U more right"
@@ -38,8 +42,13 @@ def test_each_paired_area_weighs_its_own_left_against_its_right():
 
 
 def test_areas_follow_the_catalogue_and_midline_regions_go_to_the_midline_column():
-    chart = [point("masseter_r", "20"), point("procerus", "4"), point("corrugator_l", "8"),
-             point("corrugator_r", "6"), point("chin", "6")]
+    chart = [
+        point("masseter_r", "20"),
+        point("procerus", "4"),
+        point("corrugator_l", "8"),
+        point("corrugator_r", "6"),
+        point("chin", "6"),
+    ]
     rows = totals_by_paired_area(chart)
     assert [t.name for t in rows] == ["Glabella (frown lines)", "Chin", "Masseters"]
     glabella, chin, _ = rows
@@ -55,8 +64,12 @@ def test_products_are_never_added_together_within_an_area():
     botox, dysport = rows["Crow's feet", "Botox Cosmetic"], rows["Crow's feet", "Dysport"]
     assert (botox.left, botox.right) == (Decimal(12), Decimal(0))
     assert (dysport.left, dysport.right) == (Decimal(0), Decimal(30))
-    filler = totals_by_paired_area([point("upper_lip_l", "0.3", "Kysse", DoseUnit.MILLILITRES),
-                                    point("upper_lip_r", "0.3", "Kysse", DoseUnit.MILLILITRES)])
+    filler = totals_by_paired_area(
+        [
+            point("upper_lip_l", "0.3", "Kysse", DoseUnit.MILLILITRES),
+            point("upper_lip_r", "0.3", "Kysse", DoseUnit.MILLILITRES),
+        ]
+    )
     assert describe_difference(filler[0]) == "even" and filler[0].left == Decimal("0.3")
 
 

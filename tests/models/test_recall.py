@@ -26,13 +26,16 @@ def test_every_region_belongs_to_exactly_one_area():
     assert len(areas()) >= 15
 
 
-@pytest.mark.parametrize("today, status", [
-    (date(2025, 3, 26), DueStatus.NOT_DUE),     # 75 days after: more than 14 days before the window
-    (date(2025, 3, 27), DueStatus.DUE_SOON),    # 14 days before day 90
-    (date(2025, 4, 10), DueStatus.DUE),         # day 90: the window opens
-    (date(2025, 5, 10), DueStatus.DUE),         # day 120: last day of the window
-    (date(2025, 5, 11), DueStatus.OVERDUE),     # day 121
-])
+@pytest.mark.parametrize(
+    "today, status",
+    [
+        (date(2025, 3, 26), DueStatus.NOT_DUE),  # 75 days after: more than 14 days before the window
+        (date(2025, 3, 27), DueStatus.DUE_SOON),  # 14 days before day 90
+        (date(2025, 4, 10), DueStatus.DUE),  # day 90: the window opens
+        (date(2025, 5, 10), DueStatus.DUE),  # day 120: last day of the window
+        (date(2025, 5, 11), DueStatus.OVERDUE),  # day 121
+    ],
+)
 def test_neuromodulator_window(today, status):
     [item] = due_items([botox(1, date(2025, 1, 10))], today, NO_REVIEW)
     assert (item.due_from, item.due_by, item.status) == (date(2025, 4, 10), date(2025, 5, 10), status)
@@ -47,15 +50,22 @@ def test_month_ends_and_leap_day():
 
 
 def test_product_exceptions_come_from_the_product():
-    [daxxify] = due_items([botox(1, date(2025, 1, 10), product="Daxxify", interval=(150, 210))],
-                          date(2025, 5, 1), NO_REVIEW)
+    [daxxify] = due_items(
+        [botox(1, date(2025, 1, 10), product="Daxxify", interval=(150, 210))], date(2025, 5, 1), NO_REVIEW
+    )
     assert daxxify.due_from == date(2025, 6, 9) and daxxify.status is DueStatus.NOT_DUE
 
 
 def test_later_treatment_supersedes_and_kinds_are_separate():
-    items = due_items([botox(1, date(2025, 1, 10)), botox(1, date(2025, 4, 15)),
-                       filler(1, date(2025, 1, 10), area="glabella", product="Belotero Balance",
-                              interval=(240, 365))], date(2025, 6, 1), NO_REVIEW)
+    items = due_items(
+        [
+            botox(1, date(2025, 1, 10)),
+            botox(1, date(2025, 4, 15)),
+            filler(1, date(2025, 1, 10), area="glabella", product="Belotero Balance", interval=(240, 365)),
+        ],
+        date(2025, 6, 1),
+        NO_REVIEW,
+    )
     toxin = next(i for i in items if i.product_kind == "neuromodulator")
     assert toxin.last_treated == date(2025, 4, 15) and toxin.status is DueStatus.NOT_DUE
     assert {i.product_kind for i in items} == {"neuromodulator", "filler"}
@@ -63,11 +73,20 @@ def test_later_treatment_supersedes_and_kinds_are_separate():
 
 def test_several_products_in_one_visit_and_areas():
     visit = date(2025, 1, 10)
-    items = due_items([botox(1, visit, "glabella"), botox(1, visit, "crows_feet"),
-                       filler(1, visit, "lower_lip", "Restylane Kysse", (180, 365))],
-                      date(2025, 4, 20), NO_REVIEW)
+    items = due_items(
+        [
+            botox(1, visit, "glabella"),
+            botox(1, visit, "crows_feet"),
+            filler(1, visit, "lower_lip", "Restylane Kysse", (180, 365)),
+        ],
+        date(2025, 4, 20),
+        NO_REVIEW,
+    )
     assert {(i.area, i.status) for i in items} == {
-        ("glabella", DueStatus.DUE), ("crows_feet", DueStatus.DUE), ("lower_lip", DueStatus.NOT_DUE)}
+        ("glabella", DueStatus.DUE),
+        ("crows_feet", DueStatus.DUE),
+        ("lower_lip", DueStatus.NOT_DUE),
+    }
 
 
 def test_hyaluronidase_never_makes_a_due_date():
@@ -88,7 +107,9 @@ def test_review_after_a_first_treatment():
     assert review and review[0].due_from == date(2025, 1, 24)
     seen_again = first + [botox(1, date(2025, 1, 24))]
     assert all(i.status is not DueStatus.REVIEW for i in due_items(seen_again, date(2025, 1, 30), settings))
-    assert all(i.status is not DueStatus.REVIEW for i in due_items(first, date(2025, 6, 1), settings))  # stale
+    assert all(
+        i.status is not DueStatus.REVIEW for i in due_items(first, date(2025, 6, 1), settings)
+    )  # stale
     assert all(i.status is not DueStatus.REVIEW for i in due_items(first, date(2025, 1, 24), NO_REVIEW))
 
 

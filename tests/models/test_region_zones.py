@@ -41,8 +41,9 @@ def mirrored(code: str, zone):
     return other, (800 - x_to, 800 - x_from, y_from, y_to)
 
 
-CASES = [(code, zone) for code, zone in ZONES.items()] + [mirrored(code, zone) for code, zone in ZONES.items()
-                                                          if code.endswith("_r")]
+CASES = [(code, zone) for code, zone in ZONES.items()] + [
+    mirrored(code, zone) for code, zone in ZONES.items() if code.endswith("_r")
+]
 
 
 @pytest.mark.parametrize(("code", "zone"), CASES, ids=[code for code, _ in CASES])
@@ -66,5 +67,8 @@ def test_every_region_anchor_lands_in_its_own_region():
     from models.regions import REGIONS, front_anchor
 
     regions = face_map(View.FRONT)
-    assert {code: regions.region_at(*front_anchor(code)) for code in REGIONS
-            if regions.region_at(*front_anchor(code)) != code} == {}
+    assert {
+        code: regions.region_at(*front_anchor(code))
+        for code in REGIONS
+        if regions.region_at(*front_anchor(code)) != code
+    } == {}

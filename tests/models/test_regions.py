@@ -5,11 +5,41 @@ from models.vocabulary import Side, View
 
 # The canonical codes of the domain reference ("Regions of the face map"), copied here so
 # that the suite reads nothing outside the repository: paired regions, then midline ones.
-PAIRED = ("brow_tail", "bunny_lines", "cheek", "corrugator", "crows_feet", "dao", "forehead",
-          "jawline", "llsan", "lower_lip", "marionette", "masseter", "midface", "nasolabial",
-          "oral_commissure", "platysma", "prejowl", "tear_trough", "temple", "upper_lip")
-MIDLINE = ("chin", "cupids_bow", "forehead", "glabella", "neck", "nose_dorsum", "nose_tip",
-           "perioral", "philtrum", "procerus", "submental")
+PAIRED = (
+    "brow_tail",
+    "bunny_lines",
+    "cheek",
+    "corrugator",
+    "crows_feet",
+    "dao",
+    "forehead",
+    "jawline",
+    "llsan",
+    "lower_lip",
+    "marionette",
+    "masseter",
+    "midface",
+    "nasolabial",
+    "oral_commissure",
+    "platysma",
+    "prejowl",
+    "tear_trough",
+    "temple",
+    "upper_lip",
+)
+MIDLINE = (
+    "chin",
+    "cupids_bow",
+    "forehead",
+    "glabella",
+    "neck",
+    "nose_dorsum",
+    "nose_tip",
+    "perioral",
+    "philtrum",
+    "procerus",
+    "submental",
+)
 REFERENCE_CODES = {f"{base}_{side}" for base in PAIRED for side in "lr"} | set(MIDLINE)
 
 

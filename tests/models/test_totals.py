@@ -42,7 +42,9 @@ def test_totals_per_region_in_catalogue_order():
     by_region = totals_by_region(CHART + [point("procerus", "Dysport", "10")])
     assert list(by_region)[:3] == ["procerus", "corrugator_l", "corrugator_r"]
     assert [(t.product_name, t.amount) for t in by_region["procerus"]] == [
-        ("Botox Cosmetic", Decimal(4)), ("Dysport", Decimal(10))]
+        ("Botox Cosmetic", Decimal(4)),
+        ("Dysport", Decimal(10)),
+    ]
 
 
 def test_totals_per_side_show_the_asymmetry():
@@ -65,8 +67,11 @@ def test_empty_chart_has_no_totals():
 
 def from_lot(amount, size, product="Botox Cosmetic", region="procerus"):
     """A point of `amount` units from a lot of `size` U vials (None: size unknown)."""
-    return replace(point(region, product, amount), lot_number="L1",
-                   lot_package_size=None if size is None else Decimal(size))
+    return replace(
+        point(region, product, amount),
+        lot_number="L1",
+        lot_package_size=None if size is None else Decimal(size),
+    )
 
 
 def test_vials_used_count_the_lot_s_own_size():
@@ -78,12 +83,16 @@ def test_vials_used_count_the_lot_s_own_size():
 
 
 def test_vials_used_from_lots_of_several_sizes_name_them_all():
-    mixed = [from_lot("40", "50"), from_lot("20", "100", region="corrugator_l"),
-             from_lot("20", None, region="corrugator_r")]
+    mixed = [
+        from_lot("40", "50"),
+        from_lot("20", "100", region="corrugator_l"),
+        from_lot("20", None, region="corrugator_r"),
+    ]
     # 40/50 + 20/100 + 20/100 (unknown: the default 100 U)
     assert packages_implied(mixed, Decimal(100)) == (Decimal("1.2"), (Decimal(50), Decimal(100)))
     assert describe_packages(mixed, Decimal(100)) == "1.2 vials (50 U and 100 U)"
     assert describe_packages(mixed[:2], Decimal(100)) == "1 of a vial (50 U and 100 U)"
-    assert packages_by_product(mixed + [point("crows_feet_l", "Dysport", "30")],
-                               {"Botox Cosmetic": Decimal(100), "Dysport": Decimal(300)}) == {
-        "Botox Cosmetic": "1.2 vials (50 U and 100 U)", "Dysport": "0.1 of a 300 U vial"}
+    assert packages_by_product(
+        mixed + [point("crows_feet_l", "Dysport", "30")],
+        {"Botox Cosmetic": Decimal(100), "Dysport": Decimal(300)},
+    ) == {"Botox Cosmetic": "1.2 vials (50 U and 100 U)", "Dysport": "0.1 of a 300 U vial"}

@@ -1,6 +1,6 @@
 """Every charting rule, with the message a clinician reads."""
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -70,8 +70,10 @@ def test_aliquots_at_least_one_whole_number():
 def test_lot_expired_on_the_visit_date():
     lot = LotRule("C1234", "Botox Cosmetic", date(2025, 1, 9))
     check_lot(lot, BOTOX, date(2025, 1, 9))  # usable through its expiry day
-    with pytest.raises(ValidationError, match="lot C1234 of Botox Cosmetic expired on 2025-01-09,"
-                                              " before this visit on 2025-01-10") as error:
+    with pytest.raises(
+        ValidationError,
+        match="lot C1234 of Botox Cosmetic expired on 2025-01-09, before this visit on 2025-01-10",
+    ) as error:
         check_lot(lot, BOTOX, date(2025, 1, 10))
     assert error.value.field == "lot"
 
@@ -103,7 +105,9 @@ def test_unknown_view_and_region():
 def test_profile_view_shows_only_its_own_side():
     assert check_position("left", 0.5, 0.5, "crows_feet_l") is View.LEFT
     assert check_position("left", 0.5, 0.5, "nose_tip") is View.LEFT
-    with pytest.raises(ValidationError, match="Crow's feet \\(lateral canthal\\), right cannot be seen on the left view"):
+    with pytest.raises(
+        ValidationError, match="Crow's feet \\(lateral canthal\\), right cannot be seen on the left view"
+    ):
         check_position("left", 0.5, 0.5, "crows_feet_r")
 
 
@@ -141,27 +145,33 @@ def test_patient_demographics():
 
 # Issue 10: what an import or a form may store is a faithful record.
 
+
 def test_aliquots_have_the_ceiling_the_window_allows():
     from models.validation import MAX_ALIQUOTS
+
     assert check_aliquots(MAX_ALIQUOTS) == MAX_ALIQUOTS
-    for bad in (MAX_ALIQUOTS + 1, 2 ** 62, 2 ** 64):
+    for bad in (MAX_ALIQUOTS + 1, 2**62, 2**64):
         with pytest.raises(ValidationError, match=f"at most {MAX_ALIQUOTS} aliquots") as error:
             check_aliquots(bad)
         assert error.value.field == "aliquots"
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("Zo\x00ë", r"a control character \(U\+0000, character 3\)"),
-    ("Zoë\tMaria", r"a tab \(U\+0009"),
-    ("Zoë\nMaria", r"a line break \(U\+000A"),
-    ("Zoë\u2028Maria", r"a line break \(U\+2028"),
-    ("\u202eZoë", r"an invisible formatting character \(U\+202E"),
-    ("Zo\u200bë", r"an invisible formatting character \(U\+200B"),
-    ("Zo\ud800ë", r"a broken character \(U\+D800"),
-    ("\x1b[31mZoë", r"a control character \(U\+001B"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("Zo\x00ë", r"a control character \(U\+0000, character 3\)"),
+        ("Zoë\tMaria", r"a tab \(U\+0009"),
+        ("Zoë\nMaria", r"a line break \(U\+000A"),
+        ("Zoë\u2028Maria", r"a line break \(U\+2028"),
+        ("\u202eZoë", r"an invisible formatting character \(U\+202E"),
+        ("Zo\u200bë", r"an invisible formatting character \(U\+200B"),
+        ("Zo\ud800ë", r"a broken character \(U\+D800"),
+        ("\x1b[31mZoë", r"a control character \(U\+001B"),
+    ],
+)
 def test_one_line_text_holds_only_visible_characters(text, problem):
     from models.validation import check_text
+
     with pytest.raises(ValidationError, match=f"^the given name holds {problem}") as error:
         check_text(text, "given_name", "given name")
     assert error.value.field == "given_name"
@@ -169,6 +179,7 @@ def test_one_line_text_holds_only_visible_characters(text, problem):
 
 def test_free_text_keeps_lines_and_tabs_and_joiners():
     from models.validation import check_text
+
     check_text("lidocaine\r\n\tlatex\u2028", "allergies", "allergies", single_line=False)
     check_text("مهر\u200cناز 👩\u200d⚕️", "given_name", "given name")
     check_text(None, "phone", "phone number")
@@ -179,6 +190,7 @@ def test_free_text_keeps_lines_and_tabs_and_joiners():
 
 def test_identifiers_are_the_same_whatever_their_letter_case():
     from models.validation import identity_key
+
     assert identity_key("A-0001") == identity_key("a-0001") == "a-0001"
     assert identity_key("STRASSE-1") == identity_key("straße-1")
     assert identity_key("ÉTÉ-1") == identity_key("e\u0301te\u0301-1")
@@ -188,13 +200,17 @@ def test_identifiers_are_the_same_whatever_their_letter_case():
 @pytest.mark.parametrize("chart_number", ["A-0001", "2024.17", "x_1", "Z", "a" * 32, "A..B"])
 def test_chart_numbers_are_names_not_paths(chart_number):
     from models.validation import check_chart_number
+
     check_chart_number(chart_number)
 
 
-@pytest.mark.parametrize("chart_number", ["A/../../etc/x", "A/1", "A\\1", "..", ".A", "A.", "A-", "A 1",
-                                          "a" * 33, "Zoë-1", "A-0001\n", ""])
+@pytest.mark.parametrize(
+    "chart_number",
+    ["A/../../etc/x", "A/1", "A\\1", "..", ".A", "A.", "A-", "A 1", "a" * 33, "Zoë-1", "A-0001\n", ""],
+)
 def test_a_chart_number_that_could_be_a_path_is_refused(chart_number):
     from models.validation import check_chart_number
+
     with pytest.raises(ValidationError, match="may only hold letters, digits") as error:
         check_chart_number(chart_number)
     assert error.value.field == "chart_number"
@@ -209,10 +225,11 @@ def test_a_stored_chart_number_is_not_held_to_the_newer_rule():
 
 
 def test_a_visit_at_most_a_day_ahead():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from models.validation import check_visit_time
-    now = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
+
+    now = datetime(2026, 11, 21, 12, tzinfo=UTC)
     check_visit_time(now + timedelta(hours=23), now)
     check_visit_time(now + timedelta(days=1), now)
     with pytest.raises(ValidationError, match="more than a day in the future") as error:

@@ -14,11 +14,14 @@ def demo_db(db):
 def no_modal_dialogs(monkeypatch):
     """A test never blocks on a real dialog: closing an edited visit discards it."""
     from ui.visit_editor import VisitEditor
+
     monkeypatch.setattr(VisitEditor, "ask_discard", classmethod(lambda cls, parent: True))
     monkeypatch.setattr(VisitEditor, "ask_save_without_lots", classmethod(lambda cls, parent, count: True))
-    monkeypatch.setattr(VisitEditor, "ask_warning_reason",
-                        classmethod(lambda cls, parent, warnings: "reason given in a test"))
+    monkeypatch.setattr(
+        VisitEditor, "ask_warning_reason", classmethod(lambda cls, parent, warnings: "reason given in a test")
+    )
     from ui.record_preview import RecordPreview
+
     monkeypatch.setattr(RecordPreview, "ask_printer", classmethod(lambda cls, parent: None))
     monkeypatch.setattr(RecordPreview, "ask_save_path", classmethod(lambda cls, parent, name: None))
 
@@ -26,7 +29,7 @@ def no_modal_dialogs(monkeypatch):
 @pytest.fixture(autouse=True)
 def private_recovery_dir(tmp_path, monkeypatch):
     """Recovery files of the tests never mix with the user's own."""
-    monkeypatch.setattr("app.autosave.recovery_dir", lambda: tmp_path / "recovery")
+    monkeypatch.setattr("app.storage.autosave.recovery_dir", lambda: tmp_path / "recovery")
     return tmp_path / "recovery"
 
 
@@ -38,7 +41,15 @@ def fail_on_real_dialogs(monkeypatch):
     def blocked(*_args, **_kwargs):
         raise AssertionError("a real modal dialog was opened in a test")
 
-    for owner, name in ((QMessageBox, "question"), (QMessageBox, "warning"), (QMessageBox, "critical"),
-                        (QMessageBox, "information"), (QDialog, "exec"), (QInputDialog, "getText"), (QInputDialog, "getMultiLineText"),
-                        (QFileDialog, "getOpenFileName"), (QFileDialog, "getSaveFileName")):
+    for owner, name in (
+        (QMessageBox, "question"),
+        (QMessageBox, "warning"),
+        (QMessageBox, "critical"),
+        (QMessageBox, "information"),
+        (QDialog, "exec"),
+        (QInputDialog, "getText"),
+        (QInputDialog, "getMultiLineText"),
+        (QFileDialog, "getOpenFileName"),
+        (QFileDialog, "getSaveFileName"),
+    ):
         monkeypatch.setattr(owner, name, blocked)

@@ -3,9 +3,9 @@ so the editor carries a banner with both, kept up to date when the patient is ed
 
 from dataclasses import replace
 
-from app.catalogue import list_products
-from app.patients import create_patient, get_patient, update_patient
-from app.visits import start_visit
+from app.services.catalogue import list_products
+from app.services.patients import create_patient, get_patient, update_patient
+from app.services.visits import start_visit
 from models.records import PatientDraft
 from models.vocabulary import Sex
 from ui.visit_editor import ALERT_STYLE, NO_ALERT_STYLE, VisitEditor
@@ -16,8 +16,16 @@ ARABIC = "حامل"  # pregnant
 
 def open_editor(qtbot, db, patient):
     opened = start_visit(db, patient.id)
-    editor = VisitEditor(db, patient, opened.visit, list_products(db.factory), opened.providers,
-                         opened.previous, opened.templates, created=opened.created)
+    editor = VisitEditor(
+        db,
+        patient,
+        opened.visit,
+        list_products(db.factory),
+        opened.providers,
+        opened.previous,
+        opened.templates,
+        created=opened.created,
+    )
     qtbot.addWidget(editor)
     editor.show()
     qtbot.waitUntil(lambda: editor.pen is not None and editor.tasks.is_idle())
@@ -25,9 +33,17 @@ def open_editor(qtbot, db, patient):
 
 
 def test_allergies_and_alerts_are_in_sight_on_open(qtbot, db, provider):
-    patient = create_patient(db, PatientDraft("A-0001", "Zoë", "Ångström-Núñez", sex=Sex.FEMALE,
-                                              allergies=f"lidocaine\n{HEBREW}",
-                                              alerts=f"{ARABIC}\n20 weeks, on warfarin"))
+    patient = create_patient(
+        db,
+        PatientDraft(
+            "A-0001",
+            "Zoë",
+            "Ångström-Núñez",
+            sex=Sex.FEMALE,
+            allergies=f"lidocaine\n{HEBREW}",
+            alerts=f"{ARABIC}\n20 weeks, on warfarin",
+        ),
+    )
     editor = open_editor(qtbot, db, patient)
     banner = editor.alert_banner
     assert banner.isVisible() and banner.height() > 0
@@ -39,7 +55,10 @@ def test_allergies_and_alerts_are_in_sight_on_open(qtbot, db, provider):
     assert f"lidocaine; {HEBREW}" in shown and f"{ARABIC}; 20 weeks, on warfarin" in shown
     assert banner.styleSheet() == ALERT_STYLE
     # Above the face map: the banner sits higher in the window than the chart.
-    assert banner.mapTo(editor, banner.rect().topLeft()).y() < editor.face_view.mapTo(editor, editor.face_view.rect().topLeft()).y()
+    assert (
+        banner.mapTo(editor, banner.rect().topLeft()).y()
+        < editor.face_view.mapTo(editor, editor.face_view.rect().topLeft()).y()
+    )
 
 
 def test_no_allergies_recorded_is_said_not_left_blank(qtbot, db, patient, provider):
@@ -71,8 +90,15 @@ def test_the_banner_follows_an_edit_of_the_patient(qtbot, db, patient, provider,
     assert "none recorded" in editor.alert_banner.text()
 
     def fake_ask(cls, database, record, chart_number, parent):
-        draft = PatientDraft(record.chart_number, record.given_name, record.family_name,
-                             record.date_of_birth, record.sex, allergies=HEBREW, alerts="breast-feeding")
+        draft = PatientDraft(
+            record.chart_number,
+            record.given_name,
+            record.family_name,
+            record.date_of_birth,
+            record.sex,
+            allergies=HEBREW,
+            alerts="breast-feeding",
+        )
         return update_patient(database, record.id, draft)
 
     monkeypatch.setattr(PatientDialog, "ask", classmethod(fake_ask))

@@ -24,11 +24,11 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage, QPainter
 
-from app.catalogue import list_products
-from app.database import open_database
-from app.patients import create_patient, search_patients
-from app.providers import create_provider
-from app.visits import create_visit, get_visit, open_visit, replace_points
+from app.services.catalogue import list_products
+from app.services.patients import create_patient, search_patients
+from app.services.providers import create_provider
+from app.services.visits import create_visit, get_visit, open_visit, replace_points
+from app.storage.database import open_database
 from models.chart import ChartDocument
 from models.records import ChartedPoint, PatientDraft, PointDraft
 from models.regions import REGIONS, front_anchor
@@ -51,9 +51,20 @@ def spread_points(count: int) -> list[PointDraft]:
     for n in range(count):
         code = CODES[n % len(CODES)]
         x, y = front_anchor(code)
-        drafts.append(PointDraft(view="front", x=x, y=y, region_code=code, product_name="Botox Cosmetic",
-                                 amount=Decimal("0.01"), unit="U", aliquots=1, lot_number="C1234",
-                                 lot_expiry=date(2030, 12, 31)))
+        drafts.append(
+            PointDraft(
+                view="front",
+                x=x,
+                y=y,
+                region_code=code,
+                product_name="Botox Cosmetic",
+                amount=Decimal("0.01"),
+                unit="U",
+                aliquots=1,
+                lot_number="C1234",
+                lot_expiry=date(2030, 12, 31),
+            )
+        )
     return drafts
 
 
@@ -63,7 +74,9 @@ def big_clinic(tmp_path_factory, migrated_template) -> tuple[Path, int]:
     path = tmp_path_factory.mktemp("big") / "big.db"
     shutil.copyfile(migrated_template, path)
     database = open_database(sqlite_url(path), ACTOR)
-    patient = create_patient(database, PatientDraft("B-0001", "Zoë", "Many-Points", date(1980, 2, 2), Sex.FEMALE))
+    patient = create_patient(
+        database, PatientDraft("B-0001", "Zoë", "Many-Points", date(1980, 2, 2), Sex.FEMALE)
+    )
     provider = create_provider(database, "Dana Reyes", "RN")
     visit = create_visit(database, patient.id, provider.id, at(2026, 5, 4))
     replace_points(database, visit.id, visit.version, spread_points(BIG))
@@ -87,10 +100,21 @@ def test_drawing_and_editing_points_never_drops_a_reference_to_none(qapp):
     """The guard against the binding fault itself: a few hundred markers drawn, changed,
     rendered and removed leave None's reference count where it was (the faulty binding
     lowers it by a dozen or more per marker, long before the process aborts)."""
-    points = [ChartedPoint(view=View.FRONT, x=front_anchor(code)[0], y=front_anchor(code)[1], region_code=code,
-                           product_name="Botox Cosmetic", unit=DoseUnit.UNITS, amount=Decimal(2), aliquots=1,
-                           lot_number="C1234", lot_expiry=date(2030, 12, 31))
-              for code in CODES * 4]
+    points = [
+        ChartedPoint(
+            view=View.FRONT,
+            x=front_anchor(code)[0],
+            y=front_anchor(code)[1],
+            region_code=code,
+            product_name="Botox Cosmetic",
+            unit=DoseUnit.UNITS,
+            amount=Decimal(2),
+            aliquots=1,
+            lot_number="C1234",
+            lot_expiry=date(2030, 12, 31),
+        )
+        for code in CODES * 4
+    ]
     image = QImage(400, 500, QImage.Format.Format_ARGB32)
 
     def draw_and_edit() -> None:
@@ -119,12 +143,20 @@ def open_editor(qtbot, database, visit_id) -> VisitEditor:
     """The editor as the main window opens it, once its lots and templates are in."""
     opened = open_visit(database, visit_id)
     [patient] = search_patients(database, "B-0001")
-    editor = VisitEditor(database, patient, opened.visit, list_products(database.factory), opened.providers,
-                         opened.previous, opened.templates)
+    editor = VisitEditor(
+        database,
+        patient,
+        opened.visit,
+        list_products(database.factory),
+        opened.providers,
+        opened.previous,
+        opened.templates,
+    )
     qtbot.addWidget(editor)
     editor.show()
-    qtbot.waitUntil(lambda: editor.pen is not None and editor.pen.lot_number is not None
-                    and editor.tasks.is_idle())
+    qtbot.waitUntil(
+        lambda: editor.pen is not None and editor.pen.lot_number is not None and editor.tasks.is_idle()
+    )
     return editor
 
 
@@ -171,11 +203,19 @@ def test_export_image_of_a_10000_point_visit_exits_cleanly(big_clinic, tmp_path)
     clinic = tmp_path / "big.db"
     shutil.copyfile(template, clinic)
     output = tmp_path / "chart.png"
-    environment = {k: v for k, v in os.environ.items() if k not in ("ALIQUOT_DB", "DISPLAY", "WAYLAND_DISPLAY")}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("ALIQUOT_DB", "DISPLAY", "WAYLAND_DISPLAY")
+    }
     environment["QT_QPA_PLATFORM"] = "offscreen"
-    result = subprocess.run([sys.executable, "-m", "app", "--db", str(clinic), "export-image", str(visit_id),
-                             "-o", str(output)], capture_output=True, text=True, env=environment, cwd=ROOT,
-                            stdin=subprocess.DEVNULL, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--db", str(clinic), "export-image", str(visit_id), "-o", str(output)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Fatal Python error" not in result.stderr
     assert QImage(str(output)).size().width() == 1600

@@ -4,14 +4,14 @@ import io
 from datetime import date
 
 from PIL import Image
+from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from pypdf import PdfReader
 
-from app.patients import create_patient
-from app.providers import create_provider, list_providers, update_provider
-from app.records import load_clinic_profile, visit_record_pdf
-from app.visits import list_visits, open_visit, replace_points
+from app.exports.records import load_clinic_profile, visit_record_pdf
+from app.services.patients import create_patient
+from app.services.providers import create_provider, list_providers, update_provider
+from app.services.visits import list_visits, open_visit, replace_points
 from models.records import PatientDraft
 from models.vocabulary import Sex
 from tests.conftest import botox_point, snapshot
@@ -49,7 +49,8 @@ def test_injectors_added_corrected_and_taken_off_the_list(qtbot, db):
     qtbot.keyClicks(dialog.licence, "RN-448120")
     qtbot.keyClick(dialog.licence, Qt.Key.Key_Return)  # Enter saves
     assert [(p.display_name, p.credentials, p.licence_number) for p in list_providers(db)] == [
-        ("Dana Reyes", "RN", "RN-448120")]
+        ("Dana Reyes", "RN", "RN-448120")
+    ]
     assert dialog.changed and "Saved Dana Reyes" in dialog.message.text()
 
     qtbot.mouseClick(dialog.new_button, Qt.MouseButton.LeftButton)
@@ -91,7 +92,9 @@ def test_the_first_visit_asks_for_an_injector_first(qtbot, db, monkeypatch):
 
 def test_no_injector_registered_means_no_visit(qtbot, db, monkeypatch):
     create_patient(db, PatientDraft("A-0001", "Mia", "Chen", date(1990, 2, 1), Sex.FEMALE))
-    monkeypatch.setattr(InjectorsDialog, "ask", classmethod(lambda cls, database, parent, first_run=False: False))
+    monkeypatch.setattr(
+        InjectorsDialog, "ask", classmethod(lambda cls, database, parent, first_run=False: False)
+    )
     window = open_window(qtbot, db)
     qtbot.waitUntil(lambda: window.current_patient is not None)
     qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)
@@ -100,7 +103,7 @@ def test_no_injector_registered_means_no_visit(qtbot, db, monkeypatch):
 
 
 def test_a_visit_keeps_its_injector_after_they_leave_the_list(qtbot, db, patient, provider):
-    from app.visits import create_visit
+    from app.services.visits import create_visit
     from tests.conftest import at
 
     visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
@@ -120,10 +123,12 @@ def png_file(path, colour=(20, 90, 160)):
 
 
 def test_clinic_details_are_saved_and_printed(qtbot, db, patient, provider, tmp_path, monkeypatch):
-    from app.visits import create_visit
+    from app.services.visits import create_visit
     from tests.conftest import at
 
-    monkeypatch.setattr(ClinicDialog, "ask_logo_path", classmethod(lambda cls, parent: str(png_file(tmp_path / "l.png"))))
+    monkeypatch.setattr(
+        ClinicDialog, "ask_logo_path", classmethod(lambda cls, parent: str(png_file(tmp_path / "l.png")))
+    )
     dialog = ClinicDialog(db)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.name, "Harbour Aesthetics")
@@ -136,13 +141,19 @@ def test_clinic_details_are_saved_and_printed(qtbot, db, patient, provider, tmp_
     assert dialog.result() == dialog.DialogCode.Accepted
     profile = load_clinic_profile(db)
     assert (profile.name, profile.address, profile.phone, profile.aftercare) == (
-        "Harbour Aesthetics", "12 Quay Street, Bristol", "0117 496 0000", "Keep upright for four hours.")
+        "Harbour Aesthetics",
+        "12 Quay Street, Bristol",
+        "0117 496 0000",
+        "Keep upright for four hours.",
+    )
     logo = Image.open(io.BytesIO(__import__("base64").b64decode(profile.logo_png)))
     assert logo.size == (400, 120) and logo.getpixel((10, 10))[:3] == (20, 90, 160)
 
     visit = create_visit(db, patient.id, provider.id, at(2025, 1, 10))
     replace_points(db, visit.id, visit.version, [botox_point()])
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(visit_record_pdf(db, visit.id))).pages)
+    text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(visit_record_pdf(db, visit.id))).pages
+    )
     assert "Harbour Aesthetics" in text and "0117 496 0000" in text and "Keep upright for four hours." in text
 
 
@@ -164,8 +175,14 @@ def test_a_bad_logo_or_a_long_name_is_refused_and_nothing_changes(qtbot, db, tmp
 
 def test_file_menu_opens_both(qtbot, db, monkeypatch):
     opened = []
-    monkeypatch.setattr(InjectorsDialog, "ask", classmethod(lambda cls, database, parent, first_run=False: opened.append("injectors")))
-    monkeypatch.setattr(ClinicDialog, "ask", classmethod(lambda cls, database, parent: opened.append("clinic")))
+    monkeypatch.setattr(
+        InjectorsDialog,
+        "ask",
+        classmethod(lambda cls, database, parent, first_run=False: opened.append("injectors")),
+    )
+    monkeypatch.setattr(
+        ClinicDialog, "ask", classmethod(lambda cls, database, parent: opened.append("clinic"))
+    )
     window = open_window(qtbot, db)
     file_menu = window.menuBar().actions()[0].menu()
     labels = [action.text() for action in file_menu.actions() if action.text()]
@@ -179,11 +196,16 @@ def test_file_menu_opens_both(qtbot, db, monkeypatch):
 def test_the_database_is_backed_up_from_the_file_menu(qtbot, demo_db, tmp_path, monkeypatch):
     import sqlite3
 
-    from app.patients import search_patients
+    from app.services.patients import search_patients
+
     destination = tmp_path / "backup.db"
-    monkeypatch.setattr(MainWindow, "ask_backup_path", classmethod(lambda cls, parent, suggested: str(destination)))
+    monkeypatch.setattr(
+        MainWindow, "ask_backup_path", classmethod(lambda cls, parent, suggested: str(destination))
+    )
     told = []
-    monkeypatch.setattr(MainWindow, "tell", classmethod(lambda cls, parent, title, message: told.append(message)))
+    monkeypatch.setattr(
+        MainWindow, "tell", classmethod(lambda cls, parent, title, message: told.append(message))
+    )
     window = open_window(qtbot, demo_db)
     window.actions[MainAction.BACKUP].trigger()
     qtbot.waitUntil(lambda: "Backed up to" in window.statusBar().currentMessage())
@@ -198,28 +220,37 @@ def test_the_database_is_backed_up_from_the_file_menu(qtbot, demo_db, tmp_path, 
 def test_patient_files_exported_and_imported_from_the_menus(qtbot, demo_db, tmp_path, monkeypatch):
     import json
 
-    from app.database import open_database
-    from app.interchange import export_patient
+    from app.exports.interchange import export_patient
+    from app.storage.database import open_database
     from tests.conftest import sqlite_url
+
     told = []
-    monkeypatch.setattr(MainWindow, "tell", classmethod(
-        lambda cls, parent, title, message, warning=True: told.append((title, message, warning))))
+    monkeypatch.setattr(
+        MainWindow,
+        "tell",
+        classmethod(lambda cls, parent, title, message, warning=True: told.append((title, message, warning))),
+    )
     window = open_window(qtbot, demo_db)
     qtbot.waitUntil(lambda: window.current_patient is not None)
     chart = window.current_patient.chart_number
     exported = tmp_path / f"{chart}.json"
-    monkeypatch.setattr(MainWindow, "ask_save_path", classmethod(lambda cls, parent, *args, **kwargs: str(exported)))
+    monkeypatch.setattr(
+        MainWindow, "ask_save_path", classmethod(lambda cls, parent, *args, **kwargs: str(exported))
+    )
     window.actions[MainAction.EXPORT_PATIENT].trigger()
     qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage())
     assert json.loads(exported.read_text(encoding="utf-8")) == json.loads(
-        json.dumps(export_patient(demo_db, chart), ensure_ascii=False))
+        json.dumps(export_patient(demo_db, chart), ensure_ascii=False)
+    )
 
     # into another clinic: the good file is imported, the damaged one after it is refused and named
     other_path = tmp_path / "other.db"
     other = open_database(sqlite_url(other_path), "tester")
     damaged = tmp_path / "damaged.json"
     damaged.write_text("{ not json", encoding="utf-8")
-    monkeypatch.setattr(MainWindow, "ask_import_paths", classmethod(lambda cls, parent: [str(exported), str(damaged)]))
+    monkeypatch.setattr(
+        MainWindow, "ask_import_paths", classmethod(lambda cls, parent: [str(exported), str(damaged)])
+    )
     second = open_window(qtbot, other)
     second.actions[MainAction.IMPORT].trigger()
     qtbot.waitUntil(lambda: bool(told))
@@ -234,10 +265,15 @@ def test_patient_files_exported_and_imported_from_the_menus(qtbot, demo_db, tmp_
 def test_file_actions_follow_the_database_and_the_work_under_way(qtbot, demo_db, monkeypatch):
     window = open_window(qtbot, demo_db)
     qtbot.waitUntil(lambda: window.current_patient is not None)
-    assert window.actions[MainAction.BACKUP].isEnabled() and window.actions[MainAction.EXPORT_PATIENT].isEnabled()
+    assert (
+        window.actions[MainAction.BACKUP].isEnabled()
+        and window.actions[MainAction.EXPORT_PATIENT].isEnabled()
+    )
     window._file_work_busy(True)
-    assert not any(window.actions[a].isEnabled() for a in (MainAction.IMPORT, MainAction.BACKUP,
-                                                             MainAction.EXPORT_PATIENT))
+    assert not any(
+        window.actions[a].isEnabled()
+        for a in (MainAction.IMPORT, MainAction.BACKUP, MainAction.EXPORT_PATIENT)
+    )
     window._file_work_busy(False)
     window.search.setText("nobody at all")
     window.refresh()
@@ -250,19 +286,29 @@ def test_a_patient_file_is_never_exported_over_the_database(qtbot, demo_db, tmp_
     from pathlib import Path
 
     from tests.app.test_files import is_sqlite, records
+
     told = []
-    monkeypatch.setattr(MainWindow, "tell", classmethod(
-        lambda cls, parent, title, message, warning=True: told.append((title, message))))
+    monkeypatch.setattr(
+        MainWindow,
+        "tell",
+        classmethod(lambda cls, parent, title, message, warning=True: told.append((title, message))),
+    )
     database_file = Path(demo_db.url.database)
     chosen = [database_file]
-    monkeypatch.setattr(MainWindow, "ask_save_path", classmethod(lambda cls, parent, *args, **kwargs: str(chosen[0])))
+    monkeypatch.setattr(
+        MainWindow, "ask_save_path", classmethod(lambda cls, parent, *args, **kwargs: str(chosen[0]))
+    )
     before = records(demo_db)
     window = open_window(qtbot, demo_db)
     qtbot.waitUntil(lambda: window.current_patient is not None)
     window.actions[MainAction.EXPORT_PATIENT].trigger()
     qtbot.waitUntil(lambda: bool(told))
-    assert told == [("Not done", f"{database_file} is a database: Aliquot never writes over a database;"
-                                 " choose another file name")]
+    assert told == [
+        (
+            "Not done",
+            f"{database_file} is a database: Aliquot never writes over a database; choose another file name",
+        )
+    ]
     assert is_sqlite(database_file) and records(demo_db) == before
     chosen[0] = tmp_path / "old.json"  # an ordinary file, replacing it confirmed in the dialog
     chosen[0].write_text("last year's export", encoding="utf-8")
@@ -274,6 +320,7 @@ def test_a_patient_file_is_never_exported_over_the_database(qtbot, demo_db, tmp_
 def save_dialog_confirms_overwrite(monkeypatch, ask) -> bool:
     """Whether the system save dialog that `ask()` opens asks before replacing a file."""
     from PySide6.QtWidgets import QFileDialog
+
     asked = []
 
     def dialog(*_args, options=QFileDialog.Option(0), **_kwargs):
@@ -287,4 +334,5 @@ def save_dialog_confirms_overwrite(monkeypatch, ask) -> bool:
 
 def test_the_export_dialog_asks_before_replacing_a_file(monkeypatch):
     assert save_dialog_confirms_overwrite(
-        monkeypatch, lambda: MainWindow.ask_save_path(None, "Export patient file", "A-0001.json", "*.json"))
+        monkeypatch, lambda: MainWindow.ask_save_path(None, "Export patient file", "A-0001.json", "*.json")
+    )

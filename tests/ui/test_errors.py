@@ -9,8 +9,8 @@ import sys
 import pytest
 from PySide6.QtWidgets import QPushButton
 
-from app import error_log
-from app.error_log import LOG_NAME, close_error_log, default_log_dir, open_error_log
+from app.storage import error_log
+from app.storage.error_log import LOG_NAME, close_error_log, default_log_dir, open_error_log
 from ui.application import ErrorReporter, report_errors
 from ui.tasks import TaskRunner
 
@@ -30,7 +30,9 @@ def log_dir(tmp_path, monkeypatch):
 def told(monkeypatch):
     """What the user would have read in the message box."""
     messages = []
-    monkeypatch.setattr(ErrorReporter, "tell", classmethod(lambda cls, title, text: messages.append((title, text))))
+    monkeypatch.setattr(
+        ErrorReporter, "tell", classmethod(lambda cls, title, text: messages.append((title, text)))
+    )
     return messages
 
 
@@ -64,7 +66,8 @@ def test_a_slot_that_raises_is_written_to_the_log_and_shown(qtbot, reporting, lo
 
 @pytest.mark.qt_no_exception_capture
 def test_an_error_while_the_message_is_open_is_logged_without_a_second_message(
-        qtbot, monkeypatch, reporting, log_dir):
+    qtbot, monkeypatch, reporting, log_dir
+):
     """The message box runs an event loop: a slot failing again meanwhile must not open a
     cascade of boxes."""
     told = []
@@ -121,8 +124,9 @@ def test_a_database_refusal_in_a_task_is_said_plainly(qtbot, reporting, log_dir,
         runner.run("save", write, lambda _result: None)
     runner.wait()
     engine.dispose()
-    assert failure.args == ["The database is read-only: nothing was changed; check the permissions"
-                            " of the file and its folder"]
+    assert failure.args == [
+        "The database is read-only: nothing was changed; check the permissions of the file and its folder"
+    ]
     assert "background task 'save' failed in the database" in (log_dir / LOG_NAME).read_text(encoding="utf-8")
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.catalogue import list_products
+from app.services.catalogue import list_products
 from models.chart import Pen
 from models.regions import front_anchor
 from models.tables import Lot
@@ -27,8 +27,14 @@ def uses_cell(panel: TotalsPanel, row: int = 0) -> str:
 def test_the_totals_panel_counts_each_lot_at_its_own_size(qtbot, demo_db):
     panel = TotalsPanel({p.name: p for p in list_products(demo_db.factory)})
     qtbot.addWidget(panel)
-    pen = Pen("Botox Cosmetic", DoseUnit.UNITS, Decimal(40), lot_number="S50", lot_expiry=date(2030, 1, 31),
-              lot_package_size=Decimal(50))
+    pen = Pen(
+        "Botox Cosmetic",
+        DoseUnit.UNITS,
+        Decimal(40),
+        lot_number="S50",
+        lot_expiry=date(2030, 1, 31),
+        lot_package_size=Decimal(50),
+    )
     from_50 = pen.point_at(View.FRONT, 0.5, 0.37, "procerus")
     panel.show_chart([from_50], date(2026, 12, 2))
     assert uses_cell(panel) == "0.8 of a 50 U vial"

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 
-from app.patients import search_patients
-from app.visits import get_visit, list_visits
+from app.services.patients import search_patients
+from app.services.visits import get_visit, list_visits
 from models.base import format_amount
 from models.recall import area_of_region, areas
 from models.regions import REGIONS
@@ -27,8 +27,9 @@ def open_window(qtbot, db):
 
 
 def test_record_model_passes_the_model_tester(qtmodeltester, demo_db):
-    model = RecordTableModel([Column("Chart", lambda p: p.chart_number),
-                              Column("Name", lambda p: p.display_name)])
+    model = RecordTableModel(
+        [Column("Chart", lambda p: p.chart_number), Column("Name", lambda p: p.display_name)]
+    )
     model.set_records(search_patients(demo_db))
     qtmodeltester.check(model)
 
@@ -69,11 +70,22 @@ def test_visit_sites_and_left_against_right(qtbot, demo_db):
     assert colour is not None  # products carry their chart colour
     # Left against right per paired area: the first point's area, its product, its left side.
     area = area_of_region()[first.region_code]
-    left = sum((p.amount for p in record.points if p.region_code.endswith("_l")
-                and area_of_region()[p.region_code] == area and p.product_name == first.product_name), Decimal(0))
-    row = next(r for r in range(window.side_model.rowCount())
-               if (cell(window.side_model, r, 0), cell(window.side_model, r, 1))
-               == (areas()[area].name, first.product_name))
+    left = sum(
+        (
+            p.amount
+            for p in record.points
+            if p.region_code.endswith("_l")
+            and area_of_region()[p.region_code] == area
+            and p.product_name == first.product_name
+        ),
+        Decimal(0),
+    )
+    row = next(
+        r
+        for r in range(window.side_model.rowCount())
+        if (cell(window.side_model, r, 0), cell(window.side_model, r, 1))
+        == (areas()[area].name, first.product_name)
+    )
     expected = f"{format_amount(left)} {first.unit.value}" if window.side_model.record(row).paired else "—"
     assert cell(window.side_model, row, 2) == expected
 
@@ -93,10 +105,19 @@ def test_allergies_are_shown_in_full(qtbot, db):
 
     from PySide6.QtGui import QTextDocument
 
-    from app.patients import create_patient
+    from app.services.patients import create_patient
     from models.records import PatientDraft
-    create_patient(db, PatientDraft("A-1", "Ana", "<b>Costa</b>", date(1980, 1, 1),
-                                    allergies="latex, lidocaine<epinephrine, penicillin"))
+
+    create_patient(
+        db,
+        PatientDraft(
+            "A-1",
+            "Ana",
+            "<b>Costa</b>",
+            date(1980, 1, 1),
+            allergies="latex, lidocaine<epinephrine, penicillin",
+        ),
+    )
     window = open_window(qtbot, db)
     shown = QTextDocument()
     shown.setHtml(window.patient_header.text())
@@ -108,6 +129,7 @@ def test_new_patient_form_checks_and_stores(qtbot, db):
     from datetime import date
 
     from ui.patient_dialog import PatientDialog
+
     dialog = PatientDialog(db, None, "A-0100")
     qtbot.addWidget(dialog)
     dialog.given_name.setText("Zoë")
@@ -121,13 +143,18 @@ def test_new_patient_form_checks_and_stores(qtbot, db):
     assert dialog.saved is not None
     stored = search_patients(db, "A-0100")[0]
     assert (stored.given_name, stored.family_name, stored.date_of_birth, stored.allergies) == (
-        "Zoë", "Ångström-Núñez", date(1985, 3, 14), "lidocaine")
+        "Zoë",
+        "Ångström-Núñez",
+        date(1985, 3, 14),
+        "lidocaine",
+    )
 
 
 def test_main_window_new_patient_goes_through_the_form(qtbot, db, monkeypatch):
-    from ui.patient_dialog import PatientDialog
-    from app.patients import create_patient
+    from app.services.patients import create_patient
     from models.records import PatientDraft
+    from ui.patient_dialog import PatientDialog
+
     asked = []
 
     def fake_ask(cls, database, patient, chart_number, parent):

@@ -2,15 +2,13 @@
 tabs, the patient page, the chart image and the PDF records. 1 U to the right LLSAN and
 25 U to the left masseter is two one-sided treatments, never "24 U more left"."""
 
-from decimal import Decimal
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 
 import ui.chart_image
-from app.records import history_pdf, visit_record_pdf
-from app.visits import create_visit, get_visit, replace_points
+from app.exports.records import history_pdf, visit_record_pdf
+from app.services.visits import create_visit, get_visit, replace_points
 from models.regions import front_anchor
 from models.vocabulary import View
 from tests.app.test_records import text_of
@@ -21,8 +19,10 @@ from ui.chart_image import render_visit
 
 
 def rows_of(model) -> list[list[str]]:
-    return [[model.data(model.index(r, c), Qt.ItemDataRole.DisplayRole) for c in range(model.columnCount())]
-            for r in range(model.rowCount())]
+    return [
+        [model.data(model.index(r, c), Qt.ItemDataRole.DisplayRole) for c in range(model.columnCount())]
+        for r in range(model.rowCount())
+    ]
 
 
 @pytest.fixture
@@ -31,8 +31,12 @@ def one_sided_visit(db, patient, provider):
     visit = create_visit(db, patient.id, provider.id, at(2026, 5, 4))
     x, y = front_anchor("masseter_l")
     lx, ly = front_anchor("llsan_r")
-    replace_points(db, visit.id, visit.version, [
-        botox_point("masseter_l", "25", x=x, y=y), botox_point("llsan_r", "1", x=lx, y=ly)])
+    replace_points(
+        db,
+        visit.id,
+        visit.version,
+        [botox_point("masseter_l", "25", x=x, y=y), botox_point("llsan_r", "1", x=lx, y=ly)],
+    )
     return get_visit(db, visit.id)
 
 
@@ -47,12 +51,17 @@ def test_the_editor_pairs_left_with_right_per_area_and_per_region(qtbot, qtmodel
     by_area = rows_of(editor.totals.side_model)
     assert by_area == [
         ["Gummy smile (LLSAN)", "Botox Cosmetic", "0 U", "4 U", "0 U", "4 U more right"],
-        ["Masseters", "Botox Cosmetic", "4 U", "0 U", "0 U", "4 U more left"]]
+        ["Masseters", "Botox Cosmetic", "4 U", "0 U", "0 U", "4 U more left"],
+    ]
     assert [editor.totals.region_model.headerData(c, Qt.Orientation.Horizontal) for c in range(3)] == [
-        "Region", "Product", "Left"]
+        "Region",
+        "Product",
+        "Left",
+    ]
     assert rows_of(editor.totals.region_model) == [
         ["LLSAN (gummy smile)", "Botox Cosmetic", "0 U", "4 U", "0 U", "4 U more right"],
-        ["Masseter", "Botox Cosmetic", "4 U", "0 U", "0 U", "4 U more left"]]
+        ["Masseter", "Botox Cosmetic", "4 U", "0 U", "0 U", "4 U more left"],
+    ]
     click(qtbot, editor, *front_anchor("chin"))
     assert ["Chin", "Botox Cosmetic", "—", "—", "4 U", "—"] in rows_of(editor.totals.side_model)
     for model in (editor.totals.side_model, editor.totals.region_model):
@@ -64,7 +73,8 @@ def test_the_patient_page_shows_left_against_right_per_area(qtbot, qtmodeltester
     qtbot.waitUntil(lambda: window.side_model.rowCount() == 2 and window.tasks.is_idle())
     assert rows_of(window.side_model) == [
         ["Gummy smile (LLSAN)", "Botox Cosmetic", "0 U", "1 U", "0 U", "1 U more right"],
-        ["Masseters", "Botox Cosmetic", "25 U", "0 U", "0 U", "25 U more left"]]
+        ["Masseters", "Botox Cosmetic", "25 U", "0 U", "0 U", "25 U more left"],
+    ]
     qtmodeltester.check(window.side_model)
 
 
@@ -79,8 +89,10 @@ def test_the_chart_image_legend_pairs_per_area(qapp, db, one_sided_visit, monkey
     monkeypatch.setattr(ui.chart_image, "QPainter", RecordingPainter)
     render_visit(db, one_sided_visit.id, View.FRONT)
     [legend] = [text for text in drawn if text.startswith("Botox Cosmetic")]
-    assert legend == ("Botox Cosmetic: 26 U in 2 aliquots — Gummy smile (LLSAN): left 0 U, right 1 U,"
-                      " 1 U more right; Masseters: left 25 U, right 0 U, 25 U more left")
+    assert legend == (
+        "Botox Cosmetic: 26 U in 2 aliquots — Gummy smile (LLSAN): left 0 U, right 1 U,"
+        " 1 U more right; Masseters: left 25 U, right 0 U, 25 U more left"
+    )
 
 
 def test_the_records_print_left_against_right_per_area(db, one_sided_visit):

@@ -1,7 +1,7 @@
 """The patient form applies the same identity rules as imports: a chart number in another
 letter case is the chart already stored, and a chart number is never a path."""
 
-from app.patients import search_patients
+from app.services.patients import search_patients
 from ui.patient_dialog import PatientDialog
 
 

@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from app.catalogue import list_products
-from app.providers import list_providers
-from app.recall import due_page, load_recall_settings
+from app.services.catalogue import list_products
+from app.services.providers import list_providers
+from app.services.recall import due_page, load_recall_settings
 from models.recall import DueStatus
-from ui.due_window import DueWindow
 from tests.conftest import snapshot
+from ui.due_window import DueWindow
 from ui.recall_settings import RecallSettingsDialog
 
 
@@ -24,16 +24,26 @@ def test_due_window_lists_and_filters(qtbot, demo_db):
     today = datetime.now(demo_db.timezone).date()
     expected = due_page(demo_db, today, 14)
     assert window.model.rowCount() == len(expected.rows)
-    assert f"{expected.counts.get(DueStatus.OVERDUE, 0)} overdue" in window.counts.text().replace("<b>", "").replace("</b>", "")
+    assert f"{expected.counts.get(DueStatus.OVERDUE, 0)} overdue" in window.counts.text().replace(
+        "<b>", ""
+    ).replace("</b>", "")
     for status, box in window.status_boxes.items():
         box.setChecked(status is DueStatus.OVERDUE)
-    qtbot.waitUntil(lambda: window.tasks.is_idle() and all(
-        window.model.record(r).item.status is DueStatus.OVERDUE for r in range(window.model.rowCount())))
+    qtbot.waitUntil(
+        lambda: (
+            window.tasks.is_idle()
+            and all(
+                window.model.record(r).item.status is DueStatus.OVERDUE
+                for r in range(window.model.rowCount())
+            )
+        )
+    )
     window.kind.setCurrentIndex(window.kind.findData("filler"))
     qtbot.waitUntil(lambda: window.tasks.is_idle())
     products = {p.name: p.kind for p in list_products(demo_db.factory)}
-    assert all(products[window.model.record(r).item.product_name] == "filler"
-               for r in range(window.model.rowCount()))
+    assert all(
+        products[window.model.record(r).item.product_name] == "filler" for r in range(window.model.rowCount())
+    )
     with qtbot.waitSignal(window.patient_wanted) as wanted:
         if window.model.rowCount():
             window._open_patient(window.model.index(0, 0))
@@ -47,7 +57,7 @@ def test_recall_settings_dialog_saves(qtbot, demo_db):
     qtbot.addWidget(dialog)
     dialog.lead.setValue(21)
     dialog.review_on.setChecked(False)
-    product, low, high = next(s for s in dialog.spins if s[0].name == "Daxxify")
+    _product, low, high = next(s for s in dialog.spins if s[0].name == "Daxxify")
     botox = next(s for s in dialog.spins if s[0].name == "Botox Cosmetic")
     botox[1].setValue(100)
     before = snapshot(demo_db)

@@ -5,9 +5,9 @@ import io
 import pypdf
 from PySide6.QtPrintSupport import QPrinter
 
-from app.visits import list_visits
-from ui.record_preview import RecordPreview
+from app.services.visits import list_visits
 from tests.ui.test_visit_editor import click, front_anchor, open_editor
+from ui.record_preview import RecordPreview
 
 
 def test_visit_record_preview_save_and_print(qtbot, demo_db, tmp_path, monkeypatch):
@@ -55,6 +55,7 @@ def test_an_unsaved_visit_is_not_printed(qtbot, demo_db):
 def open_history(qtbot, demo_db):
     """The patient page's History PDF, drawn: the window and its preview."""
     from tests.ui.test_main_window import open_window
+
     window = open_window(qtbot, demo_db)
     qtbot.waitUntil(lambda: window.history_button.isEnabled())
     window.history_button.click()
@@ -78,20 +79,29 @@ def test_a_record_is_never_saved_over_the_database(qtbot, demo_db, monkeypatch):
     from pathlib import Path
 
     from tests.app.test_files import is_sqlite, records
+
     database_file = Path(demo_db.url.database)
     told = []
     monkeypatch.setattr(RecordPreview, "ask_save_path", classmethod(lambda cls, parent, name: database_file))
-    monkeypatch.setattr(RecordPreview, "tell", classmethod(lambda cls, parent, title, message: told.append(message)),
-                        raising=False)
+    monkeypatch.setattr(
+        RecordPreview,
+        "tell",
+        classmethod(lambda cls, parent, title, message: told.append(message)),
+        raising=False,
+    )
     before = records(demo_db)
     _window, preview = open_history(qtbot, demo_db)
     preview.save_action.trigger()
-    assert told == [f"{database_file} is a database: Aliquot never writes over a database; choose another file name"]
+    assert told == [
+        f"{database_file} is a database: Aliquot never writes over a database; choose another file name"
+    ]
     assert "Not saved" in preview.status.text()
     assert is_sqlite(database_file) and records(demo_db) == before
 
 
 def test_the_save_dialog_asks_before_replacing_a_file(monkeypatch):
     from tests.ui.test_clinic_setup import save_dialog_confirms_overwrite
+
     assert save_dialog_confirms_overwrite(
-        monkeypatch, lambda: ASK_SAVE_PATH.__func__(RecordPreview, None, "record.pdf"))
+        monkeypatch, lambda: ASK_SAVE_PATH.__func__(RecordPreview, None, "record.pdf")
+    )

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 
-from app.visits import get_visit
+from app.services.visits import get_visit
 from tests.app.test_starting_pen import FAR, chart, register_lot, toxin
 from tests.conftest import at
 
@@ -17,8 +17,9 @@ def new_visit_editor(qtbot, db):
     window = MainWindow(db)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.current_patient is not None and bool(window.products)
-                    and window.tasks.is_idle())
+    qtbot.waitUntil(
+        lambda: window.current_patient is not None and bool(window.products) and window.tasks.is_idle()
+    )
     qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(window.editors))
     editor = window.editors[0]
@@ -41,7 +42,8 @@ def test_a_daxxify_patients_glabella_template_charts_daxxify(qtbot, db, patient,
 
     saved = get_visit(db, editor.visit.id)
     assert [(p.product_name, p.amount, p.lot_number) for p in saved.points] == [
-        ("Daxxify", Decimal(8), "DX-1")] * 5
+        ("Daxxify", Decimal(8), "DX-1")
+    ] * 5
 
 
 def test_a_patient_without_toxins_starts_on_the_catalogues_first_toxin(qtbot, db, patient, provider):

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QLocale, Qt
 
-from app.catalogue import list_products
-from app.patients import search_patients
-from app.visits import get_visit
+from app.services.catalogue import list_products
+from app.services.patients import search_patients
+from app.services.visits import get_visit
 from models.amounts import parse_amount
 from models.errors import ValidationError
 from models.regions import front_anchor
@@ -42,7 +42,9 @@ def qt_and_python_locale(name: str):
 
 def choose_filler(qtbot, editor) -> None:
     """The pen takes the first filler of the catalogue, with a lot."""
-    filler = next(p.name for p in list_products(editor.database.factory) if p.kind == ProductKind.FILLER.value)
+    filler = next(
+        p.name for p in list_products(editor.database.factory) if p.kind == ProductKind.FILLER.value
+    )
     editor.pen_panel.choose_product(filler)
     qtbot.waitUntil(lambda: editor.pen.lot_number is not None and editor.tasks.is_idle())
 
@@ -61,10 +63,17 @@ def save(qtbot, editor):
 
 
 @pytest.mark.parametrize("name", TEST_LOCALES)
-@pytest.mark.parametrize("typed, toxin, saved", [
-    ("0,1", False, "0.1"), ("0,05", False, "0.05"), ("0.05 mL", False, "0.05"),
-    ("2,5", True, "2.5"), ("2.5", True, "2.5"), ("2,5u", True, "2.5"),
-])
+@pytest.mark.parametrize(
+    "typed, toxin, saved",
+    [
+        ("0,1", False, "0.1"),
+        ("0,05", False, "0.05"),
+        ("0.05 mL", False, "0.05"),
+        ("2,5", True, "2.5"),
+        ("2.5", True, "2.5"),
+        ("2,5u", True, "2.5"),
+    ],
+)
 def test_the_pens_amount_is_saved_exactly_as_typed(qtbot, demo_db, name, typed, toxin, saved):
     with qt_and_python_locale(name):
         editor = open_editor(qtbot, demo_db)
@@ -76,10 +85,16 @@ def test_the_pens_amount_is_saved_exactly_as_typed(qtbot, demo_db, name, typed, 
     assert point.amount == Decimal(saved) and str(point.amount) == saved
 
 
-@pytest.mark.parametrize("typed, reason", [
-    ("1,500", "could be read as 1.500 or as 1500"), ("0", "more than 0"), ("4 mL", "dosed in units"),
-    ("1e3", "exponent"), ("", "type an amount"),
-])
+@pytest.mark.parametrize(
+    "typed, reason",
+    [
+        ("1,500", "could be read as 1.500 or as 1500"),
+        ("0", "more than 0"),
+        ("4 mL", "dosed in units"),
+        ("1e3", "exponent"),
+        ("", "type an amount"),
+    ],
+)
 def test_a_pen_amount_that_is_not_a_sure_dose_places_nothing_and_says_why(qtbot, demo_db, typed, reason):
     editor = open_editor(qtbot, demo_db)
     line = editor.pen_panel.amount.line
@@ -165,11 +180,19 @@ def test_one_amount_for_toxin_and_filler_points_together_is_refused(qtbot, demo_
 
 # ------------------------------------------------------------------ dates
 
-@pytest.mark.parametrize("name, typed", [
-    ("C", "2027-08-31"), ("en_US.UTF-8", "8/31/27"), ("en_US.UTF-8", "2027-08-31"),
-    ("de_DE.UTF-8", "31.08.27"), ("de_DE.UTF-8", "31.08.2027"), ("fr_FR.UTF-8", "31/08/2027"),
-    ("fr_FR.UTF-8", "2027-08"),  # a box printed "EXP 2027-08": the month's last day
-])
+
+@pytest.mark.parametrize(
+    "name, typed",
+    [
+        ("C", "2027-08-31"),
+        ("en_US.UTF-8", "8/31/27"),
+        ("en_US.UTF-8", "2027-08-31"),
+        ("de_DE.UTF-8", "31.08.27"),
+        ("de_DE.UTF-8", "31.08.2027"),
+        ("fr_FR.UTF-8", "31/08/2027"),
+        ("fr_FR.UTF-8", "2027-08"),  # a box printed "EXP 2027-08": the month's last day
+    ],
+)
 def test_a_new_lots_expiry_is_typed_in_iso_or_the_locales_format(qtbot, demo_db, name, typed):
     with qt_and_python_locale(name):
         editor = open_editor(qtbot, demo_db)
@@ -207,12 +230,19 @@ def new_patient_dialog(qtbot, db, chart_number="A-0100") -> PatientDialog:
     return dialog
 
 
-@pytest.mark.parametrize("name, typed, born", [
-    ("C", "1988-07-23", date(1988, 7, 23)), ("C", "1975-03-14", date(1975, 3, 14)),
-    ("en_US.UTF-8", "7/23/88", date(1988, 7, 23)), ("en_US.UTF-8", "3/14/1975", date(1975, 3, 14)),
-    ("de_DE.UTF-8", "23.07.1988", date(1988, 7, 23)), ("de_DE.UTF-8", "14.03.75", date(1975, 3, 14)),
-    ("fr_FR.UTF-8", "23/07/1988", date(1988, 7, 23)), ("fr_FR.UTF-8", "1975-03-14", date(1975, 3, 14)),
-])
+@pytest.mark.parametrize(
+    "name, typed, born",
+    [
+        ("C", "1988-07-23", date(1988, 7, 23)),
+        ("C", "1975-03-14", date(1975, 3, 14)),
+        ("en_US.UTF-8", "7/23/88", date(1988, 7, 23)),
+        ("en_US.UTF-8", "3/14/1975", date(1975, 3, 14)),
+        ("de_DE.UTF-8", "23.07.1988", date(1988, 7, 23)),
+        ("de_DE.UTF-8", "14.03.75", date(1975, 3, 14)),
+        ("fr_FR.UTF-8", "23/07/1988", date(1988, 7, 23)),
+        ("fr_FR.UTF-8", "1975-03-14", date(1975, 3, 14)),
+    ],
+)
 def test_a_birth_date_typed_after_tab_is_saved_as_typed(qtbot, db, name, typed, born):
     with qt_and_python_locale(name):
         dialog = new_patient_dialog(qtbot, db)

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.catalogue import list_products
-from app.patients import search_patients
-from app.visits import get_visit, start_visit
+from app.services.catalogue import list_products
+from app.services.patients import search_patients
+from app.services.visits import get_visit, start_visit
 from models.face_map import face_map
 from models.regions import front_anchor
 from models.templates import bundled_templates
@@ -20,8 +20,16 @@ from ui.visit_editor import VisitEditor
 def new_visit_editor(qtbot, db, patient, copy_previous=False) -> VisitEditor:
     """A new visit of the patient in its editor, shown, as "New visit" opens it."""
     opened = start_visit(db, patient.id, copy_previous=copy_previous)
-    editor = VisitEditor(db, patient, opened.visit, list_products(db.factory), opened.providers,
-                         opened.previous, opened.templates, created=opened.created)
+    editor = VisitEditor(
+        db,
+        patient,
+        opened.visit,
+        list_products(db.factory),
+        opened.providers,
+        opened.previous,
+        opened.templates,
+        created=opened.created,
+    )
     qtbot.addWidget(editor)
     if opened.copied_points:
         editor.copy_points(opened.copied_points)
@@ -31,8 +39,9 @@ def new_visit_editor(qtbot, db, patient, copy_previous=False) -> VisitEditor:
 
 def open_editor(qtbot, db, copy_previous=False, patient_index=0):
     editor = new_visit_editor(qtbot, db, search_patients(db)[patient_index], copy_previous)
-    qtbot.waitUntil(lambda: editor.pen is not None and editor.pen.lot_number is not None
-                    and editor.tasks.is_idle())
+    qtbot.waitUntil(
+        lambda: editor.pen is not None and editor.pen.lot_number is not None and editor.tasks.is_idle()
+    )
     return editor
 
 
@@ -46,8 +55,9 @@ def view_point(editor, x, y) -> QPoint:
 
 
 def click(qtbot, editor, x, y, modifier=Qt.KeyboardModifier.NoModifier):
-    qtbot.mouseClick(editor.face_view.viewport(), Qt.MouseButton.LeftButton, modifier,
-                     view_point(editor, x, y))
+    qtbot.mouseClick(
+        editor.face_view.viewport(), Qt.MouseButton.LeftButton, modifier, view_point(editor, x, y)
+    )
 
 
 def test_clicks_place_points_with_the_pen_and_save(qtbot, editor, demo_db):
@@ -61,7 +71,8 @@ def test_clicks_place_points_with_the_pen_and_save(qtbot, editor, demo_db):
     qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
     saved = get_visit(demo_db, editor.visit.id)
     assert [(p.region_code, p.product_name, p.amount, p.aliquots, p.lot_number) for p in saved.points] == [
-        (code, "Botox Cosmetic", Decimal(4), 1, lot) for code in ("procerus", "corrugator_l", "corrugator_r")]
+        (code, "Botox Cosmetic", Decimal(4), 1, lot) for code in ("procerus", "corrugator_l", "corrugator_r")
+    ]
     assert "saved" in editor.windowTitle()
 
 
@@ -113,9 +124,11 @@ FOUR_UNIT = ("Botox Cosmetic", "Xeomin", "Jeuveau", "Letybo")
 # The label patterns, written out independently of resources/templates.json:
 # template -> product -> (sites per region, dose per site).
 LABEL = {
-    "glabella": {**{p: ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 4) for p in FOUR_UNIT},
-                 "Dysport": ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 10),
-                 "Daxxify": ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 8)},
+    "glabella": {
+        **{p: ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 4) for p in FOUR_UNIT},
+        "Dysport": ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 10),
+        "Daxxify": ({"procerus": 1, "corrugator_l": 2, "corrugator_r": 2}, 8),
+    },
     "lateral_canthal": {p: ({"crows_feet_l": 3, "crows_feet_r": 3}, 4) for p in FOUR_UNIT},
     "forehead": {p: ({"forehead_l": 2, "forehead": 1, "forehead_r": 2}, 4) for p in FOUR_UNIT},
 }
@@ -124,12 +137,13 @@ LABEL = {
 @pytest.mark.parametrize("template", bundled_templates(), ids=lambda t: t.key)
 def test_each_template_places_exactly_the_label_doses(qtbot, editor, template):
     from collections import Counter
+
     assert set(template.doses) == set(LABEL[template.key])
     for product, (sites, dose) in LABEL[template.key].items():
         editor.undo_stack.clear()
         editor.document.remove([uid for uid, _ in editor.document.items()])
         editor.pen_panel.choose_product(product)
-        qtbot.waitUntil(lambda: editor.pen.product_name == product and editor.tasks.is_idle())
+        qtbot.waitUntil(lambda product=product: editor.pen.product_name == product and editor.tasks.is_idle())
         editor.template_actions[template.key].trigger()  # the toolbar button / Alt+n
         points = editor.document.charted()
         assert Counter(p.region_code for p in points) == Counter(sites)
@@ -177,8 +191,9 @@ def test_copy_previous_visit_asks_for_current_lots(qtbot, demo_db):
     first_product = copied[0].product_name
     editor.scene.select_uids([uid for uid, p in editor.document.items() if p.product_name == first_product])
     qtbot.waitUntil(lambda: editor.inspector.lot.count() > 1)
-    lot_index = next(i for i in range(editor.inspector.lot.count())
-                     if isinstance(editor.inspector.lot.itemData(i), tuple))
+    lot_index = next(
+        i for i in range(editor.inspector.lot.count()) if isinstance(editor.inspector.lot.itemData(i), tuple)
+    )
     editor.inspector.lot.setCurrentIndex(lot_index)
     editor.inspector.lot.activated.emit(lot_index)
     chosen = [p for p in editor.document.charted() if p.product_name == first_product]
@@ -200,7 +215,7 @@ def test_totals_models_pass_the_model_tester(qtmodeltester, qtbot, editor):
 
 
 def test_autosave_and_recovery_after_a_crash(qtbot, demo_db, monkeypatch):
-    from app.autosave import pending_recoveries
+    from app.storage.autosave import pending_recoveries
     from ui.main_window import MainWindow
 
     editor = open_editor(qtbot, demo_db)
@@ -214,8 +229,9 @@ def test_autosave_and_recovery_after_a_crash(qtbot, demo_db, monkeypatch):
     editor.hide()  # the program "dies" here: the editor is never closed, nothing is saved
 
     offered = []
-    monkeypatch.setattr(MainWindow, "ask_recover",
-                        classmethod(lambda cls, parent, text: offered.append(text) or True))
+    monkeypatch.setattr(
+        MainWindow, "ask_recover", classmethod(lambda cls, parent, text: offered.append(text) or True)
+    )
     window = MainWindow(demo_db)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: bool(window.editors) and window.tasks.is_idle())
@@ -234,27 +250,33 @@ def test_autosave_and_recovery_after_a_crash(qtbot, demo_db, monkeypatch):
 def test_a_clinic_template_is_saved_from_a_chart_and_reused(qtbot, demo_db, monkeypatch):
     editor = open_editor(qtbot, demo_db)
     editor.pen_panel.choose_product("Dysport")
-    qtbot.waitUntil(lambda: editor.pen.product_name == "Dysport" and editor.pen.lot_number and editor.tasks.is_idle())
+    qtbot.waitUntil(
+        lambda: editor.pen.product_name == "Dysport" and editor.pen.lot_number and editor.tasks.is_idle()
+    )
     for code in ("masseter_l", "masseter_r"):
         click(qtbot, editor, *front_anchor(code))
-    monkeypatch.setattr(VisitEditor, "ask_template_name", classmethod(lambda cls, parent: "Masseter (Dysport)"))
+    monkeypatch.setattr(
+        VisitEditor, "ask_template_name", classmethod(lambda cls, parent: "Masseter (Dysport)")
+    )
     editor.save_template_action.trigger()
     qtbot.waitUntil(lambda: len(editor.clinic_templates) == 1 and editor.tasks.is_idle())
 
     other = open_editor(qtbot, demo_db, patient_index=1)
     [template] = other.clinic_templates  # shared through the database
     assert template.name == "Masseter (Dysport)"
-    assert [a.text() for a in other.clinic_menu.actions()][0] == "Masseter (Dysport)"
+    assert other.clinic_menu.actions()[0].text() == "Masseter (Dysport)"
     other.apply_template(template)
     placed = other.document.charted()
     assert [(p.region_code, p.product_name, p.amount) for p in placed] == [
-        ("masseter_l", "Dysport", Decimal(10)), ("masseter_r", "Dysport", Decimal(10))]
+        ("masseter_l", "Dysport", Decimal(10)),
+        ("masseter_r", "Dysport", Decimal(10)),
+    ]
     assert all(p.lot_number is None for p in placed)  # the pen holds Botox: Dysport lot to choose
 
 
 def test_clinic_templates_are_renamed_and_deleted_from_the_menu(qtbot, demo_db, monkeypatch):
-    from app.templates import clinic_templates, rename_template, save_template
-    from app.visits import list_visits
+    from app.services.templates import clinic_templates, rename_template, save_template
+    from app.services.visits import list_visits
     from models.errors import ConflictError, NotFoundError
     from tests.conftest import snapshot
 
@@ -265,7 +287,9 @@ def test_clinic_templates_are_renamed_and_deleted_from_the_menu(qtbot, demo_db, 
     editor = open_editor(qtbot, demo_db)
     menu = {a.text(): a for a in editor.clinic_menu.actions()}
     rename = {a.text(): a for a in menu["Rename"].menu().actions()}
-    monkeypatch.setattr(VisitEditor, "ask_template_name", classmethod(lambda cls, parent, current="": "Masseter (light)"))
+    monkeypatch.setattr(
+        VisitEditor, "ask_template_name", classmethod(lambda cls, parent, current="": "Masseter (light)")
+    )
     rename["Masseter"].trigger()
     qtbot.waitUntil(lambda: "Masseter (light)" in [t.name for t in editor.clinic_templates])
     assert [t.name for t in clinic_templates(demo_db)] == ["Chin", "Masseter (light)"]
@@ -277,8 +301,9 @@ def test_clinic_templates_are_renamed_and_deleted_from_the_menu(qtbot, demo_db, 
     assert snapshot(demo_db) == before
 
     asked = []
-    monkeypatch.setattr(VisitEditor, "ask_delete_template",
-                        classmethod(lambda cls, parent, name: asked.append(name) or True))
+    monkeypatch.setattr(
+        VisitEditor, "ask_delete_template", classmethod(lambda cls, parent, name: asked.append(name) or True)
+    )
     menu = {a.text(): a for a in editor.clinic_menu.actions()}
     {a.text(): a for a in menu["Delete"].menu().actions()}["Chin"].trigger()
     qtbot.waitUntil(lambda: [t.name for t in editor.clinic_templates] == ["Masseter (light)"])
@@ -288,7 +313,8 @@ def test_clinic_templates_are_renamed_and_deleted_from_the_menu(qtbot, demo_db, 
 
 
 def test_a_new_visit_closed_empty_leaves_nothing_behind(qtbot, demo_db):
-    from app.visits import list_visits
+    from app.services.visits import list_visits
+
     editor = open_editor(qtbot, demo_db)
     chart = editor.patient.chart_number
     before = len(list_visits(demo_db, chart))
@@ -310,16 +336,17 @@ def test_glabella_and_crows_feet_with_a_lot_in_four_interactions(qtbot, demo_db)
     window = MainWindow(demo_db)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.patient_model.rowCount() > 0 and bool(window.products)
-                    and window.tasks.is_idle())
-    qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)          # 1
+    qtbot.waitUntil(
+        lambda: window.patient_model.rowCount() > 0 and bool(window.products) and window.tasks.is_idle()
+    )
+    qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)  # 1
     qtbot.waitUntil(lambda: bool(window.editors))
     editor = window.editors[0]
     qtbot.addWidget(editor)
     qtbot.waitUntil(lambda: editor.pen is not None and editor.pen.lot_number is not None)
-    qtbot.keySequence(editor, "Alt+1")                                               # 2
-    qtbot.keySequence(editor, "Alt+2")                                               # 3
-    qtbot.keySequence(editor, "Ctrl+S")                                              # 4
+    qtbot.keySequence(editor, "Alt+1")  # 2
+    qtbot.keySequence(editor, "Alt+2")  # 3
+    qtbot.keySequence(editor, "Ctrl+S")  # 4
     qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
     saved = get_visit(demo_db, editor.visit.id)
     glabella = [p for p in saved.points if p.region_code in ("procerus", "corrugator_l", "corrugator_r")]
@@ -339,6 +366,7 @@ def test_the_legend_names_colours_and_keeps_the_balance_in_sight(qtbot, editor):
 
 # ---------------------------------------------------------------- clinical safety
 
+
 def test_edits_made_while_saving_stay_unsaved(qtbot, editor, demo_db):
     click(qtbot, editor, *front_anchor("glabella"))
     editor.save_action.trigger()
@@ -349,7 +377,8 @@ def test_edits_made_while_saving_stay_unsaved(qtbot, editor, demo_db):
 
 
 def test_only_a_new_visit_closed_unsaved_is_taken_back(qtbot, demo_db):
-    from app.visits import list_visits, open_visit
+    from app.services.visits import list_visits, open_visit
+
     consent_only = open_editor(qtbot, demo_db)
     chart = consent_only.patient.chart_number
     before = len(list_visits(demo_db, chart))
@@ -366,28 +395,40 @@ def test_only_a_new_visit_closed_unsaved_is_taken_back(qtbot, demo_db):
 
     empty = open_editor(qtbot, demo_db)  # an empty draft someone else opens and closes
     other = open_visit(demo_db, empty.visit.id)
-    foreign = VisitEditor(demo_db, empty.patient, other.visit, list_products(demo_db.factory),
-                          other.providers, other.previous, other.templates, created=other.created)
+    foreign = VisitEditor(
+        demo_db,
+        empty.patient,
+        other.visit,
+        list_products(demo_db.factory),
+        other.providers,
+        other.previous,
+        other.templates,
+        created=other.created,
+    )
     qtbot.addWidget(foreign)
     foreign.close()
     assert len(list_visits(demo_db, chart)) == before + 1
 
 
 def test_copy_previous_visit_brings_sites_doses_not_lots_or_notes(qtbot, demo_db):
-    from app.visits import previous_visit
+    from app.services.visits import previous_visit
+
     editor = open_editor(qtbot, demo_db, copy_previous=True)
     previous = previous_visit(demo_db, editor.patient.id, editor.visit.started_at)
     copied = editor.document.charted()
     assert [(p.view, p.x, p.y, p.region_code, p.product_name, p.amount, p.aliquots) for p in copied] == [
-        (p.view, p.x, p.y, p.region_code, p.product_name, p.amount, p.aliquots) for p in previous.points]
+        (p.view, p.x, p.y, p.region_code, p.product_name, p.amount, p.aliquots) for p in previous.points
+    ]
     assert all(p.lot_number is None and p.notes == "" for p in copied)
     ghosts = editor.scenes[View.FRONT].ghosts
     assert sorted(g.point.amount for g in ghosts) == sorted(
-        p.amount for p in previous.points if p.view is View.FRONT)
+        p.amount for p in previous.points if p.view is View.FRONT
+    )
 
 
 def test_a_recovered_chart_older_than_the_saved_visit_cannot_overwrite_it(qtbot, editor, demo_db):
-    from app.autosave import pending_recoveries
+    from app.storage.autosave import pending_recoveries
+
     click(qtbot, editor, *front_anchor("chin"))
     editor.autosave()
     [recovered] = pending_recoveries(demo_db)
@@ -411,7 +452,10 @@ def test_mirror_leaves_midline_points_alone(qtbot, editor):
     editor.select_all()
     editor.mirror_action.trigger()
     assert sorted(p.region_code for p in editor.document.charted()) == [
-        "corrugator_l", "corrugator_r", "procerus"]
+        "corrugator_l",
+        "corrugator_r",
+        "procerus",
+    ]
     assert "midline" in editor.statusBar().currentMessage()
 
 
@@ -440,11 +484,15 @@ def test_enter_in_a_blank_inspector_field_changes_nothing(qtbot, editor):
 
 
 def test_a_signed_visit_cannot_be_moved(qtbot, demo_db):
-    from app.visits import list_visits, open_visit
+    from app.services.visits import list_visits, open_visit
     from models.vocabulary import VisitStatus
+
     patient = search_patients(demo_db)[0]
-    signed = next(v for v in reversed(list_visits(demo_db, patient.chart_number))
-                  if v.status is VisitStatus.SIGNED and v.totals)
+    signed = next(
+        v
+        for v in reversed(list_visits(demo_db, patient.chart_number))
+        if v.status is VisitStatus.SIGNED and v.totals
+    )
     opened = open_visit(demo_db, signed.id)
     editor = VisitEditor(demo_db, patient, opened.visit, list_products(demo_db.factory), opened.providers)
     qtbot.addWidget(editor)
@@ -471,8 +519,11 @@ def test_visit_fields_are_undoable_and_typing_is_one_step(qtbot, editor):
 def test_saving_without_lots_is_asked(qtbot, demo_db, monkeypatch):
     editor = open_editor(qtbot, demo_db, copy_previous=True)  # copied points have no lots
     asked = []
-    monkeypatch.setattr(VisitEditor, "ask_save_without_lots",
-                        classmethod(lambda cls, parent, count: asked.append(count) or False))
+    monkeypatch.setattr(
+        VisitEditor,
+        "ask_save_without_lots",
+        classmethod(lambda cls, parent, count: asked.append(count) or False),
+    )
     editor.save_action.trigger()
     assert asked == [len(editor.document)] and editor.is_modified()
     assert get_visit(demo_db, editor.visit.id).points == []
@@ -483,8 +534,9 @@ def test_after_a_save_the_editor_shows_what_is_due_next(qtbot, editor):
     for code in ("procerus", "corrugator_l", "corrugator_r"):
         click(qtbot, editor, *front_anchor(code))
     editor.save_action.trigger()
-    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle()
-                    and bool(editor.next_due_label.text()))
+    qtbot.waitUntil(
+        lambda: not editor.is_modified() and editor.tasks.is_idle() and bool(editor.next_due_label.text())
+    )
     assert "Glabella (frown lines): Botox Cosmetic from" in editor.next_due_label.text()
 
 
@@ -522,7 +574,7 @@ def type_amount(qtbot, editor, text):
 
 def test_undo_with_a_typed_amount_undoes_the_typing_and_keeps_the_stack_whole(qtbot, editor):
     click(qtbot, editor, *front_anchor("chin"))
-    (uid, _), = editor.document.items()
+    ((uid, _),) = editor.document.items()
     editor.scene.select_uids([uid])
     type_amount(qtbot, editor, "2")
     qtbot.keyClick(editor.inspector.amount.line, Qt.Key.Key_Return)
@@ -541,17 +593,19 @@ def test_undo_with_a_typed_amount_undoes_the_typing_and_keeps_the_stack_whole(qt
 
 def test_mirror_copies_the_dose_just_typed(qtbot, editor):
     click(qtbot, editor, *front_anchor("corrugator_l"))
-    (uid, _), = editor.document.items()
+    ((uid, _),) = editor.document.items()
     editor.scene.select_uids([uid])
     type_amount(qtbot, editor, "6")
     editor.mirror_action.trigger()
     assert sorted((p.region_code, p.amount) for _, p in editor.document.items()) == [
-        ("corrugator_l", Decimal(6)), ("corrugator_r", Decimal(6))]
+        ("corrugator_l", Decimal(6)),
+        ("corrugator_r", Decimal(6)),
+    ]
 
 
 def test_a_wrong_amount_typed_stops_the_save(qtbot, editor):
     click(qtbot, editor, *front_anchor("chin"))
-    (uid, _), = editor.document.items()
+    ((uid, _),) = editor.document.items()
     editor.scene.select_uids([uid])
     type_amount(qtbot, editor, "0")
     qtbot.waitUntil(editor.tasks.is_idle)
@@ -567,7 +621,7 @@ def test_a_wrong_amount_typed_stops_the_save(qtbot, editor):
 
 def test_closing_with_only_typed_text_asks(qtbot, editor, monkeypatch):
     click(qtbot, editor, *front_anchor("chin"))
-    (uid, _), = editor.document.items()
+    ((uid, _),) = editor.document.items()
     editor.save_action.trigger()
     qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
     editor.scene.select_uids([uid])
@@ -581,7 +635,7 @@ def test_closing_with_only_typed_text_asks(qtbot, editor, monkeypatch):
 
 def test_an_amount_typed_wrong_is_refused_aloud_when_the_selection_moves(qtbot, editor):
     click(qtbot, editor, *front_anchor("chin"))
-    (uid, before), = editor.document.items()
+    ((uid, before),) = editor.document.items()
     editor.scene.select_uids([uid])
     editor.inspector.amount.line.setText("four")
     editor.inspector.amount.line.setModified(True)

@@ -2,20 +2,20 @@
 charting (never a dialog), one question listing every warning when saving, refusals above
 a hard ceiling, copied doses checked like any other, hyaluronidase never questioned."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from app.patients import create_patient
-from app.providers import create_provider
-from app.visits import create_visit, get_visit, replace_points
+from app.services.patients import create_patient
+from app.services.providers import create_provider
+from app.services.visits import create_visit, get_visit, replace_points
 from models.records import ChartedPoint, PatientDraft
 from models.regions import front_anchor
 from models.vocabulary import DoseUnit, Sex, View
 from tests.conftest import botox_point, snapshot
-from ui.commands import AddPoints
 from tests.ui.test_visit_editor import new_visit_editor
+from ui.commands import AddPoints
 from ui.visit_editor import VisitEditor
 
 
@@ -23,16 +23,20 @@ from ui.visit_editor import VisitEditor
 def asked(monkeypatch):
     """Each call of the save question, with the warnings it listed; answered `answer[0]`."""
     calls, answer = [], ["Masseter hypertrophy, agreed with the prescriber"]
-    monkeypatch.setattr(VisitEditor, "ask_warning_reason",
-                        classmethod(lambda cls, parent, warnings: calls.append([str(w) for w in warnings]) or answer[0]))
+    monkeypatch.setattr(
+        VisitEditor,
+        "ask_warning_reason",
+        classmethod(lambda cls, parent, warnings: calls.append([str(w) for w in warnings]) or answer[0]),
+    )
     return calls, answer
 
 
 @pytest.fixture
 def clinic(db):
     provider = create_provider(db, "Dana Reyes", "RN")
-    patient = create_patient(db, PatientDraft("S-0001", "Ana", "Silva", None, Sex.FEMALE,
-                                              allergies="Lidocaína (hives)"))
+    patient = create_patient(
+        db, PatientDraft("S-0001", "Ana", "Silva", None, Sex.FEMALE, allergies="Lidocaína (hives)")
+    )
     return patient, provider
 
 
@@ -121,9 +125,14 @@ def test_hyaluronidase_5000_units_is_saved_without_a_question(qtbot, db, clinic,
 
 def test_copied_points_with_a_mistyped_dose_are_marked(qtbot, db, clinic, asked):
     patient, provider = clinic
-    earlier = create_visit(db, patient.id, provider.id, datetime.now(timezone.utc) - timedelta(days=200))
-    replace_points(db, earlier.id, earlier.version, [botox_point("upper_lip_r", "100"), botox_point("glabella", "4")],
-                   warning_reason="historic")
+    earlier = create_visit(db, patient.id, provider.id, datetime.now(UTC) - timedelta(days=200))
+    replace_points(
+        db,
+        earlier.id,
+        earlier.version,
+        [botox_point("upper_lip_r", "100"), botox_point("glabella", "4")],
+        warning_reason="historic",
+    )
     editor = open_editor(qtbot, db, patient, copy_previous=True)
     flagged = [uid for uid, m in editor.scenes[View.FRONT].markers.items() if m.safety]
     assert [editor.document.point(uid).amount for uid in flagged] == [Decimal(100)]
@@ -132,8 +141,10 @@ def test_copied_points_with_a_mistyped_dose_are_marked(qtbot, db, clinic, asked)
 
 def test_two_visits_of_300_units_20_days_apart(qtbot, db, clinic, asked):
     patient, provider = clinic
-    earlier = create_visit(db, patient.id, provider.id, datetime.now(timezone.utc) - timedelta(days=20))
-    replace_points(db, earlier.id, earlier.version, [botox_point(r, "30") for r in ["masseter_l", "masseter_r"] * 5])
+    earlier = create_visit(db, patient.id, provider.id, datetime.now(UTC) - timedelta(days=20))
+    replace_points(
+        db, earlier.id, earlier.version, [botox_point(r, "30") for r in ["masseter_l", "masseter_r"] * 5]
+    )
     editor = open_editor(qtbot, db, patient)
     for region in ["masseter_l", "masseter_r"] * 5:
         place(editor, region, "Botox Cosmetic", "30")

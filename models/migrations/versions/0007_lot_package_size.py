@@ -13,17 +13,17 @@ Create Date: 2026-12-02
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('lot', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('package_size', sa.Numeric(precision=12, scale=3), nullable=True))
+    with op.batch_alter_table("lot", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("package_size", sa.Numeric(precision=12, scale=3), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('lot', schema=None) as batch_op:
-        batch_op.drop_column('package_size')
+    with op.batch_alter_table("lot", schema=None) as batch_op:
+        batch_op.drop_column("package_size")
