@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, MetaData, Numeric
+from sqlalchemy import DateTime, Dialect, MetaData, Numeric
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -36,7 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -64,18 +64,17 @@ class Amount(TypeDecorator[Decimal]):
     impl = Numeric(12, AMOUNT_SCALE, asdecimal=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"amount must be a Decimal, got {type(value).__name__}")
-        if value.as_tuple().exponent < -AMOUNT_SCALE and value != value.quantize(
-            Decimal(1).scaleb(-AMOUNT_SCALE)
-        ):
+        if _exponent(value) < -AMOUNT_SCALE and value != value.quantize(Decimal(1).scaleb(-AMOUNT_SCALE)):
             raise ValueError(f"amount {value} has more than {AMOUNT_SCALE} decimal places")
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
+        # A Decimal already: the Numeric(asdecimal=True) impl converts what the driver gives.
         if value is None:
             return None
         return normalize_amount(Decimal(value))
@@ -84,9 +83,16 @@ class Amount(TypeDecorator[Decimal]):
 def normalize_amount(value: Decimal) -> Decimal:
     """Drop trailing zeros but never switch to exponent form (100, not 1E+2)."""
     value = value.quantize(Decimal(1).scaleb(-AMOUNT_SCALE)).normalize()
-    if value.as_tuple().exponent > 0:
+    if _exponent(value) > 0:
         value = value.quantize(Decimal(1))
     return value
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, str):  # 'n', 'N' or 'F': NaN or infinity, never an amount
+        raise TypeError(f"amount {value} is not a finite number")
+    return exponent
 
 
 def format_amount(value: Decimal) -> str:

@@ -19,7 +19,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from models.errors import DatabaseError
 
@@ -58,7 +60,7 @@ def make_engine(url: str | URL, on_write_wait: Callable[[], None] = lambda: None
         ) from None
 
     @event.listens_for(engine, "connect")
-    def _tune_sqlite(dbapi_connection, _record):
+    def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so
         # that DDL (migrations) is transactional too (SQLAlchemy docs, "pysqlite
         # serializable isolation / savepoints / transactional DDL").
@@ -102,7 +104,15 @@ def _milliseconds(seconds: float) -> int:
 
 
 def _set_busy_timeout(connection: Connection, seconds: float) -> None:
-    connection.connection.driver_connection.execute(f"PRAGMA busy_timeout={_milliseconds(seconds)}")
+    sqlite_pragma(connection, f"busy_timeout={_milliseconds(seconds)}")
+
+
+def sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """A PRAGMA on the driver's own connection: it neither begins nor joins a transaction
+    of SQLAlchemy's (the migrations pause foreign keys outside theirs)."""
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None, "a connection in use is checked out"
+    driver_connection.execute(f"PRAGMA {pragma}")
 
 
 def _sqlite_connect_url(url: URL) -> tuple[URL, bool]:

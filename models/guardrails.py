@@ -20,9 +20,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
+from typing import Any, Required, TypedDict
 
 import resources
 from models.amounts import format_dose
+from models.catalogue import Catalogue, bundled_catalogue
 from models.errors import ValidationError
 from models.recall import area_of_region, areas
 from models.records import ChartedPoint
@@ -32,7 +34,6 @@ from models.validation import ProductRule, check_amount, check_visit_totals
 from models.vocabulary import DoseUnit, ProductKind
 
 RULES_FILE = "guardrails.json"
-CATALOGUE_FILE = "catalogue.json"
 ANY_AREA = "*"
 CLINIC_SETTING = "clinic setting"
 
@@ -75,6 +76,7 @@ class Range:
 
     def text(self, unit: DoseUnit | str) -> str:
         if self.low is None:
+            assert self.high is not None, "a range open at both ends is never outside"
             return f"up to {format_dose(self.high, unit)}"
         if self.high is None:
             return f"at least {format_dose(self.low, unit)}"
@@ -128,7 +130,10 @@ class Guardrails:
     allergens: tuple[Allergen, ...] = ()
     # folded product name -> ((allergen name, source), ...)
     ingredients: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    _chosen: dict = field(default_factory=dict, init=False, compare=False, repr=False)  # see best()
+    # (rule list, product, kind, area) -> the rule best() chose
+    _chosen: dict[tuple[int, str, str | None, str | None], Rule | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def rules(self) -> list[Rule]:
         return [*self.usual, *self.per_visit, *self.ceilings, *self.cumulative, *self.intervals]
@@ -153,18 +158,57 @@ class Guardrails:
         return None if kind == ProductKind.ENZYME else self.best(self.ceilings, product, kind)
 
 
-def _range(value) -> Range | None:
+# The shape of resources/guardrails.json: amounts are decimal text, a range is [low, high]
+# with null for an open end.
+class RuleData(TypedDict, total=False):
+    id: Required[str]
+    source: Required[str]
+    products: list[str]
+    kind: str
+    area: str
+    per_site: list[str | None]
+    per_area: list[str | None]
+    per_visit: list[str | None]
+    max: str
+    days: int
+
+
+class CeilingData(TypedDict, total=False):
+    id: Required[str]
+    source: Required[str]
+    products: list[str]
+    kind: str
+    per_site: str
+    per_visit: str
+
+
+class AllergenData(TypedDict):
+    name: str
+    words: list[str]
+    source: str
+
+
+class RulesFile(TypedDict):
+    usual: list[RuleData]
+    per_visit: list[RuleData]
+    ceilings: list[CeilingData]
+    cumulative: list[RuleData]
+    min_interval: list[RuleData]
+    allergens: list[AllergenData]
+
+
+def _range(value: Sequence[str | None] | None) -> Range | None:
     if value is None:
         return None
     low, high = value
     return Range(_decimal(low), _decimal(high))
 
 
-def _decimal(value) -> Decimal | None:
+def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _rule(item: dict) -> Rule:
+def _rule(item: RuleData) -> Rule:
     return Rule(
         id=item["id"],
         source=item["source"],
@@ -179,7 +223,7 @@ def _rule(item: dict) -> Rule:
     )
 
 
-def _ceiling(item: dict) -> Rule:
+def _ceiling(item: CeilingData) -> Rule:
     return Rule(
         id=item["id"],
         source=item["source"],
@@ -195,7 +239,7 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\w+", fold(text).replace("'", "").replace("\u2019", "")))
 
 
-def parse_guardrails(rules: dict, catalogue: dict) -> Guardrails:
+def parse_guardrails(rules: RulesFile, catalogue: Catalogue) -> Guardrails:
     return Guardrails(
         usual=tuple(_rule(item) for item in rules["usual"]),
         per_visit=tuple(_rule(item) for item in rules["per_visit"]),
@@ -215,12 +259,9 @@ def parse_guardrails(rules: dict, catalogue: dict) -> Guardrails:
 @cache
 def bundled() -> Guardrails:
     """The rules as shipped, before any clinic's changes."""
-
-    def load(name: str) -> dict:
-        with resources.path(name).open(encoding="utf-8") as handle:
-            return json.load(handle)
-
-    return parse_guardrails(load(RULES_FILE), load(CATALOGUE_FILE))
+    with resources.path(RULES_FILE).open(encoding="utf-8") as handle:
+        rules: RulesFile = json.load(handle)
+    return parse_guardrails(rules, bundled_catalogue())
 
 
 # ------------------------------------------------------------------ a clinic's changes
@@ -235,8 +276,11 @@ EDITABLE_FIELDS = {
 }
 _FIELD_ATTRIBUTE = {"max": "maximum"}
 
+# A clinic's change as stored (JSON): a range [low, high], an amount as text, or days.
+OverrideValue = list[str | None] | str | int
 
-def parse_override(field_name: str, text: str):
+
+def parse_override(field_name: str, text: str) -> OverrideValue:
     """A typed value for one field: a range "1-4" (or "-8" for up to 8), an amount, or days."""
     kind = EDITABLE_FIELDS.get(field_name)
     if kind is None:
@@ -246,11 +290,11 @@ def parse_override(field_name: str, text: str):
     text = text.strip().replace("–", "-")
     try:
         if kind == "range":
-            low, _, high = text.partition("-")
-            parsed = [_decimal(low.strip() or None), _decimal(high.strip() or None)]
-            if parsed == [None, None] or (None not in parsed and parsed[0] > parsed[1]):
+            low_text, _, high_text = text.partition("-")
+            low, high = _decimal(low_text.strip() or None), _decimal(high_text.strip() or None)
+            if (low is None and high is None) or (low is not None and high is not None and low > high):
                 raise ValueError
-            return [None if v is None else str(v) for v in parsed]
+            return [None if v is None else str(v) for v in (low, high)]
         if kind == "amount":
             value = Decimal(text)
             if not value > 0:
@@ -269,15 +313,17 @@ def parse_override(field_name: str, text: str):
         raise ValidationError(f"{text!r} is not {example}", field_name) from None
 
 
-def with_overrides(guardrails: Guardrails, overrides: Mapping[str, Mapping]) -> Guardrails:
+def with_overrides(guardrails: Guardrails, overrides: Mapping[str, Mapping[str, Any]]) -> Guardrails:
     """The rules with a clinic's changes. Changes to a rule that no longer exists, is not
-    editable, or to a field it does not have are ignored (a newer version may have written them)."""
+    editable, or to a field it does not have are ignored (a newer version may have written them).
+
+    `overrides` is JSON as stored by any version: a value of the wrong shape is ignored too."""
 
     def changed(rule: Rule) -> Rule:
         values = overrides.get(rule.id)
         if not values or not rule.editable:
             return rule
-        edits = {}
+        edits: dict[str, Any] = {}  # Rule attribute -> its parsed value, each of its own type
         for name, value in values.items():
             attribute = _FIELD_ATTRIBUTE.get(name, name)
             if name not in EDITABLE_FIELDS or getattr(rule, attribute, None) is None:
@@ -296,17 +342,17 @@ def with_overrides(guardrails: Guardrails, overrides: Mapping[str, Mapping]) -> 
 
     return replace(
         guardrails,
-        **{
-            name: tuple(changed(r) for r in getattr(guardrails, name))
-            for name in ("usual", "per_visit", "cumulative", "intervals")
-        },
+        usual=tuple(map(changed, guardrails.usual)),
+        per_visit=tuple(map(changed, guardrails.per_visit)),
+        cumulative=tuple(map(changed, guardrails.cumulative)),
+        intervals=tuple(map(changed, guardrails.intervals)),
     )
 
 
-def describe_rule(rule: Rule) -> dict:
-    """A rule as the clinic reads it (`aliquot guardrails`)."""
+def describe_rule(rule: Rule) -> dict[str, Any]:
+    """A rule as the clinic reads it (`aliquot guardrails`): a JSON object."""
 
-    def shown(r: Range | None):
+    def shown(r: Range | None) -> list[str | None] | None:
         return None if r is None else [None if v is None else str(v) for v in (r.low, r.high)]
 
     values = {
@@ -375,7 +421,9 @@ def evaluate(
     return warnings
 
 
-def _ceilings(points, kinds, guardrails: Guardrails) -> list[SafetyWarning]:
+def _ceilings(
+    points: Sequence[ChartedPoint], kinds: Mapping[str, str], guardrails: Guardrails
+) -> list[SafetyWarning]:
     """The same refusals as saving makes (models.validation), as warnings the editor can show."""
     found = []
     totals: dict[str, Decimal] = defaultdict(Decimal)
@@ -417,9 +465,12 @@ def _ceilings(points, kinds, guardrails: Guardrails) -> list[SafetyWarning]:
     return found
 
 
-def _usual(points, kinds, guardrails: Guardrails) -> list[SafetyWarning]:
+def _usual(
+    points: Sequence[ChartedPoint], kinds: Mapping[str, str], guardrails: Guardrails
+) -> list[SafetyWarning]:
     found = []
-    by_area: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # Keyed by product and area; the area is None only for a region validation refuses.
+    by_area: dict[tuple[str, str | None], list[int]] = defaultdict(list)
     by_product: dict[str, list[int]] = defaultdict(list)
     area_of = area_of_region()
     for index, point in enumerate(points):
@@ -450,7 +501,7 @@ def _usual(points, kinds, guardrails: Guardrails) -> list[SafetyWarning]:
                 SafetyWarning(
                     WarningKind.AREA,
                     product,
-                    f"{format_dose(total, unit)} {product} in {areas()[area].name}"
+                    f"{format_dose(total, unit)} {product} in {_area_name(area)}"
                     f" (usual {rule.per_area.text(unit)} per area)",
                     area=area,
                     amount=total,
@@ -476,6 +527,11 @@ def _usual(points, kinds, guardrails: Guardrails) -> list[SafetyWarning]:
     return found
 
 
+def _area_name(area: str | None) -> str:
+    assert area is not None, "every known region is in an area (resources/areas.json)"
+    return areas()[area].name
+
+
 def _unrepeated(warnings: list[SafetyWarning]) -> list[SafetyWarning]:
     """An area or visit total made of exactly the points already warned of says nothing new
     (one 100 U site is also 100 U in its area and in the visit): said once."""
@@ -488,7 +544,13 @@ def _unrepeated(warnings: list[SafetyWarning]) -> list[SafetyWarning]:
     return kept
 
 
-def _cumulative(points, day: date, history: list[PastVisit], kinds, guardrails) -> list[SafetyWarning]:
+def _cumulative(
+    points: Sequence[ChartedPoint],
+    day: date,
+    history: list[PastVisit],
+    kinds: Mapping[str, str],
+    guardrails: Guardrails,
+) -> list[SafetyWarning]:
     found = []
     for product in dict.fromkeys(p.product_name for p in points):
         rule = guardrails.best(guardrails.cumulative, product, kinds.get(product))
@@ -523,11 +585,17 @@ def _cumulative(points, day: date, history: list[PastVisit], kinds, guardrails) 
     return found
 
 
-def _intervals(points, day: date, history: list[PastVisit], kinds, guardrails) -> list[SafetyWarning]:
+def _intervals(
+    points: Sequence[ChartedPoint],
+    day: date,
+    history: list[PastVisit],
+    kinds: Mapping[str, str],
+    guardrails: Guardrails,
+) -> list[SafetyWarning]:
     """A toxin in an area treated with a toxin fewer than the label's days ago."""
     found = []
     area_of = area_of_region()
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str | None]] = set()
     for point in points:
         area = area_of.get(point.region_code)
         rule = guardrails.best(guardrails.intervals, point.product_name, kinds.get(point.product_name))
@@ -550,7 +618,7 @@ def _intervals(points, day: date, history: list[PastVisit], kinds, guardrails) -
             SafetyWarning(
                 WarningKind.INTERVAL,
                 point.product_name,
-                f"{areas()[area].name} treated with {last_product} {gap} day{'' if gap == 1 else 's'} ago"
+                f"{_area_name(area)} treated with {last_product} {gap} day{'' if gap == 1 else 's'} ago"
                 f" ({last_day.isoformat()}); {point.product_name}: at least {rule.days} days between treatments",
                 area=area,
                 source=rule.source,

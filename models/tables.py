@@ -7,7 +7,9 @@ constraints so that the same schema serves SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import enum
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Amount, Base, UTCDateTime, utcnow
@@ -39,7 +42,7 @@ from models.vocabulary import (
 )
 
 
-def _vocabulary(enum_cls, name: str) -> Enum:
+def _vocabulary(enum_cls: type[enum.Enum], name: str) -> Enum:
     """A portable enum column: VARCHAR plus a named CHECK constraint holding the values."""
     return Enum(
         enum_cls,
@@ -52,12 +55,12 @@ def _vocabulary(enum_cls, name: str) -> Enum:
     )
 
 
-def _identity_of(column: str):
+def _identity_of(column: str) -> Callable[[DefaultExecutionContext], str]:
     """A column default: the identity key of another column of the row being inserted
     (ORM and bulk inserts alike, the other column's own default included)."""
 
-    def default(context) -> str:
-        return identity_key(context.get_current_parameters()[column])
+    def default(context: DefaultExecutionContext) -> str:
+        return identity_key(context.get_current_parameters()[column])  # type: ignore[no-untyped-call]
 
     return default
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Required, TypedDict
 
 import resources
 from models.amounts import amount_from_data
@@ -83,7 +84,32 @@ class ClinicTemplate:
         ]
 
 
-def template_from_data(data: dict) -> Template:
+class TemplateSiteData(TypedDict):
+    region: str
+    x: float
+    y: float
+
+
+class TemplateData(TypedDict, total=False):
+    """One template of resources/templates.json."""
+
+    key: Required[str]
+    name: Required[str]
+    label: str  # the name when left out
+    view: Required[str]
+    doses: Required[dict[str, str]]  # product name -> amount, as text
+    points: Required[list[TemplateSiteData]]
+    depth: str
+    technique: str
+    source: str
+
+
+class TemplatesFile(TypedDict):
+    version: int
+    templates: list[TemplateData]
+
+
+def template_from_data(data: TemplateData) -> Template:
     return Template(
         key=data["key"],
         name=data["name"],
@@ -99,4 +125,5 @@ def template_from_data(data: dict) -> Template:
 
 def bundled_templates() -> list[Template]:
     with resources.path(TEMPLATE_FILE).open(encoding="utf-8") as handle:
-        return [template_from_data(t) for t in json.load(handle)["templates"]]
+        data: TemplatesFile = json.load(handle)
+    return [template_from_data(t) for t in data["templates"]]

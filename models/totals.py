@@ -9,7 +9,7 @@ LLSAN are two one-sided treatments, not "24 U more left".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from models.amounts import format_dose
@@ -19,18 +19,25 @@ from models.regions import REGIONS
 from models.vocabulary import DoseUnit, Side
 
 
+@dataclass(slots=True)
+class _RunningTotal:
+    """One product's sums while `totals_by_product` walks the points."""
+
+    unit: DoseUnit
+    amount: Decimal = field(default_factory=Decimal)
+    aliquots: int = 0
+    sites: int = 0
+
+
 def totals_by_product(points: Iterable[ChartedPoint]) -> list[ProductTotal]:
     """One total per product, in the order products were first charted."""
-    sums: dict[str, list] = {}
+    sums: dict[str, _RunningTotal] = {}
     for p in points:
-        entry = sums.setdefault(p.product_name, [p.unit, Decimal(0), 0, 0])
-        entry[1] += p.amount
-        entry[2] += p.aliquots
-        entry[3] += 1
-    return [
-        ProductTotal(name, unit, amount, aliquots, sites)
-        for name, (unit, amount, aliquots, sites) in sums.items()
-    ]
+        entry = sums.setdefault(p.product_name, _RunningTotal(p.unit))
+        entry.amount += p.amount
+        entry.aliquots += p.aliquots
+        entry.sites += 1
+    return [ProductTotal(name, s.unit, s.amount, s.aliquots, s.sites) for name, s in sums.items()]
 
 
 def totals_by_region(points: Iterable[ChartedPoint]) -> dict[str, list[ProductTotal]]:

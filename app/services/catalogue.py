@@ -9,20 +9,14 @@ from functools import cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import resources
 from app.services.audit import record_event
+from models.catalogue import CatalogueProduct, bundled_catalogue
 from models.records import ProductRecord
 from models.tables import AppMeta, Product
 from models.text import fold
 from models.vocabulary import DoseUnit, ProductKind
 
-CATALOGUE_FILE = "catalogue.json"
 SEEDED_KEY = "catalogue_seeded"  # JSON list of fold(name) of every bundled product ever added
-
-
-def load_catalogue_file() -> dict:
-    with resources.path(CATALOGUE_FILE).open(encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -36,7 +30,7 @@ def seed_catalogue(factory: sessionmaker[Session], actor: str) -> int:
     is never brought back, while a product new in a later catalogue is added. Returns
     how many products were added. Nothing new to offer: it only reads (no write lock).
     """
-    data = load_catalogue_file()
+    data = bundled_catalogue()
     bundled = {fold(item["name"]): item for item in data["products"]}
     with factory() as session:
         if set(bundled) <= _offered(session):
@@ -63,7 +57,7 @@ def _offered(session: Session) -> set[str]:
     return set(json.loads(record.value)) if record is not None else set()
 
 
-def product_from_catalogue(item: dict) -> Product:
+def product_from_catalogue(item: CatalogueProduct) -> Product:
     return Product(
         name=item["name"],
         name_key=fold(item["name"]),
@@ -88,7 +82,7 @@ def _catalogue_package_sizes() -> dict[str, tuple[Decimal, ...]]:
     """Per fold(name) of a bundled product, every size it comes in (catalogue.json)."""
     return {
         fold(item["name"]): tuple(Decimal(size) for size in item.get("package_sizes") or ())
-        for item in load_catalogue_file()["products"]
+        for item in bundled_catalogue()["products"]
     }
 
 

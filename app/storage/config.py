@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
@@ -23,7 +24,7 @@ def default_database_path() -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / "aliquot.db"
 
 
-def database_url(given: str | None = None, environ: dict[str, str] | None = None) -> URL:
+def database_url(given: str | None = None, environ: Mapping[str, str] | None = None) -> URL:
     """The database to open: `--db`, else $ALIQUOT_DB, else the default file.
 
     Each may be a file path or an SQLAlchemy URL (postgresql+psycopg://host/clinic).

@@ -153,7 +153,7 @@ def _process_alive(pid: int) -> bool:
 def remove_stale_partials(folder: Path) -> list[Path]:
     """Remove our temporary files in `folder` whose writer has died (killed, power cut):
     each may be a whole copy of the clinic's records. Another program's are kept."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

@@ -7,16 +7,19 @@ migration and the foreign keys are checked before it commits.
 """
 
 from alembic import context
+from sqlalchemy import Connection
 
-from models.tables import Base
+import models.tables  # noqa: F401 (puts every table on Base.metadata)
+from models.base import Base
+from models.database import sqlite_pragma
 
 config = context.config
 engine = config.attributes["engine"]
 
 
-def _set_sqlite_foreign_keys(connection, on: bool) -> None:
-    # A PRAGMA, outside any transaction, on the driver's own connection.
-    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+def _set_sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    # Outside any transaction: SQLite ignores this PRAGMA inside one.
+    sqlite_pragma(connection, f"foreign_keys={'ON' if on else 'OFF'}")
 
 
 with engine.connect() as connection:

@@ -1,15 +1,17 @@
 import json
 import os
 import re
+from copy import deepcopy
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
 
-from app.services.catalogue import list_products, load_catalogue_file, seed_catalogue
+from app.services.catalogue import list_products, seed_catalogue
 from app.storage.config import database_url
 from app.storage.database import backup_sqlite, check_integrity, connect, open_database
+from models.catalogue import bundled_catalogue
 from models.errors import DatabaseError
 from models.tables import AuditEvent, Product
 from models.vocabulary import DoseUnit, ProductKind
@@ -34,7 +36,7 @@ def test_foreign_keys_are_enforced(db):
 
 
 def test_catalogue_is_seeded_once_with_every_reference_product(db):
-    bundled = load_catalogue_file()["products"]
+    bundled = bundled_catalogue()["products"]
     with db.factory() as session:
         products = {p.name: p for p in session.scalars(select(Product))}
     assert set(products) == {p["name"] for p in bundled}
@@ -110,7 +112,7 @@ def test_later_starts_never_duplicate_or_revive_products(db):
     reopened = open_database(db.url, ACTOR)
     with reopened.factory() as session:
         names = session.scalars(select(Product.name)).all()
-    assert len(names) == len(set(names)) == len(load_catalogue_file()["products"])
+    assert len(names) == len(set(names)) == len(bundled_catalogue()["products"])
     assert "Letybo" not in names
     reopened.close()
 
@@ -118,10 +120,10 @@ def test_later_starts_never_duplicate_or_revive_products(db):
 def test_a_later_catalogue_adds_only_new_products(db, monkeypatch):
     with db.factory.begin() as session:
         session.execute(update(Product).where(Product.name == "Letybo").values(name="Letybo (own stock)"))
-    newer = load_catalogue_file()
+    newer = deepcopy(bundled_catalogue())  # the bundled one is shared: never changed
     newer["catalogue_version"] += 1
     newer["products"].append(dict(newer["products"][0], name="Relfydess", colour="#123456"))
-    monkeypatch.setattr("app.services.catalogue.load_catalogue_file", lambda: newer)
+    monkeypatch.setattr("app.services.catalogue.bundled_catalogue", lambda: newer)
     assert seed_catalogue(db.factory, ACTOR) == 1
     with db.factory() as session:
         names = set(session.scalars(select(Product.name)))

@@ -54,4 +54,4 @@ def test_due_window_counts_patients_and_shows_phones(qtbot, demo_db):
         assert window.model.data(window.model.index(row, phone_column)) == (
             phones[record.chart_number] or "—"
         )
-    window.grab().save("/tmp/due_window.png")
+    assert not window.grab().isNull()  # the whole window paints

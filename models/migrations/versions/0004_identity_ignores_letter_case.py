@@ -61,7 +61,12 @@ def _renamed(name: str, limit: int, taken: set[str]) -> str:
 
 
 def _assign_keys(
-    connection, table, name_column: str, key_column: str, limit: int, within: str | None = None
+    connection: sa.Connection,
+    table: sa.TableClause,
+    name_column: str,
+    key_column: str,
+    limit: int,
+    within: str | None = None,
 ) -> None:
     """Fill the key column; rename the later of any records whose keys would clash (within
     one patient's chart when `within` names the patient column)."""
