@@ -1,16 +1,19 @@
-"""The chart being edited: a plain document of points that the face-map scene mirrors.
+"""The chart being edited: a plain document of points that the face-map scene mirrors,
+and the visit's own fields (injector, time, concern, notes, consent) beside them.
 
-The document knows nothing of Qt. Every change goes through three methods (insert,
-remove, replace) that undo commands call, and each change is announced to listeners
-as (kind, uids) with kind "added", "removed" or "changed".
+The document knows nothing of Qt. Every change goes through four methods (insert,
+remove, replace for the points, set_fields for the visit's fields) that undo commands
+call. A change of points is announced to listeners as (kind, uids) with kind "added",
+"removed" or "changed"; a change of the fields to field listeners with the new fields.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from models.records import ChartedPoint, PointDraft
 from models.regions import REGIONS
@@ -19,11 +22,27 @@ from models.vocabulary import Depth, DoseUnit, Technique, View
 Listener = Callable[[str, list[int]], None]
 
 
+@dataclass(frozen=True)
+class VisitFields:
+    """The parts of a visit the editor changes besides its points."""
+
+    provider_id: int
+    started_at: datetime
+    concern: str = ""
+    notes: str = ""
+    consent_recorded: bool = False
+
+
+FieldsListener = Callable[[VisitFields], None]
+
+
 class ChartDocument:
-    def __init__(self, points: Iterable[ChartedPoint] = ()):
+    def __init__(self, points: Iterable[ChartedPoint] = (), fields: VisitFields | None = None):
         self._points: dict[int, ChartedPoint] = {}
         self._last_uid = 0
         self._listeners: list[Listener] = []
+        self._fields = fields
+        self._fields_listeners: list[FieldsListener] = []
         for point in points:
             self._points[self._take_uid()] = point
 
@@ -31,6 +50,17 @@ class ChartDocument:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def subscribe_fields(self, listener: FieldsListener) -> None:
+        """`listener(fields)` after every change of the visit's fields."""
+        self._fields_listeners.append(listener)
+
+    @property
+    def fields(self) -> VisitFields:
+        """The visit's fields as they are now (what a save writes)."""
+        if self._fields is None:
+            raise LookupError("this chart was made without its visit's fields")
+        return self._fields
 
     def __len__(self) -> int:
         return len(self._points)
@@ -73,6 +103,12 @@ class ChartDocument:
     def replace(self, points: dict[int, ChartedPoint]) -> None:
         self._points.update(points)
         self._announce("changed", list(points))
+
+    def set_fields(self, fields: VisitFields) -> None:
+        if fields != self._fields:
+            self._fields = fields
+            for listener in list(self._fields_listeners):
+                listener(fields)
 
     def _announce(self, kind: str, uids: list[int]) -> None:
         if uids:
@@ -148,7 +184,7 @@ def mirrored(point: ChartedPoint) -> ChartedPoint | None:
     return replace(point, view=view, x=round(1 - point.x, 6), region_code=region.paired_code or region.code)
 
 
-def point_to_data(point: ChartedPoint) -> dict:
+def point_to_data(point: ChartedPoint) -> dict[str, Any]:
     """A point as plain JSON values (recovery files, clinic templates)."""
     return {
         "view": point.view.value,
@@ -169,7 +205,7 @@ def point_to_data(point: ChartedPoint) -> dict:
     }
 
 
-def point_from_data(data: dict) -> ChartedPoint:
+def point_from_data(data: dict[str, Any]) -> ChartedPoint:
     return ChartedPoint(
         view=View(data["view"]),
         x=data["x"],

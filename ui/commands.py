@@ -1,10 +1,11 @@
-"""One undo command per chart edit. redo()/undo() only call ChartDocument methods."""
+"""One undo command per chart edit. redo()/undo() only call ChartDocument methods: the
+scene, the inspector, the totals and the visit-fields form observe the document."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
-from models.chart import ChartDocument
+from models.chart import ChartDocument, VisitFields
 from models.records import ChartedPoint
 
 
@@ -61,14 +62,15 @@ _FIELD_IDS = {"provider_id": 1, "started_at": 2, "concern": 3, "notes": 4, "cons
 
 class SetVisitFields(QUndoCommand):
     """A change to the visit's own fields (injector, time, concern, notes, consent).
-    Typing in one field is one undo step: consecutive edits of the same field merge."""
+    Typing in one field is one undo step: consecutive edits of the same field merge.
+    Like every command, it changes only the document; the form observes the document."""
 
-    def __init__(self, editor, before, after):
+    def __init__(self, document: ChartDocument, before: VisitFields, after: VisitFields):
         self.field = next(
             (name for name in _FIELD_IDS if getattr(before, name) != getattr(after, name)), "concern"
         )
         super().__init__(f"Change {self.field.replace('_', ' ')}")
-        self.editor, self.before, self.after = editor, before, after
+        self.document, self.before, self.after = document, before, after
 
     def id(self) -> int:
         return 4000 + _FIELD_IDS[self.field]
@@ -80,7 +82,7 @@ class SetVisitFields(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self.editor.apply_fields(self.after)
+        self.document.set_fields(self.after)
 
     def undo(self) -> None:
-        self.editor.apply_fields(self.before)
+        self.document.set_fields(self.before)

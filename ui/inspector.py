@@ -6,15 +6,13 @@ from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit
 
 from models.errors import ValidationError
 from models.records import ChartedPoint
 from models.regions import REGIONS
-from models.validation import MAX_ALIQUOTS
 from models.vocabulary import Depth, Technique
-from ui.amount_field import AmountField
-from ui.pen_panel import optional, vocabulary_combo
+from ui.point_form import add_lots, add_point_rows, optional
 
 MIXED = "(several values)"
 
@@ -31,22 +29,14 @@ class Inspector(QGroupBox):
         form = QFormLayout(self)
         self.summary = QLabel("Click a point on the face to select it; drag to select several.")
         self.summary.setWordWrap(True)
-        self.amount = AmountField()
-        # 0 stands for "the selected points differ"; a real count is 1 or more.
-        self.aliquots = QSpinBox(minimum=0, maximum=MAX_ALIQUOTS)
-        self.aliquots.setSpecialValueText(MIXED)
-        self.depth = vocabulary_combo(Depth)
-        self.technique = vocabulary_combo(Technique)
-        self.gauge = QLineEdit()
-        self.lot = QComboBox()
-        self.notes = QLineEdit()
         form.addRow(self.summary)
-        form.addRow("Amount", self.amount)
-        form.addRow("Aliquots", self.aliquots)
-        form.addRow("Depth", self.depth)
-        form.addRow("Technique", self.technique)
-        form.addRow("Gauge", self.gauge)
-        form.addRow("Lot", self.lot)
+        # 0 aliquots stands for "the selected points differ"; a real count is 1 or more.
+        self.gauge = QLineEdit()
+        rows = add_point_rows(form, self.gauge, min_aliquots=0)
+        self.amount, self.aliquots, self.depth = rows.amount, rows.aliquots, rows.depth
+        self.technique, self.lot = rows.technique, rows.lot
+        self.aliquots.setSpecialValueText(MIXED)
+        self.notes = QLineEdit()
         form.addRow("Notes", self.notes)
 
         self.amount.line.editingFinished.connect(self._amount_edited)
@@ -131,9 +121,7 @@ class Inspector(QGroupBox):
     def set_lots(self, product_name: str, lots) -> None:
         if not self.points or {p.product_name for p in self.points} != {product_name}:
             return
-        for lot in lots:
-            expiry = lot.expiry.isoformat() if lot.expiry else "no expiry"
-            self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry, lot.package_size))
+        add_lots(self.lot, lots)
 
     def _lot_chosen(self, _index: int) -> None:
         chosen = self.lot.currentData()

@@ -6,16 +6,15 @@ from datetime import date
 from decimal import Decimal
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit
 
 from models.amounts import format_dose
 from models.chart import Pen
 from models.dates import Century
 from models.records import ProductRecord
-from models.validation import MAX_ALIQUOTS
 from models.vocabulary import Depth, DoseUnit, ProductKind, Technique
-from ui.amount_field import AmountField
 from ui.date_field import DateField, years_from_today
+from ui.point_form import add_lots, add_point_rows, optional
 
 GAUGES = ["30G", "32G", "31G", "27G", "25G", "22G"]
 NEW_LOT = "New lot…"
@@ -42,20 +41,6 @@ def package_label(size: Decimal, unit: DoseUnit) -> str:
     return f"{format_dose(size, unit)} {unit.package}"
 
 
-def optional(vocabulary, value):
-    """A combo box's data back as its vocabulary (combo boxes hand back plain strings)."""
-    return vocabulary(value) if value else None
-
-
-def vocabulary_combo(vocabulary) -> QComboBox:
-    """A choice of depth, technique…, with "—" for "not recorded"."""
-    combo = QComboBox()
-    combo.addItem("—", None)
-    for member in vocabulary:
-        combo.addItem(member.value, member)
-    return combo
-
-
 class PenPanel(QGroupBox):
     pen_changed = Signal(object)  # Pen
     lots_wanted = Signal(str)  # product name: the editor answers with set_lots()
@@ -74,13 +59,12 @@ class PenPanel(QGroupBox):
                 self.product.model().item(self.product.count() - 1).setEnabled(False)
                 for name in names:
                     self.product.addItem(name, name)
-        self.amount = AmountField()
-        self.aliquots = QSpinBox(minimum=1, maximum=MAX_ALIQUOTS)
-        self.depth = vocabulary_combo(Depth)
-        self.technique = vocabulary_combo(Technique)
+        form.addRow("Product", self.product)
         self.gauge = QComboBox(editable=True)
         self.gauge.addItems(GAUGES)
-        self.lot = QComboBox()
+        rows = add_point_rows(form, self.gauge)
+        self.amount, self.aliquots, self.depth = rows.amount, rows.aliquots, rows.depth
+        self.technique, self.lot = rows.technique, rows.lot
         self.new_lot_number = QLineEdit(placeholderText="lot number")
         # No default expiry: the date on the box must be typed, never guessed.
         self.new_lot_expiry = DateField(
@@ -89,13 +73,6 @@ class PenPanel(QGroupBox):
         self.new_lot_size = QComboBox()  # the product's package sizes: a 50 U or a 100 U vial
         self.new_lot_size.setAccessibleName("New lot's vial or syringe size")
         self.refusal: str | None = None  # why the pen cannot place a point, if it cannot
-        form.addRow("Product", self.product)
-        form.addRow("Amount", self.amount)
-        form.addRow("Aliquots", self.aliquots)
-        form.addRow("Depth", self.depth)
-        form.addRow("Technique", self.technique)
-        form.addRow("Gauge", self.gauge)
-        form.addRow("Lot", self.lot)
         form.addRow("New lot", self.new_lot_number)
         form.addRow("Expires", self.new_lot_expiry)
         form.addRow("Size", self.new_lot_size)
@@ -152,9 +129,7 @@ class PenPanel(QGroupBox):
             return
         self._loading = True
         self.lot.clear()
-        for lot in lots:
-            expiry = lot.expiry.isoformat() if lot.expiry else "no expiry"
-            self.lot.addItem(f"{lot.number} (exp. {expiry})", (lot.number, lot.expiry, lot.package_size))
+        add_lots(self.lot, lots)
         self.lot.addItem(NEW_LOT, None)
         self.lot.addItem("No lot (flagged)", "")
         if self._preferred_lot is not None and self._preferred_lot[0] == product_name:

@@ -1,30 +1,33 @@
 """The visit editor: the face map in the centre, the pen and templates on the left, the
 inspector and live totals on the right, the visit's fields above. Every chart edit is an
-undo command; saving writes the whole visit in one transaction."""
+undo command that changes only the chart document; the scenes, the inspector, the totals
+and the visit-fields form redraw from it.
+
+Split by concern: the actions are declared in ui/editor_actions.py, the templates in
+ui/templates_menu.py, the visit's fields in ui/visit_fields.py, and saving, the autosave
+and recovery in ui/visit_saving.py. This window puts them together and turns clicks
+into commands."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from html import escape
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QUndoStack
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QSplitter,
     QTabBar,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,33 +35,34 @@ from PySide6.QtWidgets import (
 from app.exports.records import visit_record_pdf
 from app.services.guardrails import SafetyContext, safety_context
 from app.services.lots import usable_lots
-from app.services.recall import describe_due, patient_due
-from app.services.templates import clinic_templates, delete_template, rename_template, save_template
-from app.services.visits import StartingPen, VisitFields, discard_empty_draft, local_date, replace_points
-from app.storage.autosave import RecoveredChart, discard_recovery, write_recovery
+from app.services.visits import StartingPen, local_date
+from app.storage.autosave import RecoveredChart
 from app.storage.database import Database
 from app.storage.files import suggested_file_name
 from models.amounts import format_dose
-from models.chart import ChartDocument, Pen, mirrored
-from models.dates import Century
+from models.chart import ChartDocument, Pen, VisitFields, mirrored
 from models.errors import AliquotError
 from models.guardrails import SafetyWarning
 from models.guardrails import bundled as bundled_guardrails
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
-from models.templates import ClinicTemplate, Template, bundled_templates
+from models.templates import ClinicTemplate, Template
 from models.totals import balance_per_product
 from models.vocabulary import View, VisitStatus
 from ui.commands import AddPoints, ChangePoints, RemovePoints, SetVisitFields
-from ui.date_field import DateTimeField
+from ui.editor_actions import EditorAction, EditorState, create_editor_actions, update_enabled
 from ui.face_scene import FaceScene
 from ui.face_view import FaceView
 from ui.inspector import Inspector
 from ui.pen_panel import PenPanel
 from ui.tasks import TaskRunner
+from ui.templates_menu import TemplatesMenu
 from ui.totals_panel import TotalsPanel
+from ui.visit_fields import VisitFieldsForm
+from ui.visit_saving import AUTOSAVE_DELAY_MS, TimerSource, VisitSaving
+
+__all__ = ["AUTOSAVE_DELAY_MS", "VisitEditor", "alert_banner_text"]
 
 VIEWS = [View.FRONT, View.LEFT, View.RIGHT]
-AUTOSAVE_DELAY_MS = 3000  # after the last edit
 VIEW_TITLES = {View.FRONT: "Front", View.LEFT: "Left profile", View.RIGHT: "Right profile"}
 ALERT_STYLE = "QLabel {background: #fdecea; color: #5f0010; border: 2px solid #b00020; padding: 4px 8px}"
 NO_ALERT_STYLE = "QLabel {background: #f3f6f3; color: #333; border: 1px solid #9aa89a; padding: 4px 8px}"
@@ -92,30 +96,41 @@ class VisitEditor(QMainWindow):
         patient: PatientRecord,
         visit: VisitRecord,
         products: list[ProductRecord],
-        providers: list,
+        providers: list[Any],
         previous: VisitRecord | None = None,
         clinic_templates: list[ClinicTemplate] | None = None,
         created: bool = False,
-        parent=None,
+        parent: QWidget | None = None,
         starting_pen: StartingPen | None = None,
+        tasks: TaskRunner | None = None,
+        autosave_timer: TimerSource | None = None,
     ):
         super().__init__(parent)
         self.database = database
         self.patient = patient
         self.visit = visit
         self.products = {p.name: p for p in products}
-        self.tasks = TaskRunner(self)
+        # The application's runner when given (shared by the windows), else the editor's own;
+        # its channels are this editor's, so two editors never drop each other's answers.
+        self.tasks = tasks if tasks is not None else TaskRunner(self)
         self.tasks.failed.connect(self._task_failed)
-        self.document = ChartDocument(visit.points)
+        self._channel = f"editor-{id(self)}-"
+        self.document = ChartDocument(
+            visit.points,
+            VisitFields(
+                provider_id=visit.provider_id,
+                started_at=visit.started_at,
+                concern=visit.concern,
+                notes=visit.notes,
+                consent_recorded=visit.consent_recorded,
+            ),
+        )
         self.undo_stack = QUndoStack(self)
         self.pen: Pen | None = None
-        self.templates = bundled_templates()
-        self.clinic_templates = list(clinic_templates or [])
         self.locked = visit.status is VisitStatus.SIGNED
         # A visit made by "New visit" for this editor and not saved yet: closing it
         # without saving removes it again.
         self.created_unsaved = created
-        self._saving_state = None
 
         colours = {p.name: p.colour for p in products}
         self.scenes = {view: FaceScene(self.document, view, colours, self) for view in VIEWS}
@@ -146,13 +161,18 @@ class VisitEditor(QMainWindow):
             (), {p.name: p.kind for p in products}, patient.allergies, bundled_guardrails()
         )
         self.safety_warnings: list[SafetyWarning] = []
-        self._build_fields(providers)
+        self.fields_form = VisitFieldsForm(self.document, providers, database.timezone)
+        self.fields_form.edited.connect(self._fields_edited)
+        form = self.fields_form
+        self.provider, self.started, self.consent = form.provider, form.started, form.consent
+        self.concern, self.notes = form.concern, form.notes
+        self.saving = VisitSaving(self, autosave_timer)
+        self.templates_menu = TemplatesMenu(self, list(clinic_templates or []), self._acting)
         self._build_actions()
         self._build_layout(previous)
 
-        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
-        self.autosave_timer.timeout.connect(self.autosave)
         self.document.subscribe(lambda *_: self._chart_changed())
+        self.document.subscribe_fields(self._document_fields_changed)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         first_toxin = next(
             (p.name for p in products if p.kind == "neuromodulator"), products[0].name if products else None
@@ -164,100 +184,69 @@ class VisitEditor(QMainWindow):
             self.pen_panel.choose_product(first_toxin)
         self._chart_changed()
         self.set_locked(self.locked)
-        self.tasks.run("safety", partial(safety_context, database, patient.id, visit.id), self._safety_loaded)
+        self.run_task("safety", partial(safety_context, database, patient.id, visit.id), self._safety_loaded)
         self.resize(1500, 950)
 
     # ------------------------------------------------------------------ building
 
-    def _build_fields(self, providers) -> None:
-        self.provider = QComboBox()
-        for provider in providers:
-            self.provider.addItem(provider.label, provider.id)
-        self.provider.setCurrentIndex(max(0, self.provider.findData(self.visit.provider_id)))
-        self.started = DateTimeField(Century.NEAR, date.today)
-        self._shown_started = self._displayed(self.visit.started_at)  # unchanged: keep the exact time
-        self.started.set_moment(self._shown_started)
-        self.consent = QCheckBox("Consent recorded")
-        self.consent.setChecked(self.visit.consent_recorded)
-        self.concern = QLineEdit(self.visit.concern)
-        self.concern.setPlaceholderText("Concern, e.g. left brow higher at rest")
-        self.notes = QLineEdit(self.visit.notes)
-        self.notes.setPlaceholderText("Notes")
-        self._fields_shown = self.fields()
-        for signal in (
-            self.provider.currentIndexChanged,
-            self.started.edited,
-            self.consent.toggled,
-            self.concern.textEdited,
-            self.notes.textEdited,
-        ):
-            signal.connect(self._fields_edited)
+    def _acting(self, slot: Callable[[], None]) -> Callable[[bool], None]:
+        """An action's slot, run after what was typed in the inspector went to its points:
+        a shortcut or a toolbar button acts while the field still has focus (mirror must
+        copy the typed dose)."""
 
-    def _displayed(self, moment: datetime) -> datetime:
-        """A stored time as the time field shows it: the clinic's clock, to the minute."""
-        return moment.astimezone(self.database.timezone).replace(second=0, microsecond=0, tzinfo=None)
+        def run(_checked: bool = False) -> None:
+            self.commit_inspector()
+            slot()
 
-    def _action(self, text: str, slot, shortcut=None, checkable=False, checked=False) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        action.setChecked(checked)
+        return run
 
+    def _toggling(self, slot: Callable[[bool], None]) -> Callable[[bool], None]:
         def run(on: bool = False) -> None:
-            # Text typed in the inspector first goes to its points: a shortcut or a toolbar
-            # button acts while the field still has focus (mirror must copy the typed dose).
-            self._commit_inspector()
-            slot(on) if checkable else slot()
+            self.commit_inspector()
+            slot(on)
 
-        action.triggered.connect(run)
-        self.addAction(action)
-        return action
+        return run
 
     def _build_actions(self) -> None:
-        self.undo_action = self._action("Undo", self.undo_stack.undo, QKeySequence.StandardKey.Undo)
-        # Both conventions: Ctrl+Shift+Z (Linux, macOS) and Ctrl+Y (Windows).
-        self.redo_action = self._action("Redo", self.undo_stack.redo, "Ctrl+Shift+Z")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        view = self.view_tabs.setCurrentIndex
+        slots: dict[EditorAction, Callable[[bool], None]] = {
+            EditorAction.UNDO: self._acting(self.undo_stack.undo),
+            EditorAction.REDO: self._acting(self.undo_stack.redo),
+            EditorAction.SAVE: self._acting(self.save),
+            EditorAction.DELETE: self._acting(self.delete_selected),
+            EditorAction.MIRROR: self._acting(self.mirror_selected),
+            EditorAction.SELECT_ALL: self._acting(self.select_all),
+            EditorAction.ZOOM_IN: self._acting(lambda: self.face_view.zoom_in()),
+            EditorAction.ZOOM_OUT: self._acting(lambda: self.face_view.zoom_out()),
+            EditorAction.PEN_PRODUCT: self._acting(lambda: self.pen_panel.product.setFocus()),
+            EditorAction.RECORD: self._acting(self.show_record),
+            EditorAction.PEN_LOT: self._acting(lambda: self.pen_panel.lot.setFocus()),
+            EditorAction.ZOOM_FIT: self._acting(lambda: self.face_view.reset_zoom()),
+            EditorAction.GHOSTS: self._toggling(self._toggle_ghosts),
+            EditorAction.OUTLINES: self._toggling(self._toggle_outlines),
+            EditorAction.MUSCLES: self._toggling(self._toggle_muscles),
+            EditorAction.VIEW_FRONT: self._acting(partial(view, 0)),
+            EditorAction.VIEW_LEFT: self._acting(partial(view, 1)),
+            EditorAction.VIEW_RIGHT: self._acting(partial(view, 2)),
+        }
+        self.actions = create_editor_actions(self, slots)
+        self.undo_action = self.actions[EditorAction.UNDO]
+        self.redo_action = self.actions[EditorAction.REDO]
+        self.save_action = self.actions[EditorAction.SAVE]
+        self.delete_action = self.actions[EditorAction.DELETE]
+        self.mirror_action = self.actions[EditorAction.MIRROR]
+        self.select_all_action = self.actions[EditorAction.SELECT_ALL]
+        self.zoom_in_action = self.actions[EditorAction.ZOOM_IN]
+        self.zoom_out_action = self.actions[EditorAction.ZOOM_OUT]
+        self.zoom_fit_action = self.actions[EditorAction.ZOOM_FIT]
+        self.record_action = self.actions[EditorAction.RECORD]
+        self.ghost_action = self.actions[EditorAction.GHOSTS]
+        self.outline_action = self.actions[EditorAction.OUTLINES]
+        self.muscle_action = self.actions[EditorAction.MUSCLES]
         self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_stack.undoTextChanged.connect(lambda text: self.undo_action.setToolTip(f"Undo {text}"))
         self.undo_stack.redoTextChanged.connect(lambda text: self.redo_action.setToolTip(f"Redo {text}"))
-        self.undo_action.setEnabled(False)
-        self.redo_action.setEnabled(False)
-        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
-        self.delete_action = self._action("Delete", self.delete_selected, QKeySequence.StandardKey.Delete)
-        self.delete_action.setToolTip("Delete the selected points (Del)")
-        self.mirror_action = self._action("Mirror", self.mirror_selected, "Ctrl+M")
-        self.mirror_action.setToolTip("Copy the selected points onto the other side of the face (Ctrl+M)")
-        self.select_all_action = self._action(
-            "Select &all", self.select_all, QKeySequence.StandardKey.SelectAll
-        )
-        self.zoom_in_action = self._action(
-            "Zoom in", lambda: self.face_view.zoom_in(), QKeySequence.StandardKey.ZoomIn
-        )
-        self.zoom_out_action = self._action(
-            "Zoom out", lambda: self.face_view.zoom_out(), QKeySequence.StandardKey.ZoomOut
-        )
-        self._action("Choose the pen's product", lambda: self.pen_panel.product.setFocus(), "Ctrl+Shift+P")
-        self.record_action = self._action("Record", self.show_record, "Ctrl+P")
-        self.record_action.setToolTip("Preview, print or save the visit record as PDF (Ctrl+P)")
-        self._action("Choose the pen's lot", lambda: self.pen_panel.lot.setFocus(), "Ctrl+L")
-        self.zoom_fit_action = self._action("Fit", lambda: self.face_view.reset_zoom(), "Ctrl+0")
-        self.zoom_fit_action.setToolTip("Show the whole face (Ctrl+0); Ctrl+wheel zooms, middle button pans")
-        self.ghost_action = self._action("Previous visit", self._toggle_ghosts, "G", True, True)
-        self.outline_action = self._action("Regions", self._toggle_outlines, "R", True)
-        self.muscle_action = self._action("Muscles", self._toggle_muscles, "U", True)
-        for index, view in enumerate(VIEWS, start=1):
-            self._action(
-                VIEW_TITLES[view], partial(self.view_tabs.setCurrentIndex, index - 1), f"Ctrl+{index}"
-            )
-        self.template_actions = {}
-        for number, template in enumerate(self.templates, start=1):
-            action = self._action(template.label, partial(self.apply_template, template), f"Alt+{number}")
-            action.setToolTip(f"{template.name} (Alt+{number}): {template.source}")
-            self.template_actions[template.key] = action
         toolbar = QToolBar("Chart")
         toolbar.setMovable(False)
         for action in (
@@ -272,16 +261,7 @@ class VisitEditor(QMainWindow):
         toolbar.addWidget(QLabel(" Templates: "))
         for action in self.template_actions.values():
             toolbar.addAction(action)
-        self.clinic_menu = QMenu("Clinic templates", self)
-        self.save_template_action = QAction("Save selection as a clinic template…", self)
-        self.save_template_action.triggered.connect(self.save_selection_as_template)
-        self._fill_clinic_menu()
-        clinic_button = QToolButton()
-        clinic_button.setText("Clinic ▾")
-        clinic_button.setToolTip("The clinic's own templates, and saving the selection as one")
-        clinic_button.setMenu(self.clinic_menu)
-        clinic_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        toolbar.addWidget(clinic_button)
+        toolbar.addWidget(self.templates_menu.clinic_button())
         toolbar.addSeparator()
         toolbar.addAction(self.record_action)
         for action in (self.ghost_action, self.outline_action, self.muscle_action, self.zoom_fit_action):
@@ -302,13 +282,6 @@ class VisitEditor(QMainWindow):
         self.alert_banner.setWordWrap(True)
         self.alert_banner.setAccessibleName("Allergies and alerts")
         self._show_alerts()
-        fields = QHBoxLayout()
-        for label, widget in (("Injector", self.provider), ("Time", self.started)):
-            fields.addWidget(QLabel(label))
-            fields.addWidget(widget)
-        fields.addWidget(self.consent)
-        fields.addWidget(self.concern, 2)
-        fields.addWidget(self.notes, 2)
         self.region_label = QLabel(" ")
         self.ghost_label = QLabel(
             f"Faint markers: previous visit of {previous.started_at.astimezone(self.database.timezone):%Y-%m-%d}"
@@ -368,7 +341,7 @@ class VisitEditor(QMainWindow):
             "background: #fff3cd; color: #6b4e00; padding: 4px; font-weight: 600"
         )
         layout.addWidget(self.locked_banner)
-        layout.addLayout(fields)
+        layout.addWidget(self.fields_form)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
 
@@ -383,7 +356,7 @@ class VisitEditor(QMainWindow):
         if patient.id == self.patient.id:
             self.patient = patient
             self._show_alerts()
-            self._update_title()
+            self.update_title()
 
     # ------------------------------------------------------------------ state
 
@@ -393,37 +366,46 @@ class VisitEditor(QMainWindow):
 
     @property
     def visit_date(self) -> date:
-        return local_date(self.fields().started_at, self.database.timezone)
+        return local_date(self.document.fields.started_at, self.database.timezone)
+
+    # The templates (ui/templates_menu.py), the dirty state and autosave (ui/visit_saving.py).
+
+    @property
+    def templates(self) -> list[Template]:
+        return self.templates_menu.templates
+
+    @property
+    def template_actions(self) -> dict[str, QAction]:
+        return self.templates_menu.template_actions
+
+    @property
+    def clinic_templates(self) -> list[ClinicTemplate]:
+        return self.templates_menu.clinic_templates
+
+    @property
+    def clinic_menu(self) -> Any:
+        return self.templates_menu.clinic_menu
+
+    @property
+    def save_template_action(self) -> QAction:
+        return self.templates_menu.save_template_action
+
+    @property
+    def autosave_timer(self) -> Any:
+        return self.saving.timer
 
     def is_modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        return self.saving.is_modified()
 
     def fields(self) -> VisitFields:
-        shown = self._typed_started()
-        if shown is None:  # a date half typed: the last one understood stands until saving
-            started = self._fields_shown.started_at
-        elif shown == self._shown_started:
-            started = self.visit.started_at  # to the second, as stored
-        else:
-            started = shown.replace(tzinfo=self.database.timezone)
-        return VisitFields(
-            provider_id=self.provider.currentData(),
-            started_at=started,
-            concern=self.concern.text().strip(),
-            notes=self.notes.text().strip(),
-            consent_recorded=self.consent.isChecked(),
-        )
+        """The visit's fields as the document holds them (what a save writes)."""
+        return self.document.fields
 
-    def _typed_started(self) -> datetime | None:
-        try:
-            return self.started.moment()
-        except ValueError:
-            return None
+    def run_task(self, channel: str, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        """Work off the GUI thread, on this editor's own channel of the task runner."""
+        self.tasks.run(self._channel + channel, work, done)
 
-    def _clean_changed(self, _clean: bool) -> None:
-        self._update_title()
-
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
         state = "signed, read-only" if self.locked else ("unsaved changes" if self.is_modified() else "saved")
         when = self.visit.started_at.astimezone(self.database.timezone)
         self.setWindowTitle(
@@ -431,35 +413,23 @@ class VisitEditor(QMainWindow):
             f" ({state}) — Aliquot"
         )
 
-    def _fields_edited(self, *_args) -> None:
-        """The user changed a visit field: one undo command (typing merges into it)."""
-        fields = self.fields()
-        if fields != self._fields_shown:
-            self.undo_stack.push(SetVisitFields(self, self._fields_shown, fields))
+    def _clean_changed(self, _clean: bool) -> None:
+        self.update_title()
 
-    def apply_fields(self, fields: VisitFields) -> None:
-        """Show these visit fields (from an undo command); no new command is made."""
-        widgets = (self.provider, self.started, self.consent, self.concern, self.notes)
-        for widget in widgets:
-            widget.blockSignals(True)
-        try:
-            self.provider.setCurrentIndex(max(0, self.provider.findData(fields.provider_id)))
-            moment = (
-                self._shown_started
-                if fields.started_at == self.visit.started_at
-                else self._displayed(fields.started_at)
-            )
-            if self._typed_started() != moment:  # never rewrite a date while it is being typed
-                self.started.set_moment(moment)
-            self.consent.setChecked(fields.consent_recorded)
-            if self.concern.text() != fields.concern:
-                self.concern.setText(fields.concern)
-            if self.notes.text() != fields.notes:
-                self.notes.setText(fields.notes)
-        finally:
-            for widget in widgets:
-                widget.blockSignals(False)
-        self._fields_shown = fields
+    def update_actions(self) -> None:
+        """Each action enabled as the registry says, for the editor as it is now."""
+        selected = any(uid in self.document for uid in self.selected_uids())
+        update_enabled(self.actions, EditorState(locked=self.locked, selected=selected))
+        for action in self.template_actions.values():
+            action.setEnabled(not self.locked)
+        if self.saving.saving:
+            self.save_action.setEnabled(False)
+
+    def _fields_edited(self, fields: VisitFields) -> None:
+        """The user changed a visit field: one undo command (typing merges into it)."""
+        self.undo_stack.push(SetVisitFields(self.document, self.document.fields, fields))
+
+    def _document_fields_changed(self, _fields: VisitFields) -> None:
         for scene in self.scenes.values():
             scene.set_visit_date(self.visit_date)
         self._chart_changed()
@@ -512,43 +482,8 @@ class VisitEditor(QMainWindow):
         self._update_legend()
         self.totals.show_chart(self.document.charted(), self.visit_date)
         self._selection_changed()
-        self._update_title()
-        if self.is_modified() and not self.locked:
-            self.autosave_timer.start()
-
-    def autosave(self) -> None:
-        """Keep the unsaved chart in a recovery file (small, written in place of the last)."""
-        if self.is_modified() and not self.locked:
-            try:  # a small file, written in place: quick enough for the GUI thread
-                write_recovery(
-                    self.database, self.visit.id, self.visit.version, self.fields(), self.document.charted()
-                )
-            except OSError as error:
-                self.statusBar().showMessage(
-                    f"Unsaved changes could not be kept for recovery ({error.strerror}): save soon."
-                )
-
-    def restore(self, recovered: RecoveredChart) -> None:
-        """Bring back a chart left unsaved by a crash, as one undoable step."""
-        self.undo_stack.beginMacro("Recovered unsaved chart")
-        self.undo_stack.push(RemovePoints(self.document, [uid for uid, _ in self.document.items()]))
-        self.undo_stack.push(AddPoints(self.document, recovered.points, "Recovered unsaved chart"))
-        if recovered.fields != self._fields_shown:
-            self.undo_stack.push(SetVisitFields(self, self._fields_shown, recovered.fields))
-        self.undo_stack.endMacro()
-        saved_since = recovered.version != self.visit.version
-        # Save against the version the recovered chart was made from: if the visit was
-        # saved after it, the save is refused rather than overwriting the newer chart.
-        self.visit = replace(self.visit, version=recovered.version)
-        if saved_since:
-            self.statusBar().showMessage(
-                "Recovered an unsaved chart, but this visit was saved again after it: saving"
-                " will be refused. Compare with the saved visit before keeping anything."
-            )
-        else:
-            self.statusBar().showMessage(
-                f"Recovered the chart left unsaved at {recovered.saved_at:%Y-%m-%d %H:%M}. Save it to keep it."
-            )
+        self.update_title()
+        self.saving.chart_changed()
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
@@ -563,17 +498,11 @@ class VisitEditor(QMainWindow):
             self.notes,
         ):
             widget.setEnabled(not locked)
-        for action in [
-            self.save_action,
-            self.delete_action,
-            self.mirror_action,
-            *self.template_actions.values(),
-        ]:
-            action.setEnabled(not locked)
+        self.update_actions()
         for scene in self.scenes.values():
             scene.set_visit_date(self.visit_date)
             scene.set_editable(not locked)
-        self._update_title()
+        self.update_title()
 
     def show_view(self, view: View) -> None:
         self.face_view.setScene(self.scenes[view])
@@ -593,7 +522,7 @@ class VisitEditor(QMainWindow):
 
     def _load_lots(self, panel, product_name: str) -> None:
         on = self.visit_date
-        self.tasks.run(
+        self.run_task(
             f"lots-{id(panel)}",
             partial(usable_lots, self.database, product_name, on),
             partial(panel.set_lots, product_name),
@@ -611,109 +540,10 @@ class VisitEditor(QMainWindow):
             )
         )
 
-    def _fill_clinic_menu(self) -> None:
-        self.clinic_menu.clear()
-        for template in self.clinic_templates:
-            action = self.clinic_menu.addAction(template.name)
-            action.triggered.connect(partial(self.apply_template, template))
-        if self.clinic_templates:
-            self.clinic_menu.addSeparator()
-        self.clinic_menu.addAction(self.save_template_action)
-        if self.clinic_templates:
-            rename_menu = self.clinic_menu.addMenu("Rename")
-            delete_menu = self.clinic_menu.addMenu("Delete")
-            for template in self.clinic_templates:
-                rename_menu.addAction(template.name).triggered.connect(
-                    partial(self.rename_template, template)
-                )
-                delete_menu.addAction(template.name).triggered.connect(
-                    partial(self.delete_template, template)
-                )
-
-    def rename_template(self, template: ClinicTemplate) -> None:
-        name = self.ask_template_name(self, template.name)
-        if name and name != template.name:
-            self.tasks.run(
-                "template",
-                partial(rename_template, self.database, template.key, name),
-                lambda renamed: self._templates_changed(f"Renamed the clinic template {renamed.name}."),
-            )
-
-    def delete_template(self, template: ClinicTemplate) -> None:
-        if self.ask_delete_template(self, template.name):
-            self.tasks.run(
-                "template",
-                partial(delete_template, self.database, template.key),
-                lambda _: self._templates_changed(f"Deleted the clinic template {template.name}."),
-            )
-
-    def _templates_changed(self, message: str) -> None:
-        self.tasks.run("templates", partial(clinic_templates, self.database), self._templates_loaded)
-        self.statusBar().showMessage(message, 5000)
-
-    def _templates_loaded(self, templates: list[ClinicTemplate]) -> None:
-        self.clinic_templates = templates
-        self._fill_clinic_menu()
-
-    @classmethod
-    def ask_delete_template(cls, parent, name: str) -> bool:
-        """Tests replace this."""
-        return (
-            QMessageBox.question(
-                parent,
-                "Delete clinic template",
-                f"Delete the clinic template “{name}” for every workstation? Charts it was used on keep"
-                " their points.",
-            )
-            == QMessageBox.StandardButton.Yes
-        )
-
-    def show_record(self) -> None:
-        """The saved visit as a PDF record (save first: the record shows what is stored)."""
-        from ui.record_preview import RecordPreview
-
-        if self.is_modified():
-            self.statusBar().showMessage("Save the visit first: the record shows the saved chart.", 8000)
-            return
-        when = self.visit.started_at.astimezone(self.database.timezone)
-        self.preview = RecordPreview(
-            f"Record of {self.patient.given_name} {self.patient.family_name}, {when:%Y-%m-%d}",
-            suggested_file_name(self.patient.chart_number, f"{when:%Y-%m-%d}", suffix=".pdf"),
-            partial(visit_record_pdf, self.database, self.visit.id),
-            self,
-        )
-        self.preview.setWindowFlag(Qt.WindowType.Window)
-        self.preview.show()
-
-    @classmethod
-    def ask_template_name(cls, parent, current: str = "") -> str | None:
-        """Tests replace this."""
-        name, accepted = QInputDialog.getText(
-            parent,
-            "Rename clinic template" if current else "Save as clinic template",
-            "Name of the template (shared with every workstation):",
-            text=current,
-        )
-        return name if accepted else None
-
-    def save_selection_as_template(self) -> None:
-        uids = self.selected_uids() or [uid for uid, _ in self.document.items()]
-        points = [self.document.point(uid) for uid in uids]
-        name = self.ask_template_name(self) if points else None
-        if name:
-            self.tasks.run(
-                "template", partial(save_template, self.database, name, points), self._template_saved
-            )
-
-    def _template_saved(self, template: ClinicTemplate) -> None:
-        self.clinic_templates.append(template)
-        self._fill_clinic_menu()
-        self.statusBar().showMessage(f"Saved the clinic template {template.name}.", 5000)
-
     def apply_template(self, template: Template | ClinicTemplate) -> None:
-        if self.locked or not self._pen_ready():
+        if self.locked or not self._pen_ready() or self.pen is None:
             return
-        if not self._commit_inspector():  # from the menu, typed inspector text may still be pending
+        if not self.commit_inspector():  # from the menu, typed inspector text may still be pending
             return  # the status bar says why; the amount is corrected first
         try:
             points = template.points_for(self.pen)
@@ -815,7 +645,7 @@ class VisitEditor(QMainWindow):
             fields = ", ".join(field for field, _ in edits)
             self.undo_stack.push(ChangePoints(self.document, after, f"Change {fields}"))
 
-    def _commit_inspector(self) -> bool:
+    def commit_inspector(self) -> bool:
         """What was typed in the inspector and not yet committed goes to the points it was
         typed for (a shortcut may act, or the selection change, while a field has focus).
         False when a typed amount cannot be applied; it is said in the status bar."""
@@ -828,7 +658,7 @@ class VisitEditor(QMainWindow):
     def _scene_selection_changed(self) -> None:
         # Only a change of selection commits typed text; a change of the document (an undo,
         # a push) never does, so no command is ever pushed while another runs.
-        self._commit_inspector()
+        self.commit_inspector()
         self._selection_changed()
 
     def _selection_changed(self) -> None:
@@ -837,8 +667,7 @@ class VisitEditor(QMainWindow):
         self._inspected_uids = uids
         if [p for p in points] != self.inspector.points:
             self.inspector.show_points(points)
-        self.mirror_action.setEnabled(bool(uids) and not self.locked)
-        self.delete_action.setEnabled(bool(uids) and not self.locked)
+        self.update_actions()
 
     def _show_region(self, label: str) -> None:
         self.region_label.setText(label or " ")
@@ -855,7 +684,48 @@ class VisitEditor(QMainWindow):
         for scene in self.scenes.values():
             scene.set_muscles_visible(visible)
 
-    # ------------------------------------------------------------------ saving
+    @classmethod
+    def ask_delete_template(cls, parent, name: str) -> bool:
+        """Tests replace this."""
+        return (
+            QMessageBox.question(
+                parent,
+                "Delete clinic template",
+                f"Delete the clinic template “{name}” for every workstation? Charts it was used on keep"
+                " their points.",
+            )
+            == QMessageBox.StandardButton.Yes
+        )
+
+    def show_record(self) -> None:
+        """The saved visit as a PDF record (save first: the record shows what is stored)."""
+        from ui.record_preview import RecordPreview
+
+        if self.is_modified():
+            self.statusBar().showMessage("Save the visit first: the record shows the saved chart.", 8000)
+            return
+        when = self.visit.started_at.astimezone(self.database.timezone)
+        self.preview = RecordPreview(
+            f"Record of {self.patient.given_name} {self.patient.family_name}, {when:%Y-%m-%d}",
+            suggested_file_name(self.patient.chart_number, f"{when:%Y-%m-%d}", suffix=".pdf"),
+            partial(visit_record_pdf, self.database, self.visit.id),
+            self,
+        )
+        self.preview.setWindowFlag(Qt.WindowType.Window)
+        self.preview.show()
+
+    @classmethod
+    def ask_template_name(cls, parent, current: str = "") -> str | None:
+        """Tests replace this."""
+        name, accepted = QInputDialog.getText(
+            parent,
+            "Rename clinic template" if current else "Save as clinic template",
+            "Name of the template (shared with every workstation):",
+            text=current,
+        )
+        return name if accepted else None
+
+    # ------------------------------------------------------------------ saving (ui/visit_saving.py)
 
     @classmethod
     def ask_warning_reason(cls, parent, warnings: list[SafetyWarning]) -> str | None:
@@ -884,91 +754,17 @@ class VisitEditor(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def save(self) -> None:
-        if self.locked:
-            return
-        if not self._commit_inspector():
-            self.statusBar().showMessage(
-                "Not saved: "
-                + self.inspector.amount.message.text()
-                + " Correct the amount in the inspector.",
-                15000,
-            )
-            return
-        try:
-            self.started.moment()
-        except ValueError as refused:
-            self.statusBar().showMessage(f"Not saved: the visit's date: {refused}.", 15000)
-            self.started.day.line.setFocus()
-            return
-        without_lot = sum(1 for p in self.document.charted() if not p.lot_number)
-        if without_lot and not self.ask_save_without_lots(self, without_lot):
-            self.statusBar().showMessage(
-                "Not saved: choose the lots (select the points, then the lot in the inspector).", 15000
-            )
-            return
-        refused = [w for w in self.safety_warnings if w.refused]
-        if refused:  # the service refuses them too; said here with every figure, before asking
-            self.statusBar().showMessage("Not saved: " + "; ".join(map(str, refused)), 20000)
-            return
-        warnings = [w for w in self.safety_warnings if not w.refused]
-        reason = self.ask_warning_reason(self, warnings) if warnings else ""
-        if reason is None:
-            self.statusBar().showMessage(
-                "Not saved: give a reason for the safety warnings, or correct the marked points.", 15000
-            )
-            return
-        drafts = self.document.drafts()
-        fields = self.fields()
-        # What is being saved: edits made while the save runs stay unsaved.
-        self._saving_state = (self.undo_stack.index(), fields)
-        self.save_action.setEnabled(False)
-        self.statusBar().showMessage("Saving…")
-        self.tasks.run(
-            "save",
-            partial(
-                replace_points,
-                self.database,
-                self.visit.id,
-                self.visit.version,
-                drafts,
-                fields,
-                warning_reason=reason,
-            ),
-            self._saved,
-        )
+        self.saving.save()
 
-    def _saved(self, visit: VisitRecord) -> None:
-        self.visit = visit
-        self.created_unsaved = False
-        saved_index, saved_fields = self._saving_state
-        self._saving_state = None
-        self._shown_started = self._displayed(visit.started_at)
-        self._fields_shown = self.fields()
-        if self.undo_stack.index() == saved_index and saved_fields == self.fields():
-            self.undo_stack.setClean()
-            self.autosave_timer.stop()
-            discard_recovery(self.database, visit.id)
-        else:  # changed while saving: still unsaved, and kept in the recovery file
-            self.autosave_timer.start()
-        self.save_action.setEnabled(True)
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {len(visit.points)} points.", 5000)
-        today = datetime.now(self.database.timezone).date()
-        self.tasks.run(
-            "next-due", partial(patient_due, self.database, self.patient.id, today), self._show_next_due
-        )
-        self.saved.emit(visit)
+    def autosave(self) -> None:
+        self.saving.autosave()
 
-    def _show_next_due(self, rows) -> None:
-        text = describe_due(rows)
-        self.next_due_label.setText(f"Next due — {text}" if text else "")
+    def restore(self, recovered: RecoveredChart) -> None:
+        """Bring back a chart left unsaved by a crash, as one undoable step."""
+        self.saving.restore(recovered)
 
     def _task_failed(self, message: str) -> None:
-        if self._saving_state is not None:
-            self._saving_state = None
-            self.save_action.setEnabled(not self.locked)
-            self.statusBar().showMessage(f"Not saved: {message}", 20000)
-        else:
+        if not self.saving.failed(message):
             self.statusBar().showMessage(message, 20000)
 
     # ------------------------------------------------------------------ closing
@@ -981,14 +777,10 @@ class VisitEditor(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def closeEvent(self, event) -> None:
-        typed_ok = self._commit_inspector()
+    def closeEvent(self, event: Any) -> None:
+        typed_ok = self.commit_inspector()
         if (self.is_modified() or not typed_ok) and not self.locked and not self.ask_discard(self):
             event.ignore()
             return
-        self.autosave_timer.stop()
-        discard_recovery(self.database, self.visit.id)  # closed on purpose: nothing to recover
-        self.tasks.wait()
-        if self.created_unsaved:  # "New visit", then closed without saving: take it back
-            discard_empty_draft(self.database, self.visit.id, self.visit.version)
+        self.saving.closed()
         super().closeEvent(event)

@@ -17,16 +17,18 @@ from app.services.audit import record_event
 from app.services.catalogue import package_sizes
 from app.services.lots import starting_lot, usable_lots
 from app.services.patients import find_by_chart
-from app.services.providers import list_providers
+from app.services.providers import ProviderRecord, list_providers
 from app.services.recall import refresh_recall
 from app.services.templates import clinic_templates
 from app.storage.database import Database
 from models.amounts import format_dose
+from models.chart import VisitFields
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.guardrails import bundled as bundled_guardrails
 from models.guardrails import product_rule as guardrail_ceilings
 from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
+from models.templates import ClinicTemplate
 from models.text import fold
 from models.totals import totals_by_product
 from models.validation import (
@@ -263,17 +265,6 @@ def get_visit(db: Database, visit_id: int) -> VisitRecord:
         return visit_record(_load_visit(session, visit_id))
 
 
-@dataclass(frozen=True)
-class VisitFields:
-    """The parts of a visit the editor changes besides its points."""
-
-    provider_id: int
-    started_at: datetime
-    concern: str = ""
-    notes: str = ""
-    consent_recorded: bool = False
-
-
 def replace_points(
     db: Database,
     visit_id: int,
@@ -444,9 +435,9 @@ class OpenedVisit:
 
     visit: VisitRecord
     previous: VisitRecord | None
-    providers: list
+    providers: list[ProviderRecord]
     copied_points: list[ChartedPoint]
-    templates: list  # the clinic's own templates
+    templates: list[ClinicTemplate]  # the clinic's own templates
     created: bool = False  # a new draft made just now, for this editor
     starting_pen: StartingPen | None = None  # None: the catalogue's first toxin
 
@@ -478,7 +469,7 @@ def start_visit(
     if provider_id is None:
         # the injector of the last visit, unless they have since been taken off the list
         usual = [p.id for p in providers if previous is not None and p.id == previous.provider_id]
-        provider_id = (usual or [p.id for p in providers] or [None])[0]
+        provider_id = next(iter(usual or [p.id for p in providers]), None)
     if provider_id is None:
         raise ConflictError("register an injector before charting a visit")
     visit = create_visit(db, patient_id, provider_id, now.replace(microsecond=0), kind=kind)
