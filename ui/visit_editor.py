@@ -414,6 +414,8 @@ class VisitEditor(QMainWindow):
         )
 
     def _clean_changed(self, _clean: bool) -> None:
+        # The first edit after a save: the document announced it before the stack counted it.
+        self.saving.chart_changed()
         self.update_title()
 
     def update_actions(self) -> None:

@@ -64,10 +64,10 @@ class VisitSaving(QObject):
         self.editor = editor
         if timer is None:
             self.timer: Timer = autosave_timer(self)
-        elif hasattr(timer, "start"):
+        elif hasattr(timer, "start"):  # a timer object
             self.timer = timer  # type: ignore[assignment]
-        else:
-            self.timer = timer()  # type: ignore[operator]
+        else:  # a factory of timers
+            self.timer = timer()
         self.timer.timeout.connect(self.autosave)
         # What a save under way writes (the undo index and the fields): edits made while
         # it runs stay unsaved. None: no save under way.
@@ -121,17 +121,17 @@ class VisitSaving(QObject):
             return
         try:
             editor.fields_form.started.moment()
-        except ValueError as refused:
-            say(f"Not saved: the visit's date: {refused}.", 15000)
+        except ValueError as error:
+            say(f"Not saved: the visit's date: {error}.", 15000)
             editor.fields_form.started.day.line.setFocus()
             return
         without_lot = sum(1 for p in editor.document.charted() if not p.lot_number)
         if without_lot and not editor.ask_save_without_lots(editor, without_lot):
             say("Not saved: choose the lots (select the points, then the lot in the inspector).", 15000)
             return
-        refused = [w for w in editor.safety_warnings if w.refused]
-        if refused:  # the service refuses them too; said here with every figure, before asking
-            say("Not saved: " + "; ".join(map(str, refused)), 20000)
+        refusals = [w for w in editor.safety_warnings if w.refused]
+        if refusals:  # the service refuses them too; said here with every figure, before asking
+            say("Not saved: " + "; ".join(map(str, refusals)), 20000)
             return
         warnings = [w for w in editor.safety_warnings if not w.refused]
         reason = editor.ask_warning_reason(editor, warnings) if warnings else ""

@@ -74,3 +74,27 @@ def test_recovery_data_keeps_the_lot_s_vial_size():
     older = point_to_data(point)
     del older["lot_package_size"]  # a recovery file written before lots had a size
     assert point_from_data(older).lot_package_size is None
+
+
+def test_the_visit_fields_live_in_the_document_and_each_change_is_announced():
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from models.chart import VisitFields
+
+    first = VisitFields(1, datetime(2026, 11, 20, 14, 30, 12, tzinfo=UTC))
+    document = ChartDocument([PEN.point_at(View.FRONT, 0.5, 0.4, "procerus")], first)
+    heard, points_heard = [], []
+    document.subscribe_fields(heard.append)
+    document.subscribe(lambda kind, uids: points_heard.append(kind))
+    assert document.fields == first
+    consented = replace(first, consent_recorded=True, concern="frown lines")
+    document.set_fields(consented)
+    document.set_fields(replace(consented))  # the same fields again: nothing to announce
+    assert document.fields == consented and heard == [consented]
+    assert points_heard == [] and len(document) == 1  # the points are another matter
+    with pytest.raises(AttributeError):
+        consented.notes = "x"  # frozen: a change is a new value, set through the document
+    with pytest.raises(LookupError):
+        ChartDocument().fields  # noqa: B018  a chart made without its visit has none

@@ -8,17 +8,20 @@ from PySide6.QtCore import QPoint, Qt
 from app.services.catalogue import list_products
 from app.services.patients import search_patients
 from app.services.visits import get_visit, start_visit
+from models.chart import VisitFields
 from models.face_map import face_map
 from models.regions import front_anchor
 from models.templates import bundled_templates
 from models.vocabulary import View
+from tests.ui.timers import ManualTimer
 from ui.commands import ChangePoints
 from ui.face_scene import to_scene
 from ui.visit_editor import VisitEditor
 
 
-def new_visit_editor(qtbot, db, patient, copy_previous=False) -> VisitEditor:
-    """A new visit of the patient in its editor, shown, as "New visit" opens it."""
+def new_visit_editor(qtbot, db, patient, copy_previous=False, **options) -> VisitEditor:
+    """A new visit of the patient in its editor, shown, as "New visit" opens it (`options`:
+    the editor's `tasks=` runner or `autosave_timer=`)."""
     opened = start_visit(db, patient.id, copy_previous=copy_previous)
     editor = VisitEditor(
         db,
@@ -29,6 +32,7 @@ def new_visit_editor(qtbot, db, patient, copy_previous=False) -> VisitEditor:
         opened.previous,
         opened.templates,
         created=opened.created,
+        **options,
     )
     qtbot.addWidget(editor)
     if opened.copied_points:
@@ -37,8 +41,8 @@ def new_visit_editor(qtbot, db, patient, copy_previous=False) -> VisitEditor:
     return editor
 
 
-def open_editor(qtbot, db, copy_previous=False, patient_index=0):
-    editor = new_visit_editor(qtbot, db, search_patients(db)[patient_index], copy_previous)
+def open_editor(qtbot, db, copy_previous=False, patient_index=0, **options):
+    editor = new_visit_editor(qtbot, db, search_patients(db)[patient_index], copy_previous, **options)
     qtbot.waitUntil(
         lambda: editor.pen is not None and editor.pen.lot_number is not None and editor.tasks.is_idle()
     )
@@ -170,11 +174,29 @@ def test_live_totals_show_left_against_right(qtbot, editor):
     assert editor.totals.product_model.record(0).amount == Decimal(12)
 
 
-def test_previous_visit_is_drawn_as_ghosts(qtbot, demo_db):
+def test_a_new_visit_opens_by_the_usual_injector_now_with_the_previous_visit_as_ghosts(qtbot, demo_db):
+    from datetime import UTC, datetime, timedelta
+
+    from app.services.visits import previous_visit
+    from models.vocabulary import VisitStatus
+
     editor = open_editor(qtbot, demo_db)
+    stored = get_visit(demo_db, editor.visit.id)
+    previous = previous_visit(demo_db, editor.patient.id, stored.started_at)
+    # a draft of now, by the injector of the patient's last visit, nothing else filled in
+    assert stored.status is VisitStatus.DRAFT and stored.points == []
+    assert timedelta(0) <= datetime.now(UTC) - stored.started_at < timedelta(minutes=5)
+    assert stored.provider_id == previous.provider_id
+    assert editor.fields() == VisitFields(previous.provider_id, stored.started_at, "", "", False)
+    # the form shows it: the injector chosen, the time on the clinic's clock to the minute
+    assert editor.provider.currentData() == previous.provider_id
+    shown = stored.started_at.astimezone(demo_db.timezone).replace(second=0, tzinfo=None)
+    assert editor.started.moment() == shown
+    assert editor.concern.text() == editor.notes.text() == "" and not editor.consent.isChecked()
+    assert not editor.is_modified() and editor.undo_stack.count() == 0 and len(editor.document) == 0
+    assert "(saved)" in editor.windowTitle() and editor.save_action.isEnabled()
+    assert editor.pen.product_name == "Botox Cosmetic" and editor.pen.amount == Decimal(4)
     front_ghosts = [p for p in editor.scenes[View.FRONT].ghosts]
-    previous_points = [p for p in get_visit(demo_db, editor.visit.id).points]
-    assert previous_points == []  # the new visit itself is empty
     assert front_ghosts, "the demo patient's previous visit is shown faintly"
     assert all(not g.flags() & g.GraphicsItemFlag.ItemIsSelectable for g in front_ghosts)
     editor.ghost_action.trigger()
@@ -218,14 +240,17 @@ def test_autosave_and_recovery_after_a_crash(qtbot, demo_db, monkeypatch):
     from app.storage.autosave import pending_recoveries
     from ui.main_window import MainWindow
 
-    editor = open_editor(qtbot, demo_db)
+    timer = ManualTimer()
+    editor = open_editor(qtbot, demo_db, autosave_timer=timer)
+    assert editor.autosave_timer is timer and not timer.isActive()
     click(qtbot, editor, *front_anchor("glabella"))
     click(qtbot, editor, *front_anchor("chin"))
     editor.concern.setText("frown lines")
     editor.concern.textEdited.emit("frown lines")
-    qtbot.waitUntil(lambda: len(pending_recoveries(demo_db)) == 1, timeout=6000)
+    assert timer.isActive() and pending_recoveries(demo_db) == []  # written once the edits pause
+    timer.fire()
+    assert len(pending_recoveries(demo_db)) == 1
     charted = editor.document.charted()
-    editor.autosave_timer.stop()
     editor.hide()  # the program "dies" here: the editor is never closed, nothing is saved
 
     offered = []
@@ -642,3 +667,122 @@ def test_an_amount_typed_wrong_is_refused_aloud_when_the_selection_moves(qtbot, 
     editor.scene.select_uids([])
     assert editor.document.point(uid) == before
     assert "The amount typed (four) was not applied" in editor.statusBar().currentMessage()
+
+
+# ---------------------------------------------------------------- the document and its observers
+
+
+def test_undoing_a_field_edit_redraws_the_form_from_the_document(qtbot, editor, demo_db):
+    from dataclasses import replace
+
+    from ui.commands import SetVisitFields
+
+    first = editor.fields()
+    other_injector = next(
+        editor.provider.itemData(i)
+        for i in range(editor.provider.count())
+        if editor.provider.itemData(i) != first.provider_id
+    )
+    editor.provider.setCurrentIndex(editor.provider.findData(other_injector))
+    assert editor.document.fields.provider_id == other_injector and editor.undo_stack.count() == 1
+    editor.started.time.setTime(editor.started.time.time().fromString("08:15", "HH:mm"))
+    assert editor.document.fields.started_at.astimezone(demo_db.timezone).strftime("%H:%M") == "08:15"
+    editor.undo_stack.undo()
+    assert editor.document.fields.started_at == first.started_at
+    assert editor.started.moment() == first.started_at.astimezone(demo_db.timezone).replace(
+        second=0, tzinfo=None
+    )
+    editor.undo_stack.undo()
+    assert editor.provider.currentData() == first.provider_id and editor.fields() == first
+    editor.undo_stack.redo()
+    assert editor.provider.currentData() == other_injector
+
+    # A command changes only the document: the form follows, and saving writes the document's fields.
+    wanted = replace(editor.fields(), concern="gummy smile", notes="first treatment", consent_recorded=True)
+    editor.undo_stack.push(SetVisitFields(editor.document, editor.fields(), wanted))
+    assert (editor.concern.text(), editor.notes.text(), editor.consent.isChecked()) == (
+        "gummy smile",
+        "first treatment",
+        True,
+    )
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    saved = get_visit(demo_db, editor.visit.id)
+    assert (saved.provider_id, saved.concern, saved.notes, saved.consent_recorded) == (
+        other_injector,
+        "gummy smile",
+        "first treatment",
+        True,
+    )
+    assert saved.started_at == first.started_at  # the time untouched, to the second
+
+
+def test_a_shared_runner_is_told_what_a_save_changed_and_keeps_each_editors_answers(qtbot, demo_db):
+    from app.services.changes import Changes
+    from ui.tasks import TaskRunner
+
+    class ApplicationRunner(TaskRunner):
+        def __init__(self):
+            super().__init__()
+            self.announced = []
+
+        def announce(self, changes):
+            self.announced.append(changes)
+
+    runner = ApplicationRunner()
+    first = open_editor(qtbot, demo_db, tasks=runner)
+    second = open_editor(qtbot, demo_db, patient_index=1, tasks=runner)
+    assert first.tasks is runner and second.tasks is runner
+    for editor in (first, second):  # both placed a point with their own lot, on one runner
+        click(qtbot, editor, *front_anchor("chin"))
+    first.save_action.trigger()
+    second.save_action.trigger()
+    qtbot.waitUntil(lambda: runner.is_idle() and not first.is_modified() and not second.is_modified())
+    assert runner.announced == [Changes.of_patients(first.patient.id), Changes.of_patients(second.patient.id)]
+    assert [p.region_code for p in get_visit(demo_db, second.visit.id).points] == ["chin"]
+
+
+def test_the_autosave_timer_can_be_given_as_a_factory(qtbot, demo_db):
+    from app.storage.autosave import pending_recoveries
+
+    made = []
+    editor = open_editor(qtbot, demo_db, autosave_timer=lambda: made.append(ManualTimer()) or made[-1])
+    [timer] = made
+    click(qtbot, editor, *front_anchor("chin"))
+    assert timer.isActive()
+    editor.undo_stack.undo()  # back to the saved chart: nothing to recover
+    timer.fire()
+    assert pending_recoveries(demo_db) == []
+    editor.undo_stack.redo()
+    timer.fire()
+    [recovered] = pending_recoveries(demo_db)
+    assert [p.region_code for p in recovered.points] == ["chin"]
+
+
+def test_actions_are_enabled_as_the_registry_declares(qtbot, editor, demo_db):
+    from app.services.visits import list_visits, open_visit
+    from models.vocabulary import VisitStatus
+    from ui.editor_actions import EditorAction
+
+    assert set(editor.actions) == set(EditorAction)
+    assert not editor.delete_action.isEnabled() and not editor.mirror_action.isEnabled()  # nothing selected
+    assert not editor.undo_action.isEnabled() and editor.save_action.isEnabled()
+    click(qtbot, editor, *front_anchor("crows_feet_l"))
+    assert editor.undo_action.isEnabled()
+    editor.select_all()
+    assert editor.delete_action.isEnabled() and editor.mirror_action.isEnabled()
+    assert editor.actions[EditorAction.REDO].shortcuts()[1].toString() == "Ctrl+Y"
+
+    patient = editor.patient
+    signed = next(
+        v for v in list_visits(demo_db, patient.chart_number) if v.status is VisitStatus.SIGNED and v.totals
+    )
+    opened = open_visit(demo_db, signed.id)
+    locked = VisitEditor(demo_db, patient, opened.visit, list_products(demo_db.factory), opened.providers)
+    qtbot.addWidget(locked)
+    locked.select_all()
+    assert locked.document.charted() and locked.scene.selected_uids()
+    assert not any(
+        a.isEnabled() for a in (locked.save_action, locked.delete_action, locked.mirror_action)
+    ) and not any(a.isEnabled() for a in locked.template_actions.values())
+    assert locked.record_action.isEnabled() and locked.ghost_action.isEnabled()
