@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, func, literal_column, select
+from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.storage.database import Database
+from models import search_index
 from models.errors import ConflictError, NotFoundError
 from models.records import PatientDraft, PatientRecord
 from models.tables import Patient
@@ -177,8 +179,13 @@ def search_patients(
     and born on any date typed as YYYY-MM-DD.
 
     "nunez zoe" finds Zoë Ångström-Núñez; ordered by family then given name, accents ignored.
+
+    Words of 3 characters or more are first looked up in the search index
+    (models/search_index.py), so the time grows with the patients found, not with the
+    clinic; the LIKE below still decides, so the results are those of the plain scan.
     """
     query = select(Patient)
+    indexed: list[str] = []
     for word in fold(text).split():
         born = _as_date(word)
         if born is not None:  # "1985-03-14": the date of birth
@@ -186,8 +193,20 @@ def search_patients(
             continue
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Patient.search_key.like(f"%{escaped}%", escape="\\"))
+        if len(word) >= search_index.MIN_WORD:
+            indexed.append(word)
     if not include_archived:
         query = query.where(Patient.archived.is_(False))
     query = query.order_by(Patient.search_key, Patient.id).limit(limit)
     with db.factory() as session:
+        if indexed and db.is_sqlite and search_index.sqlite_index_exists(session.connection()):
+            query = query.where(Patient.id.in_(_indexed_candidates(indexed)))
         return [patient_record(p) for p in session.scalars(query)]
+
+
+def _indexed_candidates(words: list[str]) -> Select[tuple[int]]:
+    """The ids of the patients whose search key holds every word, from the trigram index."""
+    table = search_index.FTS_TABLE
+    return select(literal_column("rowid", Integer)).select_from(sql_table(table)).where(
+        literal_column(table).op("MATCH")(" AND ".join(search_index.match_phrase(w) for w in words))
+    )

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -52,7 +51,7 @@ def pg_db(pg_url):
 
 def test_migrations_match_the_tables_and_round_trip(pg_db):
     with pg_db.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(schema.migration_context(connection), Base.metadata) == []
     schema.downgrade(pg_db.engine, "base")
     assert schema.user_tables(pg_db.engine) == []
     schema.upgrade(pg_db.engine)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from app.storage.database import connect, open_database
@@ -26,7 +25,7 @@ def test_empty_to_head_matches_the_tables(tmp_path):
     schema.upgrade(engine)
     assert schema.current_revision(engine) == schema.head_revision()
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(schema.migration_context(connection), Base.metadata)
     assert differences == [], "the migrations and models/tables.py disagree"
     engine.dispose()
 
