@@ -76,8 +76,13 @@ def main() -> int:
         big = Path(folder) / "clinic-100k.db"
         shutil.copyfile(args.db, big)
         small = Path(folder) / "clinic-1k.db"
-        for arguments in (["--db", str(big), "db", "upgrade"], ["--db", str(small), "demo", "--patients", "1000"]):
-            subprocess.run([sys.executable, "-m", "app", *arguments], cwd=ROOT, capture_output=True, check=True)
+        for arguments in (
+            ["--db", str(big), "db", "upgrade"],
+            ["--db", str(small), "demo", "--patients", "1000"],
+        ):
+            subprocess.run(
+                [sys.executable, "-m", "app", *arguments], cwd=ROOT, capture_output=True, check=True
+            )
         results.append(
             report(
                 "aliquot patients --search garcia (100,000 patients, whole process)",
