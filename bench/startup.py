@@ -10,6 +10,7 @@ Prints each figure beside its target.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -26,15 +27,15 @@ from bench.common import report  # noqa: E402
 TYPED = "garcia ana"  # typed a key at a time, as in the patient list's search box
 
 
-def process_s(arguments: list[str], repeat: int = 7) -> float:
-    """Median wall time of `python -m app ARGUMENTS` (a fresh process each time), seconds."""
+def process_ms(arguments: list[str], repeat: int = 7) -> float:
+    """Median wall time of `python -m app ARGUMENTS` (a fresh process each time), milliseconds."""
     command = [sys.executable, "-m", "app", *arguments]
     subprocess.run(command, cwd=ROOT, capture_output=True, check=True)  # warm the disk cache
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
-        samples.append(time.perf_counter() - start)
+        samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
 
 
@@ -69,8 +70,8 @@ def main() -> int:
         print(f"{args.db} is missing: run bench/foundation.py first (it builds the 100,000-patient clinic)")
         return 2
     results = [
-        report("aliquot --version (whole process)", process_s(["--version"]), 0.15, "s"),
-        report("aliquot --help (whole process)", process_s(["--help"]), 0.15, "s"),
+        report("aliquot --version (whole process)", process_ms(["--version"]), 150),
+        report("aliquot --help (whole process)", process_ms(["--help"]), 150),
     ]
     with tempfile.TemporaryDirectory() as folder:
         big = Path(folder) / "clinic-100k.db"
@@ -85,15 +86,15 @@ def main() -> int:
             )
         results.append(
             report(
-                "aliquot patients --search garcia (100,000 patients, whole process)",
-                process_s(["--db", str(big), "patients", "--search", "garcia"]),
-                0.4,
-                "s",
+                "patients --search garcia, 100,000 patients (whole process)",
+                process_ms(["--db", str(big), "patients", "--search", "garcia"]),
+                400,
             )
         )
         small_ms, big_ms = keystroke_ms(small), keystroke_ms(big)
         print(f"{'search as you type, median keystroke, 1,000 patients':<58} {small_ms:>10.2f} ms")
         print(f"{'search as you type, median keystroke, 100,000 patients':<58} {big_ms:>10.2f} ms")
+        print(f"{'(load average while measuring)':<58} {os.getloadavg()[0]:>10.2f}")
         results.append(report("keystroke search: 100,000 patients / 1,000", big_ms / small_ms, 2, "x"))
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1
