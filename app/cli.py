@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"clinic database: a file path or an SQLAlchemy URL"
         f" (default: ${config.DB_ENV_VAR}, else {config.default_database_path()})",
     )
-    parser.add_argument("--version", action="version", version=f"aliquot {_version()}")
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="show program's version number and exit"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="fill an empty database with a synthetic clinic")
@@ -192,6 +194,15 @@ def _add_force(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace FILE if it exists (never a database, whatever --force says)",
     )
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the installed version is looked up (a scan of the installed packages)
+    only when asked for, not by every command."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(f"aliquot {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
