@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from app.storage.database import connect, open_database
 from models import database as schema
+from models import search_index
 from models.errors import DatabaseError
 from models.tables import Base
 from tests.conftest import ACTOR, checkpoint, snapshot, sqlite_url
@@ -116,6 +117,17 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_pa
         assert connection.execute(text("SELECT given_name, nickname FROM patient")).one() == ("Zoë", None)
         assert connection.execute(text("SELECT count(*) FROM injection_point")).scalar() == 2
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
+        # the copied patient table got the search index's triggers back, and the index its rows
+        triggers = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'patient'"
+        ).scalars()
+        assert set(search_index.TRIGGERS) <= set(triggers)
+        assert (
+            connection.exec_driver_sql(
+                "SELECT count(*) FROM patient_search WHERE patient_search MATCH '\"zoe\"'"
+            ).scalar()
+            == 1
+        )
         event = connection.execute(
             text("SELECT details FROM audit_event WHERE action = 'upgrade'")
         ).scalar_one()
