@@ -79,11 +79,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("patient") as batch:
-        batch.add_column(sa.Column("nickname", sa.String(40), nullable=True))
     # Rebuilding a table that others point to (SQLite copies and drops it) must not
-    # cascade into its children: the visit's injection points have to survive.
+    # cascade into its children: the visit's injection points have to survive; nor lose
+    # the patient table's search index triggers.
     rebuild = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+    with op.batch_alter_table("patient", recreate=rebuild) as batch:
+        batch.add_column(sa.Column("nickname", sa.String(40), nullable=True))
     with op.batch_alter_table("visit", recreate=rebuild) as batch:
         batch.add_column(sa.Column("room", sa.String(40), nullable=True))
 
