@@ -1,15 +1,21 @@
 """The index behind patient search: it finds the patients whose search key contains a
 typed word in time that grows with the matches, not with the clinic.
 
-SQLite: an FTS5 table with the trigram tokenizer over `patient.search_key`
-(external content: it stores the trigrams, the patient table keeps the text), kept up to
-date by triggers on the patient table's inserts, updates and deletes.
+SQLite: `patient_search_trigram` holds, for each patient, every 3-character piece
+(trigram) of `patient.search_key` beside the key itself, ordered by (trigram, search key,
+patient id). A search reads the entries of one trigram of the typed words (the rarest) in
+search-key order and stops at the first page of patients whose key holds every word: a
+common name ("garcia") stops after a page, a rare one reads its few entries. Triggers on
+the patient table keep it up to date (`patient_search_position` numbers the characters
+of a key, as a trigger cannot loop). An FTS5 trigram table finds the same candidates but
+returns them in id order, so a common name would have to read and sort all its matches.
 PostgreSQL: a pg_trgm GIN index on `patient.search_key`, used by the LIKE search itself;
 where the server does not allow the extension, there is no index and search scans.
 
 A trigram index answers words of 3 characters or more; shorter words are matched by the
 scan. The index only narrows the candidates: the search still applies its LIKE to them,
-so the results are the scan's, row for row.
+so the results are the scan's, row for row. (SQLite's LIKE ignores the case of ASCII
+letters, so the trigrams are stored and looked up with ASCII letters in lower case.)
 
 Alembic's batch mode rebuilds a table by copying it (models/migrations/env.py); on SQLite
 that drops the triggers of the copied table, so every migration ends with
@@ -21,48 +27,52 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 MIN_WORD = 3  # a trigram index cannot answer a shorter word
-FTS_TABLE = "patient_search"
+TRIGRAM_TABLE = "patient_search_trigram"
+POSITION_TABLE = "patient_search_position"
+MAX_KEY_LENGTH = 400  # patient.search_key's width
 PG_INDEX = "ix_patient_search_key_trgm"
+
+_PIECES = (
+    f"SELECT lower(substr({{key}}, n, 3)), {{key}}, {{id}} FROM {POSITION_TABLE}"
+    f" WHERE n <= length({{key}}) - 2"
+)
+_ADD = f"INSERT OR IGNORE INTO {TRIGRAM_TABLE} (trigram, search_key, patient_id) " + _PIECES.format(
+    key="new.search_key", id="new.id"
+)
+_REMOVE = (
+    f"DELETE FROM {TRIGRAM_TABLE} WHERE (trigram, search_key, patient_id) IN ("
+    + _PIECES.format(key="old.search_key", id="old.id")
+    + ")"
+)
 TRIGGERS = {
-    "patient_search_insert": (
-        "AFTER INSERT ON patient BEGIN"
-        f" INSERT INTO {FTS_TABLE}(rowid, search_key) VALUES (new.id, new.search_key); END"
-    ),
-    "patient_search_delete": (
-        "AFTER DELETE ON patient BEGIN"
-        f" INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_key)"
-        " VALUES ('delete', old.id, old.search_key); END"
-    ),
-    "patient_search_update": (
-        "AFTER UPDATE OF id, search_key ON patient BEGIN"
-        f" INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_key)"
-        " VALUES ('delete', old.id, old.search_key);"
-        f" INSERT INTO {FTS_TABLE}(rowid, search_key) VALUES (new.id, new.search_key); END"
-    ),
+    "patient_search_insert": f"AFTER INSERT ON patient BEGIN {_ADD}; END",
+    "patient_search_delete": f"AFTER DELETE ON patient BEGIN {_REMOVE}; END",
+    "patient_search_update": f"AFTER UPDATE OF id, search_key ON patient BEGIN {_REMOVE}; {_ADD}; END",
 }
 
 
 def is_index_object(name: str | None) -> bool:
-    """Whether a table or index belongs to the search index (not to models/tables.py):
-    the FTS table, its shadow tables, the PostgreSQL trigram index."""
-    return name is not None and (name in (PG_INDEX, FTS_TABLE) or name.startswith(f"{FTS_TABLE}_"))
+    """Whether a table or index belongs to the search index (not to models/tables.py)."""
+    return name is not None and (name == PG_INDEX or name.startswith("patient_search_"))
 
 
-def sqlite_has_trigram(connection: Connection) -> bool:
-    """FTS5's trigram tokenizer came with SQLite 3.34."""
-    import sqlite3
-
-    return sqlite3.sqlite_version_info >= (3, 34, 0)
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's `include_name` filter: autogenerate and compare_metadata leave the
+    search index alone."""
+    return not (type_ in ("table", "index") and is_index_object(name))
 
 
 def create(connection: Connection) -> None:
     """Build the index for the patients already there (migration 0008)."""
     if connection.dialect.name == "sqlite":
-        if not sqlite_has_trigram(connection):
-            return
+        connection.exec_driver_sql(f"CREATE TABLE {POSITION_TABLE} (n INTEGER PRIMARY KEY)")
         connection.exec_driver_sql(
-            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(search_key, content='patient',"
-            " content_rowid='id', tokenize='trigram')"
+            f"INSERT INTO {POSITION_TABLE} (n) VALUES "
+            + ", ".join(f"({n})" for n in range(1, MAX_KEY_LENGTH + 1))
+        )
+        connection.exec_driver_sql(
+            f"CREATE TABLE {TRIGRAM_TABLE} (trigram TEXT NOT NULL, search_key TEXT NOT NULL,"
+            " patient_id INTEGER NOT NULL, PRIMARY KEY (trigram, search_key, patient_id)) WITHOUT ROWID"
         )
         ensure_sqlite_triggers(connection)
         return
@@ -81,7 +91,8 @@ def drop(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         for name in TRIGGERS:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TRIGRAM_TABLE}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {POSITION_TABLE}")
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_INDEX}")
 
@@ -89,7 +100,7 @@ def drop(connection: Connection) -> None:
 def sqlite_index_exists(connection: Connection) -> bool:
     return (
         connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FTS_TABLE,)
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TRIGRAM_TABLE,)
         ).first()
         is not None
     )
@@ -111,16 +122,19 @@ def ensure_sqlite_triggers(connection: Connection) -> None:
         return
     for name in missing:
         connection.exec_driver_sql(f"CREATE TRIGGER {name} {TRIGGERS[name]}")
-    connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    connection.exec_driver_sql(f"DELETE FROM {TRIGRAM_TABLE}")
+    connection.exec_driver_sql(
+        f"INSERT OR IGNORE INTO {TRIGRAM_TABLE} (trigram, search_key, patient_id)"
+        " SELECT lower(substr(patient.search_key, n, 3)), patient.search_key, patient.id"
+        f" FROM patient JOIN {POSITION_TABLE} ON n <= length(patient.search_key) - 2"
+    )
 
 
-def match_phrase(word: str) -> str:
-    """An FTS5 query for one word taken literally (a phrase: quotes doubled), which the
-    trigram tokenizer matches anywhere inside the text."""
-    return '"' + word.replace('"', '""') + '"'
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    """Alembic's `include_name` filter: autogenerate and compare_metadata leave the
-    search index alone."""
-    return not (type_ in ("table", "index") and is_index_object(name))
+def trigrams(word: str) -> list[str]:
+    """The word's 3-character pieces as the index holds them (ASCII letters in lower case,
+    as SQLite's lower() and LIKE treat them), each once, in order."""
+    lowered = word.translate(_ASCII_LOWER)
+    return list(dict.fromkeys(lowered[i : i + 3] for i in range(len(lowered) - 2)))

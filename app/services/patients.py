@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from datetime import date
 
-from sqlalchemy import Integer, Select, func, literal_column, select
+from sqlalchemy import Integer, String, column, func, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.services.audit import record_event
 from app.storage.database import Database
@@ -180,38 +181,67 @@ def search_patients(
 
     "nunez zoe" finds Zoë Ångström-Núñez; ordered by family then given name, accents ignored.
 
-    Words of 3 characters or more are first looked up in the search index
-    (models/search_index.py), so the time grows with the patients found, not with the
-    clinic; the LIKE below still decides, so the results are those of the plain scan.
+    Words of 3 characters or more are looked up in the search index
+    (models/search_index.py): the entries of one trigram, in search-key order, until a page
+    is found. The time grows with the patients found, not with the clinic; the same LIKE
+    decides, so the results are those of the plain scan.
     """
-    query = select(*_RECORD_COLUMNS)  # plain rows, not ORM objects: a page costs less to read
-    indexed: list[str] = []
+    words: list[str] = []
+    born: list[date] = []
     for word in fold(text).split():
-        born = _as_date(word)
-        if born is not None:  # "1985-03-14": the date of birth
-            query = query.where(Patient.date_of_birth == born)
-            continue
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Patient.search_key.like(f"%{escaped}%", escape="\\"))
-        if len(word) >= search_index.MIN_WORD:
-            indexed.append(word)
-    if not include_archived:
-        query = query.where(Patient.archived.is_(False))
-    query = query.order_by(Patient.search_key, Patient.id).limit(limit)
+        day = _as_date(word)
+        if day is not None:  # "1985-03-14": the date of birth
+            born.append(day)
+        else:
+            words.append(word)
+    query = select(*_RECORD_COLUMNS)  # plain rows, not ORM objects: a page costs less to read
+    key: ColumnElement[str] = Patient.__table__.c.search_key
+    order: ColumnElement[int] = Patient.__table__.c.id
+    indexed = [word for word in words if len(word) >= search_index.MIN_WORD]
     with db.factory() as session:
         if indexed and db.is_sqlite and search_index.sqlite_index_exists(session.connection()):
-            query = query.where(Patient.id.in_(_indexed_candidates(indexed)))
-        return [PatientRecord(*row) for row in session.execute(query)]
+            trigram = _rarest_trigram(session, indexed, limit)
+            if trigram is None:
+                return []
+            entries = _TRIGRAMS.alias()
+            query = query.join_from(entries, Patient, Patient.id == entries.c.patient_id).where(
+                entries.c.trigram == trigram
+            )
+            key, order = entries.c.search_key, entries.c.patient_id  # the index's own order
+        for word in words:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(key.like(f"%{escaped}%", escape="\\"))
+        for day in born:
+            query = query.where(Patient.date_of_birth == day)
+        if not include_archived:
+            query = query.where(Patient.archived.is_(False))
+        query = query.order_by(key, order).limit(limit)
+        return [PatientRecord(*row) for row in session.connection().execute(query)]
 
 
 _RECORD_COLUMNS = [getattr(Patient, f.name) for f in fields(PatientRecord)]
+_TRIGRAMS = sql_table(
+    search_index.TRIGRAM_TABLE,
+    column("trigram", String),
+    column("search_key", String),
+    column("patient_id", Integer),
+)
+COMMON_ENTRIES_PER_PAGE = 1  # a trigram with a page of entries is common: any such one will do
 
 
-def _indexed_candidates(words: list[str]) -> Select[int]:
-    """The ids of the patients whose search key holds every word, from the trigram index."""
-    table = search_index.FTS_TABLE
-    return (
-        select(literal_column("rowid", Integer))
-        .select_from(sql_table(table))
-        .where(literal_column(table).op("MATCH")(" AND ".join(search_index.match_phrase(w) for w in words)))
+def _rarest_trigram(session: Session, words: list[str], limit: int) -> str | None:
+    """The trigram of the words with the fewest index entries (counted up to a few pages:
+    beyond that, any is common enough to fill a page soon); None when one has none."""
+    pieces = list(dict.fromkeys(t for word in words for t in search_index.trigrams(word)))
+    enough = max(1, limit) * COMMON_ENTRIES_PER_PAGE
+    count = f"(SELECT count(*) FROM (SELECT 1 FROM {search_index.TRIGRAM_TABLE} WHERE trigram = ? LIMIT ?))"
+    counts = (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT " + ", ".join([count] * len(pieces)),
+            tuple(value for piece in pieces for value in (piece, enough)),
+        )
+        .one()
     )
+    fewest = min(range(len(pieces)), key=lambda n: int(counts[n]))
+    return pieces[fewest] if counts[fewest] else None

@@ -125,7 +125,7 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_pa
         assert set(search_index.TRIGGERS) <= set(triggers)
         assert (
             connection.exec_driver_sql(
-                "SELECT count(*) FROM patient_search WHERE patient_search MATCH '\"zoe\"'"
+                "SELECT count(*) FROM patient_search_trigram WHERE trigram = 'zoe'"
             ).scalar()
             == 1
         )

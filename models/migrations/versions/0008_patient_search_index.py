@@ -4,8 +4,9 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03
 
-- SQLite: patient_search, an FTS5 table with the trigram tokenizer over
-  patient.search_key (external content), kept up to date by triggers on the patient table.
+- SQLite: patient_search_trigram, each patient's 3-character pieces of search_key in
+  (trigram, search key, patient id) order, kept up to date by triggers on the patient
+  table (patient_search_position numbers a key's characters for them).
 - PostgreSQL: the pg_trgm extension (when the server allows it) and a GIN trigram index
   on patient.search_key.
 
