@@ -217,7 +217,7 @@ def search_patients(
         if not include_archived:
             query = query.where(Patient.archived.is_(False))
         query = query.order_by(key, order).limit(limit)
-        return [_record(row) for row in session.connection().execute(query)]
+        return [_record(row) for row in session.connection().execute(query).all()]
 
 
 _RECORD_FIELDS = [f.name for f in fields(PatientRecord)]
