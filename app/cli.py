@@ -7,41 +7,23 @@ User mistakes end with one line on stderr and a non-zero exit status, never a tr
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
-from sqlalchemy import exc as sa_exc
-
-from app.demo import generate_demo
-from app.exports.interchange import dumps, export_patient, export_patient_file, import_files
-from app.services.catalogue import list_products
-from app.services.patients import search_patients
-from app.services.providers import create_provider, list_providers, update_provider
-from app.services.visits import get_visit, list_visits
 from app.storage import config
-from app.storage.database import (
-    Database,
-    backup_sqlite,
-    check_integrity,
-    connect,
-    explain_driver_error,
-    open_database,
-    set_clinic_timezone,
-    upgrade_server,
-)
-from app.storage.files import (
-    check_output_file,
-    remove_stale_partials,
-    restrict_new_files,
-    write_atomically_bytes,
-)
-from models.base import format_amount
 from models.errors import AliquotError, NotFoundError
+
+if TYPE_CHECKING:  # what the commands use is imported inside them: `--help` starts at once
+    from decimal import Decimal
+
+    from sqlalchemy.engine import URL
+    from sqlalchemy.exc import DBAPIError
+
+    from app.storage.database import Database
+    from models.records import ProductTotal
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -52,7 +34,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, not argparse's usage block
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise UsageError(f"{message} (see: aliquot --help)")
 
 
@@ -64,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"clinic database: a file path or an SQLAlchemy URL"
         f" (default: ${config.DB_ENV_VAR}, else {config.default_database_path()})",
     )
-    parser.add_argument("--version", action="version", version=f"aliquot {_version()}")
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="show program's version number and exit"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="fill an empty database with a synthetic clinic")
@@ -212,6 +196,15 @@ def _add_force(command: argparse.ArgumentParser) -> None:
     )
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the installed version is looked up (a scan of the installed packages)
+    only when asked for, not by every command."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(f"aliquot {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -249,6 +242,8 @@ def _iso_date(text: str) -> date:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.storage.files import restrict_new_files
+
     argv = list(sys.argv[1:] if argv is None else argv)
     restrict_new_files()  # the database, its -wal/-shm and every output hold patient records
     database_name = "the database"
@@ -263,17 +258,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AliquotError as error:
         print(f"aliquot: {error}", file=sys.stderr)
         return EXIT_REFUSED
-    except sa_exc.DBAPIError as error:
-        print(f"aliquot: {explain_driver_error(database_name, error)}", file=sys.stderr)
-        return EXIT_REFUSED
     except BrokenPipeError:  # `aliquot patients | head`
         return 0
     except KeyboardInterrupt:
         print("aliquot: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if not _is_driver_error(error):
+            raise
+        from app.storage.database import explain_driver_error
+
+        print(f"aliquot: {explain_driver_error(database_name, error)}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
-def _dispatch(args: argparse.Namespace, url, argv: list[str]) -> int:
+def _is_driver_error(error: Exception) -> TypeGuard[DBAPIError]:
+    """A database driver's error (SQLAlchemy's DBAPIError). Only a command that opened a
+    database can raise one, and SQLAlchemy is imported by then: `--help` does not load it."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.DBAPIError)
+
+
+def _dispatch(args: argparse.Namespace, url: URL, argv: list[str]) -> int:
+    from app.storage.database import connect, open_database
+    from app.storage.files import remove_stale_partials
+
     actor = config.current_actor()
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         remove_stale_partials(Path(url.database).parent)  # a killed backup's copy of the records
@@ -316,10 +325,14 @@ class _WaitNotice:
 
 
 def _print_json(value: Any) -> None:
+    import json
+
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def _cmd_demo(db: Database, args) -> int:
+def _cmd_demo(db: Database, args: argparse.Namespace) -> int:
+    from app.demo import generate_demo
+
     report = generate_demo(db, patients=args.patients, seed=args.seed, as_of=args.as_of)
     print(
         f"demo clinic in {db.name}: {report.patients} patients, {report.visits} visits,"
@@ -328,7 +341,9 @@ def _cmd_demo(db: Database, args) -> int:
     return 0
 
 
-def _cmd_patients(db: Database, args) -> int:
+def _cmd_patients(db: Database, args: argparse.Namespace) -> int:
+    from app.services.patients import search_patients
+
     found = search_patients(db, args.search, include_archived=args.archived, limit=args.limit)
     if args.json:
         _print_json(
@@ -356,7 +371,9 @@ def _cmd_patients(db: Database, args) -> int:
     return 0
 
 
-def _totals_json(totals) -> list[dict[str, Any]]:
+def _totals_json(totals: Sequence[ProductTotal]) -> list[dict[str, Any]]:
+    from models.base import format_amount
+
     return [
         {
             "product": t.product_name,
@@ -369,7 +386,10 @@ def _totals_json(totals) -> list[dict[str, Any]]:
     ]
 
 
-def _cmd_visits(db: Database, args) -> int:
+def _cmd_visits(db: Database, args: argparse.Namespace) -> int:
+    from app.services.visits import list_visits
+    from models.base import format_amount
+
     visits = list_visits(db, args.patient)
     if args.json:
         _print_json(
@@ -399,11 +419,14 @@ def _cmd_visits(db: Database, args) -> int:
     return 0
 
 
-def _cmd_catalogue(db: Database, args) -> int:
+def _cmd_catalogue(db: Database, args: argparse.Namespace) -> int:
+    from app.services.catalogue import list_products
+    from models.base import format_amount
+
     products = list_products(db.factory)
     if args.json:
 
-        def text(value):
+        def text(value: Decimal | None) -> str | None:
             return None if value is None else format_amount(value)
 
         _print_json(
@@ -435,16 +458,20 @@ def _cmd_catalogue(db: Database, args) -> int:
     return 0
 
 
-def _cmd_guardrails(db: Database, args) -> int:
+def _cmd_guardrails(db: Database, args: argparse.Namespace) -> int:
     from app.services.guardrails import load_guardrails, set_guardrail
     from models.guardrails import describe_rule
 
     if args.set:
-        set_guardrail(db, *args.set)
+        rule_id, field, value = args.set
+        set_guardrail(db, rule_id, field, value)
     elif args.reset:
-        set_guardrail(db, *args.reset, None)
+        rule_id, field = args.reset
+        set_guardrail(db, rule_id, field, None)
     rules = [describe_rule(rule) for rule in load_guardrails(db).rules()]
     if args.json:
+        import json
+
         print(json.dumps(rules, indent=1, ensure_ascii=False))
         return 0
     for rule in rules:
@@ -460,13 +487,15 @@ def _cmd_guardrails(db: Database, args) -> int:
     return 0
 
 
-def _shown_range(value: list) -> str:
+def _shown_range(value: list[Any]) -> str:
     low, high = value
     return f"up to {high}" if low is None else f"at least {low}" if high is None else f"{low}–{high}"
 
 
-def _cmd_import(db: Database, args) -> int:
-    def report(result) -> None:
+def _cmd_import(db: Database, args: argparse.Namespace) -> int:
+    from app.exports.interchange import ImportResult, import_files
+
+    def report(result: ImportResult) -> None:
         print(result.describe())
         for line in result.warnings:  # imported as charted; what the safety checks say, told
             print(line, file=sys.stderr)
@@ -475,7 +504,9 @@ def _cmd_import(db: Database, args) -> int:
     return 0
 
 
-def _cmd_export(db: Database, args) -> int:
+def _cmd_export(db: Database, args: argparse.Namespace) -> int:
+    from app.exports.interchange import dumps, export_patient, export_patient_file
+
     if args.output is None:
         sys.stdout.write(dumps(export_patient(db, args.patient)))
         return 0
@@ -484,8 +515,10 @@ def _cmd_export(db: Database, args) -> int:
     return 0
 
 
-def _cmd_export_image(db: Database, args) -> int:
+def _cmd_export_image(db: Database, args: argparse.Namespace) -> int:
     from app.gui import export_chart_image
+    from app.services.visits import get_visit
+    from app.storage.files import check_output_file
 
     output = args.output
     check_output_file(output, ".png", "the chart image is a PNG", replace=args.force)
@@ -495,8 +528,12 @@ def _cmd_export_image(db: Database, args) -> int:
     return 0
 
 
-def _cmd_due(db: Database, args) -> int:
+def _cmd_due(db: Database, args: argparse.Namespace) -> int:
+    import json
+    from datetime import datetime
+
     from app.services.recall import COLUMNS, describe_counts, due_list, row_values, to_csv, to_ics
+    from app.storage.files import check_output_file, write_atomically_bytes
 
     if args.output is not None:
         check_output_file(args.output, replace=args.force)
@@ -539,8 +576,9 @@ def _cmd_due(db: Database, args) -> int:
     return 0
 
 
-def _cmd_pdf(db: Database, args) -> int:
+def _cmd_pdf(db: Database, args: argparse.Namespace) -> int:
     from app.exports.records import history_pdf, visit_record_pdf
+    from app.storage.files import check_output_file, write_atomically_bytes
 
     output = args.output
     check_output_file(output, ".pdf", "a record is a PDF", replace=args.force)
@@ -553,7 +591,9 @@ def _cmd_pdf(db: Database, args) -> int:
     return 0
 
 
-def _cmd_injectors(db: Database, args) -> int:
+def _cmd_injectors(db: Database, args: argparse.Namespace) -> int:
+    from app.services.providers import create_provider, list_providers, update_provider
+
     if args.injectors_action == "add":
         added = create_provider(db, args.name, args.credentials or "", args.licence)
         print(f"registered injector {added.id}: {added.label}")
@@ -603,7 +643,9 @@ def _cmd_injectors(db: Database, args) -> int:
     return 0
 
 
-def _cmd_clinic(db: Database, args) -> int:
+def _cmd_clinic(db: Database, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from app.exports.records import load_clinic_profile, logo_from_file, save_clinic_profile
 
     profile = load_clinic_profile(db)
@@ -630,7 +672,17 @@ def _cmd_clinic(db: Database, args) -> int:
     return 0
 
 
-def _db_command(db: Database, args) -> int:
+def _db_command(db: Database, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from app.storage.database import (
+        backup_sqlite,
+        check_integrity,
+        open_database,
+        set_clinic_timezone,
+        upgrade_server,
+    )
+
     if args.db_command == "upgrade":
         status = upgrade_server(db)
         print(f"{db.name}: schema {status.current} (this version's head: {status.head})")
@@ -664,7 +716,7 @@ def _db_command(db: Database, args) -> int:
     raise UsageError(f"unknown db action {args.db_command}")
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "demo": _cmd_demo,
     "patients": _cmd_patients,
     "visits": _cmd_visits,

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.recall import refresh_recall
@@ -325,7 +329,9 @@ def generate_demo(
 
         patient_ids = _Ids(0)
         visit_ids = _Ids(0)
-        patient_rows, visit_rows, point_rows = [], [], []
+        patient_rows: list[dict[str, Any]] = []
+        visit_rows: list[dict[str, Any]] = []
+        point_rows: list[dict[str, Any]] = []
         totals = [0, 0, 0]
 
         def flush_rows() -> None:
@@ -361,7 +367,7 @@ def generate_demo(
         return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids))
 
 
-def _advance_key_sequences(session, tables) -> None:
+def _advance_key_sequences(session: Session, tables: Iterable[type[Patient | Visit]]) -> None:
     """PostgreSQL hands out keys from sequences that bulk rows with their own keys did not
     use; move each past the largest key so the next ordinary insert does not collide."""
     if session.get_bind().dialect.name != "postgresql":
@@ -378,7 +384,7 @@ def lots_flat(lots: dict[str, list[Lot]]) -> list[Lot]:
 
 
 def _lot_register(
-    session, rng: random.Random, products: dict[str, Product], as_of: date
+    session: Session, rng: random.Random, products: dict[str, Product], as_of: date
 ) -> dict[str, list[Lot]]:
     """A new lot of each product every ~4 months since 3.5 years ago; toxins keep 2 years,
     fillers 3. Lots whose expiry has passed stay in the register, as real ones do."""
@@ -407,7 +413,7 @@ def _lot_register(
     return register
 
 
-def _patient_row(rng: random.Random, patient_id: int, chart: str, as_of: date) -> dict:
+def _patient_row(rng: random.Random, patient_id: int, chart: str, as_of: date) -> dict[str, Any]:
     roll = rng.random()
     if roll < 0.03:
         given, family = rng.choice(CJK_NAMES)
@@ -437,7 +443,16 @@ def _patient_row(rng: random.Random, patient_id: int, chart: str, as_of: date) -
     }
 
 
-def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of, tz):
+def _patient_visits(
+    rng: random.Random,
+    uuid_rng: random.Random,
+    patient: dict[str, Any],
+    products: dict[str, Product],
+    lots: dict[str, list[Lot]],
+    provider_ids: list[int],
+    as_of: date,
+    tz: ZoneInfo,
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Yield (visit row, point rows) for one patient's history."""
     visit_count = min(12, max(1, int(rng.expovariate(1 / 4.5)) + 1))
     toxin_plan = rng.choice(TOXIN_PLANS) if rng.random() < 0.85 else ()
@@ -519,8 +534,14 @@ def _patient_visits(rng, uuid_rng, patient, products, lots, provider_ids, as_of,
 
 
 def _point_row(
-    rng, site: Site, aliquots: int, product: Product, lot: Lot, treatment: Treatment, gauge: str
-) -> dict:
+    rng: random.Random,
+    site: Site,
+    aliquots: int,
+    product: Product,
+    lot: Lot,
+    treatment: Treatment,
+    gauge: str,
+) -> dict[str, Any]:
     x, y = front_anchor(site.region)
     return {
         "view": View.FRONT,
@@ -540,5 +561,9 @@ def _point_row(
 
 def _lot_on(register: list[Lot], day: date) -> Lot:
     """The newest lot received by `day` and still in date on it."""
-    usable = [lot for lot in register if lot.received <= day <= lot.expiry]
-    return max(usable, key=lambda lot: lot.received)
+    usable = [
+        lot
+        for lot in register
+        if lot.received is not None and lot.expiry is not None and lot.received <= day <= lot.expiry
+    ]
+    return max(usable, key=lambda lot: lot.received or day)  # every usable lot has its day

@@ -2,20 +2,22 @@
 
 Only this module knows how a connection is tuned and where the migration scripts live;
 the decision of when to back up and upgrade belongs to app.storage.database.
+
+Opening an up-to-date database does not import Alembic (a third of a second): the
+revisions are read from the `revision = "..."` lines of the migration scripts and from the
+alembic_version table; Alembic itself is loaded only to migrate.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
@@ -23,7 +25,13 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from models import search_index
 from models.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 15  # what any statement waits for a lock before failing
@@ -164,6 +172,8 @@ class SessionFactory(sessionmaker[Session]):
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -172,32 +182,72 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
+def migration_context(connection: Connection) -> MigrationContext:
+    """Alembic's view of a database, leaving the search index (not in the models) aside."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection, opts={"include_name": search_index.include_name})
+
+
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:["']([^"']*)["']|None)""", re.M)
+
+
+def script_revisions() -> dict[str, str | None]:
+    """Each migration script's revision and the one it follows, read from its
+    `revision = "..."` and `down_revision = "..."` lines (tests check this against Alembic)."""
+    revisions: dict[str, str | None] = {}
+    for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        found = dict(
+            (key, value or None) for key, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8"))
+        )
+        if found.get("revision"):
+            revisions[str(found["revision"])] = found.get("down_revision")
+    return revisions
+
+
 def head_revision() -> str:
-    head = script_directory().get_current_head()
-    assert head is not None, "the migrations folder has no revision"
-    return head
+    revisions = script_revisions()
+    heads = set(revisions) - {down for down in revisions.values() if down}
+    assert len(heads) == 1, f"the migrations folder has {len(heads)} heads, not one"
+    return heads.pop()
 
 
 def is_known_revision(revision: str) -> bool:
     """Whether this version of the program has a migration script with that revision."""
-    return any(script.revision == revision for script in script_directory().walk_revisions())
+    return revision in script_revisions()
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database was migrated to (None: never migrated)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        revisions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    if len(revisions) > 1:
+        raise DatabaseError(f"the database records several schema revisions: {', '.join(revisions)}")
+    return revisions[0] if revisions else None
 
 
 def user_tables(engine: Engine) -> list[str]:
-    return [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    return [
+        t
+        for t in inspect(engine).get_table_names()
+        if t != "alembic_version" and not search_index.is_index_object(t)
+    ]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(writer(engine)), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(writer(engine)), revision)

@@ -7,13 +7,13 @@ import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-
-import platformdirs
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from app.storage.files import make_private_folder
 from models.errors import DatabaseError
+
+if TYPE_CHECKING:  # SQLAlchemy is loaded when a database is chosen, not for `aliquot --help`
+    from sqlalchemy.engine import URL
 
 APP_NAME = "Aliquot"
 DB_ENV_VAR = "ALIQUOT_DB"
@@ -21,6 +21,8 @@ DB_ENV_VAR = "ALIQUOT_DB"
 
 def default_database_path() -> Path:
     """The workstation's own clinic database, in the user's data directory."""
+    import platformdirs
+
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / "aliquot.db"
 
 
@@ -29,6 +31,9 @@ def database_url(given: str | None = None, environ: Mapping[str, str] | None = N
 
     Each may be a file path or an SQLAlchemy URL (postgresql+psycopg://host/clinic).
     """
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
     environ = os.environ if environ is None else environ
     chosen = given or environ.get(DB_ENV_VAR) or ""
     if not chosen:

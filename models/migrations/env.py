@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import models.tables  # noqa: F401 (puts every table on Base.metadata)
+from models import search_index
 from models.base import Base
 from models.database import sqlite_pragma
 
@@ -33,9 +34,12 @@ with engine.connect() as connection:
                 target_metadata=Base.metadata,
                 render_as_batch=True,  # SQLite alters tables by copy-and-move
                 compare_type=True,
+                include_name=search_index.include_name,  # the search index is not in the models
             )
             context.run_migrations()
             if is_sqlite:
+                # a copied patient table lost the triggers of the search index
+                search_index.ensure_sqlite_triggers(connection)
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"the migration would leave rows without their parent: {broken[:5]}")

@@ -272,3 +272,38 @@ def test_injectors_registered_corrected_and_taken_off_the_list(tmp_path):
     for injector in ("1", "2"):
         aliquot("injectors", "edit", injector, "--inactive", db=path)
     assert "no injectors on the list (2 taken off" in aliquot("injectors", db=path).stdout
+
+
+@pytest.mark.parametrize("option", ["--version", "--help"])
+def test_version_and_help_load_no_database_pdf_or_qt_library(option):
+    """`aliquot --help` starts at once: a command imports only what it uses."""
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['aliquot', {option!r}]\n"
+        "try:\n"
+        "    runpy.run_module('app', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code in (0, None), done.code\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'reportlab',"
+        " 'PySide6', 'PIL', 'icalendar'})\n"
+        "print('loaded:', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "aliquot" in done.stdout
+    assert "loaded: []" in done.stderr
+
+
+def test_a_search_loads_neither_alembic_nor_the_pdf_and_calendar_libraries(tmp_path):
+    path = tmp_path / "clinic.db"
+    aliquot("patients", db=path)  # created and migrated
+    probe = (
+        "import sys\n"
+        "from app.cli import main\n"
+        f"assert main(['--db', {str(path)!r}, 'patients', '--search', 'nobody']) == 0\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'reportlab', 'PySide6', 'PIL',"
+        " 'icalendar'}), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"

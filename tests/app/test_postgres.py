@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +20,7 @@ from app.services.patients import create_patient, search_patients
 from app.services.visits import create_visit, get_visit, list_visits, replace_points
 from app.storage.database import open_database
 from models import database as schema
+from models import search_index
 from models.errors import ConflictError, DatabaseError
 from models.records import PatientDraft
 from models.tables import Base
@@ -52,7 +52,7 @@ def pg_db(pg_url):
 
 def test_migrations_match_the_tables_and_round_trip(pg_db):
     with pg_db.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(schema.migration_context(connection), Base.metadata) == []
     schema.downgrade(pg_db.engine, "base")
     assert schema.user_tables(pg_db.engine) == []
     schema.upgrade(pg_db.engine)
@@ -137,3 +137,25 @@ def test_an_older_server_schema_waits_for_an_explicit_upgrade(pg_db, pg_url, tmp
     reopened = open_database(pg_url, ACTOR)
     assert len(list_visits(reopened, "A-0001")) == 2
     reopened.close()
+
+
+def test_search_uses_a_trigram_index_and_finds_what_the_scan_finds(pg_db):
+    """0008 builds a pg_trgm GIN index on patient.search_key where the server allows it."""
+    from tests.models.test_search_index import scan
+
+    with pg_db.engine.connect() as connection:
+        has_trgm = connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
+        indexes = set(
+            connection.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'patient'")).scalars()
+        )
+    assert (search_index.PG_INDEX in indexes) == bool(has_trgm)
+    generate_demo(pg_db, patients=60, seed=3, as_of=date(2026, 1, 1))
+    for typed in ("gar", "garcia an", "ana", "a-0001", "%", "zz_q", "李"):
+        assert search_patients(pg_db, typed) == scan(pg_db, typed), typed
+    schema.downgrade(pg_db.engine, "0007")
+    with pg_db.engine.connect() as connection:
+        names = connection.execute(
+            text("SELECT indexname FROM pg_indexes WHERE tablename = 'patient'")
+        ).scalars()
+        assert search_index.PG_INDEX not in set(names)
+    schema.upgrade(pg_db.engine)

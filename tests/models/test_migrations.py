@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from app.storage.database import connect, open_database
 from models import database as schema
+from models import search_index
 from models.errors import DatabaseError
 from models.tables import Base
 from tests.conftest import ACTOR, checkpoint, snapshot, sqlite_url
@@ -26,7 +26,7 @@ def test_empty_to_head_matches_the_tables(tmp_path):
     schema.upgrade(engine)
     assert schema.current_revision(engine) == schema.head_revision()
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(schema.migration_context(connection), Base.metadata)
     assert differences == [], "the migrations and models/tables.py disagree"
     engine.dispose()
 
@@ -79,11 +79,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("patient") as batch:
-        batch.add_column(sa.Column("nickname", sa.String(40), nullable=True))
     # Rebuilding a table that others point to (SQLite copies and drops it) must not
-    # cascade into its children: the visit's injection points have to survive.
+    # cascade into its children: the visit's injection points have to survive; nor lose
+    # the patient table's search index triggers.
     rebuild = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+    with op.batch_alter_table("patient", recreate=rebuild) as batch:
+        batch.add_column(sa.Column("nickname", sa.String(40), nullable=True))
     with op.batch_alter_table("visit", recreate=rebuild) as batch:
         batch.add_column(sa.Column("room", sa.String(40), nullable=True))
 
@@ -117,6 +118,17 @@ def test_older_database_is_backed_up_then_upgraded(db, patient, provider, tmp_pa
         assert connection.execute(text("SELECT given_name, nickname FROM patient")).one() == ("Zoë", None)
         assert connection.execute(text("SELECT count(*) FROM injection_point")).scalar() == 2
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
+        # the copied patient table got the search index's triggers back, and the index its rows
+        triggers = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'patient'"
+        ).scalars()
+        assert set(search_index.TRIGGERS) <= set(triggers)
+        assert (
+            connection.exec_driver_sql(
+                "SELECT count(*) FROM patient_search_trigram WHERE trigram = 'zoe'"
+            ).scalar()
+            == 1
+        )
         event = connection.execute(
             text("SELECT details FROM audit_event WHERE action = 'upgrade'")
         ).scalar_one()
