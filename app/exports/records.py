@@ -13,8 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from html import escape
+from typing import Any
 
-from reportlab.graphics.shapes import Circle, Drawing, String
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Circle, DirectDraw, Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -32,21 +34,22 @@ from reportlab.platypus import (
     TableStyle,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from svglib.svglib import svg2rlg
 
 import resources
 from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
-from app.services.patients import patient_record
+from app.services.patients import find_by_chart, patient_record
 from app.services.recall import describe_due, patient_due
-from app.services.visits import get_visit
+from app.services.visits import get_visit, visit_record
 from app.storage.database import Database
 from models.amounts import format_dose
-from models.errors import ValidationError
+from models.errors import NotFoundError, ValidationError
 from models.face_map import svg_path
-from models.records import ChartedPoint
+from models.records import ChartedPoint, PatientRecord, VisitRecord
 from models.regions import REGIONS
-from models.tables import AppMeta, Patient, Product
+from models.tables import AppMeta, InjectionPoint, Patient, Product, Visit
 from models.totals import (
     describe_difference,
     describe_pair,
@@ -184,12 +187,44 @@ def _face_svg_without_layers(view: View) -> bytes:
     return ET.tostring(root)
 
 
+class _FaceForm(DirectDraw):
+    """A view's drawing, written once into the PDF as a form and shown by each map that
+    uses it: a 50-visit history draws the face once, not fifty times."""
+
+    def __init__(self, view: View):
+        super().__init__()
+        self.view = view
+
+    def drawDirectly(self, renderer: Any) -> None:
+        canvas = renderer._canvas
+        name = f"aliquot-face-{self.view.value}"
+        if not canvas.hasForm(name):
+            art = _face_art(self.view)
+            drawing = getattr(canvas, "_drawing", None)
+            # No clipping (as when drawn in place): the form's box is wide around the drawing.
+            canvas.beginForm(name, -art.width, -art.height, 2 * art.width, 2 * art.height)
+            renderPDF.draw(art, canvas, 0, 0)
+            canvas.endForm()
+            canvas.__dict__["_drawing"] = drawing
+        canvas.doForm(name)
+
+
+@cache
+def _face_art(view: View) -> Drawing:
+    """A view's drawing, read once: every map of a record (fifty in a long history) shares it."""
+    art = svg2rlg(io.BytesIO(_face_svg_without_layers(view)))
+    if art is None:  # pragma: no cover - the bundled drawings are valid SVG
+        raise ValueError(f"the {view.value} face drawing cannot be read")
+    return art
+
+
 def face_drawing(
     view: View, numbered: list[tuple[int, ChartedPoint]], colours: dict[str, str], width: float
 ) -> Drawing:
     """A view's face map as vector graphics with its points numbered as in the table."""
-    drawing = svg2rlg(io.BytesIO(_face_svg_without_layers(view)))
-    full_width, full_height = drawing.width, drawing.height
+    art = _face_art(view)
+    full_width, full_height = art.width, art.height
+    drawing = Drawing(full_width, full_height, _FaceForm(view))
     for number, point in numbered:
         x, y = point.x * full_width, (1 - point.y) * full_height
         colour = colors.HexColor(colours.get(point.product_name, "#555555"))
@@ -504,27 +539,64 @@ def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
     )
 
 
+def _history_records(
+    db: Database, chart_number: str
+) -> tuple[PatientRecord, list[VisitRecord], dict[str, str]]:
+    """The patient, every visit (oldest first) with its points, lots and injector, and the
+    product colours: one session, a handful of queries whatever the number of visits."""
+    with db.audited_read() as session:
+        found = find_by_chart(session, chart_number)
+        if found is None:
+            raise NotFoundError(f"no patient with chart number {chart_number}")
+        rows = session.scalars(
+            select(Visit)
+            .where(Visit.patient_id == found.id)
+            .order_by(Visit.started_at, Visit.id)
+            .options(
+                selectinload(Visit.provider),
+                selectinload(Visit.points).selectinload(InjectionPoint.product),
+                selectinload(Visit.points).selectinload(InjectionPoint.lot),
+            )
+        ).all()
+        colours: dict[str, str] = {
+            name: colour for name, colour in session.execute(select(Product.name, Product.colour))
+        }
+        # Reading the chart and printing it are both disclosures: both go in the audit trail.
+        record_event(session, db.actor, "view", "patient", found.id)
+        record_event(session, db.actor, "print", "patient", found.id, report="history")
+        return patient_record(found), [visit_record(v) for v in rows], colours
+
+
+class _Wrapped(Paragraph):
+    """A paragraph that breaks its lines once per width: a long table is measured again at
+    each page it spills onto, and its hundreds of cells need not be broken again each time."""
+
+    _wrapped: tuple[float, float, float] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self._wrapped is not None and self._wrapped[0] == availWidth:
+            self.width, self.height = self._wrapped[1], self._wrapped[2]
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, width, height)
+        return width, height
+
+
 def history_pdf(db: Database, chart_number: str) -> bytes:
     """A patient's whole history: doses per area at each visit, then every visit with a
     small map and its totals, oldest first."""
-    from app.services.patients import get_patient
-    from app.services.visits import list_visits
     from models.recall import area_of_region, areas
 
     _register_fonts()
     styles = _styles()
-    patient = get_patient(db, chart_number)
     profile = load_clinic_profile(db)
-    visits = [get_visit(db, summary.id) for summary in list_visits(db, chart_number)]
-    with db.audited_read() as session:
-        colours = dict(session.execute(select(Product.name, Product.colour)).all())
-        record_event(session, db.actor, "print", "patient", patient.id, report="history")
+    patient, visits, colours = _history_records(db, chart_number)
     zone = db.timezone
     story = _logo(profile) + [
-        Paragraph(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>", styles["small"]),
+        _Wrapped(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>", styles["small"]),
         Spacer(1, 3 * mm),
-        Paragraph("Treatment history", styles["title"]),
-        Paragraph(
+        _Wrapped("Treatment history", styles["title"]),
+        _Wrapped(
             f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "
             f"{rich(patient.chart_number)} · born "
             f"{patient.date_of_birth.isoformat() if patient.date_of_birth else 'not recorded'}"
@@ -540,18 +612,16 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     treated = sorted(
         {region_area[p.region_code] for v in visits for p in v.points}, key=list(area_names).index
     )
-    story.append(Paragraph("Doses per area at each visit", styles["heading"]))
+    story.append(_Wrapped("Doses per area at each visit", styles["heading"]))
     for start in range(0, max(len(treated), 1), 5):
         columns = treated[start : start + 5]
-        rows = [
-            ["Visit"] + [Paragraph(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]
-        ]
+        rows = [["Visit"] + [_Wrapped(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]]
         for visit in visits:
             cells = []
             for area in columns:
                 totals = totals_by_product([p for p in visit.points if region_area[p.region_code] == area])
                 cells.append(
-                    Paragraph(
+                    _Wrapped(
                         "<br/>".join(
                             f"{format_dose(t.amount, t.unit)} {rich(t.product_name)}" for t in totals
                         )
@@ -573,7 +643,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         )
         story += [table, Spacer(1, 3 * mm)]
 
-    story.append(Paragraph("Visits", styles["heading"]))
+    story.append(_Wrapped("Visits", styles["heading"]))
     for visit in visits:
         when = visit.started_at.astimezone(zone)
         numbered = [(n, p) for n, p in enumerate(visit.points, start=1) if p.view is View.FRONT]
@@ -596,7 +666,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             [
                 [
                     face_drawing(View.FRONT, numbered, colours, 38 * mm),
-                    Paragraph("<br/>".join(lines), styles["body"]),
+                    _Wrapped("<br/>".join(lines), styles["body"]),
                 ]
             ],
             colWidths=[42 * mm, 132 * mm],
