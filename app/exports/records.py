@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from reportlab.graphics import renderPDF
-from reportlab.graphics.shapes import Circle, DirectDraw, Drawing, String
+from reportlab.graphics.shapes import DirectDraw, Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -209,6 +209,37 @@ class _FaceForm(DirectDraw):
         canvas.doForm(name)
 
 
+class _Markers(DirectDraw):
+    """The numbered points: a disc of the product's colour, white-edged, with its number in
+    white. Each colour's disc is written once into the PDF as a form; a long history shows
+    hundreds of them."""
+
+    def __init__(self, markers: list[tuple[float, float, str, int]]):
+        super().__init__()
+        self.markers = markers
+
+    def drawDirectly(self, renderer: Any) -> None:
+        canvas = renderer._canvas
+        canvas.saveState()
+        for x, y, colour, number in self.markers:
+            name = f"aliquot-marker-{colour.lstrip('#')}"
+            if not canvas.hasForm(name):
+                canvas.beginForm(name, -16, -16, 16, 16)
+                canvas.setFillColor(colors.HexColor(colour))
+                canvas.setStrokeColor(colors.white)
+                canvas.setLineWidth(1.5)
+                canvas.circle(0, 0, 14, stroke=1, fill=1)
+                canvas.endForm()
+            canvas.saveState()
+            canvas.translate(x, y)
+            canvas.doForm(name)
+            canvas.restoreState()
+            canvas.setFont(BOLD, 14)
+            canvas.setFillColor(colors.white)
+            canvas.drawCentredString(x, y - 5, str(number))
+        canvas.restoreState()
+
+
 @cache
 def _face_art(view: View) -> Drawing:
     """A view's drawing, read once: every map of a record (fifty in a long history) shares it."""
@@ -224,16 +255,16 @@ def face_drawing(
     """A view's face map as vector graphics with its points numbered as in the table."""
     art = _face_art(view)
     full_width, full_height = art.width, art.height
-    drawing = Drawing(full_width, full_height, _FaceForm(view))
-    for number, point in numbered:
-        x, y = point.x * full_width, (1 - point.y) * full_height
-        colour = colors.HexColor(colours.get(point.product_name, "#555555"))
-        drawing.add(Circle(x, y, 14, fillColor=colour, strokeColor=colors.white, strokeWidth=1.5))
-        drawing.add(
-            String(
-                x, y - 5, str(number), fontName=BOLD, fontSize=14, fillColor=colors.white, textAnchor="middle"
-            )
+    markers = [
+        (
+            point.x * full_width,
+            (1 - point.y) * full_height,
+            colours.get(point.product_name, "#555555"),
+            number,
         )
+        for number, point in numbered
+    ]
+    drawing = Drawing(full_width, full_height, _FaceForm(view), _Markers(markers))
     scale = width / full_width
     drawing.scale(scale, scale)
     drawing.width, drawing.height = full_width * scale, full_height * scale
