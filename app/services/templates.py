@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.services.audit import record_event
 from app.storage.database import Database
-from models.chart import point_from_data, point_to_data
+from models.point_fields import point_from_data, point_to_data
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.records import ChartedPoint
 from models.tables import ChartTemplate
