@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.services.audit import record_event
 from app.storage.database import Database
-from models.point_fields import point_from_data, point_to_data
 from models.errors import ConflictError, NotFoundError, ValidationError
+from models.point_fields import point_from_data, point_to_data
 from models.records import ChartedPoint
 from models.tables import ChartTemplate
 from models.templates import ClinicTemplate

@@ -20,8 +20,8 @@ from app.services.visits import VisitFields, open_visit
 from app.storage.config import APP_NAME
 from app.storage.database import Database
 from app.storage.files import make_private_folder, write_atomically
-from models.point_fields import point_from_data, point_to_data
 from models.errors import NotFoundError
+from models.point_fields import point_from_data, point_to_data
 from models.records import ChartedPoint
 from models.tables import Patient
 from models.vocabulary import VisitStatus
