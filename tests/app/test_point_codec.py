@@ -115,3 +115,30 @@ def test_a_clinic_template_stored_by_an_earlier_version_loads(db):
         )
     [template] = clinic_templates(db)
     assert template.name == "Cheeks" and list(template.points) == [OLD_CHARTED, OLDER_CHARTED]
+
+
+def test_every_field_of_a_point_is_in_the_table_once():
+    from models.point_fields import POINT_FIELDS, point_document, point_from_data, point_to_data
+    from models.records import PointDraft
+
+    attributes = [field.attribute for field in POINT_FIELDS]
+    assert len(set(attributes)) == len(attributes)
+    for kind in (ChartedPoint, PointDraft):
+        assert {f.name for f in dataclasses.fields(kind)} == set(attributes), kind
+    assert point_from_data(point_to_data(OLD_CHARTED)) == OLD_CHARTED
+    assert point_document(OLD_CHARTED)["lot"] == {"number": "V1", "expiry": "2027-01-01", "package_size": "1"}
+    assert point_document(OLDER_CHARTED)["lot"] is None
+
+
+def test_a_word_outside_its_vocabulary_is_told_the_way_each_reader_spells_it():
+    from models.errors import ValidationError
+    from models.validation import check_choice
+
+    assert (
+        check_choice("", Depth, "depth") is None
+        and check_choice("needle", Technique, "x") is Technique.NEEDLE
+    )
+    with pytest.raises(ValidationError, match=r"^unknown depth 'deep' \(known: intradermal, "):
+        check_choice("deep", Depth, "depth")
+    with pytest.raises(ValidationError, match=r"^unknown view 5 \(known: front, left, right\)$"):
+        check_choice(5, View, "view", optional=False)
