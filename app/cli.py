@@ -35,6 +35,7 @@ from app.storage.database import (
     upgrade_server,
 )
 from app.storage.files import (
+    backup_path,
     check_output_file,
     remove_stale_partials,
     restrict_new_files,
@@ -655,9 +656,7 @@ def _db_command(db: Database, args) -> int:
         return 0
     if args.db_command == "backup":
         source = Path(db.url.database or "aliquot.db")
-        dest = args.dest or source.with_name(
-            f"{source.stem}.backup-{datetime.now():%Y%m%d-%H%M%S}{source.suffix}"
-        )
+        dest = args.dest or backup_path(source)
         written = backup_sqlite(db, dest)
         print(f"backed up {db.name} to {written}")
         return 0

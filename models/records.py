@@ -9,6 +9,14 @@ from decimal import Decimal
 
 from models.vocabulary import Depth, DoseUnit, Sex, Technique, View, VisitKind, VisitStatus
 
+# On every page of a record not yet signed, and beside its status.
+DRAFT_MARK = "DRAFT – not signed"
+
+
+def status_words(status: VisitStatus) -> str:
+    """A visit's status as a printed record says it."""
+    return "signed" if status is VisitStatus.SIGNED else DRAFT_MARK
+
 
 @dataclass(frozen=True)
 class PatientRecord:

@@ -107,6 +107,17 @@ def check_visit_time(moment: datetime, now: datetime) -> None:
         )
 
 
+def checked_name(name: str | None, field: str, label: str, missing: str, limit: int = 120) -> str:
+    """A name typed on one line (an injector, a template): spaces folded, required, at most
+    `limit` characters, no control or invisible characters. `missing`: the message when empty."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError(missing, field)
+    check_length(name, limit, field, label)
+    check_text(name, field, label)
+    return name
+
+
 def check_length(value: str | None, limit: int, field: str, label: str) -> None:
     """Text that fits its column on every database (PostgreSQL refuses, SQLite would not)."""
     if value is not None and len(value) > limit:
@@ -295,6 +306,7 @@ def check_patient(draft: PatientDraft, today: date, stored_chart_number: str | N
     check_text(draft.email, "email", "email address")
     check_text(draft.allergies, "allergies", "allergies", single_line=False)
     check_text(draft.medical_notes, "medical_notes", "medical notes", single_line=False)
+    check_text(draft.alerts, "alerts", "alerts", single_line=False)
     born = draft.date_of_birth
     if born is not None and (born > today or born.year < 1900):
         raise ValidationError(

@@ -47,7 +47,7 @@ from app.storage.database import Database
 from models.amounts import format_dose
 from models.errors import NotFoundError, ValidationError
 from models.face_map import svg_path
-from models.records import ChartedPoint, PatientRecord, VisitRecord
+from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
 from models.regions import REGIONS
 from models.tables import AppMeta, InjectionPoint, Patient, Product, Visit
 from models.totals import (
@@ -313,7 +313,7 @@ class _NumberedCanvas(pdf_canvas.Canvas):
         if self.draft:
             self.setFont(BOLD, 10)
             self.setFillColor(colors.HexColor("#b00020"))
-            self.drawRightString(width - 18 * mm, height - 12 * mm, "DRAFT – not signed")
+            self.drawRightString(width - 18 * mm, height - 12 * mm, DRAFT_MARK)
 
 
 def _totals_style(first_amount_column: int) -> TableStyle:
@@ -368,7 +368,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
                     f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({rich(db.timezone.key)})<br/>"
                     f"Injector: {rich(visit.provider_name)} {rich(visit.provider_credentials)}<br/>"
                     f"Consent recorded: {'yes' if visit.consent_recorded else 'NO'} · "
-                    f"Status: {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}",
+                    f"Status: {status_words(visit.status)}",
                     styles["body"],
                 ),
             ]
@@ -680,7 +680,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         numbered = [(n, p) for n, p in enumerate(visit.points, start=1) if p.view is View.FRONT]
         lines = [
             f"<b>{when:%Y-%m-%d %H:%M}</b> · {rich(visit.provider_name)} {rich(visit.provider_credentials)}"
-            f" · {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}"
+            f" · {status_words(visit.status)}"
         ]
         if visit.concern:
             lines.append(f"Concern: {rich(visit.concern)}")

@@ -62,8 +62,9 @@ def _rule(guardrails: Guardrails, rule_id: str) -> Rule:
 def set_guardrail(db: Database, rule_id: str, field: str, text: str | None) -> Rule:
     """Change one field of a rule whose source is a clinic setting; text None restores the
     bundled value. Label rules cannot be changed."""
-    rule = _rule(bundled(), rule_id)
-    if rule in bundled().ceilings:
+    rules = bundled()
+    rule = _rule(rules, rule_id)
+    if rule in rules.ceilings:
         raise ValidationError(
             f"{rule_id} is a hard ceiling against typing errors; it cannot be changed", "rule"
         )

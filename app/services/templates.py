@@ -14,15 +14,11 @@ from models.records import ChartedPoint
 from models.tables import ChartTemplate
 from models.templates import ClinicTemplate
 from models.text import fold
-from models.validation import check_length
+from models.validation import checked_name
 
 
 def _checked_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError("give the template a name", "name")
-    check_length(name, 120, "name", "template name")
-    return name
+    return checked_name(name, "name", "template name", "give the template a name")
 
 
 def _name_taken(session, name: str) -> None:

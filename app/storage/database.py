@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +24,7 @@ from app.services.audit import record_event
 from app.services.catalogue import seed_catalogue
 from app.services.recall import ensure_recall_summary, refresh_recall
 from app.storage.config import describe
-from app.storage.files import check_output_file, private_partial, publish
+from app.storage.files import backup_path, check_output_file, private_partial, publish
 from models import database as schema
 from models.errors import DatabaseError, ValidationError
 from models.tables import AppMeta
@@ -279,9 +278,7 @@ def upgrade_server(database: Database) -> SchemaStatus:
 
 
 def backup_beside(database: Database, label: str) -> Path:
-    source = Path(database.url.database or "")
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return backup_sqlite(database, source.with_name(f"{source.stem}.{label}.{stamp}{source.suffix}"))
+    return backup_sqlite(database, backup_path(Path(database.url.database or ""), label))
 
 
 def backup_sqlite(database: Database, destination: Path) -> Path:
