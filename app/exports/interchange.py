@@ -527,7 +527,7 @@ class _Importer:
         self.added_visits.append(visit)
         return True
 
-    def _points(self, drafts: list[PointDraft], visit_date, where: _Where) -> list[InjectionPoint]:
+    def _points(self, drafts: list[PointDraft], visit_date: date, where: _Where) -> list[InjectionPoint]:
         points = []
         for position, draft in enumerate(drafts, start=1):
             try:
@@ -553,7 +553,7 @@ _VISIT_FACTS = {
 }
 
 
-def _point_facts(point: InjectionPoint) -> tuple:
+def _point_facts(point: InjectionPoint) -> tuple[object, ...]:
     """What a charted point says clinically, for comparing a stored visit with a file's."""
     return (
         point.view,

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from reportlab.graphics import renderPDF
@@ -87,7 +88,7 @@ class ClinicProfile:
     logo_png: str = ""  # base64 PNG, at most 600 px wide, shared by every workstation
 
 
-def logo_from_file(path) -> str:
+def logo_from_file(path: str | Path) -> str:
     """A clinic logo from an image file, checked and shrunk, as stored in the profile."""
     import base64
 
@@ -153,7 +154,9 @@ def rich(text: str) -> str:
     )
 
 
-def draw_text(canvas, x: float, y: float, text: str, font: str, size: float, right: bool = False) -> None:
+def draw_text(
+    canvas: Any, x: float, y: float, text: str, font: str, size: float, right: bool = False
+) -> None:
     """Canvas text with the same fallback (page footers)."""
     runs = text_runs(text)
     widths = [pdfmetrics.stringWidth(run, FALLBACK if fb else font, size) for run, fb in runs]
@@ -187,7 +190,7 @@ def _face_svg_without_layers(view: View) -> bytes:
     return ET.tostring(root)
 
 
-class _FaceForm(DirectDraw):
+class _FaceForm(DirectDraw):  # type: ignore[misc]  # reportlab has no types
     """A view's drawing, written once into the PDF as a form and shown by each map that
     uses it: a 50-visit history draws the face once, not fifty times."""
 
@@ -209,7 +212,7 @@ class _FaceForm(DirectDraw):
         canvas.doForm(name)
 
 
-class _Markers(DirectDraw):
+class _Markers(DirectDraw):  # type: ignore[misc]
     """The numbered points: a disc of the product's colour, white-edged, with its number in
     white. Each colour's disc is written once into the PDF as a form; a long history shows
     hundreds of them."""
@@ -282,21 +285,21 @@ def face_drawing(
     return drawing
 
 
-class _NumberedCanvas(pdf_canvas.Canvas):
+class _NumberedCanvas(pdf_canvas.Canvas):  # type: ignore[misc]
     """Draws "page X of Y" (and the draft mark) once the number of pages is known."""
 
     draft = False
     footer = ""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._pages = []
+        self._pages: list[dict[str, Any]] = []
 
-    def showPage(self):
+    def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
-    def save(self):
+    def save(self) -> None:
         total = len(self._pages)
         for state in self._pages:
             self.__dict__.update(state)
@@ -337,7 +340,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     visit = get_visit(db, visit_id)
     profile = load_clinic_profile(db)
     with db.audited_read() as session:
-        patient = patient_record(session.get(Patient, visit.patient_id))
+        patient = patient_record(session.get_one(Patient, visit.patient_id))
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
         default_sizes = dict(session.execute(select(Product.name, Product.package_size)).all())
         record_event(session, db.actor, "print", "visit", visit_id)  # a disclosure: audited
@@ -524,7 +527,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     return out.getvalue()
 
 
-def _safety_section(db: Database, visit, styles) -> list:
+def _safety_section(db: Database, visit: VisitRecord, styles: dict[str, ParagraphStyle]) -> list[Any]:
     """The visit's safety warnings (as the rules stand now) and the reason the injector gave."""
     warnings = visit_warnings(db, visit.id)
     if not warnings and not visit.warning_reason:
@@ -542,7 +545,7 @@ def _safety_section(db: Database, visit, styles) -> list:
     ]
 
 
-def _logo(profile: ClinicProfile) -> list:
+def _logo(profile: ClinicProfile) -> list[Any]:
     if not profile.logo_png:
         return []
     import base64
@@ -598,7 +601,7 @@ def _history_records(
         return patient_record(found), [visit_record(v) for v in rows], colours
 
 
-class _Wrapped(Paragraph):
+class _Wrapped(Paragraph):  # type: ignore[misc]
     """A paragraph that breaks its lines once per width: a long table is measured again at
     each page it spills onto, and its hundreds of cells need not be broken again each time."""
 
@@ -646,9 +649,11 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     story.append(_Wrapped("Doses per area at each visit", styles["heading"]))
     for start in range(0, max(len(treated), 1), 5):
         columns = treated[start : start + 5]
-        rows = [["Visit"] + [_Wrapped(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]]
+        rows: list[list[Any]] = [
+            ["Visit"] + [_Wrapped(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]
+        ]
         for visit in visits:
-            cells = []
+            cells: list[Any] = []
             for area in columns:
                 totals = totals_by_product([p for p in visit.points if region_area[p.region_code] == area])
                 cells.append(

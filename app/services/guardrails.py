@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -34,7 +35,7 @@ from models.tables import AppMeta, InjectionPoint, Patient, Product, Visit
 SETTINGS_KEY = "guardrail_settings"  # app_meta: {rule id: {field: value}}, the clinic's changes
 
 
-def _overrides(session: Session) -> dict:
+def _overrides(session: Session) -> dict[str, Any]:
     stored = session.get(AppMeta, SETTINGS_KEY)
     try:
         value = json.loads(stored.value) if stored is not None else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.storage.database import Database
@@ -21,12 +22,12 @@ def _checked_name(name: str) -> str:
     return checked_name(name, "name", "template name", "give the template a name")
 
 
-def _name_taken(session, name: str) -> None:
+def _name_taken(session: Session, name: str) -> None:
     if session.scalar(select(ChartTemplate.id).where(ChartTemplate.name_key == fold(name))):
         raise ConflictError(f"a template named {name} already exists")
 
 
-def _stored_row(session, key: str) -> ChartTemplate:
+def _stored_row(session: Session, key: str) -> ChartTemplate:
     prefix, _, number = key.partition("-")
     row = session.get(ChartTemplate, int(number)) if prefix == "clinic" and number.isdigit() else None
     if row is None:

@@ -77,8 +77,13 @@ def connect(url: URL, actor: str, on_write_wait: Callable[[], None] | None = Non
     """The database as it is, not yet checked or migrated (for `aliquot db ...`)."""
     refuse_empty_file(url)
     database: Database | None = None
+
     # The engine asks the Database at the time of waiting: the window replaces the callback.
-    engine = schema.make_engine(url, on_write_wait=lambda: database.on_write_wait())
+    def waiting() -> None:
+        if database is not None:
+            database.on_write_wait()
+
+    engine = schema.make_engine(url, on_write_wait=waiting)
     database = Database(url, engine, schema.SessionFactory(engine), actor)
     if on_write_wait is not None:
         database.on_write_wait = on_write_wait
@@ -303,7 +308,9 @@ def backup_sqlite(database: Database, destination: Path) -> Path:
             try:
                 target = sqlite3.connect(partial)
                 try:
-                    raw.driver_connection.backup(target)
+                    driver = raw.driver_connection
+                    assert driver is not None  # a pooled connection is open
+                    driver.backup(target)
                 finally:
                     target.close()
             finally:
