@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from app.exports.charts import whole_chart
 from app.services.audit import record_event
 from app.services.guardrails import context_in
 from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
@@ -128,19 +129,7 @@ def _patient_document(patient: Patient) -> dict[str, Any]:
 
 def export_patient(db: Database, chart_number: str) -> dict[str, Any]:
     with db.audited_read() as session:
-        patient = find_by_chart(session, chart_number)
-        if patient is None:
-            raise NotFoundError(f"no patient with chart number {chart_number}")
-        visits = session.scalars(
-            select(Visit)
-            .where(Visit.patient_id == patient.id)
-            .order_by(Visit.started_at, Visit.id)
-            .options(
-                selectinload(Visit.provider),
-                selectinload(Visit.points).selectinload(InjectionPoint.product),
-                selectinload(Visit.points).selectinload(InjectionPoint.lot),
-            )
-        ).all()
+        patient, visits = whole_chart(session, chart_number)
         document = {
             "format": FORMAT,
             "patient": _patient_document(patient),

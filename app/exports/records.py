@@ -35,22 +35,22 @@ from reportlab.platypus import (
     TableStyle,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from svglib.svglib import svg2rlg
 
 import resources
+from app.exports.charts import whole_chart
 from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
-from app.services.patients import find_by_chart, patient_record
+from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
 from app.services.visits import get_visit, visit_record
 from app.storage.database import Database
 from models.amounts import format_dose
-from models.errors import NotFoundError, ValidationError
+from models.errors import ValidationError
 from models.face_map import svg_path
 from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
 from models.regions import REGIONS
-from models.tables import AppMeta, InjectionPoint, Patient, Product, Visit
+from models.tables import AppMeta, Patient, Product
 from models.totals import (
     describe_difference,
     describe_pair,
@@ -579,19 +579,7 @@ def _history_records(
     """The patient, every visit (oldest first) with its points, lots and injector, and the
     product colours: one session, a handful of queries whatever the number of visits."""
     with db.audited_read() as session:
-        found = find_by_chart(session, chart_number)
-        if found is None:
-            raise NotFoundError(f"no patient with chart number {chart_number}")
-        rows = session.scalars(
-            select(Visit)
-            .where(Visit.patient_id == found.id)
-            .order_by(Visit.started_at, Visit.id)
-            .options(
-                selectinload(Visit.provider),
-                selectinload(Visit.points).selectinload(InjectionPoint.product),
-                selectinload(Visit.points).selectinload(InjectionPoint.lot),
-            )
-        ).all()
+        found, rows = whole_chart(session, chart_number)
         colours: dict[str, str] = {
             name: colour for name, colour in session.execute(select(Product.name, Product.colour))
         }
