@@ -673,8 +673,6 @@ def _cmd_clinic(db: Database, args: argparse.Namespace) -> int:
 
 
 def _db_command(db: Database, args: argparse.Namespace) -> int:
-    from datetime import datetime
-
     from app.storage.database import (
         backup_sqlite,
         check_integrity,
@@ -682,6 +680,7 @@ def _db_command(db: Database, args: argparse.Namespace) -> int:
         set_clinic_timezone,
         upgrade_server,
     )
+    from app.storage.files import backup_path
 
     if args.db_command == "upgrade":
         status = upgrade_server(db)
@@ -707,9 +706,7 @@ def _db_command(db: Database, args: argparse.Namespace) -> int:
         return 0
     if args.db_command == "backup":
         source = Path(db.url.database or "aliquot.db")
-        dest = args.dest or source.with_name(
-            f"{source.stem}.backup-{datetime.now():%Y%m%d-%H%M%S}{source.suffix}"
-        )
+        dest = args.dest or backup_path(source)
         written = backup_sqlite(db, dest)
         print(f"backed up {db.name} to {written}")
         return 0

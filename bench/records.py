@@ -35,7 +35,7 @@ def main() -> int:
         report(
             f"history PDF ({len(visits)} visits x 30 points)",
             median_ms(lambda: history_pdf(db, BUSY_CHART), 3),
-            2000,
+            500,
         ),
     ]
     print(f"{sum(results)} of {len(results)} targets met")

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from models.records import ChartedPoint, PointDraft
 from models.regions import REGIONS
@@ -182,45 +181,3 @@ def mirrored(point: ChartedPoint) -> ChartedPoint | None:
     view = {View.FRONT: View.FRONT, View.LEFT: View.RIGHT, View.RIGHT: View.LEFT}[point.view]
     region = REGIONS[point.region_code]
     return replace(point, view=view, x=round(1 - point.x, 6), region_code=region.paired_code or region.code)
-
-
-def point_to_data(point: ChartedPoint) -> dict[str, Any]:
-    """A point as plain JSON values (recovery files, clinic templates)."""
-    return {
-        "view": point.view.value,
-        "x": point.x,
-        "y": point.y,
-        "region": point.region_code,
-        "product": point.product_name,
-        "unit": point.unit.value,
-        "amount": str(point.amount),
-        "aliquots": point.aliquots,
-        "lot": point.lot_number,
-        "lot_expiry": point.lot_expiry.isoformat() if point.lot_expiry else None,
-        "depth": point.depth.value if point.depth else None,
-        "technique": point.technique.value if point.technique else None,
-        "gauge": point.gauge,
-        "notes": point.notes,
-        "lot_package_size": str(point.lot_package_size) if point.lot_package_size is not None else None,
-    }
-
-
-def point_from_data(data: dict[str, Any]) -> ChartedPoint:
-    return ChartedPoint(
-        view=View(data["view"]),
-        x=data["x"],
-        y=data["y"],
-        region_code=data["region"],
-        product_name=data["product"],
-        unit=DoseUnit(data["unit"]),
-        amount=Decimal(data["amount"]),
-        aliquots=data["aliquots"],
-        lot_number=data["lot"],
-        lot_expiry=date.fromisoformat(data["lot_expiry"]) if data["lot_expiry"] else None,
-        depth=Depth(data["depth"]) if data["depth"] else None,
-        technique=Technique(data["technique"]) if data["technique"] else None,
-        gauge=data["gauge"],
-        notes=data["notes"],
-        # absent in files written before lots had a size
-        lot_package_size=Decimal(data["lot_package_size"]) if data.get("lot_package_size") else None,
-    )

@@ -9,6 +9,14 @@ from decimal import Decimal
 
 from models.vocabulary import Depth, DoseUnit, Sex, Technique, View, VisitKind, VisitStatus
 
+# On every page of a record not yet signed, and beside its status.
+DRAFT_MARK = "DRAFT – not signed"
+
+
+def status_words(status: VisitStatus) -> str:
+    """A visit's status as a printed record says it."""
+    return "signed" if status is VisitStatus.SIGNED else DRAFT_MARK
+
 
 @dataclass(frozen=True)
 class PatientRecord:
@@ -57,21 +65,22 @@ class PatientDraft:
 class PointDraft:
     """One charted site as entered, before it is stored. `lot_number` names a lot of
     `product_name`: a registered one, or a new one when `lot_expiry` is given (with
-    `lot_package_size`, the size of its vials or syringes, if known)."""
+    `lot_package_size`, the size of its vials or syringes, if known). Its fields, and how
+    files write them, are the table of models/point_fields.py."""
 
-    view: View | str
+    view: View
     x: float
     y: float
     region_code: str
     product_name: str
     amount: Decimal
-    unit: DoseUnit | str
+    unit: str  # a DoseUnit, or a file's unit as written: either is checked against the product's
     aliquots: int = 1
     lot_number: str | None = None
     lot_expiry: date | None = None
-    depth: Depth | str | None = None
+    depth: Depth | None = None
     lot_package_size: Decimal | None = None
-    technique: Technique | str | None = None
+    technique: Technique | None = None
     gauge: str = ""
     notes: str = ""
 

@@ -8,11 +8,16 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
 
 from models.amounts import check_decimals, format_dose
 from models.errors import ValidationError
+from models.records import PatientDraft
 from models.regions import REGIONS, regions_in_view
 from models.vocabulary import Depth, DoseUnit, Technique, View
+
+Choice = TypeVar("Choice", bound=StrEnum)
 
 _GAUGE = re.compile(r"^(\d{2})G$")
 EARLIEST_VISIT_YEAR = 1970
@@ -102,6 +107,17 @@ def check_visit_time(moment: datetime, now: datetime) -> None:
         )
 
 
+def checked_name(name: str | None, field: str, label: str, missing: str, limit: int = 120) -> str:
+    """A name typed on one line (an injector, a template): spaces folded, required, at most
+    `limit` characters, no control or invisible characters. `missing`: the message when empty."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError(missing, field)
+    check_length(name, limit, field, label)
+    check_text(name, field, label)
+    return name
+
+
 def check_length(value: str | None, limit: int, field: str, label: str) -> None:
     """Text that fits its column on every database (PostgreSQL refuses, SQLite would not)."""
     if value is not None and len(value) > limit:
@@ -163,11 +179,7 @@ def identity_key(text: str) -> str:
 
 
 def check_position(view: str, x: object, y: object, region_code: str) -> View:
-    try:
-        parsed_view = View(view)
-    except ValueError:
-        known = ", ".join(v.value for v in View)
-        raise ValidationError(f"unknown view {view!r} (known: {known})", "view") from None
+    parsed_view = required_choice(view, View, "view")
     for name, value in (("x", x), ("y", y)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValidationError(f"{name} must be a number between 0 and 1", name)
@@ -215,15 +227,33 @@ def check_lot_package_size(
     return size
 
 
-def check_choice(value: str | None, vocabulary, field: str):
-    """An optional value from a closed vocabulary (depth, technique)."""
-    if value in (None, ""):
+class UnknownChoice(ValidationError):
+    """A value that is not one of its vocabulary's: says which values are known."""
+
+    def __init__(self, message: str, field: str, known: str):
+        super().__init__(message, field)
+        self.known = known  # "front, left, right"
+
+
+def check_choice(value: object, vocabulary: type[Choice], field: str, optional: bool = True) -> Choice | None:
+    """A value from a closed vocabulary (view, depth, technique, a visit's status…); an
+    optional one is None when left empty. The one place such a value is read."""
+    if optional and value in (None, ""):
         return None
-    try:
-        return vocabulary(value)
-    except ValueError:
-        known = ", ".join(v.value for v in vocabulary)
-        raise ValidationError(f"unknown {field} {value!r} (known: {known})", field) from None
+    if isinstance(value, str):  # a number or a list is never one of a vocabulary's words
+        try:
+            return vocabulary(value)
+        except ValueError:
+            pass
+    known = ", ".join(v.value for v in vocabulary)
+    raise UnknownChoice(f"unknown {field} {value!r} (known: {known})", field, known)
+
+
+def required_choice(value: object, vocabulary: type[Choice], field: str) -> Choice:
+    """A value from a closed vocabulary that must be given."""
+    choice = check_choice(value, vocabulary, field, optional=False)
+    assert choice is not None  # refused above when it is not one of the vocabulary's
+    return choice
 
 
 def check_depth(value: str | None) -> Depth | None:
@@ -259,7 +289,7 @@ def check_chart_number(chart_number: str) -> None:
         )
 
 
-def check_patient(draft, today: date, stored_chart_number: str | None = None) -> None:
+def check_patient(draft: PatientDraft, today: date, stored_chart_number: str | None = None) -> None:
     """Demographics of a PatientDraft. A chart number already stored (stored_chart_number,
     kept as it is) is not held to rules made after it was given."""
     if draft.chart_number != stored_chart_number:
@@ -276,6 +306,7 @@ def check_patient(draft, today: date, stored_chart_number: str | None = None) ->
     check_text(draft.email, "email", "email address")
     check_text(draft.allergies, "allergies", "allergies", single_line=False)
     check_text(draft.medical_notes, "medical_notes", "medical notes", single_line=False)
+    check_text(draft.alerts, "alerts", "alerts", single_line=False)
     born = draft.date_of_birth
     if born is not None and (born > today or born.year < 1900):
         raise ValidationError(

@@ -33,7 +33,7 @@ from app.services.recall import describe_due, patient_due
 from app.services.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
 from app.storage.autosave import discard_recovery, find_recoveries
 from app.storage.database import Database, backup_sqlite
-from app.storage.files import suggested_file_name
+from app.storage.files import backup_path, suggested_file_name
 from models.amounts import format_dose
 from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
 from models.regions import REGIONS
@@ -550,7 +550,7 @@ class MainWindow(QMainWindow):
 
     def back_up(self) -> None:
         source = Path(self.database.url.database or "aliquot.db")
-        suggested = source.with_name(f"{source.stem}.backup-{datetime.now():%Y-%m-%d-%H%M}{source.suffix}")
+        suggested = backup_path(source)
         path = self.ask_backup_path(self, str(suggested))
         if not path:
             return

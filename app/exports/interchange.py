@@ -12,13 +12,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from app.exports.charts import whole_chart
 from app.services.audit import record_event
 from app.services.guardrails import context_in
 from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
@@ -28,12 +30,31 @@ from app.services.visits import ProductLookup, build_point, charted_point, check
 from app.storage.database import Database, explain_driver_error
 from app.storage.files import check_output_file, write_atomically
 from models.amounts import amount_from_data
-from models.base import format_amount
 from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError
+from models.point_fields import (
+    LOT_FIELDS,
+    LOT_KEYS,
+    POINT_FIELDS,
+    POINT_KEYS,
+    REQUIRED_LOT_KEYS,
+    REQUIRED_POINT_KEYS,
+    Kind,
+    PointField,
+    point_document,
+)
 from models.records import PatientDraft, PointDraft
 from models.tables import InjectionPoint, Patient, Visit
 from models.text import fold
-from models.validation import check_length, check_text, check_visit_time, identity_key
+from models.validation import (
+    Choice,
+    UnknownChoice,
+    check_choice,
+    check_length,
+    check_text,
+    check_visit_time,
+    identity_key,
+    required_choice,
+)
 from models.vocabulary import Sex, VisitKind, VisitStatus
 
 FORMAT = "aliquot.patient/1"
@@ -64,22 +85,6 @@ VISIT_KEYS = {
     "points",
 }
 PROVIDER_KEYS = {"name", "credentials"}
-POINT_KEYS = {
-    "view",
-    "x",
-    "y",
-    "region",
-    "product",
-    "lot",
-    "amount",
-    "unit",
-    "aliquots",
-    "depth",
-    "technique",
-    "gauge",
-    "notes",
-}
-LOT_KEYS = {"number", "expiry", "package_size"}
 
 
 # ---------------------------------------------------------------- export
@@ -87,32 +92,6 @@ LOT_KEYS = {"number", "expiry", "package_size"}
 
 def _iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
-
-
-def _point_document(point: InjectionPoint) -> dict[str, Any]:
-    lot = None
-    if point.lot is not None:
-        lot = {
-            "number": point.lot.number,
-            "expiry": point.lot.expiry.isoformat() if point.lot.expiry else None,
-        }
-        if point.lot.package_size is not None:  # absent: a lot of unknown size
-            lot["package_size"] = format_amount(point.lot.package_size)
-    return {
-        "view": point.view.value,
-        "x": point.x,
-        "y": point.y,
-        "region": point.region_code,
-        "product": point.product.name,
-        "lot": lot,
-        "amount": format_amount(point.amount),
-        "unit": point.product.dose_unit.value,
-        "aliquots": point.aliquots,
-        "depth": point.depth.value if point.depth else None,
-        "technique": point.technique.value if point.technique else None,
-        "gauge": point.gauge,
-        "notes": point.notes,
-    }
 
 
 def _visit_document(visit: Visit) -> dict[str, Any]:
@@ -124,7 +103,7 @@ def _visit_document(visit: Visit) -> dict[str, Any]:
         "concern": visit.concern,
         "notes": visit.notes,
         "consent": visit.consent_recorded,
-        "points": [_point_document(p) for p in visit.points],
+        "points": [point_document(charted_point(p)) for p in visit.points],
     }
     if visit.kind is VisitKind.REVIEW:  # absent means a treatment: such files stay as they were
         document["kind"] = visit.kind.value
@@ -150,19 +129,7 @@ def _patient_document(patient: Patient) -> dict[str, Any]:
 
 def export_patient(db: Database, chart_number: str) -> dict[str, Any]:
     with db.audited_read() as session:
-        patient = find_by_chart(session, chart_number)
-        if patient is None:
-            raise NotFoundError(f"no patient with chart number {chart_number}")
-        visits = session.scalars(
-            select(Visit)
-            .where(Visit.patient_id == patient.id)
-            .order_by(Visit.started_at, Visit.id)
-            .options(
-                selectinload(Visit.provider),
-                selectinload(Visit.points).selectinload(InjectionPoint.product),
-                selectinload(Visit.points).selectinload(InjectionPoint.lot),
-            )
-        ).all()
+        patient, visits = whole_chart(session, chart_number)
         document = {
             "format": FORMAT,
             "patient": _patient_document(patient),
@@ -277,12 +244,12 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _choice(value: Any, vocabulary, where: _Where):
+def _choice(value: Any, vocabulary: type[Choice], where: _Where) -> Choice:
+    """A word of a closed vocabulary, told back as the file spells it."""
     try:
-        return vocabulary(value)
-    except ValueError:
-        known = ", ".join(v.value for v in vocabulary)
-        raise where.fail(f"{_shown(value)} is not one of: {known}") from None
+        return required_choice(value, vocabulary, where.parts[-1])
+    except UnknownChoice as error:
+        raise where.fail(f"{_shown(value)} is not one of: {error.known}") from None
 
 
 def _patient_draft(value: Any, where: _Where) -> PatientDraft:
@@ -303,39 +270,52 @@ def _patient_draft(value: Any, where: _Where) -> PatientDraft:
     )
 
 
-def _point_draft(value: Any, where: _Where) -> PointDraft:
-    data = _object(value, POINT_KEYS, where, {"view", "x", "y", "region", "product", "amount", "unit"})
-    lot_number, lot_expiry, lot_package_size = None, None, None
-    if data.get("lot") is not None:
-        lot = _object(data["lot"], LOT_KEYS, where / "lot", {"number"})
-        lot_number = _text(lot["number"], where / "lot" / "number", optional=False).strip()
-        lot_expiry = _date(lot.get("expiry"), where / "lot" / "expiry")
-        if lot.get("package_size") is not None:
-            try:
-                lot_package_size = amount_from_data(lot["package_size"])
-            except ValidationError as error:
-                raise (where / "lot" / "package_size").fail(str(error)) from None
+def _amount(value: Any, where: _Where) -> Decimal:
     try:
-        amount = amount_from_data(data["amount"])
+        return amount_from_data(value)
     except ValidationError as error:
-        raise (where / "amount").fail(str(error)) from None
-    return PointDraft(
-        view=_text(data["view"], where / "view", optional=False),
-        x=data["x"],
-        y=data["y"],
-        region_code=_text(data["region"], where / "region", optional=False),
-        product_name=_text(data["product"], where / "product", optional=False),
-        amount=amount,
-        unit=_text(data["unit"], where / "unit", optional=False),
-        aliquots=data.get("aliquots", 1),
-        lot_number=lot_number,
-        lot_expiry=lot_expiry,
-        lot_package_size=lot_package_size,
-        depth=_text(data.get("depth"), where / "depth") or None,
-        technique=_text(data.get("technique"), where / "technique") or None,
-        gauge=_text(data.get("gauge"), where / "gauge"),
-        notes=_free_text(data.get("notes"), where / "notes"),
-    )
+        raise where.fail(str(error)) from None
+
+
+def _point_value(field: PointField, value: Any, where: _Where, required: bool | None = None) -> Any:
+    """One field of a point (models/point_fields.py) as the file gives it, checked as text,
+    amount, date or vocabulary word; numbers are checked with the point (build_point)."""
+    required = field.required if required is None else required
+    if field.kind in (Kind.NUMBER, Kind.COUNT):
+        return value
+    if field.kind is Kind.AMOUNT:
+        return _amount(value, where) if value is not None or required else None
+    if field.kind is Kind.DATE:
+        return _date(value, where)
+    if field.kind is Kind.FREE_TEXT:
+        return _free_text(value, where)
+    text = _text(value, where, optional=not required)
+    if field.kind is Kind.CHOICE:
+        assert field.vocabulary is not None
+        try:
+            return check_choice(text, field.vocabulary, field.key, optional=not required)
+        except ValidationError as error:
+            raise where.fail(str(error)) from None
+    return text  # the unit stays as written: it is checked against the product's
+
+
+def _point_draft(value: Any, where: _Where) -> PointDraft:
+    data = _object(value, set(POINT_KEYS), where, set(REQUIRED_POINT_KEYS))
+    values: dict[str, Any] = {}
+    if data.get("lot") is not None:
+        lot = _object(data["lot"], set(LOT_KEYS), where / "lot", set(REQUIRED_LOT_KEYS))
+        for field in LOT_FIELDS:
+            key = str(field.lot_key)
+            values[field.attribute] = _point_value(
+                field, lot.get(key), where / "lot" / key, required=key in REQUIRED_LOT_KEYS
+            )
+        values["lot_number"] = values["lot_number"].strip()
+    for field in POINT_FIELDS:
+        if field.lot_key is None:
+            values[field.attribute] = _point_value(
+                field, data.get(field.key, field.default), where / field.key
+            )
+    return PointDraft(**values)
 
 
 @dataclass(frozen=True)
@@ -536,7 +516,7 @@ class _Importer:
         self.added_visits.append(visit)
         return True
 
-    def _points(self, drafts: list[PointDraft], visit_date, where: _Where) -> list[InjectionPoint]:
+    def _points(self, drafts: list[PointDraft], visit_date: date, where: _Where) -> list[InjectionPoint]:
         points = []
         for position, draft in enumerate(drafts, start=1):
             try:
@@ -562,7 +542,7 @@ _VISIT_FACTS = {
 }
 
 
-def _point_facts(point: InjectionPoint) -> tuple:
+def _point_facts(point: InjectionPoint) -> tuple[object, ...]:
     """What a charted point says clinically, for comparing a stored visit with a file's."""
     return (
         point.view,

@@ -13,8 +13,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from html import escape
+from pathlib import Path
+from typing import Any
 
-from reportlab.graphics.shapes import Circle, Drawing, String
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import DirectDraw, Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -35,16 +38,17 @@ from sqlalchemy import select
 from svglib.svglib import svg2rlg
 
 import resources
+from app.exports.charts import whole_chart
 from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
 from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
-from app.services.visits import get_visit
+from app.services.visits import get_visit, visit_record
 from app.storage.database import Database
 from models.amounts import format_dose
 from models.errors import ValidationError
 from models.face_map import svg_path
-from models.records import ChartedPoint
+from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
 from models.regions import REGIONS
 from models.tables import AppMeta, Patient, Product
 from models.totals import (
@@ -84,7 +88,7 @@ class ClinicProfile:
     logo_png: str = ""  # base64 PNG, at most 600 px wide, shared by every workstation
 
 
-def logo_from_file(path) -> str:
+def logo_from_file(path: str | Path) -> str:
     """A clinic logo from an image file, checked and shrunk, as stored in the profile."""
     import base64
 
@@ -150,7 +154,9 @@ def rich(text: str) -> str:
     )
 
 
-def draw_text(canvas, x: float, y: float, text: str, font: str, size: float, right: bool = False) -> None:
+def draw_text(
+    canvas: Any, x: float, y: float, text: str, font: str, size: float, right: bool = False
+) -> None:
     """Canvas text with the same fallback (page footers)."""
     runs = text_runs(text)
     widths = [pdfmetrics.stringWidth(run, FALLBACK if fb else font, size) for run, fb in runs]
@@ -184,21 +190,84 @@ def _face_svg_without_layers(view: View) -> bytes:
     return ET.tostring(root)
 
 
+class _FaceForm(DirectDraw):  # type: ignore[misc]  # reportlab has no types
+    """A view's drawing, written once into the PDF as a form and shown by each map that
+    uses it: a 50-visit history draws the face once, not fifty times."""
+
+    def __init__(self, view: View):
+        super().__init__()
+        self.view = view
+
+    def drawDirectly(self, renderer: Any) -> None:
+        canvas = renderer._canvas
+        name = f"aliquot-face-{self.view.value}"
+        if not canvas.hasForm(name):
+            art = _face_art(self.view)
+            drawing = getattr(canvas, "_drawing", None)
+            # No clipping (as when drawn in place): the form's box is wide around the drawing.
+            canvas.beginForm(name, -art.width, -art.height, 2 * art.width, 2 * art.height)
+            renderPDF.draw(art, canvas, 0, 0)
+            canvas.endForm()
+            canvas.__dict__["_drawing"] = drawing
+        canvas.doForm(name)
+
+
+class _Markers(DirectDraw):  # type: ignore[misc]
+    """The numbered points: a disc of the product's colour, white-edged, with its number in
+    white. Each colour's disc is written once into the PDF as a form; a long history shows
+    hundreds of them."""
+
+    def __init__(self, markers: list[tuple[float, float, str, int]]):
+        super().__init__()
+        self.markers = markers
+
+    def drawDirectly(self, renderer: Any) -> None:
+        canvas = renderer._canvas
+        canvas.saveState()
+        for x, y, colour, number in self.markers:
+            name = f"aliquot-marker-{colour.lstrip('#')}"
+            if not canvas.hasForm(name):
+                canvas.beginForm(name, -16, -16, 16, 16)
+                canvas.setFillColor(colors.HexColor(colour))
+                canvas.setStrokeColor(colors.white)
+                canvas.setLineWidth(1.5)
+                canvas.circle(0, 0, 14, stroke=1, fill=1)
+                canvas.endForm()
+            canvas.saveState()
+            canvas.translate(x, y)
+            canvas.doForm(name)
+            canvas.restoreState()
+            canvas.setFont(BOLD, 14)
+            canvas.setFillColor(colors.white)
+            canvas.drawCentredString(x, y - 5, str(number))
+        canvas.restoreState()
+
+
+@cache
+def _face_art(view: View) -> Drawing:
+    """A view's drawing, read once: every map of a record (fifty in a long history) shares it."""
+    art = svg2rlg(io.BytesIO(_face_svg_without_layers(view)))
+    if art is None:  # pragma: no cover - the bundled drawings are valid SVG
+        raise ValueError(f"the {view.value} face drawing cannot be read")
+    return art
+
+
 def face_drawing(
     view: View, numbered: list[tuple[int, ChartedPoint]], colours: dict[str, str], width: float
 ) -> Drawing:
     """A view's face map as vector graphics with its points numbered as in the table."""
-    drawing = svg2rlg(io.BytesIO(_face_svg_without_layers(view)))
-    full_width, full_height = drawing.width, drawing.height
-    for number, point in numbered:
-        x, y = point.x * full_width, (1 - point.y) * full_height
-        colour = colors.HexColor(colours.get(point.product_name, "#555555"))
-        drawing.add(Circle(x, y, 14, fillColor=colour, strokeColor=colors.white, strokeWidth=1.5))
-        drawing.add(
-            String(
-                x, y - 5, str(number), fontName=BOLD, fontSize=14, fillColor=colors.white, textAnchor="middle"
-            )
+    art = _face_art(view)
+    full_width, full_height = art.width, art.height
+    markers = [
+        (
+            point.x * full_width,
+            (1 - point.y) * full_height,
+            colours.get(point.product_name, "#555555"),
+            number,
         )
+        for number, point in numbered
+    ]
+    drawing = Drawing(full_width, full_height, _FaceForm(view), _Markers(markers))
     scale = width / full_width
     drawing.scale(scale, scale)
     drawing.width, drawing.height = full_width * scale, full_height * scale
@@ -216,21 +285,21 @@ def face_drawing(
     return drawing
 
 
-class _NumberedCanvas(pdf_canvas.Canvas):
+class _NumberedCanvas(pdf_canvas.Canvas):  # type: ignore[misc]
     """Draws "page X of Y" (and the draft mark) once the number of pages is known."""
 
     draft = False
     footer = ""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._pages = []
+        self._pages: list[dict[str, Any]] = []
 
-    def showPage(self):
+    def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
-    def save(self):
+    def save(self) -> None:
         total = len(self._pages)
         for state in self._pages:
             self.__dict__.update(state)
@@ -247,7 +316,7 @@ class _NumberedCanvas(pdf_canvas.Canvas):
         if self.draft:
             self.setFont(BOLD, 10)
             self.setFillColor(colors.HexColor("#b00020"))
-            self.drawRightString(width - 18 * mm, height - 12 * mm, "DRAFT – not signed")
+            self.drawRightString(width - 18 * mm, height - 12 * mm, DRAFT_MARK)
 
 
 def _totals_style(first_amount_column: int) -> TableStyle:
@@ -271,7 +340,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     visit = get_visit(db, visit_id)
     profile = load_clinic_profile(db)
     with db.audited_read() as session:
-        patient = patient_record(session.get(Patient, visit.patient_id))
+        patient = patient_record(session.get_one(Patient, visit.patient_id))
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
         default_sizes = dict(session.execute(select(Product.name, Product.package_size)).all())
         record_event(session, db.actor, "print", "visit", visit_id)  # a disclosure: audited
@@ -302,7 +371,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
                     f"<b>Visit</b><br/>{when:%Y-%m-%d %H:%M} ({rich(db.timezone.key)})<br/>"
                     f"Injector: {rich(visit.provider_name)} {rich(visit.provider_credentials)}<br/>"
                     f"Consent recorded: {'yes' if visit.consent_recorded else 'NO'} · "
-                    f"Status: {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}",
+                    f"Status: {status_words(visit.status)}",
                     styles["body"],
                 ),
             ]
@@ -458,7 +527,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     return out.getvalue()
 
 
-def _safety_section(db: Database, visit, styles) -> list:
+def _safety_section(db: Database, visit: VisitRecord, styles: dict[str, ParagraphStyle]) -> list[Any]:
     """The visit's safety warnings (as the rules stand now) and the reason the injector gave."""
     warnings = visit_warnings(db, visit.id)
     if not warnings and not visit.warning_reason:
@@ -476,7 +545,7 @@ def _safety_section(db: Database, visit, styles) -> list:
     ]
 
 
-def _logo(profile: ClinicProfile) -> list:
+def _logo(profile: ClinicProfile) -> list[Any]:
     if not profile.logo_png:
         return []
     import base64
@@ -504,27 +573,52 @@ def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
     )
 
 
+def _history_records(
+    db: Database, chart_number: str
+) -> tuple[PatientRecord, list[VisitRecord], dict[str, str]]:
+    """The patient, every visit (oldest first) with its points, lots and injector, and the
+    product colours: one session, a handful of queries whatever the number of visits."""
+    with db.audited_read() as session:
+        found, rows = whole_chart(session, chart_number)
+        colours: dict[str, str] = {
+            name: colour for name, colour in session.execute(select(Product.name, Product.colour))
+        }
+        # Reading the chart and printing it are both disclosures: both go in the audit trail.
+        record_event(session, db.actor, "view", "patient", found.id)
+        record_event(session, db.actor, "print", "patient", found.id, report="history")
+        return patient_record(found), [visit_record(v) for v in rows], colours
+
+
+class _Wrapped(Paragraph):  # type: ignore[misc]
+    """A paragraph that breaks its lines once per width: a long table is measured again at
+    each page it spills onto, and its hundreds of cells need not be broken again each time."""
+
+    _wrapped: tuple[float, float, float] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self._wrapped is not None and self._wrapped[0] == availWidth:
+            self.width, self.height = self._wrapped[1], self._wrapped[2]
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, width, height)
+        return width, height
+
+
 def history_pdf(db: Database, chart_number: str) -> bytes:
     """A patient's whole history: doses per area at each visit, then every visit with a
     small map and its totals, oldest first."""
-    from app.services.patients import get_patient
-    from app.services.visits import list_visits
     from models.recall import area_of_region, areas
 
     _register_fonts()
     styles = _styles()
-    patient = get_patient(db, chart_number)
     profile = load_clinic_profile(db)
-    visits = [get_visit(db, summary.id) for summary in list_visits(db, chart_number)]
-    with db.audited_read() as session:
-        colours = dict(session.execute(select(Product.name, Product.colour)).all())
-        record_event(session, db.actor, "print", "patient", patient.id, report="history")
+    patient, visits, colours = _history_records(db, chart_number)
     zone = db.timezone
     story = _logo(profile) + [
-        Paragraph(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>", styles["small"]),
+        _Wrapped(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>", styles["small"]),
         Spacer(1, 3 * mm),
-        Paragraph("Treatment history", styles["title"]),
-        Paragraph(
+        _Wrapped("Treatment history", styles["title"]),
+        _Wrapped(
             f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "
             f"{rich(patient.chart_number)} · born "
             f"{patient.date_of_birth.isoformat() if patient.date_of_birth else 'not recorded'}"
@@ -540,18 +634,18 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     treated = sorted(
         {region_area[p.region_code] for v in visits for p in v.points}, key=list(area_names).index
     )
-    story.append(Paragraph("Doses per area at each visit", styles["heading"]))
+    story.append(_Wrapped("Doses per area at each visit", styles["heading"]))
     for start in range(0, max(len(treated), 1), 5):
         columns = treated[start : start + 5]
-        rows = [
-            ["Visit"] + [Paragraph(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]
+        rows: list[list[Any]] = [
+            ["Visit"] + [_Wrapped(f"<b>{rich(area_names[a].name)}</b>", styles["cell"]) for a in columns]
         ]
         for visit in visits:
-            cells = []
+            cells: list[Any] = []
             for area in columns:
                 totals = totals_by_product([p for p in visit.points if region_area[p.region_code] == area])
                 cells.append(
-                    Paragraph(
+                    _Wrapped(
                         "<br/>".join(
                             f"{format_dose(t.amount, t.unit)} {rich(t.product_name)}" for t in totals
                         )
@@ -573,13 +667,13 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         )
         story += [table, Spacer(1, 3 * mm)]
 
-    story.append(Paragraph("Visits", styles["heading"]))
+    story.append(_Wrapped("Visits", styles["heading"]))
     for visit in visits:
         when = visit.started_at.astimezone(zone)
         numbered = [(n, p) for n, p in enumerate(visit.points, start=1) if p.view is View.FRONT]
         lines = [
             f"<b>{when:%Y-%m-%d %H:%M}</b> · {rich(visit.provider_name)} {rich(visit.provider_credentials)}"
-            f" · {'signed' if visit.status is VisitStatus.SIGNED else 'DRAFT – not signed'}"
+            f" · {status_words(visit.status)}"
         ]
         if visit.concern:
             lines.append(f"Concern: {rich(visit.concern)}")
@@ -596,7 +690,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             [
                 [
                     face_drawing(View.FRONT, numbered, colours, 38 * mm),
-                    Paragraph("<br/>".join(lines), styles["body"]),
+                    _Wrapped("<br/>".join(lines), styles["body"]),
                 ]
             ],
             colWidths=[42 * mm, 132 * mm],

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -34,7 +35,7 @@ from models.tables import AppMeta, InjectionPoint, Patient, Product, Visit
 SETTINGS_KEY = "guardrail_settings"  # app_meta: {rule id: {field: value}}, the clinic's changes
 
 
-def _overrides(session: Session) -> dict:
+def _overrides(session: Session) -> dict[str, Any]:
     stored = session.get(AppMeta, SETTINGS_KEY)
     try:
         value = json.loads(stored.value) if stored is not None else {}
@@ -62,8 +63,9 @@ def _rule(guardrails: Guardrails, rule_id: str) -> Rule:
 def set_guardrail(db: Database, rule_id: str, field: str, text: str | None) -> Rule:
     """Change one field of a rule whose source is a clinic setting; text None restores the
     bundled value. Label rules cannot be changed."""
-    rule = _rule(bundled(), rule_id)
-    if rule in bundled().ceilings:
+    rules = bundled()
+    rule = _rule(rules, rule_id)
+    if rule in rules.ceilings:
         raise ValidationError(
             f"{rule_id} is a hard ceiling against typing errors; it cannot be changed", "rule"
         )

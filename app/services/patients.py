@@ -18,7 +18,7 @@ from models.errors import ConflictError, NotFoundError
 from models.records import PatientDraft, PatientRecord
 from models.tables import Patient
 from models.text import fold
-from models.validation import check_patient, check_text, identity_key
+from models.validation import check_patient, identity_key
 
 SEARCH_LIMIT = 200
 
@@ -77,10 +77,8 @@ def _apply(patient: Patient, draft: PatientDraft) -> None:
 
 
 def check_draft(draft: PatientDraft, stored_chart_number: str | None = None) -> None:
-    """Every rule of a (cleaned) patient: the demographics, and the alerts under the same
-    text rule as the medical notes (several lines, no control characters)."""
+    """Every rule of a (cleaned) patient (models/validation.py check_patient)."""
     check_patient(draft, date.today(), stored_chart_number=stored_chart_number)
-    check_text(draft.alerts, "alerts", "alerts", single_line=False)
 
 
 def find_by_chart(session: Session, chart_number: str) -> Patient | None:

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.storage.database import Database
-from models.errors import ConflictError, NotFoundError, ValidationError
+from models.errors import ConflictError, NotFoundError
 from models.tables import Provider
 from models.text import fold
-from models.validation import check_length, check_text
+from models.validation import check_length, check_text, checked_name
 
 
 @dataclass(frozen=True)
@@ -36,27 +36,28 @@ def provider_record(provider: Provider) -> ProviderRecord:
 
 
 def _checked_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationError("the provider's name is required", "provider")
-    check_length(name, 120, "provider", "provider's name")
-    check_text(name, "provider", "provider's name")
-    return name
+    return checked_name(name, "provider", "provider's name", "the provider's name is required")
+
+
+def _checked_credentials(credentials: str) -> str:
+    """Credentials as stored: trimmed, then held to the one-line text rule."""
+    credentials = credentials.strip()
+    check_length(credentials, 40, "credentials", "credentials")
+    check_text(credentials, "credentials", "credentials")
+    return credentials
 
 
 def find_or_add_provider(
     session: Session, actor: str, name: str, credentials: str = "", licence_number: str | None = None
 ) -> Provider:
     """Match a provider by name (case and accents ignored), or register a new one."""
-    name = _checked_name(name)
-    check_length(credentials.strip(), 40, "credentials", "credentials")
-    check_text(credentials, "credentials", "credentials")
+    name, credentials = _checked_name(name), _checked_credentials(credentials)
     provider = session.scalar(select(Provider).where(Provider.name_key == fold(name)))
     if provider is None:
         provider = Provider(
             display_name=name,
             name_key=fold(name),
-            credentials=credentials.strip(),
+            credentials=credentials,
             licence_number=licence_number,
         )
         session.add(provider)
@@ -108,9 +109,7 @@ def update_provider(
 ) -> ProviderRecord:
     """Correct an injector's details, or take them off (active=False) the list offered for
     new visits; the visits they charted keep them."""
-    name, credentials = _checked_name(name), credentials.strip()
-    check_length(credentials, 40, "credentials", "credentials")
-    check_text(credentials, "credentials", "credentials")
+    name, credentials = _checked_name(name), _checked_credentials(credentials)
     licence_number = _checked_licence(licence_number)
     with db.factory.begin() as session:
         provider = session.get(Provider, provider_id)

@@ -5,32 +5,29 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.storage.database import Database
-from models.chart import point_from_data, point_to_data
 from models.errors import ConflictError, NotFoundError, ValidationError
+from models.point_fields import point_from_data, point_to_data
 from models.records import ChartedPoint
 from models.tables import ChartTemplate
 from models.templates import ClinicTemplate
 from models.text import fold
-from models.validation import check_length
+from models.validation import checked_name
 
 
 def _checked_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError("give the template a name", "name")
-    check_length(name, 120, "name", "template name")
-    return name
+    return checked_name(name, "name", "template name", "give the template a name")
 
 
-def _name_taken(session, name: str) -> None:
+def _name_taken(session: Session, name: str) -> None:
     if session.scalar(select(ChartTemplate.id).where(ChartTemplate.name_key == fold(name))):
         raise ConflictError(f"a template named {name} already exists")
 
 
-def _stored_row(session, key: str) -> ChartTemplate:
+def _stored_row(session: Session, key: str) -> ChartTemplate:
     prefix, _, number = key.partition("-")
     row = session.get(ChartTemplate, int(number)) if prefix == "clinic" and number.isdigit() else None
     if row is None:

@@ -16,13 +16,14 @@ from pathlib import Path
 import platformdirs
 
 from app.services.patients import patient_record
-from app.services.visits import VisitFields, open_visit
+from app.services.visits import OpenedVisit, open_visit
 from app.storage.config import APP_NAME
 from app.storage.database import Database
 from app.storage.files import make_private_folder, write_atomically
-from models.chart import point_from_data, point_to_data
+from models.chart import VisitFields
 from models.errors import NotFoundError
-from models.records import ChartedPoint
+from models.point_fields import point_from_data, point_to_data
+from models.records import ChartedPoint, PatientRecord
 from models.tables import Patient
 from models.vocabulary import VisitStatus
 
@@ -111,7 +112,7 @@ def pending_recoveries(db: Database) -> list[RecoveredChart]:
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
 
-def find_recoveries(db: Database) -> list[tuple]:
+def find_recoveries(db: Database) -> list[tuple[RecoveredChart, PatientRecord, OpenedVisit]]:
     """(recovered chart, patient, opened visit) for each recovery whose visit still exists
     and is still a draft; recoveries of visits gone or signed are removed."""
     found = []
@@ -124,6 +125,6 @@ def find_recoveries(db: Database) -> list[tuple]:
             recovered.path.unlink(missing_ok=True)
             continue
         with db.factory() as session:
-            patient = patient_record(session.get(Patient, opened.visit.patient_id))
+            patient = patient_record(session.get_one(Patient, opened.visit.patient_id))
         found.append((recovered, patient, opened))
     return found

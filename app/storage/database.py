@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +24,7 @@ from app.services.audit import record_event
 from app.services.catalogue import seed_catalogue
 from app.services.recall import ensure_recall_summary, refresh_recall
 from app.storage.config import describe
-from app.storage.files import check_output_file, private_partial, publish
+from app.storage.files import backup_path, check_output_file, private_partial, publish
 from models import database as schema
 from models.errors import DatabaseError, ValidationError
 from models.tables import AppMeta
@@ -78,8 +77,13 @@ def connect(url: URL, actor: str, on_write_wait: Callable[[], None] | None = Non
     """The database as it is, not yet checked or migrated (for `aliquot db ...`)."""
     refuse_empty_file(url)
     database: Database | None = None
+
     # The engine asks the Database at the time of waiting: the window replaces the callback.
-    engine = schema.make_engine(url, on_write_wait=lambda: database.on_write_wait())
+    def waiting() -> None:
+        if database is not None:
+            database.on_write_wait()
+
+    engine = schema.make_engine(url, on_write_wait=waiting)
     database = Database(url, engine, schema.SessionFactory(engine), actor)
     if on_write_wait is not None:
         database.on_write_wait = on_write_wait
@@ -279,9 +283,7 @@ def upgrade_server(database: Database) -> SchemaStatus:
 
 
 def backup_beside(database: Database, label: str) -> Path:
-    source = Path(database.url.database or "")
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return backup_sqlite(database, source.with_name(f"{source.stem}.{label}.{stamp}{source.suffix}"))
+    return backup_sqlite(database, backup_path(Path(database.url.database or ""), label))
 
 
 def backup_sqlite(database: Database, destination: Path) -> Path:
@@ -306,7 +308,9 @@ def backup_sqlite(database: Database, destination: Path) -> Path:
             try:
                 target = sqlite3.connect(partial)
                 try:
-                    raw.driver_connection.backup(target)
+                    driver = raw.driver_connection
+                    assert driver is not None  # a pooled connection is open
+                    driver.backup(target)
                 finally:
                     target.close()
             finally:

@@ -26,6 +26,7 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from models.errors import AliquotError
@@ -45,6 +46,13 @@ def suggested_file_name(*parts: str, suffix: str) -> str:
     never names a folder."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(parts)).strip(".-") or "aliquot"
     return stem + suffix
+
+
+def backup_path(database_file: Path, label: str = "backup", moment: datetime | None = None) -> Path:
+    """Where a copy of a database goes unless the user says otherwise: beside it, named by
+    what it is for and when (clinic.backup.20250110-103000.db, clinic.before-0007.…)."""
+    stamp = (moment or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return database_file.with_name(f"{database_file.stem}.{label}.{stamp}{database_file.suffix}")
 
 
 def restrict_new_files() -> None:

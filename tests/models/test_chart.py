@@ -2,7 +2,8 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from models.chart import ChartDocument, Pen, mirrored, point_from_data, point_to_data
+from models.chart import ChartDocument, Pen, mirrored
+from models.point_fields import point_from_data, point_to_data
 from models.totals import describe_packages, packages_implied
 from models.vocabulary import Depth, DoseUnit, Technique, View
 
