@@ -36,7 +36,7 @@ def main() -> int:
         points = session.scalar(select(func.count()).select_from(InjectionPoint))
     print(f"database: {patients} patients, {points} points")
     start = time.perf_counter()
-    ensure_recall_summary(db)  # once, for a database upgraded from before the summary
+    ensure_recall_summary(db.factory)  # once, for a database upgraded from before the summary
     print(f"recall summary ready in {time.perf_counter() - start:.1f} s (built once per database)")
     today = datetime.now(db.timezone).date()
     timings = []

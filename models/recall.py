@@ -17,11 +17,12 @@ or a review visit with none.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 import resources
 from models.regions import REGIONS
@@ -74,7 +75,7 @@ def side_of(region_code: str) -> str:
 
 @cache
 def area_of_region() -> dict[str, str]:
-    mapping = {}
+    mapping: dict[str, str] = {}
     for area in areas().values():
         for code in area.regions:
             if code in mapping:
@@ -141,13 +142,27 @@ class DueItem:
         return max(0, (today - self.due_by).days)
 
 
+DueTest = Callable[[Any, Any], Any]
+"""A test of a window's (due_from, due_by): Python dates give a bool, SQL columns a clause."""
+
+
+def due_status_tests(today: date, lead_days: int) -> tuple[tuple[DueStatus, DueTest], ...]:
+    """The one definition of the due statuses of a maintenance window as of `today`: the
+    first test that holds gives the status, none holding means not due. Written with
+    comparisons only, so that the same tests build the SQL of the due list (over the
+    recall summary's columns) and classify dates in Python (a past day, the rules' tests)."""
+    lead_day = today + timedelta(days=lead_days)
+    return (
+        (DueStatus.OVERDUE, lambda due_from, due_by: due_by < today),
+        (DueStatus.DUE, lambda due_from, due_by: due_from <= today),
+        (DueStatus.DUE_SOON, lambda due_from, due_by: due_from <= lead_day),
+    )
+
+
 def status_on(today: date, due_from: date, due_by: date, lead_days: int) -> DueStatus:
-    if today > due_by:
-        return DueStatus.OVERDUE
-    if today >= due_from:
-        return DueStatus.DUE
-    if today >= due_from - timedelta(days=lead_days):
-        return DueStatus.DUE_SOON
+    for status, test in due_status_tests(today, lead_days):
+        if test(due_from, due_by):
+            return status
     return DueStatus.NOT_DUE
 
 
@@ -193,8 +208,8 @@ def standing_items(
         last_seen[t.patient_id] = max(last_seen.get(t.patient_id, t.visit_day), t.visit_day)
         if t.product_kind == ProductKind.ENZYME:
             for side in _sides(t):
-                key = (t.patient_id, t.area, side)
-                dissolved[key] = max(dissolved.get(key, t.visit_day), t.visit_day)
+                where = (t.patient_id, t.area, side)
+                dissolved[where] = max(dissolved.get(where, t.visit_day), t.visit_day)
             continue
         area_key = (t.patient_id, t.area, t.product_kind)
         first_of_area[area_key] = min(first_of_area.get(area_key, t.visit_day), t.visit_day)
@@ -223,6 +238,7 @@ def standing_items(
         ):
             by_side = {"": left}  # both sides alike: one row for the area
         for side, t in by_side.items():
+            assert t.interval_min_days is not None and t.interval_max_days is not None  # maintained
             items.append(
                 DueItem(
                     t.patient_id,

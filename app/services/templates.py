@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
+from app.services.changes import NOTHING, Changes, carrying, note
 from app.storage.database import Database
 from models.chart import point_from_data, point_to_data
 from models.errors import ConflictError, NotFoundError, ValidationError
@@ -17,6 +20,13 @@ from models.text import fold
 from models.validation import check_length
 
 
+@dataclass(frozen=True)
+class SavedTemplate(ClinicTemplate):
+    """A clinic template as saved, with what saving changed."""
+
+    changes: Changes = field(default=NOTHING, compare=False)
+
+
 def _checked_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
@@ -25,12 +35,12 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def _name_taken(session, name: str) -> None:
+def _name_taken(session: Session, name: str) -> None:
     if session.scalar(select(ChartTemplate.id).where(ChartTemplate.name_key == fold(name))):
         raise ConflictError(f"a template named {name} already exists")
 
 
-def _stored_row(session, key: str) -> ChartTemplate:
+def _stored_row(session: Session, key: str) -> ChartTemplate:
     prefix, _, number = key.partition("-")
     row = session.get(ChartTemplate, int(number)) if prefix == "clinic" and number.isdigit() else None
     if row is None:
@@ -38,7 +48,7 @@ def _stored_row(session, key: str) -> ChartTemplate:
     return row
 
 
-def save_template(db: Database, name: str, points: list[ChartedPoint]) -> ClinicTemplate:
+def save_template(db: Database, name: str, points: list[ChartedPoint]) -> SavedTemplate:
     name = _checked_name(name)
     if not points:
         raise ValidationError("select the points to keep as a template", "points")
@@ -52,10 +62,10 @@ def save_template(db: Database, name: str, points: list[ChartedPoint]) -> Clinic
         session.add(template)
         session.flush()
         record_event(session, db.actor, "create", "template", template.id, name=name, points=len(points))
-        return _clinic_template(template)
+        return carrying(SavedTemplate, _clinic_template(template), note(session, Changes(templates=True)))
 
 
-def rename_template(db: Database, key: str, name: str) -> ClinicTemplate:
+def rename_template(db: Database, key: str, name: str) -> SavedTemplate:
     name = _checked_name(name)
     with db.factory.begin() as session:
         row = _stored_row(session, key)
@@ -63,15 +73,16 @@ def rename_template(db: Database, key: str, name: str) -> ClinicTemplate:
             _name_taken(session, name)
         record_event(session, db.actor, "update", "template", row.id, name=[row.name, name])
         row.name, row.name_key = name, fold(name)
-        return _clinic_template(row)
+        return carrying(SavedTemplate, _clinic_template(row), note(session, Changes(templates=True)))
 
 
-def delete_template(db: Database, key: str) -> None:
+def delete_template(db: Database, key: str) -> Changes:
     """Remove a clinic template; charts it was applied to keep their points."""
     with db.factory.begin() as session:
         row = _stored_row(session, key)
         record_event(session, db.actor, "delete", "template", row.id, name=row.name, points=row.points)
         session.delete(row)
+        return note(session, Changes(templates=True))
 
 
 def _clinic_template(row: ChartTemplate) -> ClinicTemplate:
