@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import resources
@@ -38,7 +38,7 @@ class Area:
     regions: tuple[str, ...]
     side_name: str = ""  # one side of a paired area: "Masseter" ("Masseter, left")
 
-    @property
+    @cached_property
     def paired(self) -> bool:
         """Every region has a side: each side is recalled on its own."""
         return all(REGIONS[code].side is not Side.MIDLINE for code in self.regions)
@@ -66,6 +66,7 @@ def recall_label(area: str, side: str = "") -> str:
     return areas()[area].label(side) if area else REVIEW_LABEL
 
 
+@cache
 def side_of(region_code: str) -> str:
     """The side a region is recalled by: "left"/"right" in a paired area, else ""."""
     if not areas()[area_of_region()[region_code]].paired:
@@ -160,7 +161,11 @@ def due_status_tests(today: date, lead_days: int) -> tuple[tuple[DueStatus, DueT
 
 
 def status_on(today: date, due_from: date, due_by: date, lead_days: int) -> DueStatus:
-    for status, test in due_status_tests(today, lead_days):
+    return _status_by(due_status_tests(today, lead_days), due_from, due_by)
+
+
+def _status_by(tests: tuple[tuple[DueStatus, DueTest], ...], due_from: date, due_by: date) -> DueStatus:
+    for status, test in tests:
         if test(due_from, due_by):
             return status
     return DueStatus.NOT_DUE
@@ -295,6 +300,7 @@ def classify(
     """Statuses as of `today`, most urgent first. Reviews show from `lead_days` before
     their day until `review_expires_days` after; lapsed patients are left out."""
     result = []
+    tests = due_status_tests(today, settings.lead_days)
     lapsed_before = (
         today - timedelta(days=settings.lapsed_after_days) if settings.lapsed_after_days is not None else None
     )
@@ -308,7 +314,7 @@ def classify(
             continue
         if lapsed_before is not None and item.due_by < lapsed_before:
             continue
-        result.append(replace(item, status=status_on(today, item.due_from, item.due_by, settings.lead_days)))
+        result.append(replace(item, status=_status_by(tests, item.due_from, item.due_by)))
     return sorted(result, key=lambda i: (_URGENCY[i.status], i.due_from, i.patient_id, i.area, i.side))
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import icalendar
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
@@ -210,6 +210,9 @@ def _summary_query(
     return conditions, status, urgency
 
 
+_STATUSES = {status.value: status for status in DueStatus}
+
+
 def _page_rows(
     session: Session,
     conditions: list[ColumnElement[bool]],
@@ -218,68 +221,79 @@ def _page_rows(
     limit: int | None,
     offset: int,
 ) -> list[DueRow]:
-    """The rows the conditions select, most urgent first, with the names they show."""
-    ordered = (
-        select(RecallItem.id, status)
+    """The rows the conditions select, most urgent first, with the names they show: one
+    query, read as plain rows (a whole list is some 100,000 of them)."""
+    query = (
+        select(
+            RecallItem.patient_id,
+            RecallItem.area,
+            RecallItem.side,
+            RecallItem.product_id,
+            RecallItem.product_kind,
+            RecallItem.provider_id,
+            type_coerce(RecallItem.last_treated, String),  # text: parsed once per distinct day
+            type_coerce(RecallItem.due_from, String),
+            type_coerce(RecallItem.due_by, String),
+            status,
+            Patient.chart_number,
+            Patient.given_name,
+            Patient.family_name,
+            Patient.phone,
+        )
+        .join(Patient, RecallItem.patient_id == Patient.id)
         .where(*conditions)
         .order_by(urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area, RecallItem.side)
     )
     if limit is not None:
-        ordered = ordered.limit(limit).offset(offset)
-    page = session.execute(ordered).all()
+        query = query.limit(limit).offset(offset)
     product_names = dict(session.execute(select(Product.id, Product.name)).all())
     provider_names = dict(session.execute(select(Provider.id, Provider.display_name)).all())
-    details: dict[int, tuple[Any, ...]] = {}
-    for start in range(0, len(page), 20_000):  # names for this page only
-        chunk = [item_id for item_id, _ in page[start : start + 20_000]]
-        details.update(
-            (row[0], tuple(row[1:]))
-            for row in session.execute(
-                select(
-                    RecallItem.id,
-                    RecallItem.patient_id,
-                    RecallItem.area,
-                    RecallItem.side,
-                    RecallItem.product_id,
-                    RecallItem.product_kind,
-                    RecallItem.provider_id,
-                    RecallItem.last_treated,
-                    RecallItem.due_from,
-                    RecallItem.due_by,
-                    Patient.chart_number,
-                    Patient.given_name,
-                    Patient.family_name,
-                    Patient.phone,
-                )
-                .join(Patient, RecallItem.patient_id == Patient.id)
-                .where(RecallItem.id.in_(chunk))
-            )
-        )
+    days: dict[Any, date] = {}
+    labels: dict[tuple[str, str], str] = {}
+
+    def day(value: Any) -> date:
+        if value not in days:
+            days[value] = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        return days[value]
+
+    def label(area: str, side: str) -> str:
+        if (area, side) not in labels:
+            labels[area, side] = recall_label(area, side)
+        return labels[area, side]
+
     rows = []
-    for item_id, state in page:
-        (
+    for (
+        patient_id,
+        area,
+        side,
+        product_id,
+        kind,
+        provider_id,
+        last,
+        due_from,
+        due_by,
+        state,
+        chart,
+        given,
+        family,
+        phone,
+    ) in session.connection().execute(query).all():
+        due = DueItem(
             patient_id,
             area,
-            side,
-            product_id,
+            product_names[product_id],
             kind,
-            provider_id,
-            last,
-            due_from,
-            due_by,
-            chart,
-            given,
-            family,
-            phone,
-        ) = details[item_id]
-        due = DueItem(
-            patient_id, area, product_names[product_id], kind, last, due_from, due_by, DueStatus(state), side
+            day(last),
+            day(due_from),
+            day(due_by),
+            _STATUSES[state],
+            side,
         )
         rows.append(
             DueRow(
                 chart,
                 f"{given} {family}",
-                recall_label(area, side),
+                label(area, side),
                 due,
                 provider_names.get(provider_id, "") if provider_id is not None else "",
                 phone or "",
