@@ -42,6 +42,11 @@ def _keep_up_to_date(session: Session) -> None:
         keep_summary(session, changes)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction: object) -> None:
+    session.info.pop(NOTED, None)  # what a rolled-back transaction noted was never written
+
+
 def keep_summary(session: Session, changes: Changes) -> None:
     """Bring the summary up to date with what this transaction changed (in it)."""
     if changes.recall_rules:
