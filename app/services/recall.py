@@ -223,6 +223,10 @@ def _page_rows(
 ) -> list[DueRow]:
     """The rows the conditions select, most urgent first, with the names they show: one
     query, read as plain rows (a whole list is some 100,000 of them)."""
+    order = (urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area, RecallItem.side)
+    if limit is not None:  # a page: chosen over the summary's index alone, then named
+        page = select(RecallItem.id).where(*conditions).order_by(*order).limit(limit).offset(offset)
+        conditions = [RecallItem.id.in_(page.scalar_subquery())]
     query = (
         select(
             RecallItem.patient_id,
@@ -242,10 +246,8 @@ def _page_rows(
         )
         .join(Patient, RecallItem.patient_id == Patient.id)
         .where(*conditions)
-        .order_by(urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area, RecallItem.side)
+        .order_by(*order)
     )
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
     product_names = dict(session.execute(select(Product.id, Product.name)).all())
     provider_names = dict(session.execute(select(Provider.id, Provider.display_name)).all())
     days: dict[Any, date] = {}
