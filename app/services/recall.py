@@ -358,14 +358,11 @@ def due_list(
         rows = _page_rows(
             session, [*conditions, RecallItem.patient_id.not_in(since)], status, urgency, None, 0
         )
-        moved = set(session.scalars(since.distinct()))
-        if not moved:
+        if session.scalar(since.limit(1)) is None:
             return rows
-        facts = facts_in(session, db.timezone, moved, before=end_of_day)
-        seen = seen_in(session, db.timezone, moved, before=end_of_day)
-        archived = set(
-            session.scalars(select(Patient.id).where(Patient.archived.is_(True), Patient.id.in_(moved)))
-        )
+        facts = facts_in(session, db.timezone, since, before=end_of_day)
+        seen = seen_in(session, db.timezone, since, before=end_of_day)
+        archived = set(session.scalars(select(Patient.id).where(Patient.archived.is_(True))))
         items = [
             i
             for i in classify(standing_items(facts, settings.review_days, seen), today, settings)
@@ -377,17 +374,21 @@ def due_list(
         else:
             limit = today + timedelta(days=within_days)
             chosen = [i for i in items if i.status in urgent or i.due_from <= limit]
-        patients = {
-            p.id: p
-            for p in session.scalars(select(Patient).where(Patient.id.in_({i.patient_id for i in chosen})))
+        names = {
+            patient_id: (chart, f"{given} {family}", phone or "")
+            for patient_id, chart, given, family, phone in session.execute(
+                select(
+                    Patient.id, Patient.chart_number, Patient.given_name, Patient.family_name, Patient.phone
+                ).where(Patient.id.in_(since))
+            )
         }
     rows += [
         DueRow(
-            patients[i.patient_id].chart_number,
-            f"{patients[i.patient_id].given_name} {patients[i.patient_id].family_name}",
+            names[i.patient_id][0],
+            names[i.patient_id][1],
             recall_label(i.area, i.side),
             i,
-            phone=patients[i.patient_id].phone or "",
+            phone=names[i.patient_id][2],
         )
         for i in chosen
     ]

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, delete, event, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from app.services.changes import NOTED, Changes
@@ -105,8 +105,16 @@ def _as_aware(moment: Any) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+PatientIds = Iterable[int] | Select[Any] | None
+"""Whose charts: these ids, the patients a query selects, or everyone (None)."""
+
+
+def _among(patient_ids: Iterable[int] | Select[Any]) -> Any:
+    return patient_ids if isinstance(patient_ids, Select) else list(patient_ids)
+
+
 def facts_in(
-    session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None, before: datetime | None = None
+    session: Session, zone: ZoneInfo, patient_ids: PatientIds = None, before: datetime | None = None
 ) -> list[Treated]:
     """Per patient, region and product: the first and last day it was given (SQL groups),
     counting only visits before `before` when given (the charts as they stood then)."""
@@ -135,7 +143,7 @@ def facts_in(
         )
     )
     if patient_ids is not None:
-        query = query.where(Visit.patient_id.in_(list(patient_ids)))
+        query = query.where(Visit.patient_id.in_(_among(patient_ids)))
     if before is not None:
         query = query.where(Visit.started_at < before)
     region_area = area_of_region()
@@ -153,7 +161,7 @@ def facts_in(
 
 
 def seen_in(
-    session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None, before: datetime | None = None
+    session: Session, zone: ZoneInfo, patient_ids: PatientIds = None, before: datetime | None = None
 ) -> list[Seen]:
     """Each patient's last review visit (before `before` when given): seen again, with or
     without injections."""
@@ -163,7 +171,7 @@ def seen_in(
         .group_by(Visit.patient_id)
     )
     if patient_ids is not None:
-        query = query.where(Visit.patient_id.in_(list(patient_ids)))
+        query = query.where(Visit.patient_id.in_(_among(patient_ids)))
     if before is not None:
         query = query.where(Visit.started_at < before)
     return [
