@@ -49,6 +49,7 @@ def _forget_on_rollback(session: Session, previous_transaction: object) -> None:
 
 def keep_summary(session: Session, changes: Changes) -> None:
     """Bring the summary up to date with what this transaction changed (in it)."""
+    session.flush()  # the charts as this transaction leaves them: the summary reads them in SQL
     if changes.recall_rules:
         refresh_recall(session, clinic_zone_in(session))
         return
@@ -148,9 +149,11 @@ def facts_in(
         query = query.where(Visit.started_at < before)
     region_area = area_of_region()
     facts = []
-    for patient_id, region, name, stored_kind, low, high, last_at, first_at in session.execute(query):
+    for patient_id, region, name, stored_kind, low, high, last_at, first_at in session.connection().execute(
+        query
+    ):
         area = region_area[region]
-        kind = str(stored_kind.value if hasattr(stored_kind, "value") else stored_kind)
+        kind = stored_kind if type(stored_kind) is str else str(stored_kind.value)
         last_day = _as_aware(last_at).astimezone(zone).date()
         first_day = _as_aware(first_at).astimezone(zone).date()
         side = side_of(region)
@@ -175,13 +178,15 @@ def seen_in(
     if before is not None:
         query = query.where(Visit.started_at < before)
     return [
-        Seen(patient_id, _as_aware(at).astimezone(zone).date()) for patient_id, at in session.execute(query)
+        Seen(patient_id, _as_aware(at).astimezone(zone).date())
+        for patient_id, at in session.connection().execute(query)
     ]
 
 
 def refresh_recall(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None) -> None:
     """Rebuild the recall summary of these patients (all when None), in the caller's
     transaction. Called from `keep_summary` only (and on opening a database)."""
+    session.flush()
     review_days = recall_settings_in(session).review_days
     ids = None if patient_ids is None else sorted(set(patient_ids))
     delete_rows = delete(RecallItem)
