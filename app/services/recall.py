@@ -213,6 +213,23 @@ def _summary_query(
 _STATUSES = {status.value: status for status in DueStatus}
 
 
+class _Days(dict[Any, date]):
+    """Stored days (ISO text from SQLite, dates from PostgreSQL), each parsed once."""
+
+    def __missing__(self, value: Any) -> date:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        self[value] = day
+        return day
+
+
+class _Labels(dict[tuple[str, str], str]):
+    """How a row names its area and side, each worked out once."""
+
+    def __missing__(self, key: tuple[str, str]) -> str:
+        self[key] = label = recall_label(*key)
+        return label
+
+
 def _page_rows(
     session: Session,
     conditions: list[ColumnElement[bool]],
@@ -221,10 +238,11 @@ def _page_rows(
     limit: int | None,
     offset: int,
 ) -> list[DueRow]:
-    """The rows the conditions select, most urgent first, with the names they show: one
-    query, read as plain rows (a whole list is some 100,000 of them)."""
+    """The rows the conditions select, most urgent first, with the names they show, read
+    as plain rows (a whole list is some 100,000 of them). A page is chosen over the
+    summary's index alone, then joined to its patients."""
     order = (urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area, RecallItem.side)
-    if limit is not None:  # a page: chosen over the summary's index alone, then named
+    if limit is not None:
         page = select(RecallItem.id).where(*conditions).order_by(*order).limit(limit).offset(offset)
         conditions = [RecallItem.id.in_(page.scalar_subquery())]
     query = (
@@ -250,19 +268,8 @@ def _page_rows(
     )
     product_names = dict(session.execute(select(Product.id, Product.name)).all())
     provider_names = dict(session.execute(select(Provider.id, Provider.display_name)).all())
-    days: dict[Any, date] = {}
-    labels: dict[tuple[str, str], str] = {}
-
-    def day(value: Any) -> date:
-        if value not in days:
-            days[value] = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-        return days[value]
-
-    def label(area: str, side: str) -> str:
-        if (area, side) not in labels:
-            labels[area, side] = recall_label(area, side)
-        return labels[area, side]
-
+    days = _Days()
+    labels = _Labels()
     rows = []
     for (
         patient_id,
@@ -285,9 +292,9 @@ def _page_rows(
             area,
             product_names[product_id],
             kind,
-            day(last),
-            day(due_from),
-            day(due_by),
+            days[last],
+            days[due_from],
+            days[due_by],
             _STATUSES[state],
             side,
         )
@@ -295,9 +302,9 @@ def _page_rows(
             DueRow(
                 chart,
                 f"{given} {family}",
-                label(area, side),
+                labels[area, side],
                 due,
-                provider_names.get(provider_id, "") if provider_id is not None else "",
+                provider_names.get(provider_id, ""),
                 phone or "",
             )
         )
