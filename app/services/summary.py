@@ -72,7 +72,9 @@ def _move_windows(session: Session, product_id: int) -> set[int]:
     """A maintained product's new window, applied in SQL to that product's rows; the
     patients a window alone cannot settle are returned, to be rebuilt: on one day the
     product due again soonest wins an area, so where another product of its kind was given
-    at the same visit the winner may change."""
+    at the same visit the winner may change. (Two such products given at two visits on
+    one day are not looked for: the rows stay as the summary had them until that patient's
+    chart next changes.)"""
     product = session.get(Product, product_id)
     assert product is not None
     low, high = product.interval_min_days, product.interval_max_days
