@@ -646,7 +646,8 @@ def _cmd_injectors(db: Database, args: argparse.Namespace) -> int:
 def _cmd_clinic(db: Database, args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from app.exports.records import load_clinic_profile, logo_from_file, save_clinic_profile
+    from app.exports.records import logo_from_file
+    from app.services.settings import load_clinic_profile, save_clinic_profile
 
     profile = load_clinic_profile(db)
     changes = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
-from app.services.recall import refresh_recall
+from app.services.changes import NOTHING, Changes, note
 from app.storage.database import Database
 from models.errors import ConflictError
 from models.regions import front_anchor
@@ -286,6 +286,7 @@ class DemoReport:
     points: int
     lots: int
     providers: int
+    changes: Changes = field(default=NOTHING, compare=False)  # what generating changed
 
 
 class _Ids:
@@ -360,11 +361,15 @@ def generate_demo(
                 flush_rows()
         flush_rows()
         _advance_key_sequences(session, (Patient, Visit))
-        refresh_recall(session, db.timezone)
+        # every patient is new: the recall summary is built for them all as this commits
+        changes = note(
+            session,
+            Changes(patients=frozenset(session.scalars(select(Patient.id))), providers=True, catalogue=True),
+        )
         record_event(
             session, db.actor, "demo", "database", None, patients=patients, seed=seed, as_of=as_of.isoformat()
         )
-        return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids))
+        return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids), changes)
 
 
 def _advance_key_sequences(session: Session, tables: Iterable[type[Patient | Visit]]) -> None:

@@ -17,11 +17,12 @@ or a review visit with none.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
+from typing import Any
 
 import resources
 from models.regions import REGIONS
@@ -37,7 +38,7 @@ class Area:
     regions: tuple[str, ...]
     side_name: str = ""  # one side of a paired area: "Masseter" ("Masseter, left")
 
-    @property
+    @cached_property
     def paired(self) -> bool:
         """Every region has a side: each side is recalled on its own."""
         return all(REGIONS[code].side is not Side.MIDLINE for code in self.regions)
@@ -65,6 +66,7 @@ def recall_label(area: str, side: str = "") -> str:
     return areas()[area].label(side) if area else REVIEW_LABEL
 
 
+@cache
 def side_of(region_code: str) -> str:
     """The side a region is recalled by: "left"/"right" in a paired area, else ""."""
     if not areas()[area_of_region()[region_code]].paired:
@@ -74,7 +76,7 @@ def side_of(region_code: str) -> str:
 
 @cache
 def area_of_region() -> dict[str, str]:
-    mapping = {}
+    mapping: dict[str, str] = {}
     for area in areas().values():
         for code in area.regions:
             if code in mapping:
@@ -141,13 +143,31 @@ class DueItem:
         return max(0, (today - self.due_by).days)
 
 
+DueTest = Callable[[Any, Any], Any]
+"""A test of a window's (due_from, due_by): Python dates give a bool, SQL columns a clause."""
+
+
+def due_status_tests(today: date, lead_days: int) -> tuple[tuple[DueStatus, DueTest], ...]:
+    """The one definition of the due statuses of a maintenance window as of `today`: the
+    first test that holds gives the status, none holding means not due. Written with
+    comparisons only, so that the same tests build the SQL of the due list (over the
+    recall summary's columns) and classify dates in Python (a past day, the rules' tests)."""
+    lead_day = today + timedelta(days=lead_days)
+    return (
+        (DueStatus.OVERDUE, lambda due_from, due_by: due_by < today),
+        (DueStatus.DUE, lambda due_from, due_by: due_from <= today),
+        (DueStatus.DUE_SOON, lambda due_from, due_by: due_from <= lead_day),
+    )
+
+
 def status_on(today: date, due_from: date, due_by: date, lead_days: int) -> DueStatus:
-    if today > due_by:
-        return DueStatus.OVERDUE
-    if today >= due_from:
-        return DueStatus.DUE
-    if today >= due_from - timedelta(days=lead_days):
-        return DueStatus.DUE_SOON
+    return _status_by(due_status_tests(today, lead_days), due_from, due_by)
+
+
+def _status_by(tests: tuple[tuple[DueStatus, DueTest], ...], due_from: date, due_by: date) -> DueStatus:
+    for status, test in tests:
+        if test(due_from, due_by):
+            return status
     return DueStatus.NOT_DUE
 
 
@@ -193,8 +213,8 @@ def standing_items(
         last_seen[t.patient_id] = max(last_seen.get(t.patient_id, t.visit_day), t.visit_day)
         if t.product_kind == ProductKind.ENZYME:
             for side in _sides(t):
-                key = (t.patient_id, t.area, side)
-                dissolved[key] = max(dissolved.get(key, t.visit_day), t.visit_day)
+                where = (t.patient_id, t.area, side)
+                dissolved[where] = max(dissolved.get(where, t.visit_day), t.visit_day)
             continue
         area_key = (t.patient_id, t.area, t.product_kind)
         first_of_area[area_key] = min(first_of_area.get(area_key, t.visit_day), t.visit_day)
@@ -223,6 +243,7 @@ def standing_items(
         ):
             by_side = {"": left}  # both sides alike: one row for the area
         for side, t in by_side.items():
+            assert t.interval_min_days is not None and t.interval_max_days is not None  # maintained
             items.append(
                 DueItem(
                     t.patient_id,
@@ -279,6 +300,7 @@ def classify(
     """Statuses as of `today`, most urgent first. Reviews show from `lead_days` before
     their day until `review_expires_days` after; lapsed patients are left out."""
     result = []
+    tests = due_status_tests(today, settings.lead_days)
     lapsed_before = (
         today - timedelta(days=settings.lapsed_after_days) if settings.lapsed_after_days is not None else None
     )
@@ -292,7 +314,7 @@ def classify(
             continue
         if lapsed_before is not None and item.due_by < lapsed_before:
             continue
-        result.append(replace(item, status=status_on(today, item.due_from, item.due_by, settings.lead_days)))
+        result.append(replace(item, status=_status_by(tests, item.due_from, item.due_by)))
     return sorted(result, key=lambda i: (_URGENCY[i.status], i.due_from, i.patient_id, i.area, i.side))
 
 

@@ -37,3 +37,12 @@ def test_a_qt_import_in_models_breaks_the_contract(tmp_path):
     assert result.returncode != 0
     assert "models and app never import Qt BROKEN" in result.stdout
     assert "layers: ui above app above models BROKEN" in result.stdout
+
+
+def test_storage_does_not_import_the_due_list():
+    """The recall summary is kept by the services' session hook: opening a database does not
+    reach into the due list (app/services/recall.py), so the two never import each other."""
+    for path in (ROOT / "app" / "storage").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "app.services.recall" not in text, path.name
+        assert "refresh_recall" not in text, path.name

@@ -22,13 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.exports.records import (
-    DEFAULT_AFTERCARE,
-    ClinicProfile,
-    load_clinic_profile,
-    logo_from_file,
-    save_clinic_profile,
-)
+from app.exports.records import logo_from_file
+from app.services.settings import DEFAULT_AFTERCARE, ClinicProfile, load_clinic_profile, save_clinic_profile
 from app.storage.database import Database
 from models.errors import AliquotError
 

@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.services.changes import Changes
 from app.services.recall import describe_due, patient_due
-from app.services.visits import discard_empty_draft, replace_points
+from app.services.visits import SavedVisit, discard_empty_draft, replace_points
 from app.storage.autosave import RecoveredChart, discard_recovery, write_recovery
 from models.chart import VisitFields
-from models.records import VisitRecord
 from ui.commands import AddPoints, RemovePoints, SetVisitFields
 
 if TYPE_CHECKING:
@@ -47,15 +45,6 @@ TimerSource = Timer | Callable[[], Timer]
 
 def autosave_timer(parent: QObject) -> QTimer:
     return QTimer(parent, singleShot=True, interval=AUTOSAVE_DELAY_MS)
-
-
-def saved_parts(result: object, patient_id: int) -> tuple[VisitRecord, Changes]:
-    """The save service's answer as (the saved visit, what it changed)."""
-    if isinstance(result, tuple):
-        visit, changes = result
-        return visit, changes
-    assert isinstance(result, VisitRecord)
-    return result, Changes.of_patients(patient_id)
 
 
 class VisitSaving(QObject):
@@ -157,9 +146,9 @@ class VisitSaving(QObject):
             self._saved,
         )
 
-    def _saved(self, result: object) -> None:
+    def _saved(self, result: SavedVisit) -> None:
         editor = self.editor
-        visit, changes = saved_parts(result, editor.patient.id)
+        visit, changes = result, result.changes
         editor.visit = visit
         editor.created_unsaved = False
         assert self._saving is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from app.exports.charts import whole_chart
 from app.services.audit import record_event
+from app.services.changes import NOTHING, Changes, note, noted
 from app.services.guardrails import context_in
 from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.services.providers import find_or_add_provider
-from app.services.recall import refresh_recall
 from app.services.visits import ProductLookup, build_point, charted_point, check_points_together, local_date
 from app.storage.database import Database, explain_driver_error
 from app.storage.files import check_output_file, write_atomically
@@ -327,6 +327,7 @@ class ImportResult:
     visits_unchanged: int
     # The safety warnings of the visits added, one line each ("warning: A-0001 2025-03-02: …").
     warnings: tuple[str, ...] = ()
+    changes: Changes = field(default=NOTHING, compare=False)  # what the import changed
 
     def describe(self, source: str | None = None) -> str:
         what = "new patient" if self.patient_created else "existing patient"
@@ -410,7 +411,7 @@ class _Importer:
                 unchanged += 1
         if added:
             self.session.flush()
-            refresh_recall(self.session, self.db.timezone, [patient.id])
+            note(self.session, Changes.of_patients(patient.id))
         record_event(
             self.session,
             self.db.actor,
@@ -423,7 +424,13 @@ class _Importer:
             visits_unchanged=unchanged,
         )
         return ImportResult(
-            self.source, patient.chart_number, created, added, unchanged, self._warnings(patient)
+            self.source,
+            patient.chart_number,
+            created,
+            added,
+            unchanged,
+            self._warnings(patient),
+            noted(self.session),
         )
 
     def _warnings(self, patient: Patient) -> tuple[str, ...]:

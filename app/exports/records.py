@@ -7,9 +7,7 @@ face maps are vector drawings of our own SVGs with the numbered points on top.
 from __future__ import annotations
 
 import io
-import json
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from html import escape
@@ -43,6 +41,7 @@ from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
 from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
+from app.services.settings import ClinicProfile, load_clinic_profile
 from app.services.visits import get_visit, visit_record
 from app.storage.database import Database
 from models.amounts import format_dose
@@ -50,7 +49,7 @@ from models.errors import ValidationError
 from models.face_map import svg_path
 from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
 from models.regions import REGIONS
-from models.tables import AppMeta, Patient, Product
+from models.tables import Patient, Product
 from models.totals import (
     describe_difference,
     describe_pair,
@@ -59,33 +58,11 @@ from models.totals import (
     totals_by_paired_area,
     totals_by_product,
 )
-from models.validation import check_length
 from models.vocabulary import View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 FALLBACK = "DroidSansFallback"  # Chinese, Japanese, Korean: what DejaVu Sans has no glyph for
-PROFILE_KEY = "clinic_profile"
-DEFAULT_AFTERCARE = (
-    "Ice can ease swelling. For 24 to 48 hours avoid strenuous exercise, alcohol and heat"
-    " (sauna, hot baths). Do not rub or massage the treated areas unless you were told to."
-    " Sleep with your head raised the first night. Call the clinic at once for severe pain,"
-    " skin blanching or any change in vision. A review is usually about two weeks after"
-    " treatment."
-)
-
-
 NO_CLINIC_NAME = "Clinic name not set (File > Clinic details, or: aliquot clinic --name)"
-
-
-@dataclass(frozen=True)
-class ClinicProfile:
-    """What heads every printed record; set with `aliquot clinic` (stored per database)."""
-
-    name: str = ""
-    address: str = ""
-    phone: str = ""
-    aftercare: str = DEFAULT_AFTERCARE
-    logo_png: str = ""  # base64 PNG, at most 600 px wide, shared by every workstation
 
 
 def logo_from_file(path: str | Path) -> str:
@@ -102,25 +79,6 @@ def logo_from_file(path: str | Path) -> str:
     except (OSError, UnidentifiedImageError):
         raise ValidationError(f"{path} is not an image file Aliquot can read (PNG or JPEG)", "logo") from None
     return base64.b64encode(out.getvalue()).decode("ascii")
-
-
-def load_clinic_profile(db: Database) -> ClinicProfile:
-    with db.factory() as session:
-        stored = session.get(AppMeta, PROFILE_KEY)
-    return ClinicProfile(**json.loads(stored.value)) if stored is not None else ClinicProfile()
-
-
-def save_clinic_profile(db: Database, profile: ClinicProfile) -> None:
-    for field, label, limit in (
-        ("name", "clinic name", 120),
-        ("address", "address", 200),
-        ("phone", "phone", 40),
-        ("aftercare", "aftercare advice", 2000),
-    ):
-        check_length(getattr(profile, field), limit, field, label)
-    with db.factory.begin() as session:
-        session.merge(AppMeta(key=PROFILE_KEY, value=json.dumps(asdict(profile), ensure_ascii=False)))
-        record_event(session, db.actor, "update", "settings", PROFILE_KEY)
 
 
 @cache

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.audit import record_event
+from app.services.changes import Changes, note
 from models.catalogue import CatalogueProduct, bundled_catalogue
 from models.records import ProductRecord
 from models.tables import AppMeta, Product
@@ -49,6 +50,7 @@ def seed_catalogue(factory: sessionmaker[Session], actor: str) -> int:
             AppMeta(key=SEEDED_KEY, value=json.dumps(sorted(offered | set(bundled)), ensure_ascii=False))
         )
         record_event(session, actor, "seed", "catalogue", data["catalogue_version"], added=added)
+        note(session, Changes(catalogue=True))
         return len(added)
 
 

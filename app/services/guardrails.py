@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
+from app.services.changes import NOTHING, Changes, carrying, note
 from app.services.visits import get_visit, local_date
 from app.storage.database import Database
 from models.errors import NotFoundError, ValidationError
@@ -60,7 +61,14 @@ def _rule(guardrails: Guardrails, rule_id: str) -> Rule:
     return rule
 
 
-def set_guardrail(db: Database, rule_id: str, field: str, text: str | None) -> Rule:
+@dataclass(frozen=True)
+class SavedRule(Rule):
+    """A rule as the clinic's figures now make it, with what the change changed."""
+
+    changes: Changes = field(default=NOTHING, compare=False)
+
+
+def set_guardrail(db: Database, rule_id: str, field: str, text: str | None) -> SavedRule:
     """Change one field of a rule whose source is a clinic setting; text None restores the
     bundled value. Label rules cannot be changed."""
     rules = bundled()
@@ -84,7 +92,9 @@ def set_guardrail(db: Database, rule_id: str, field: str, text: str | None) -> R
             overrides.pop(rule_id, None)
         session.merge(AppMeta(key=SETTINGS_KEY, value=json.dumps(overrides, sort_keys=True)))
         record_event(session, db.actor, "change", "guardrail", rule_id, field=field, value=text)
-        return _rule(guardrails_in(session), rule_id)
+        return carrying(
+            SavedRule, _rule(guardrails_in(session), rule_id), note(session, Changes(guardrails=True))
+        )
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from sqlalchemy import Integer, String, column, func, select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.services.audit import record_event
+from app.services.changes import NOTHING, Changes, carrying, note
 from app.storage.database import Database
 from models import search_index
 from models.errors import ConflictError, NotFoundError
@@ -21,6 +23,13 @@ from models.text import fold
 from models.validation import check_patient, identity_key
 
 SEARCH_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SavedPatient(PatientRecord):
+    """A patient as saved, with what saving changed."""
+
+    changes: Changes = dataclasses.field(default=NOTHING, compare=False)
 
 
 def patient_record(patient: Patient) -> PatientRecord:
@@ -98,15 +107,17 @@ def add_patient(session: Session, actor: str, draft: PatientDraft) -> Patient:
     session.add(patient)
     session.flush()
     record_event(session, actor, "create", "patient", patient.id, chart_number=patient.chart_number)
+    note(session, Changes.of_patients(patient.id))
     return patient
 
 
-def create_patient(db: Database, draft: PatientDraft) -> PatientRecord:
+def create_patient(db: Database, draft: PatientDraft) -> SavedPatient:
     with db.factory.begin() as session:
-        return patient_record(add_patient(session, db.actor, draft))
+        patient = add_patient(session, db.actor, draft)
+        return carrying(SavedPatient, patient_record(patient), Changes.of_patients(patient.id))
 
 
-def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> PatientRecord:
+def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> SavedPatient:
     draft = cleaned(draft)
     with db.factory.begin() as session:
         patient = session.get(Patient, patient_id)
@@ -121,10 +132,10 @@ def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> Patien
         after = asdict(patient_record(patient))
         changed = sorted(k for k in after if after[k] != before[k])
         record_event(session, db.actor, "update", "patient", patient_id, fields=changed)
-        return patient_record(patient)
+        return carrying(SavedPatient, patient_record(patient), note(session, Changes.of_patients(patient_id)))
 
 
-def set_archived(db: Database, patient_id: int, archived: bool = True) -> PatientRecord:
+def set_archived(db: Database, patient_id: int, archived: bool = True) -> SavedPatient:
     """Archived patients leave the everyday search but keep every record (retention)."""
     with db.factory.begin() as session:
         patient = session.get(Patient, patient_id)
@@ -132,7 +143,7 @@ def set_archived(db: Database, patient_id: int, archived: bool = True) -> Patien
             raise NotFoundError(f"no patient with id {patient_id}")
         patient.archived = archived
         record_event(session, db.actor, "archive" if archived else "unarchive", "patient", patient_id)
-        return patient_record(patient)
+        return carrying(SavedPatient, patient_record(patient), note(session, Changes.of_patients(patient_id)))
 
 
 def get_patient(db: Database, chart_number: str) -> PatientRecord:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
+from app.services.changes import NOTHING, Changes, note
 from app.storage.database import Database
 from models.errors import ConflictError, NotFoundError
 from models.tables import Provider
@@ -22,6 +23,7 @@ class ProviderRecord:
     credentials: str
     licence_number: str | None
     active: bool
+    changes: Changes = field(default=NOTHING, compare=False)  # what the call that returned it changed
 
     @property
     def label(self) -> str:
@@ -72,6 +74,7 @@ def find_or_add_provider(
             credentials=provider.credentials,
             licence_number=licence_number,
         )
+        note(session, Changes(providers=True))
     return provider
 
 
@@ -96,7 +99,8 @@ def create_provider(
     name, licence_number = _checked_name(name), _checked_licence(licence_number)
     with db.factory.begin() as session:
         _name_taken(session, name)
-        return provider_record(find_or_add_provider(session, db.actor, name, credentials, licence_number))
+        provider = find_or_add_provider(session, db.actor, name, credentials, licence_number)
+        return replace(provider_record(provider), changes=Changes(providers=True))
 
 
 def update_provider(
@@ -133,7 +137,7 @@ def update_provider(
             provider.name_key = fold(name)
             # before and after: a corrected name or licence keeps its old value in the trail
             record_event(session, db.actor, "update", "provider", provider.id, **changes)
-        return provider_record(provider)
+        return replace(provider_record(provider), changes=note(session, Changes(providers=bool(changes))))
 
 
 def list_providers(

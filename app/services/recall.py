@@ -1,4 +1,5 @@
-"""The due list: who is due, for what, and when (rules in models/recall.py).
+"""The due list: who is due, for what, and when (rules in models/recall.py; the summary
+it reads is kept in app/services/summary.py).
 
 Which visits count: every visit with charted points, draft or signed. A draft here is a
 visit charted but not yet signed, and the treatment it records has been given; an empty
@@ -8,35 +9,39 @@ with or without points: the patient was seen, so an open review is done.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:  # app.storage.database builds the summary on open: no import cycle at run time
-    from app.storage.database import Database
 from app.services.audit import record_event
+from app.services.changes import Changes, note
+from app.services.settings import check_recall_settings, load_recall_settings, put_recall_settings
+from app.services.settings import recall_settings_in as recall_settings_in
+from app.services.settings import save_recall_settings as save_recall_settings
+from app.services.summary import SUMMARY_KEY as SUMMARY_KEY
+from app.services.summary import SUMMARY_VERSION as SUMMARY_VERSION
+from app.services.summary import ensure_recall_summary as ensure_recall_summary
+from app.services.summary import facts_in, seen_in
 from app.storage.files import csv_bytes
 from models.errors import NotFoundError, ValidationError
 from models.recall import (
     DueItem,
     DueStatus,
     RecallSettings,
-    Seen,
     Treated,
-    area_of_region,
-    due_items,
+    classify,
+    due_status_tests,
     recall_label,
-    side_of,
     standing_items,
 )
-from models.tables import AppMeta, InjectionPoint, Patient, Product, Provider, RecallItem, Visit
-from models.vocabulary import VisitKind
+from models.tables import InjectionPoint, Patient, Product, Provider, RecallItem, Visit
+
+if TYPE_CHECKING:
+    from app.storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -52,79 +57,32 @@ class DueRow:
         return self.item.days_overdue(today)
 
 
-SUMMARY_KEY = "recall_summary"  # app_meta: the summary reflects every chart...
-# ...as this version of the summary computes it. A marker of another version (or none: the
-# downgrade that drops recall_item removes it) means the summary is rebuilt on opening.
-# "1" summaries could be empty: the marker outlived its table across a downgrade and upgrade.
-# "3": per-side rows of paired areas, reviews per area, enzymes dissolve filler, review visits.
-SUMMARY_VERSION = "3"
-SETTINGS_KEY = "recall_settings"  # app_meta: the clinic's RecallSettings as JSON
-
-
-def load_recall_settings(db: Database) -> RecallSettings:
-    with db.factory() as session:
-        return _settings_in(session)
-
-
-def save_recall_settings(db: Database, settings: RecallSettings) -> None:
-    """Store the clinic's recall settings; a changed review delay rebuilds the summary
-    (review rows carry their day)."""
-    save_recall_changes(db, {}, settings)
-
-
 def save_recall_changes(
     db: Database, intervals: dict[str, tuple[int | None, int | None]], settings: RecallSettings
-) -> None:
+) -> Changes:
     """Several products' maintenance windows and the clinic's recall settings, stored
-    together or not at all, with one refresh of the summary for every patient they move."""
+    together or not at all; the summary follows them as the transaction commits."""
     check_recall_settings(settings)
     for product_name, (minimum, maximum) in intervals.items():
         _check_interval(product_name, minimum, maximum)
     with db.factory.begin() as session:
-        moved: set[int] = set()
+        changes = Changes()
         for product_name, (minimum, maximum) in intervals.items():
-            moved |= _set_interval(session, db.actor, product_name, minimum, maximum)
-        before = _settings_in(session)
-        session.merge(AppMeta(key=SETTINGS_KEY, value=json.dumps(asdict(settings))))
-        session.flush()
-        if settings != before:
-            record_event(
-                session,
-                db.actor,
-                "update",
-                "settings",
-                SETTINGS_KEY,
-                before=asdict(before),
-                after=asdict(settings),
-            )
-        if settings.review_days != before.review_days:
-            refresh_recall(session, db.timezone)
-        elif moved:
-            refresh_recall(session, db.timezone, moved)
+            changes |= _set_interval(session, db.actor, product_name, minimum, maximum)
+        return changes | put_recall_settings(session, db.actor, settings)
 
 
-def check_recall_settings(settings: RecallSettings) -> None:
-    for name, value, low in (
-        ("lead_days", settings.lead_days, 0),
-        ("review_days", settings.review_days, 1),
-        ("review_expires_days", settings.review_expires_days, 1),
-        ("lapsed_after_days", settings.lapsed_after_days, 30),
-    ):
-        if value is not None and not low <= value <= 3650:
-            raise ValidationError(f"{name.replace('_', ' ')} must be between {low} and 3650 days", name)
-
-
-def update_intervals(db: Database, product_name: str, minimum: int | None, maximum: int | None) -> None:
+def update_intervals(db: Database, product_name: str, minimum: int | None, maximum: int | None) -> Changes:
     """A product's maintenance window (days): every due date of the product follows."""
     _check_interval(product_name, minimum, maximum)
     with db.factory.begin() as session:
-        refresh_recall(session, db.timezone, _set_interval(session, db.actor, product_name, minimum, maximum))
+        return _set_interval(session, db.actor, product_name, minimum, maximum)
 
 
 def _check_interval(product_name: str, minimum: int | None, maximum: int | None) -> None:
     if (minimum is None) != (maximum is None):
         raise ValidationError("give both ends of the interval, or neither", "interval")
-    if minimum is not None and not 1 <= minimum <= maximum <= 3650:
+    if minimum is not None and maximum is not None and not 1 <= minimum <= maximum <= 3650:
         raise ValidationError(
             f"the interval of {product_name} must run from 1 to 3650 days, the first end before the second",
             "interval",
@@ -133,24 +91,15 @@ def _check_interval(product_name: str, minimum: int | None, maximum: int | None)
 
 def _set_interval(
     session: Session, actor: str, product_name: str, minimum: int | None, maximum: int | None
-) -> set[int]:
-    """Change a product's window in the caller's transaction; the patients whose recall it moves."""
+) -> Changes:
+    """Change a product's window in the caller's transaction. A window moved moves its
+    rows (in SQL); a window given or taken away rebuilds the patients given the product."""
     product = session.scalar(select(Product).where(Product.name == product_name))
     if product is None:
         raise NotFoundError(f"{product_name!r} is not a product in the catalogue")
     before = (product.interval_min_days, product.interval_max_days)
     product.interval_min_days, product.interval_max_days = minimum, maximum
     session.flush()
-    patients = set(session.scalars(select(RecallItem.patient_id).where(RecallItem.product_id == product.id)))
-    if minimum is not None:  # a product newly given an interval: its patients too
-        patients |= set(
-            session.scalars(
-                select(Visit.patient_id)
-                .join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
-                .where(InjectionPoint.product_id == product.id)
-                .distinct()
-            )
-        )
     record_event(
         session,
         actor,
@@ -161,155 +110,26 @@ def _set_interval(
         interval_before=list(before),
         interval_after=[minimum, maximum],
     )
-    return patients
-
-
-def _facts(
-    session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None, before: datetime | None = None
-) -> list[Treated]:
-    """Per patient, region and product: the first and last day it was given (SQL groups),
-    counting only visits before `before` when given (the charts as they stood then)."""
-    last = func.max(Visit.started_at).label("last")
-    first = func.min(Visit.started_at).label("first")
-    query = (
-        select(
-            Visit.patient_id,
-            InjectionPoint.region_code,
-            Product.name,
-            Product.kind,
-            Product.interval_min_days,
-            Product.interval_max_days,
-            last,
-            first,
+    if before == (minimum, maximum):
+        return note(session, Changes(catalogue=True))
+    if None not in before and minimum is not None:
+        return note(session, Changes(catalogue=True, intervals=frozenset({product.id})))
+    patients = set(session.scalars(select(RecallItem.patient_id).where(RecallItem.product_id == product.id)))
+    if minimum is not None:  # a product newly given an interval: its patients too
+        patients |= set(
+            session.scalars(
+                select(Visit.patient_id)
+                .join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
+                .where(InjectionPoint.product_id == product.id)
+                .distinct()
+            )
         )
-        .join(Visit, InjectionPoint.visit_id == Visit.id)
-        .join(Product, InjectionPoint.product_id == Product.id)
-        .group_by(
-            Visit.patient_id,
-            InjectionPoint.region_code,
-            Product.name,
-            Product.kind,
-            Product.interval_min_days,
-            Product.interval_max_days,
-        )
-    )
-    if patient_ids is not None:
-        query = query.where(Visit.patient_id.in_(list(patient_ids)))
-    if before is not None:
-        query = query.where(Visit.started_at < before)
-    region_area = area_of_region()
-    facts = []
-    for patient_id, region, name, kind, low, high, last_at, first_at in session.execute(query):
-        area = region_area[region]
-        kind = kind.value if hasattr(kind, "value") else kind
-        last_day = _as_aware(last_at).astimezone(zone).date()
-        first_day = _as_aware(first_at).astimezone(zone).date()
-        side = side_of(region)
-        facts.append(Treated(patient_id, last_day, area, name, kind, low, high, side))
-        if first_day != last_day:  # the first treatment matters for the review rule
-            facts.append(Treated(patient_id, first_day, area, name, kind, low, high, side))
-    return facts
-
-
-def _seen(
-    session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None, before: datetime | None = None
-) -> list[Seen]:
-    """Each patient's last review visit (before `before` when given): seen again, with or
-    without injections."""
-    query = (
-        select(Visit.patient_id, func.max(Visit.started_at))
-        .where(Visit.kind == VisitKind.REVIEW)
-        .group_by(Visit.patient_id)
-    )
-    if patient_ids is not None:
-        query = query.where(Visit.patient_id.in_(list(patient_ids)))
-    if before is not None:
-        query = query.where(Visit.started_at < before)
-    return [
-        Seen(patient_id, _as_aware(at).astimezone(zone).date()) for patient_id, at in session.execute(query)
-    ]
+    return note(session, Changes(patients=frozenset(patients), catalogue=True))
 
 
 def treated_facts(db: Database) -> list[Treated]:
     with db.factory() as session:
-        return _facts(session, db.timezone)
-
-
-def _settings_in(session: Session) -> RecallSettings:
-    stored = session.get(AppMeta, SETTINGS_KEY)
-    return RecallSettings(**json.loads(stored.value)) if stored is not None else RecallSettings()
-
-
-def refresh_recall(session: Session, zone: ZoneInfo, patient_ids: Iterable[int] | None = None) -> None:
-    """Rebuild the recall summary of these patients (all when None), in the caller's
-    transaction: the chart and its recall rows are saved together or not at all."""
-    review_days = _settings_in(session).review_days
-    ids = None if patient_ids is None else sorted(set(patient_ids))
-    delete_rows = delete(RecallItem)
-    if ids is not None:
-        delete_rows = delete_rows.where(RecallItem.patient_id.in_(ids))
-    session.execute(delete_rows)
-    product_ids = dict(session.execute(select(Product.name, Product.id)).all())
-    providers = _latest_providers(session, ids)
-    rows = [
-        {
-            "patient_id": item.patient_id,
-            "area": item.area,
-            "side": item.side,
-            "product_kind": item.product_kind,
-            "product_id": product_ids[item.product_name],
-            "provider_id": providers.get(item.patient_id),
-            "last_treated": item.last_treated,
-            "due_from": item.due_from,
-            "due_by": item.due_by,
-        }
-        for item in standing_items(_facts(session, zone, ids), review_days, _seen(session, zone, ids))
-    ]
-    for start in range(0, len(rows), 20_000):
-        session.execute(insert(RecallItem), rows[start : start + 20_000])
-    if ids is None:
-        session.merge(AppMeta(key=SUMMARY_KEY, value=SUMMARY_VERSION))
-
-
-def _latest_providers(session: Session, patient_ids: list[int] | None) -> dict[int, int]:
-    """Each patient's injector at their latest charted visit."""
-    latest = (
-        select(Visit.patient_id, func.max(Visit.started_at).label("at"))
-        .where(Visit.points.any())
-        .group_by(Visit.patient_id)
-    )
-    if patient_ids is not None:
-        latest = latest.where(Visit.patient_id.in_(patient_ids))
-    latest = latest.subquery()
-    query = select(Visit.patient_id, Visit.provider_id).join(
-        latest, and_(Visit.patient_id == latest.c.patient_id, Visit.started_at == latest.c.at)
-    )
-    return dict(session.execute(query).all())
-
-
-def ensure_recall_summary(db: Database) -> None:
-    """Build the summary for a database that has none, or a stale one (new, or upgraded);
-    a current summary is only read (no write lock)."""
-    with db.factory() as session:
-        if _summary_is_current(session):
-            return
-    with db.factory.begin() as session:
-        if not _summary_is_current(session):  # another program may have built it meanwhile
-            refresh_recall(session, db.timezone)
-
-
-def _summary_is_current(session: Session) -> bool:
-    marker = session.get(AppMeta, SUMMARY_KEY)
-    return marker is not None and marker.value == SUMMARY_VERSION
-
-
-def _as_aware(moment) -> datetime:
-    """Aggregates bypass the column type: SQLite hands back naive UTC text or datetimes."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+        return facts_in(session, db.timezone)
 
 
 @dataclass(frozen=True)
@@ -337,9 +157,22 @@ class DueFilter:
     patient_id: int | None = None
 
 
+def _due_status(today: date, lead_days: int) -> ColumnElement[Any]:
+    """The due status as SQL over the summary's columns, from the tests that classify
+    dates in Python (models.recall.due_status_tests): one definition of the thresholds."""
+    return case(
+        (RecallItem.area == "", DueStatus.REVIEW.value),
+        *[
+            (test(RecallItem.due_from, RecallItem.due_by), status.value)
+            for status, test in due_status_tests(today, lead_days)
+        ],
+        else_=DueStatus.NOT_DUE.value,
+    )
+
+
 def _summary_query(
     today: date, within_days: int | None, settings: RecallSettings, narrow: DueFilter = DueFilter()
-):
+) -> tuple[list[ColumnElement[bool]], ColumnElement[Any], ColumnElement[Any]]:
     """The due list as SQL over the summary: statuses are date comparisons, so counting
     the whole list is one index-only range scan and a page is a LIMIT."""
     lead_day = today + timedelta(days=settings.lead_days)
@@ -351,15 +184,9 @@ def _summary_query(
     )
     review_from = today - timedelta(days=settings.review_expires_days)
     review = RecallItem.area == ""
-    status = case(
-        (review, DueStatus.REVIEW.value),
-        (RecallItem.due_by < today, DueStatus.OVERDUE.value),
-        (RecallItem.due_from <= today, DueStatus.DUE.value),
-        (RecallItem.due_from <= lead_day, DueStatus.DUE_SOON.value),
-        else_=DueStatus.NOT_DUE.value,
-    ).label("status")
+    status = _due_status(today, settings.lead_days).label("status")
     urgency = case({s.value: n for n, s in enumerate(_ORDER)}, value=status)
-    conditions = [
+    conditions: list[ColumnElement[bool]] = [
         RecallItem.due_by >= min(lapsed_before, review_from),  # the indexed range
         RecallItem.due_from <= max(horizon, lead_day),
         RecallItem.patient_id.not_in(select(Patient.id).where(Patient.archived.is_(True))),
@@ -382,6 +209,107 @@ def _summary_query(
     return conditions, status, urgency
 
 
+_STATUSES = {status.value: status for status in DueStatus}
+
+
+class _Days(dict[Any, date]):
+    """Stored days (ISO text from SQLite, dates from PostgreSQL), each parsed once."""
+
+    def __missing__(self, value: Any) -> date:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        self[value] = day
+        return day
+
+
+class _Labels(dict[tuple[str, str], str]):
+    """How a row names its area and side, each worked out once."""
+
+    def __missing__(self, key: tuple[str, str]) -> str:
+        self[key] = label = recall_label(*key)
+        return label
+
+
+def _page_rows(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    status: ColumnElement[Any],
+    urgency: ColumnElement[Any],
+    limit: int | None,
+    offset: int,
+) -> list[DueRow]:
+    """The rows the conditions select, most urgent first, with the names they show, read
+    as plain rows (a whole list is some 100,000 of them). A page is chosen over the
+    summary's index alone, then joined to its patients."""
+    order = (urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area, RecallItem.side)
+    if limit is not None:
+        page = select(RecallItem.id).where(*conditions).order_by(*order).limit(limit).offset(offset)
+        conditions = [RecallItem.id.in_(page.scalar_subquery())]
+    query = (
+        select(
+            RecallItem.patient_id,
+            RecallItem.area,
+            RecallItem.side,
+            RecallItem.product_id,
+            RecallItem.product_kind,
+            RecallItem.provider_id,
+            type_coerce(RecallItem.last_treated, String),  # text: parsed once per distinct day
+            type_coerce(RecallItem.due_from, String),
+            type_coerce(RecallItem.due_by, String),
+            status,
+            Patient.chart_number,
+            Patient.given_name,
+            Patient.family_name,
+            Patient.phone,
+        )
+        .join(Patient, RecallItem.patient_id == Patient.id)
+        .where(*conditions)
+        .order_by(*order)
+    )
+    product_names = dict(session.execute(select(Product.id, Product.name)).all())
+    provider_names = dict(session.execute(select(Provider.id, Provider.display_name)).all())
+    days = _Days()
+    labels = _Labels()
+    rows = []
+    for (
+        patient_id,
+        area,
+        side,
+        product_id,
+        kind,
+        provider_id,
+        last,
+        due_from,
+        due_by,
+        state,
+        chart,
+        given,
+        family,
+        phone,
+    ) in session.connection().execute(query).all():
+        due = DueItem(
+            patient_id,
+            area,
+            product_names[product_id],
+            kind,
+            days[last],
+            days[due_from],
+            days[due_by],
+            _STATUSES[state],
+            side,
+        )
+        rows.append(
+            DueRow(
+                chart,
+                f"{given} {family}",
+                labels[area, side],
+                due,
+                provider_names.get(provider_id, ""),
+                phone or "",
+            )
+        )
+    return rows
+
+
 def due_page(
     db: Database,
     today: date,
@@ -399,60 +327,7 @@ def due_page(
             DueStatus(value): n
             for value, n in session.execute(select(status, func.count()).where(*conditions).group_by(status))
         }
-        ordered = (
-            select(RecallItem.id, status)
-            .where(*conditions)
-            .order_by(urgency, RecallItem.due_from, RecallItem.patient_id, RecallItem.area, RecallItem.side)
-        )
-        if limit is not None:
-            ordered = ordered.limit(limit).offset(offset)
-        page = session.execute(ordered).all()
-        details = {}
-        for start in range(0, len(page), 20_000):  # names for this page only
-            chunk = [item_id for item_id, _ in page[start : start + 20_000]]
-            details.update(
-                {
-                    item.id: (item, product, chart, given, family, phone)
-                    for item, product, chart, given, family, phone in session.execute(
-                        select(
-                            RecallItem,
-                            Product.name,
-                            Patient.chart_number,
-                            Patient.given_name,
-                            Patient.family_name,
-                            Patient.phone,
-                        )
-                        .join(Product, RecallItem.product_id == Product.id)
-                        .join(Patient, RecallItem.patient_id == Patient.id)
-                        .where(RecallItem.id.in_(chunk))
-                    )
-                }
-            )
-        provider_names = dict(session.execute(select(Provider.id, Provider.display_name)).all())
-    rows = []
-    for item_id, state in page:
-        item, product, chart, given, family, phone = details[item_id]
-        due = DueItem(
-            item.patient_id,
-            item.area,
-            product,
-            item.product_kind,
-            item.last_treated,
-            item.due_from,
-            item.due_by,
-            DueStatus(state),
-            item.side,
-        )
-        rows.append(
-            DueRow(
-                chart,
-                f"{given} {family}",
-                recall_label(item.area, item.side),
-                due,
-                provider_names.get(item.provider_id, ""),
-                phone or "",
-            )
-        )
+        rows = _page_rows(session, conditions, status, urgency, limit, offset)
     return DuePage(counts, rows)
 
 
@@ -477,38 +352,57 @@ def due_list(
     """The whole due list: overdue, due and review rows always; then windows opening within
     `within_days` of today, or by default those "due soon" (the settings' lead).
 
-    Today and later read the recall summary; a day in the past is recomputed from the
-    charts as they stood then (slower, exact)."""
+    Every day reads the recall summary with one status definition. For a day in the past,
+    the patients seen since have their windows recomputed from their charts as they stood
+    then, and classified by the same tests (models.recall.due_status_tests); everyone
+    else's windows are what they were that day."""
     settings = settings or load_recall_settings(db)
-    if today >= datetime.now(db.timezone).date():
-        return due_page(db, today, within_days, settings, limit=None).rows
+    conditions, status, urgency = _summary_query(today, within_days, settings)
     end_of_day = datetime.combine(today + timedelta(days=1), time(0), db.timezone)
+    since = select(Visit.patient_id).where(Visit.started_at >= end_of_day)
     with db.factory() as session:
-        facts = _facts(session, db.timezone, before=end_of_day)
-        seen = _seen(session, db.timezone, before=end_of_day)
+        rows = _page_rows(
+            session, [*conditions, RecallItem.patient_id.not_in(since)], status, urgency, None, 0
+        )
+        if session.scalar(since.limit(1)) is None:
+            return rows
+        facts = facts_in(session, db.timezone, since, before=end_of_day)
+        seen = seen_in(session, db.timezone, since, before=end_of_day)
         archived = set(session.scalars(select(Patient.id).where(Patient.archived.is_(True))))
-    items = [i for i in due_items(facts, today, settings, seen) if i.patient_id not in archived]
-    urgent = {DueStatus.OVERDUE, DueStatus.DUE, DueStatus.REVIEW}
-    if within_days is None:
-        chosen = [i for i in items if i.status is not DueStatus.NOT_DUE]
-    else:
-        limit = today + timedelta(days=within_days)
-        chosen = [i for i in items if i.status in urgent or i.due_from <= limit]
-    with db.factory() as session:
-        patients = {
-            p.id: p
-            for p in session.scalars(select(Patient).where(Patient.id.in_({i.patient_id for i in chosen})))
+        items = [
+            i
+            for i in classify(standing_items(facts, settings.review_days, seen), today, settings)
+            if i.patient_id not in archived
+        ]
+        urgent = {DueStatus.OVERDUE, DueStatus.DUE, DueStatus.REVIEW}
+        if within_days is None:
+            chosen = [i for i in items if i.status is not DueStatus.NOT_DUE]
+        else:
+            limit = today + timedelta(days=within_days)
+            chosen = [i for i in items if i.status in urgent or i.due_from <= limit]
+        names = {
+            patient_id: (chart, f"{given} {family}", phone or "")
+            for patient_id, chart, given, family, phone in session.execute(
+                select(
+                    Patient.id, Patient.chart_number, Patient.given_name, Patient.family_name, Patient.phone
+                ).where(Patient.id.in_(since))
+            )
         }
-    return [
+    rows += [
         DueRow(
-            patients[i.patient_id].chart_number,
-            f"{patients[i.patient_id].given_name} {patients[i.patient_id].family_name}",
+            names[i.patient_id][0],
+            names[i.patient_id][1],
             recall_label(i.area, i.side),
             i,
-            phone=patients[i.patient_id].phone or "",
+            phone=names[i.patient_id][2],
         )
         for i in chosen
     ]
+    order = {s: n for n, s in enumerate(_ORDER)}
+    return sorted(
+        rows,
+        key=lambda r: (order[r.item.status], r.item.due_from, r.item.patient_id, r.item.area, r.item.side),
+    )
 
 
 def patients_in(rows: Iterable[DueRow]) -> int:
@@ -539,7 +433,7 @@ COLUMNS = [
 ]
 
 
-def row_values(row: DueRow, today: date) -> list:
+def row_values(row: DueRow, today: date) -> list[object]:
     item = row.item
     return [
         row.chart_number,
@@ -593,7 +487,7 @@ def to_ics(rows: list[DueRow], today: date, clinic: str = "Aliquot", names: bool
             f" {item.status.value}",
         )
         calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def patient_due(db: Database, patient_id: int, today: date) -> list[DueRow]:

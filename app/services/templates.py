@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
+from app.services.changes import NOTHING, Changes, carrying, note
 from app.storage.database import Database
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.point_fields import point_from_data, point_to_data
@@ -16,6 +18,13 @@ from models.tables import ChartTemplate
 from models.templates import ClinicTemplate
 from models.text import fold
 from models.validation import checked_name
+
+
+@dataclass(frozen=True)
+class SavedTemplate(ClinicTemplate):
+    """A clinic template as saved, with what saving changed."""
+
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 def _checked_name(name: str) -> str:
@@ -35,7 +44,7 @@ def _stored_row(session: Session, key: str) -> ChartTemplate:
     return row
 
 
-def save_template(db: Database, name: str, points: list[ChartedPoint]) -> ClinicTemplate:
+def save_template(db: Database, name: str, points: list[ChartedPoint]) -> SavedTemplate:
     name = _checked_name(name)
     if not points:
         raise ValidationError("select the points to keep as a template", "points")
@@ -49,10 +58,10 @@ def save_template(db: Database, name: str, points: list[ChartedPoint]) -> Clinic
         session.add(template)
         session.flush()
         record_event(session, db.actor, "create", "template", template.id, name=name, points=len(points))
-        return _clinic_template(template)
+        return carrying(SavedTemplate, _clinic_template(template), note(session, Changes(templates=True)))
 
 
-def rename_template(db: Database, key: str, name: str) -> ClinicTemplate:
+def rename_template(db: Database, key: str, name: str) -> SavedTemplate:
     name = _checked_name(name)
     with db.factory.begin() as session:
         row = _stored_row(session, key)
@@ -60,15 +69,16 @@ def rename_template(db: Database, key: str, name: str) -> ClinicTemplate:
             _name_taken(session, name)
         record_event(session, db.actor, "update", "template", row.id, name=[row.name, name])
         row.name, row.name_key = name, fold(name)
-        return _clinic_template(row)
+        return carrying(SavedTemplate, _clinic_template(row), note(session, Changes(templates=True)))
 
 
-def delete_template(db: Database, key: str) -> None:
+def delete_template(db: Database, key: str) -> Changes:
     """Remove a clinic template; charts it was applied to keep their points."""
     with db.factory.begin() as session:
         row = _stored_row(session, key)
         record_event(session, db.actor, "delete", "template", row.id, name=row.name, points=row.points)
         session.delete(row)
+        return note(session, Changes(templates=True))
 
 
 def _clinic_template(row: ChartTemplate) -> ClinicTemplate:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,10 +15,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.services.audit import record_event
 from app.services.catalogue import package_sizes
+from app.services.changes import NOTHING, Changes, carrying, note
 from app.services.lots import starting_lot, usable_lots
 from app.services.patients import find_by_chart
 from app.services.providers import ProviderRecord, list_providers
-from app.services.recall import refresh_recall
 from app.services.templates import clinic_templates
 from app.storage.database import Database
 from models.amounts import format_dose
@@ -50,6 +50,13 @@ from models.validation import (
     check_visit_totals,
 )
 from models.vocabulary import ProductKind, VisitKind, VisitStatus
+
+
+@dataclass(frozen=True)
+class SavedVisit(VisitRecord):
+    """A visit as saved, with what saving it changed."""
+
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
@@ -231,7 +238,7 @@ def create_visit(
     notes: str = "",
     consent_recorded: bool = False,
     kind: VisitKind = VisitKind.TREATMENT,
-) -> VisitRecord:
+) -> SavedVisit:
     """A new draft visit; a review visit (the patient seen again, maybe injecting nothing)
     is done at once: the patient's open review leaves the due list."""
     check_visit_time(started_at, datetime.now(UTC))
@@ -252,12 +259,11 @@ def create_visit(
         )
         session.add(visit)
         session.flush()
-        if visit.kind is VisitKind.REVIEW:
-            refresh_recall(session, db.timezone, [patient_id])
         record_event(
             session, db.actor, "create", "visit", visit.id, patient_id=patient_id, kind=visit.kind.value
         )
-        return visit_record(_load_visit(session, visit.id))
+        changes = note(session, Changes.of_patients(patient_id))
+        return carrying(SavedVisit, visit_record(_load_visit(session, visit.id)), changes)
 
 
 def get_visit(db: Database, visit_id: int) -> VisitRecord:
@@ -272,7 +278,7 @@ def replace_points(
     drafts: Sequence[PointDraft],
     fields: VisitFields | None = None,
     warning_reason: str | None = None,
-) -> VisitRecord:
+) -> SavedVisit:
     """Save a draft visit: every charted point (and the visit's fields, if given) in one
     transaction. A point or total above a hard ceiling is refused with its figures;
     `warning_reason` is why the injector went on despite the safety warnings the editor
@@ -316,9 +322,9 @@ def replace_points(
             visit.updated_at = datetime.now().astimezone()  # bumps the version
             session.flush()
             session.refresh(visit, ["provider"])
-            refresh_recall(session, db.timezone, [visit.patient_id])
             record_event(session, db.actor, "chart", "visit", visit.id, points=len(new_points))
-            return visit_record(visit)
+            changes = note(session, Changes.of_patients(visit.patient_id))
+            return carrying(SavedVisit, visit_record(visit), changes)
     except StaleDataError:
         raise ConflictError(_CHANGED_ELSEWHERE) from None
 
@@ -440,6 +446,7 @@ class OpenedVisit:
     templates: list[ClinicTemplate]  # the clinic's own templates
     created: bool = False  # a new draft made just now, for this editor
     starting_pen: StartingPen | None = None  # None: the catalogue's first toxin
+    changes: Changes = NOTHING  # what opening it changed (a new draft: the patient's visits)
 
 
 def open_visit(db: Database, visit_id: int) -> OpenedVisit:
@@ -485,13 +492,15 @@ def start_visit(
         clinic_templates(db),
         created=True,
         starting_pen=starting_pen(db, visit),
+        changes=visit.changes,
     )
 
 
-def discard_empty_draft(db: Database, visit_id: int, version: int) -> bool:
+def discard_empty_draft(db: Database, visit_id: int, version: int) -> Changes:
     """Remove a visit made by "New visit" and closed without ever being saved, so that a
     change of mind leaves no empty visit behind. Nothing is removed if the visit was
-    saved since (its version moved on, here or on another workstation) or holds anything."""
+    saved since (its version moved on, here or on another workstation) or holds anything:
+    the Changes are then empty (false)."""
     with db.factory.begin() as session:
         visit = session.get(Visit, visit_id)
         if (
@@ -504,7 +513,7 @@ def discard_empty_draft(db: Database, visit_id: int, version: int) -> bool:
             or visit.notes
             or visit.consent_recorded
         ):
-            return False
+            return NOTHING
         session.delete(visit)
         record_event(session, db.actor, "discard", "visit", visit_id, reason="closed empty")
-        return True
+        return note(session, Changes.of_patients(visit.patient_id))

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-import tzlocal
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
@@ -22,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.catalogue import seed_catalogue
-from app.services.recall import ensure_recall_summary, refresh_recall
+from app.services.settings import TIMEZONE_KEY as TIMEZONE_KEY  # the zone is a setting, read on opening
+from app.services.settings import load_clinic_timezone
+from app.services.settings import set_clinic_timezone as set_clinic_timezone
+from app.services.summary import ensure_recall_summary
 from app.storage.config import describe
 from app.storage.files import backup_path, check_output_file, private_partial, publish
 from models import database as schema
-from models.errors import DatabaseError, ValidationError
-from models.tables import AppMeta
-
-TIMEZONE_KEY = "clinic_timezone"
+from models.errors import DatabaseError
 
 
 @dataclass
@@ -119,7 +118,7 @@ def open_database(url: URL, actor: str, on_write_wait: Callable[[], None] | None
         database.timezone = load_clinic_timezone(database)
         if not database.read_only:
             seed_catalogue(database.factory, actor)
-            ensure_recall_summary(database)
+            ensure_recall_summary(database.factory)
     except sa_exc.DBAPIError as error:
         engine.dispose()
         raise DatabaseError(explain_driver_error(database.name, error)) from None
@@ -143,54 +142,6 @@ def explain_driver_error(name: str, error: sa_exc.DBAPIError) -> str:
     if isinstance(error, sa_exc.OperationalError) and "connect" in text.casefold():
         return f"cannot reach the database server for {name} ({text})"
     return f"cannot use the database {name}: {text}"
-
-
-def workstation_timezone_name() -> str:
-    try:
-        return tzlocal.get_localzone_name() or "UTC"
-    except Exception:  # an unreadable zone setting on this machine
-        return "UTC"
-
-
-def parse_timezone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            f"{name!r} is not a time zone name such as Europe/London or America/New_York", "timezone"
-        ) from None
-
-
-def load_clinic_timezone(database: Database) -> ZoneInfo:
-    """The clinic's zone, set to this workstation's zone when the database is new."""
-    with database.factory() as session:
-        stored = session.get(AppMeta, TIMEZONE_KEY)
-    if stored is None and not database.read_only:
-        with database.factory.begin() as session:
-            stored = session.get(AppMeta, TIMEZONE_KEY)  # another program may have set it meanwhile
-            if stored is None:
-                stored = AppMeta(key=TIMEZONE_KEY, value=workstation_timezone_name())
-                session.add(stored)
-    return parse_timezone(stored.value if stored is not None else workstation_timezone_name())
-
-
-def set_clinic_timezone(database: Database, name: str) -> ZoneInfo:
-    zone = parse_timezone(name)
-    with database.factory.begin() as session:
-        previous = session.get(AppMeta, TIMEZONE_KEY)
-        session.merge(AppMeta(key=TIMEZONE_KEY, value=zone.key))
-        refresh_recall(session, zone)  # visit days, and so due dates, follow the clinic's clock
-        record_event(
-            session,
-            database.actor,
-            "update",
-            "settings",
-            TIMEZONE_KEY,
-            before=previous.value if previous else None,
-            after=zone.key,
-        )
-    database.timezone = zone
-    return zone
 
 
 @dataclass(frozen=True)

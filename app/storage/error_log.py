@@ -8,11 +8,13 @@ file (0600), rotated copies included.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import IO, cast
 
 import platformdirs
 
@@ -30,10 +32,11 @@ def default_log_dir() -> Path:
 
 
 class _PrivateLogHandler(RotatingFileHandler):
-    def _open(self):
-        return open(
+    def _open(self) -> io.TextIOWrapper:
+        stream: IO[str] = open(  # noqa: SIM115  (the handler keeps it open and closes it)
             self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=_private_opener
         )
+        return cast(io.TextIOWrapper, stream)  # a file opened in text mode
 
 
 def _private_opener(path: str, flags: int) -> int:

@@ -4,7 +4,7 @@ import copy
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import icalendar
 
@@ -15,6 +15,13 @@ from app.services.visits import create_visit
 from models.recall import DueStatus
 from tests.app.test_interchange import SPEC_EXAMPLE
 from tests.conftest import at
+
+TODAY = date(2026, 6, 1)  # the recall tests' "today": fixed, never the wall clock
+
+
+def days_before(db, days: int) -> datetime:
+    """A visit's moment, 10:00 on the clinic's clock `days` before TODAY."""
+    return datetime.combine(TODAY - timedelta(days=days), time(10), db.timezone)
 
 
 def chart(
@@ -110,8 +117,6 @@ def test_cli_due_formats(tmp_path, db_path, db):
 
 def assert_summary_is_exact(db, today, within_days=30):
     """Today's list read from the summary equals the full recomputation from the charts."""
-    from datetime import timedelta
-
     from app.services.recall import load_recall_settings, treated_facts
     from models.recall import due_items
 
@@ -131,18 +136,14 @@ def assert_summary_is_exact(db, today, within_days=30):
 
 def test_the_summary_answers_today_exactly_as_the_charts_do(db):
     """Today's list reads the summary kept on save; it must equal the full recomputation."""
-    from datetime import datetime
-
     from app.demo import generate_demo
 
-    today = datetime.now(db.timezone).date()
+    today = TODAY
     generate_demo(db, patients=80, seed=4, as_of=today)
     assert_summary_is_exact(db, today)
 
 
 def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
-    from datetime import datetime
-
     import pytest
 
     from app.demo import generate_demo
@@ -151,7 +152,7 @@ def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
     from models.recall import RecallSettings
     from tests.conftest import snapshot
 
-    today = datetime.now(db.timezone).date()
+    today = TODAY
     generate_demo(db, patients=80, seed=4, as_of=today)
     before = snapshot(db)
     with pytest.raises(ValidationError, match="Dysport must run"):
@@ -173,13 +174,11 @@ def test_the_settings_dialog_changes_are_stored_together_or_not_at_all(db):
 
 
 def test_saving_a_chart_updates_the_recall_summary(db, patient, provider):
-    from datetime import datetime, timedelta
-
     from app.services.visits import create_visit, replace_points
     from tests.conftest import botox_point
 
-    today = datetime.now(db.timezone).date()
-    moment = datetime.now(db.timezone).replace(microsecond=0) - timedelta(days=95)
+    today = TODAY
+    moment = days_before(db, 95)
     visit = create_visit(db, patient.id, provider.id, moment)
     assert due_list(db, today) == []
     replace_points(db, visit.id, visit.version, [botox_point("procerus")])
@@ -190,8 +189,6 @@ def test_saving_a_chart_updates_the_recall_summary(db, patient, provider):
 
 
 def test_settings_and_product_intervals_drive_every_computation(db, patient, provider):
-    from datetime import datetime, timedelta
-
     import pytest
 
     from app.services.recall import due_page, load_recall_settings, save_recall_settings, update_intervals
@@ -200,10 +197,8 @@ def test_settings_and_product_intervals_drive_every_computation(db, patient, pro
     from models.recall import RecallSettings
     from tests.conftest import botox_point
 
-    today = datetime.now(db.timezone).date()
-    visit = create_visit(
-        db, patient.id, provider.id, datetime.now(db.timezone).replace(microsecond=0) - timedelta(days=70)
-    )
+    today = TODAY
+    visit = create_visit(db, patient.id, provider.id, days_before(db, 70))
     replace_points(db, visit.id, visit.version, [botox_point("procerus")])
     assert [r.item.status for r in due_list(db, today)] == [DueStatus.REVIEW]  # first treatment
     save_recall_settings(db, RecallSettings(review_days=None))

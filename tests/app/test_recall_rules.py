@@ -147,7 +147,7 @@ def test_a_review_visit_made_here_closes_the_review_at_once(db, provider):
     assert not [row for row in areas_listed(db, date(2025, 1, 26)) if row[0] == REVIEW]
     assert [v.kind for v in list_visits(db, "A-0001")] == [VisitKind.TREATMENT, VisitKind.REVIEW]
     # closed unsaved, a review visit stays: seeing the patient is a record of its own
-    assert discard_empty_draft(db, made.id, made.version) is False
+    assert not discard_empty_draft(db, made.id, made.version)
     assert [v.kind for v in list_visits(db, "A-0001")] == [VisitKind.TREATMENT, VisitKind.REVIEW]
 
 

@@ -8,7 +8,8 @@ import pypdf
 import pypdfium2
 
 from app.exports.interchange import import_document
-from app.exports.records import ClinicProfile, save_clinic_profile, visit_record_pdf
+from app.exports.records import visit_record_pdf
+from app.services.settings import ClinicProfile, save_clinic_profile
 from app.services.visits import create_visit, list_visits, replace_points
 from tests.app.test_interchange import SPEC_EXAMPLE, rich_document
 from tests.conftest import at, botox_point
@@ -142,7 +143,8 @@ def test_clinic_logo_and_aftercare_from_settings(db, tmp_path):
     import pytest
     from PIL import Image
 
-    from app.exports.records import load_clinic_profile, logo_from_file
+    from app.exports.records import logo_from_file
+    from app.services.settings import load_clinic_profile
     from models.errors import ValidationError
 
     picture = tmp_path / "logo.png"

@@ -8,9 +8,10 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.exports.records import load_clinic_profile, visit_record_pdf
+from app.exports.records import visit_record_pdf
 from app.services.patients import create_patient
 from app.services.providers import create_provider, list_providers, update_provider
+from app.services.settings import load_clinic_profile
 from app.services.visits import list_visits, open_visit, replace_points
 from models.records import PatientDraft
 from models.vocabulary import Sex
