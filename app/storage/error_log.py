@@ -8,6 +8,7 @@ file (0600), rotated copies included.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -30,10 +31,12 @@ def default_log_dir() -> Path:
 
 
 class _PrivateLogHandler(RotatingFileHandler):
-    def _open(self):
-        return open(
+    def _open(self) -> io.TextIOWrapper:
+        stream = open(
             self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=_private_opener
         )
+        assert isinstance(stream, io.TextIOWrapper)  # a text mode: the handler writes lines
+        return stream
 
 
 def _private_opener(path: str, flags: int) -> int:
