@@ -206,16 +206,7 @@ class MainWindow(QMainWindow):
             self.tasks.run(
                 "catalogue", partial(list_products, self.database.factory, True), self._catalogue_loaded
             )
-        if self.due_window is not None:
-            if changes.providers:
-                self.tasks.run(
-                    "due-providers",
-                    partial(list_providers, self.database, include_inactive=True),
-                    self.due_window.set_providers,
-                    owner=self.due_window,
-                )
-            if changes.touches_recall:
-                self.due_window.refresh()
+        # The due list redraws from the same signal (ui/due_window.py).
 
     def _catalogue_loaded(self, products) -> None:
         self.products = [p for p in products if p.active]
