@@ -405,16 +405,13 @@ class MainWindow(QMainWindow):
         """Backups, imports and exports: one at a time (a second import must not hide the
         first one's report); a refusal is told plainly, not as a loading problem."""
         self._file_work_busy(True)
-
-        def finished(result) -> None:
-            self._file_work_busy(False)
-            done(result)
-
-        def refused(message: str) -> None:
-            self._file_work_busy(False)
-            self.tell(self, "Not done", message)
-
-        self.tasks.run(channel, work, finished, refused=refused)
+        self.tasks.run(
+            channel,
+            work,
+            done,
+            refused=lambda message: self.tell(self, "Not done", message),
+            ended=lambda: self._file_work_busy(False),
+        )
 
     def back_up(self) -> None:
         from app.storage.database import backup_sqlite
@@ -577,8 +574,6 @@ class MainWindow(QMainWindow):
         return editor
 
     def _show_failure(self, message: str) -> None:
-        if self._file_work:
-            self._file_work_busy(False)  # the work that failed may be the file work
         self.statusBar().showMessage(f"Not done: {message}", 15000)
 
     def _tell_write_waits(self) -> None:

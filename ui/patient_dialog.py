@@ -167,7 +167,13 @@ class PatientDialog(QDialog):
             return
         self.buttons.setEnabled(False)
         self.error.setText("Saving…")
-        self.tasks.run(f"save-patient-{id(self)}", work, self._stored, owner=self)
+        self.tasks.run(
+            f"save-patient-{id(self)}",
+            work,
+            self._stored,
+            owner=self,
+            ended=lambda: self.buttons.setEnabled(True),
+        )
 
     def _stored(self, outcome: PatientRecord | AliquotError) -> None:
         self.buttons.setEnabled(True)

@@ -71,6 +71,7 @@ def describe_failure(channel: str, error: Exception) -> str:
 class _Pending:
     done: Callable[[Any], None]
     refused: Callable[[str], None] | None
+    ended: Callable[[], None] | None
     owner: QObject | None
 
 
@@ -104,13 +105,15 @@ class TaskRunner(QObject):
         done: Callable[[Any], None],
         refused: Callable[[str], None] | None = None,
         owner: QObject | None = None,
+        ended: Callable[[], None] | None = None,
     ) -> None:
         """`work()` on a pool thread, then `done(result)` on this one. A refusal
         (`AliquotError`) goes to `refused(message)` when given, any other failure to the
-        `failed` signal; nothing reaches an `owner` that was deleted meanwhile."""
+        `failed` signal. `ended()` runs first however the task ends (a window leaves its
+        busy state there). Nothing reaches an `owner` that was deleted meanwhile."""
         self._tickets += 1
         self._latest[channel] = self._tickets
-        self._pending[self._tickets] = _Pending(done, refused, owner)
+        self._pending[self._tickets] = _Pending(done, refused, ended, owner)
         if len(self._pending) == 1:
             self.busy_changed.emit(True)
         self._pool.start(_Job(self._relay, self._tickets, channel, work))
@@ -131,11 +134,11 @@ class TaskRunner(QObject):
         pending = self._pending.pop(ticket, None)
         if not self._pending:
             self.busy_changed.emit(False)
-        if pending is None or self._latest.get(channel) != ticket:
+        if pending is None or (pending.owner is not None and not shiboken6.isValid(pending.owner)):
             return None
-        if pending.owner is not None and not shiboken6.isValid(pending.owner):
-            return None
-        return pending
+        if pending.ended is not None:
+            pending.ended()
+        return pending if self._latest.get(channel) == ticket else None
 
     @Slot(int, str, object)
     def _finished(self, ticket: int, channel: str, result: Any) -> None:
