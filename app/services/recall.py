@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import icalendar
 from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -564,8 +565,6 @@ def to_ics(rows: list[DueRow], today: date, clinic: str = "Aliquot", names: bool
     """One all-day event per recall on its due-from day, for a clinic calendar (RFC 5545).
 
     Without `names`, a title says the chart number only (a calendar others can see)."""
-    import icalendar  # only for this export: not loaded on the way to the first window
-
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Aliquot//recall list//EN")
     calendar.add("version", "2.0")
