@@ -5,7 +5,8 @@ run on the application's one task runner, and redraws from its `changed` signal.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,11 +18,9 @@ from app.services.catalogue import list_products
 from app.services.changes import Changes
 from app.services.patients import search_patients, set_archived, suggest_chart_number
 from app.services.providers import list_providers
-from app.services.recall import describe_due, patient_due
-from app.services.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
 from app.storage.database import Database
 from app.storage.files import suggested_file_name
-from models.records import PatientRecord, VisitSummary
+from models.records import PatientRecord, VisitRecord, VisitSummary
 from models.vocabulary import VisitKind
 from ui.actions import MainAction, create_actions
 from ui.patient_list import SEARCH_DELAY_MS, PatientList
@@ -30,6 +29,7 @@ from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.exports.interchange import ImportRun
+    from app.services.visits import OpenedVisit
 
 __all__ = ["FIRST_STEPS", "SEARCH_DELAY_MS", "MainWindow"]
 
@@ -40,6 +40,26 @@ def find_patients(database: Database, text: str, archived: bool) -> tuple[list[P
     patients = search_patients(database, text, archived)
     empty = not patients and not text.strip() and not search_patients(database, "", True, limit=1)
     return patients, empty
+
+
+@dataclass(frozen=True)
+class PatientPageData:
+    """What the patient page shows of a patient, asked for in one task."""
+
+    visits: list[VisitSummary]
+    next_due: str
+    newest: VisitRecord | None  # the newest visit with its points: chosen first
+
+
+def load_patient_page(database: Database, patient: PatientRecord, today: date) -> PatientPageData:
+    from app.services.recall import describe_due, patient_due
+    from app.services.visits import get_visit, list_visits
+
+    visits = list_visits(database, patient.chart_number)
+    due = describe_due(patient_due(database, patient.id, today)) or "nothing: no maintenance pending"
+    return PatientPageData(
+        visits, f"Next due — {due}", get_visit(database, visits[-1].id) if visits else None
+    )
 
 
 def import_patient_files(database: Database, paths: list[Path]) -> tuple[ImportRun, Changes]:
@@ -74,6 +94,7 @@ class MainWindow(QMainWindow):
         self.due_window = None
         self.preview = None
         self._new_visits = 0
+        self._newest: VisitRecord | None = None
         self._file_work = 0  # backups, imports, exports under way: one at a time
         self.setWindowTitle(f"Aliquot — {database.name}")
         self.resize(1400, 860)
@@ -257,18 +278,18 @@ class MainWindow(QMainWindow):
         self._load_patient(patient)
 
     def _load_patient(self, patient: PatientRecord) -> None:
-        """The patient's visits and what is next due, asked for again."""
-        self.tasks.run(
-            "visits", partial(list_visits, self.database, patient.chart_number), self.patient_page.show_visits
-        )
+        """The patient's visits, what is next due and the newest visit's sites, asked for together."""
         today = datetime.now(self.database.timezone).date()
         self.tasks.run(
-            "next-due",
-            partial(patient_due, self.database, patient.id, today),
-            lambda rows: self.next_due.setText(
-                "Next due — " + (describe_due(rows) or "nothing: no maintenance pending")
-            ),
+            "patient-page",
+            partial(load_patient_page, self.database, patient, today),
+            self._patient_page_loaded,
         )
+
+    def _patient_page_loaded(self, page: PatientPageData) -> None:
+        self.next_due.setText(page.next_due)
+        self._newest = page.newest  # shown as the newest visit is chosen, not asked for again
+        self.patient_page.show_visits(page.visits)
 
     def _show_patient(self, patient: PatientRecord | None, empty_clinic: bool = False) -> None:
         self.current_patient = patient
@@ -277,6 +298,14 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None and not self._file_work)
 
     def _visit_chosen(self, visit: VisitSummary) -> None:
+        newest, self._newest = self._newest, None
+        if newest is not None and newest.id == visit.id:
+            self.tasks.run(
+                "visit", lambda: newest, self.patient_page.show_visit
+            )  # the older answer is dropped
+            return
+        from app.services.visits import get_visit
+
         self.tasks.run("visit", partial(get_visit, self.database, visit.id), self.patient_page.show_visit)
 
     # ------------------------------------------------------------------ patients
@@ -379,6 +408,8 @@ class MainWindow(QMainWindow):
                 editor.raise_()
                 editor.activateWindow()
                 return
+        from app.services.visits import open_visit
+
         self.tasks.run(
             f"open-visit-{visit.id}",
             partial(open_visit, self.database, visit.id),
@@ -539,6 +570,8 @@ class MainWindow(QMainWindow):
                     "A visit needs an injector: register one in File > Injectors.", 10000
                 )
             return
+        from app.services.visits import start_visit
+
         # Each new visit has its own channel: its result (a row already made) is never dropped.
         self._new_visits += 1
         self.tasks.run(

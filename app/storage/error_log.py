@@ -32,7 +32,7 @@ def default_log_dir() -> Path:
 
 class _PrivateLogHandler(RotatingFileHandler):
     def _open(self) -> io.TextIOWrapper:
-        stream = open(
+        stream = open(  # noqa: SIM115 - the handler keeps the stream open and closes it
             self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=_private_opener
         )
         assert isinstance(stream, io.TextIOWrapper)  # a text mode: the handler writes lines
