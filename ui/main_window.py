@@ -62,6 +62,14 @@ def load_patient_page(database: Database, patient: PatientRecord, today: date) -
     )
 
 
+def find_recoveries(database: Database) -> list:
+    """Charts left unsaved by a crash (the recovery files and what they need are loaded on
+    the runner's thread: not on the way to the first window)."""
+    from app.storage import autosave
+
+    return autosave.find_recoveries(database)
+
+
 def import_patient_files(database: Database, paths: list[Path]) -> tuple[ImportRun, Changes]:
     """Import the files until one is refused; what the import changed (until the service
     returns it: the imported patients, found by their chart numbers)."""
@@ -234,8 +242,6 @@ class MainWindow(QMainWindow):
         self.product_colours = {p.name: p.colour for p in products}
         if not self._recoveries_checked:
             self._recoveries_checked = True
-            from app.storage.autosave import find_recoveries
-
             self.tasks.run("recoveries", partial(find_recoveries, self.database), self._offer_recoveries)
 
     @classmethod
