@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from app.storage.database import Database
 from models.errors import AliquotError
 
 
-def has_display(environ=os.environ, platform: str = sys.platform) -> bool:
+def has_display(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> bool:
     """Whether a window can be shown. Without this check Qt aborts with a core dump on a
     Linux machine that has no screen (a server, an SSH session)."""
     if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):

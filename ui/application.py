@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 import resources
 from app.storage.database import Database
 from app.storage.error_log import open_error_log
+from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,7 @@ class ErrorReporter:
             return
         self._telling = True
         try:
-            where = (
-                f"The details are in {self.log_path}: send that file to your support contact."
-                if self.log_path
-                else "The details could not be written to a log file."
-            )
+            where = self._where()
             self.tell(
                 "Something went wrong",
                 f"Aliquot met an unexpected error: what you just did may not have been done;"
@@ -53,6 +50,25 @@ class ErrorReporter:
             )
         finally:
             self._telling = False
+
+    def task_failed(self, message: str) -> None:
+        """The one handler of the task runner's failures: the traceback, if any, is already in
+        the error log (ui/tasks.py writes it); the user is told once, in a message."""
+        if self._telling:
+            log.warning("not shown, a message is already open: %s", message)
+            return
+        self._telling = True
+        try:
+            self.tell("Not done", f"{message}\n\n{self._where()}")
+        finally:
+            self._telling = False
+
+    def _where(self) -> str:
+        return (
+            f"The details are in {self.log_path}: send that file to your support contact."
+            if self.log_path
+            else "The details could not be written to a log file."
+        )
 
 
 def report_errors() -> ErrorReporter:
@@ -71,14 +87,21 @@ def run(database: Database, argv: list[str]) -> int:
     application = QApplication.instance() or QApplication(argv)
     application.setApplicationName("Aliquot")
     application.setWindowIcon(QIcon(str(resources.path("icon.svg"))))
-    report_errors()
+    reporter = report_errors()
+    # One runner for the whole application: every window runs its work on it, learns from its
+    # `changed` signal what to redraw, and its failures reach the one handler.
+    tasks = TaskRunner(application)
+    tasks.failed.connect(reporter.task_failed)
     from ui.main_window import MainWindow
 
-    window = MainWindow(database)
+    window = MainWindow(database, tasks=tasks)
     window.show()
     if os.environ.get("ALIQUOT_QUIT_WHEN_PAINTED"):
         _quit_when_painted(application, window)  # installer smoke test and start-up timing
-    return application.exec()
+    try:
+        return application.exec()
+    finally:
+        tasks.wait()  # a save or an import under way ends before the process does
 
 
 def _quit_when_painted(application: QApplication, window) -> None:

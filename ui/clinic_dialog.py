@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from functools import partial
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QPixmap
@@ -23,19 +24,25 @@ from PySide6.QtWidgets import (
 )
 
 from app.exports.records import logo_from_file
+from app.services.changes import Changes
 from app.services.settings import DEFAULT_AFTERCARE, ClinicProfile, load_clinic_profile, save_clinic_profile
 from app.storage.database import Database
-from models.errors import AliquotError
+from ui.tasks import TaskRunner
 
 LOGO_PREVIEW = (280, 90)
 
 
 class ClinicDialog(QDialog):
-    def __init__(self, database: Database, parent=None):
+    """Loads the stored details, reads a chosen logo (Pillow) and saves on the task runner's
+    thread; the form is greyed while it waits."""
+
+    def __init__(self, database: Database, parent=None, tasks: TaskRunner | None = None):
         super().__init__(parent)
         self.database = database
-        self.profile = load_clinic_profile(database)
-        self.logo_png = self.profile.logo_png
+        self.tasks = tasks if tasks is not None else TaskRunner(self)
+        self.profile: ClinicProfile | None = None  # until loaded
+        self.logo_png = ""
+        self._saving = False
         self.setWindowTitle("Clinic details for printed records")
         self.resize(640, 560)
         layout = QVBoxLayout(self)
@@ -45,11 +52,11 @@ class ClinicDialog(QDialog):
         note.setWordWrap(True)
         layout.addWidget(note)
         form = QFormLayout()
-        self.name = QLineEdit(self.profile.name)
+        self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Harbour Aesthetics")
-        self.address = QLineEdit(self.profile.address)
+        self.address = QLineEdit()
         self.address.setPlaceholderText("one line, e.g. 12 Quay Street, Bristol BS1 4DJ")
-        self.phone = QLineEdit(self.profile.phone)
+        self.phone = QLineEdit()
         self.logo = QLabel()
         self.logo.setFixedSize(*LOGO_PREVIEW)
         self.logo.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -65,7 +72,7 @@ class ClinicDialog(QDialog):
         logo_layout.addWidget(choose, 0, Qt.AlignmentFlag.AlignTop)
         logo_layout.addWidget(self.remove_logo, 0, Qt.AlignmentFlag.AlignTop)
         logo_layout.addStretch(1)
-        self.aftercare = QPlainTextEdit(self.profile.aftercare)
+        self.aftercare = QPlainTextEdit()
         reset = QPushButton("Standard advice")
         reset.setToolTip("Put back Aliquot's standard aftercare text")
         reset.clicked.connect(lambda: self.aftercare.setPlainText(DEFAULT_AFTERCARE))
@@ -90,7 +97,48 @@ class ClinicDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self._set_logo(self.logo_png)
+        self.form = form
+        self.buttons = buttons
+        self._set_logo("")
+        self._busy("Loading the clinic's details…")
+        self.tasks.run(
+            f"clinic-load-{id(self)}",
+            partial(load_clinic_profile, database),
+            self._loaded,
+            self._refused,
+            owner=self,
+            ended=self._ready,
+        )
+
+    def is_busy(self) -> bool:
+        return not self.buttons.isEnabled()
+
+    def _busy(self, message: str) -> None:
+        self.buttons.setEnabled(False)
+        for widget in (self.name, self.address, self.phone, self.aftercare):
+            widget.setReadOnly(True)
+        self.error.setStyleSheet("color: #555555")
+        self.error.setText(message)
+
+    def _ready(self) -> None:
+        self._saving = False
+        self.buttons.setEnabled(self.profile is not None)
+        for widget in (self.name, self.address, self.phone, self.aftercare):
+            widget.setReadOnly(False)
+        self.error.setStyleSheet("color: #b00020; font-weight: 600")
+        self.error.clear()
+
+    def _refused(self, message: str) -> None:
+        self.error.setText(message)
+
+    def _loaded(self, profile: ClinicProfile) -> None:
+        self.profile = profile
+        self.name.setText(profile.name)
+        self.address.setText(profile.address)
+        self.phone.setText(profile.phone)
+        self.aftercare.setPlainText(profile.aftercare)
+        self._set_logo(profile.logo_png)
+        self.buttons.setEnabled(True)
 
     def _set_logo(self, logo_png: str) -> None:
         self.logo_png = logo_png
@@ -111,14 +159,18 @@ class ClinicDialog(QDialog):
         path = self.ask_logo_path(self)
         if not path:
             return
-        try:
-            self._set_logo(logo_from_file(path))
-        except AliquotError as error:
-            self.error.setText(str(error))
-            return
-        self.error.clear()
+        self._busy("Reading the logo…")
+        self.tasks.run(
+            f"clinic-logo-{id(self)}",
+            partial(logo_from_file, path),
+            self._set_logo,
+            self._refused,
+            owner=self,
+            ended=self._ready,
+        )
 
     def edited_profile(self) -> ClinicProfile:
+        assert self.profile is not None  # saving waits for the loading
         return replace(
             self.profile,
             name=self.name.text().strip(),
@@ -129,12 +181,27 @@ class ClinicDialog(QDialog):
         )
 
     def save(self) -> None:
-        try:
-            save_clinic_profile(self.database, self.edited_profile())
-        except AliquotError as error:
-            self.error.setText(str(error))
+        if self.profile is None:
             return
+        profile = self.edited_profile()
+        self._saving = True
+        self._busy("Saving…")
+        self.tasks.run(
+            f"clinic-save-{id(self)}",
+            partial(save_clinic_profile, self.database, profile),
+            lambda _saved: self._saved(),
+            self._refused,
+            owner=self,
+            ended=self._ready,
+        )
+
+    def _saved(self) -> None:
+        self.tasks.announce(Changes(clinic=True))
         self.accept()
+
+    def reject(self) -> None:
+        if not self._saving:  # not while a save is under way
+            super().reject()
 
     @classmethod
     def ask_logo_path(cls, parent) -> str | None:
@@ -145,7 +212,7 @@ class ClinicDialog(QDialog):
     @classmethod
     def ask(cls, database: Database, parent) -> bool:
         """Show the dialog; True when the details were saved. Tests replace this."""
-        dialog = cls(database, parent)
+        dialog = cls(database, parent, tasks=getattr(parent, "tasks", None))
         try:
             return dialog.exec() == QDialog.DialogCode.Accepted
         finally:

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services.changes import Changes
+from app.services.providers import list_providers
 from app.services.recall import DueFilter, DuePage, due_page, due_patients
 from app.storage.database import Database
 from models.recall import DueStatus
@@ -39,11 +41,14 @@ PAGE = 500
 class DueWindow(QMainWindow):
     patient_wanted = Signal(str)  # chart number
 
-    def __init__(self, database: Database, providers: list, parent=None):
+    def __init__(self, database: Database, providers: list, parent=None, tasks: TaskRunner | None = None):
         super().__init__(parent)
         self.database = database
-        self.tasks = TaskRunner(self)
-        self.tasks.failed.connect(lambda message: self.counts.setText(f"Could not load: {message}"))
+        if tasks is None:  # a window made on its own: its failures are said in it
+            tasks = TaskRunner(self)
+            tasks.failed.connect(self._failed)
+        self.tasks = tasks
+        self.tasks.changed.connect(self._changed)
         self.setWindowTitle("Due list — Aliquot")
         self.resize(1250, 780)
         self.today = datetime.now(database.timezone).date()
@@ -149,6 +154,7 @@ class DueWindow(QMainWindow):
                 due_page, self.database, self.today, self.within.value(), None, PAGE, 0, self.current_filter()
             ),
             self._loaded,
+            owner=self,
         )
         self.tasks.run(
             "due-patients",
@@ -156,7 +162,23 @@ class DueWindow(QMainWindow):
                 due_patients, self.database, self.today, self.within.value(), None, self.current_filter()
             ),
             self._patients_loaded,
+            owner=self,
         )
+
+    def _failed(self, message: str) -> None:
+        self.counts.setText(f"Could not load: {message}")
+
+    def _changed(self, changes: Changes) -> None:
+        """Redraw from what another window changed: the injectors, or who is due."""
+        if changes.providers:
+            self.tasks.run(
+                "due-providers",
+                partial(list_providers, self.database, include_inactive=True),
+                self.set_providers,
+                owner=self,
+            )
+        if changes.touches_recall:
+            self.refresh()
 
     def _patients_loaded(self, patients: int) -> None:
         self.patients = patients

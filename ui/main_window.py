@@ -1,123 +1,147 @@
 """The main window: find a patient, see every visit with its totals, and what was
-injected where, left against right."""
+injected where, left against right. The patient list (ui/patient_list.py) and the patient
+page (ui/patient_page.py) are its two halves; this file wires them to the services, which
+run on the application's one task runner, and redraws from its `changed` signal."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFileDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QSplitter,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
 
-from app.exports.interchange import ImportRun, export_patient_file, import_files_until_refused
 from app.services.catalogue import list_products
+from app.services.changes import Changes
 from app.services.patients import search_patients, set_archived, suggest_chart_number
 from app.services.providers import list_providers
-from app.services.recall import describe_due, patient_due
-from app.services.visits import OpenedVisit, get_visit, list_visits, open_visit, start_visit
-from app.storage.autosave import discard_recovery, find_recoveries
-from app.storage.database import Database, backup_sqlite
-from app.storage.files import backup_path, suggested_file_name
-from models.amounts import format_dose
-from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
-from models.regions import REGIONS
-from models.totals import PairedTotals, totals_by_paired_area
+from app.storage.database import Database
+from app.storage.files import suggested_file_name
+from models.records import PatientRecord, VisitRecord, VisitSummary
 from models.vocabulary import VisitKind
 from ui.actions import MainAction, create_actions
-from ui.table_model import Column, RecordTableModel
+from ui.patient_list import SEARCH_DELAY_MS, PatientList
+from ui.patient_page import FIRST_STEPS, PatientPage
 from ui.tasks import TaskRunner
-from ui.totals_panel import paired_columns
 
-SEARCH_DELAY_MS = 200
+if TYPE_CHECKING:
+    from app.exports.interchange import ImportRun
+    from app.services.visits import OpenedVisit
+
+__all__ = ["FIRST_STEPS", "SEARCH_DELAY_MS", "MainWindow"]
 
 
-def _totals_text(visit: VisitSummary) -> str:
-    return "; ".join(f"{t.product_name} {format_dose(t.amount, t.unit)}" for t in visit.totals) or "—"
+def find_patients(database: Database, text: str, archived: bool) -> tuple[list[PatientRecord], bool]:
+    """The patients the search lists, and whether the clinic has none at all (asked only when
+    an unfiltered list is empty: a new clinic is shown its first steps)."""
+    patients = search_patients(database, text, archived)
+    empty = not patients and not text.strip() and not search_patients(database, "", True, limit=1)
+    return patients, empty
 
 
-FIRST_STEPS = (
-    "<b>No patients yet.</b> To begin:<ol>"
-    "<li>File &gt; Injectors: register the injectors who chart visits.</li>"
-    "<li>File &gt; Clinic details: the name, address and logo printed on records.</li>"
-    "<li>New patient (Ctrl+Shift+N), then New visit.</li></ol>"
-)
+@dataclass(frozen=True)
+class PatientPageData:
+    """What the patient page shows of a patient, asked for in one task."""
+
+    visits: list[VisitSummary]
+    next_due: str
+    newest: VisitRecord | None  # the newest visit with its points: chosen first
+
+
+def load_patient_page(database: Database, patient: PatientRecord, today: date) -> PatientPageData:
+    from app.services.recall import describe_due, patient_due
+    from app.services.visits import get_visit, list_visits
+
+    visits = list_visits(database, patient.chart_number)
+    due = describe_due(patient_due(database, patient.id, today)) or "nothing: no maintenance pending"
+    return PatientPageData(
+        visits, f"Next due — {due}", get_visit(database, visits[-1].id) if visits else None
+    )
+
+
+def find_recoveries(database: Database) -> list:
+    """Charts left unsaved by a crash (the recovery files and what they need are loaded on
+    the runner's thread: not on the way to the first window)."""
+    from app.storage import autosave
+
+    return autosave.find_recoveries(database)
+
+
+def import_patient_files(database: Database, paths: list[Path]) -> tuple[ImportRun, Changes]:
+    """Import the files until one is refused; what the import changed (until the service
+    returns it: the imported patients, found by their chart numbers)."""
+    from app.exports.interchange import import_files_until_refused
+
+    run = import_files_until_refused(database, paths)
+    charts = {result.chart_number for result in run.imported}
+    ids = [
+        p.id for chart in charts for p in search_patients(database, chart, True) if p.chart_number == chart
+    ]
+    return run, Changes.of_patients(*ids)
 
 
 class MainWindow(QMainWindow):
     write_waiting = Signal()  # from any thread: a save waits for another program's write
 
-    def __init__(self, database: Database, parent=None):
+    def __init__(self, database: Database, parent=None, tasks: TaskRunner | None = None):
         super().__init__(parent)
         self.database = database
-        self.tasks = TaskRunner(self)
+        # The application's one runner; a window made on its own (a test, a script) makes one.
+        self.tasks = tasks if tasks is not None else TaskRunner(self)
         self.tasks.failed.connect(self._show_failure)
+        self.tasks.changed.connect(self._changed)
         self.write_waiting.connect(self._tell_write_waits)
         database.on_write_wait = self.write_waiting.emit
         self.product_colours: dict[str, str] = {}
-        self.products = []
+        self.products: list = []
         self.current_patient: PatientRecord | None = None
         self.editors: list = []  # open visit editors
+        self.due_window = None
+        self.preview = None
         self._new_visits = 0
+        self._newest: VisitRecord | None = None
+        self._file_work = 0  # backups, imports, exports under way: one at a time
         self.setWindowTitle(f"Aliquot — {database.name}")
         self.resize(1400, 860)
 
         self.actions = create_actions(self)
         self._build_menus()
         self._build_body()
-        self.actions[MainAction.FIND_PATIENT].triggered.connect(self._focus_search)
-        self.actions[MainAction.REFRESH].triggered.connect(self.refresh)
-        self.actions[MainAction.SHOW_ARCHIVED].toggled.connect(self.refresh)
-        self.actions[MainAction.QUIT].triggered.connect(self.close)
-        self.actions[MainAction.NEW_PATIENT].triggered.connect(lambda: self.edit_patient(None))
-        self.actions[MainAction.EDIT_PATIENT].triggered.connect(
-            lambda: self.edit_patient(self.current_patient)
-        )
-        self.actions[MainAction.ARCHIVE_PATIENT].triggered.connect(self.toggle_archived)
-        self.actions[MainAction.DUE_LIST].triggered.connect(self.show_due_list)
-        self.actions[MainAction.NEW_REVIEW_VISIT].triggered.connect(
-            lambda: self.new_visit(copy_previous=False, kind=VisitKind.REVIEW)
-        )
-        self.actions[MainAction.RECALL_SETTINGS].triggered.connect(self.edit_recall_settings)
-        self.actions[MainAction.INJECTORS].triggered.connect(lambda: self.edit_injectors())
-        self.actions[MainAction.CLINIC_DETAILS].triggered.connect(self.edit_clinic_details)
-        self.actions[MainAction.BACKUP].triggered.connect(self.back_up)
-        self.actions[MainAction.BACKUP].setEnabled(database.is_sqlite)
-        if not database.is_sqlite:
-            self.actions[MainAction.BACKUP].setStatusTip(
-                "A PostgreSQL database is backed up on its server (pg_dump)"
-            )
-        self.actions[MainAction.IMPORT].triggered.connect(self.import_patient_files)
-        self.actions[MainAction.EXPORT_PATIENT].triggered.connect(self.export_patient_file)
-        # Backups, imports and exports have their own runner: a failure is told plainly,
-        # not as a loading problem in the status bar.
-        self.file_tasks = TaskRunner(self)
-        self.file_tasks.failed.connect(lambda message: self.tell(self, "Not done", message))
-        # one at a time: a second import must not hide the first one's report
-        self.file_tasks.busy_changed.connect(self._file_work_busy)
-        self.due_window = None
-
+        self._connect_actions()
         self.tasks.run("catalogue", partial(list_products, database.factory, True), self._catalogue_loaded)
         self.refresh()
         # Charts left unsaved by a crash are offered once the catalogue the editor needs is in.
         self._recoveries_checked = False
 
     # ------------------------------------------------------------------ layout
+
+    def _connect_actions(self) -> None:
+        actions = self.actions
+        actions[MainAction.FIND_PATIENT].triggered.connect(self._focus_search)
+        actions[MainAction.REFRESH].triggered.connect(self.refresh)
+        actions[MainAction.SHOW_ARCHIVED].toggled.connect(self.refresh)
+        actions[MainAction.QUIT].triggered.connect(self.close)
+        actions[MainAction.NEW_PATIENT].triggered.connect(lambda: self.edit_patient(None))
+        actions[MainAction.EDIT_PATIENT].triggered.connect(lambda: self.edit_patient(self.current_patient))
+        actions[MainAction.ARCHIVE_PATIENT].triggered.connect(self.toggle_archived)
+        actions[MainAction.DUE_LIST].triggered.connect(self.show_due_list)
+        actions[MainAction.NEW_REVIEW_VISIT].triggered.connect(
+            lambda: self.new_visit(copy_previous=False, kind=VisitKind.REVIEW)
+        )
+        actions[MainAction.RECALL_SETTINGS].triggered.connect(self.edit_recall_settings)
+        actions[MainAction.INJECTORS].triggered.connect(lambda: self.edit_injectors())
+        actions[MainAction.CLINIC_DETAILS].triggered.connect(self.edit_clinic_details)
+        actions[MainAction.BACKUP].triggered.connect(self.back_up)
+        actions[MainAction.BACKUP].setEnabled(self.database.is_sqlite)
+        if not self.database.is_sqlite:
+            actions[MainAction.BACKUP].setStatusTip(
+                "A PostgreSQL database is backed up on its server (pg_dump)"
+            )
+        actions[MainAction.IMPORT].triggered.connect(self.import_patient_files)
+        actions[MainAction.EXPORT_PATIENT].triggered.connect(self.export_patient_file)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -144,169 +168,40 @@ class MainWindow(QMainWindow):
         for entry in (MainAction.FIND_PATIENT, MainAction.REFRESH, MainAction.SHOW_ARCHIVED):
             view_menu.addAction(self.actions[entry])
 
-    def _table(self, model: RecordTableModel) -> QTableView:
-        view = QTableView()
-        view.setModel(model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setAlternatingRowColors(True)
-        view.verticalHeader().hide()
-        view.horizontalHeader().setStretchLastSection(True)
-        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        return view
-
-    @staticmethod
-    def _heading(text: str) -> QLabel:
-        label = QLabel(text)
-        label.setStyleSheet("font-weight: 600; margin-top: 6px;")
-        return label
-
     def _build_body(self) -> None:
-        today = date.today()
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Find a patient: name, chart number or birth date (YYYY-MM-DD)")
-        self.search.setClearButtonEnabled(True)
-        self.search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
-        self.search.textChanged.connect(self.search_timer.start)
-        self.search_timer.timeout.connect(self.refresh)
-
-        self.patient_model: RecordTableModel[PatientRecord] = RecordTableModel(
-            [
-                Column("Chart", lambda p: p.chart_number),
-                Column("Patient", lambda p: p.display_name + ("  (archived)" if p.archived else "")),
-                Column("Born", lambda p: p.date_of_birth.isoformat() if p.date_of_birth else "—"),
-                Column("Age", lambda p: str(p.age_on(today) or "—"), align_right=True),
-            ],
-            self,
+        self.patient_list = PatientList(self.actions[MainAction.NEW_PATIENT].trigger)
+        self.patient_list.search_wanted.connect(self.refresh)
+        self.patient_list.chosen.connect(self._patient_chosen)
+        page = self.patient_page = PatientPage(
+            self.database.timezone, lambda name: self.product_colours.get(name)
         )
-        self.patient_table = self._table(self.patient_model)
-        self.patient_table.selectionModel().currentRowChanged.connect(self._patient_chosen)
-        self.patient_count = QLabel()
-
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        search_row = QHBoxLayout()
-        search_row.addWidget(self.search, 1)
-        new_patient = QPushButton("New patient")
-        new_patient.clicked.connect(self.actions[MainAction.NEW_PATIENT].trigger)
-        search_row.addWidget(new_patient)
-        left_layout.addLayout(search_row)
-        left_layout.addWidget(self.patient_table)
-        left_layout.addWidget(self.patient_count)
-
-        self.patient_header = QLabel("Choose a patient on the left.")
-        self.patient_header.setTextFormat(Qt.TextFormat.RichText)
-        self.patient_header.setWordWrap(True)
-        self.patient_header.setStyleSheet("font-size: 15px; padding: 4px;")
-
-        self.visit_model: RecordTableModel[VisitSummary] = RecordTableModel(
-            [
-                Column(
-                    "Date",
-                    lambda v: v.started_at.astimezone(self.database.timezone).strftime("%Y-%m-%d %H:%M"),
-                ),
-                Column("Status", lambda v: v.status.value),
-                Column("Kind", lambda v: v.kind.value),
-                Column("Injector", lambda v: f"{v.provider_name} {v.provider_credentials}".strip()),
-                Column("Totals", _totals_text),
-            ],
-            self,
-        )
-        self.visit_table = self._table(self.visit_model)
-        self.visit_table.selectionModel().currentRowChanged.connect(self._visit_chosen)
-        self.visit_table.doubleClicked.connect(lambda _index: self.open_chosen_visit())
-        self.visit_table.activated.connect(lambda _index: self.open_chosen_visit())
-
-        def colour(record):
-            return self.product_colours.get(record.product_name)
-
-        self.point_model: RecordTableModel[ChartedPoint] = RecordTableModel(
-            [
-                Column("Region", lambda p: REGIONS[p.region_code].label),
-                Column("Product", lambda p: p.product_name, colour=colour),
-                Column("Amount", lambda p: format_dose(p.amount, p.unit), align_right=True),
-                Column("Aliquots", lambda p: str(p.aliquots), align_right=True),
-                Column(
-                    "Per aliquot",
-                    lambda p: format_dose(p.amount_per_aliquot.quantize(p.amount.__class__("0.001")), p.unit),
-                    align_right=True,
-                ),
-                Column(
-                    "Lot",
-                    lambda p: p.lot_number or "—",
-                    tooltip=lambda p: f"expires {p.lot_expiry.isoformat()}" if p.lot_expiry else "",
-                ),
-                Column("Depth", lambda p: p.depth.value if p.depth else "—"),
-                Column(
-                    "Technique",
-                    lambda p: (
-                        " ".join(filter(None, [p.technique.value if p.technique else "", p.gauge])) or "—"
-                    ),
-                ),
-            ],
-            self,
-        )
-        self.point_table = self._table(self.point_model)
-
-        self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(
-            paired_columns("Area", lambda name: self.product_colours.get(name)), self
-        )
-        self.side_table = self._table(self.side_model)
-        self.side_table.setMaximumHeight(140)
-
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.patient_header)
-        self.next_due = QLabel()
-        self.next_due.setWordWrap(True)
-        self.next_due.setStyleSheet("padding: 0 4px; color: #333")
-        right_layout.addWidget(self.next_due)
-        buttons = QHBoxLayout()
-        self.new_visit_button = QPushButton("New visit")
-        self.open_visit_button = QPushButton("Open visit")
-        self.copy_visit_button = QPushButton("Copy previous visit")
-        self.new_visit_button.setToolTip("Start charting a new visit for this patient (Ctrl+N)")
-        self.new_visit_button.setShortcut("Ctrl+N")
-        self.open_visit_button.setToolTip("Open the chosen visit on the face map (Enter)")
-        self.copy_visit_button.setToolTip(
-            "Start a new visit with the same sites, products, doses"
-            " and aliquots as the newest one; choose current lots"
-            " (Ctrl+Shift+C)"
-        )
-        self.copy_visit_button.setShortcut("Ctrl+Shift+C")
-        self.new_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=False))
-        self.copy_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=True))
-        self.history_button = QPushButton("History PDF")
-        self.history_button.setToolTip("Every visit with its map and doses per area, to print or save")
-        self.history_button.clicked.connect(self.show_history)
-        self.open_visit_button.clicked.connect(self.open_chosen_visit)
-        self.review_visit_button = QPushButton("New review visit")
-        self.review_visit_button.setToolTip(
+        page.visit_chosen.connect(self._visit_chosen)
+        page.open_wanted.connect(self.open_chosen_visit)
+        page.new_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=False))
+        page.copy_visit_button.clicked.connect(lambda: self.new_visit(copy_previous=True))
+        page.review_visit_button.setToolTip(
             self.actions[MainAction.NEW_REVIEW_VISIT].toolTip() + " (Ctrl+Shift+R)"
         )
-        self.review_visit_button.clicked.connect(self.actions[MainAction.NEW_REVIEW_VISIT].trigger)
-        for button in (
-            self.new_visit_button,
-            self.open_visit_button,
-            self.copy_visit_button,
-            self.review_visit_button,
-            self.history_button,
-        ):
-            button.setEnabled(False)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        right_layout.addLayout(buttons)
-        right_layout.addWidget(self._heading("Visits"))
-        right_layout.addWidget(self.visit_table, 3)
-        right_layout.addWidget(self._heading("Injection sites of the chosen visit"))
-        right_layout.addWidget(self.point_table, 4)
-        right_layout.addWidget(self._heading("Left against right, per area"))
-        right_layout.addWidget(self.side_table, 1)
+        page.review_visit_button.clicked.connect(self.actions[MainAction.NEW_REVIEW_VISIT].trigger)
+        page.history_button.clicked.connect(self.show_history)
+        # The halves' parts, by the names the rest of the window (and its tests) use.
+        self.search = self.patient_list.search
+        self.search_timer = self.patient_list.search_timer
+        self.patient_model = self.patient_list.model
+        self.patient_table = self.patient_list.table
+        self.patient_count = self.patient_list.count
+        self.patient_header = page.header
+        self.next_due = page.next_due
+        self.visit_model, self.visit_table = page.visit_model, page.visit_table
+        self.point_model, self.point_table = page.point_model, page.point_table
+        self.side_model, self.side_table = page.side_model, page.side_table
+        self.new_visit_button, self.open_visit_button = page.new_visit_button, page.open_visit_button
+        self.copy_visit_button, self.review_visit_button = page.copy_visit_button, page.review_visit_button
+        self.history_button = page.history_button
 
         splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(self.patient_list)
+        splitter.addWidget(page)
         splitter.setSizes([480, 920])
         self.setCentralWidget(splitter)
         self.statusBar().showMessage(f"Database: {self.database.name}")
@@ -318,11 +213,29 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def refresh(self) -> None:
+        """Ask for the patient list again (the search changed): the first patient is chosen."""
+        self._load_patients(keep=None)
+
+    def _load_patients(self, keep: int | None) -> None:
+        """`keep`: the patient to stay on if still listed."""
         text = self.search.text()
         archived = self.actions[MainAction.SHOW_ARCHIVED].isChecked()
         self.tasks.run(
-            "patients", partial(search_patients, self.database, text, archived), self._patients_loaded
+            "patients",
+            partial(find_patients, self.database, text, archived),
+            partial(self._patients_loaded, keep),
         )
+
+    def _changed(self, changes: Changes) -> None:
+        """Redraw what the change concerns: the one place the window learns of a change."""
+        if changes.patients:
+            current = self.current_patient
+            self._load_patients(keep=current.id if current is not None else None)
+        if changes.catalogue or changes.recall_rules:
+            self.tasks.run(
+                "catalogue", partial(list_products, self.database.factory, True), self._catalogue_loaded
+            )
+        # The due list redraws from the same signal (ui/due_window.py).
 
     def _catalogue_loaded(self, products) -> None:
         self.products = [p for p in products if p.active]
@@ -342,6 +255,8 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def _offer_recoveries(self, found) -> None:
+        from app.storage.autosave import discard_recovery
+
         for recovered, patient, opened in found:
             when = recovered.saved_at.strftime("%Y-%m-%d %H:%M")
             description = (
@@ -352,112 +267,77 @@ class MainWindow(QMainWindow):
                 editor = self._open_editor(patient, opened)
                 editor.restore(recovered)
             else:
-                discard_recovery(self.database, recovered.visit_id)
+                self.tasks.run(
+                    f"discard-recovery-{recovered.visit_id}",
+                    partial(discard_recovery, self.database, recovered.visit_id),
+                    lambda _none: None,
+                )
 
-    def _patients_loaded(self, patients: list[PatientRecord]) -> None:
-        self.patient_model.set_records(patients)
-        shown = len(patients)
-        self.patient_count.setText(
-            f"{shown} patient{'s' if shown != 1 else ''}"
-            if shown < 200
-            else "First 200 patients: type more of the name to narrow the list"
-        )
-        if patients:
-            self.patient_table.selectRow(0)
-        else:
-            self._show_patient(None)
+    def _patients_loaded(self, keep: int | None, found: tuple[list[PatientRecord], bool]) -> None:
+        patients, empty_clinic = found
+        self.patient_list.show_patients(patients, keep)
+        if not patients:
+            self._show_patient(None, empty_clinic)
 
-    def _patient_chosen(self, current, _previous) -> None:
-        if not current.isValid():
-            return
-        patient = self.patient_model.record(current.row())
+    def _patient_chosen(self, patient: PatientRecord) -> None:
         self._show_patient(patient)
-        self.tasks.run(
-            "visits", partial(list_visits, self.database, patient.chart_number), self._visits_loaded
-        )
+        self._load_patient(patient)
+
+    def _load_patient(self, patient: PatientRecord) -> None:
+        """The patient's visits, what is next due and the newest visit's sites, asked for together."""
         today = datetime.now(self.database.timezone).date()
         self.tasks.run(
-            "next-due",
-            partial(patient_due, self.database, patient.id, today),
-            lambda rows: self.next_due.setText(
-                "Next due — " + (describe_due(rows) or "nothing: no maintenance pending")
-            ),
+            "patient-page",
+            partial(load_patient_page, self.database, patient, today),
+            self._patient_page_loaded,
         )
 
-    def _clinic_is_empty(self) -> bool:
-        """No patient at all, archived or not (asked only when an unfiltered list is empty)."""
-        return not self.search.text().strip() and not search_patients(self.database, "", True, limit=1)
+    def _patient_page_loaded(self, page: PatientPageData) -> None:
+        self.next_due.setText(page.next_due)
+        self._newest = page.newest  # shown as the newest visit is chosen, not asked for again
+        self.patient_page.show_visits(page.visits)
 
-    def _show_patient(self, patient: PatientRecord | None) -> None:
+    def _show_patient(self, patient: PatientRecord | None, empty_clinic: bool = False) -> None:
         self.current_patient = patient
-        self.next_due.clear()
-        self.new_visit_button.setEnabled(patient is not None)
-        self.review_visit_button.setEnabled(patient is not None)
+        self.patient_page.show_patient(patient, empty_clinic)
         self.actions[MainAction.NEW_REVIEW_VISIT].setEnabled(patient is not None)
-        self.history_button.setEnabled(patient is not None)
-        self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None and self.file_tasks.is_idle())
-        self.open_visit_button.setEnabled(False)
-        self.copy_visit_button.setEnabled(False)
-        self.visit_model.set_records([])
-        self.point_model.set_records([])
-        self.side_model.set_records([])
-        if patient is None:
-            self.patient_header.setText(
-                FIRST_STEPS if self._clinic_is_empty() else "No patient matches the search."
-            )
+        self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None and not self._file_work)
+
+    def _visit_chosen(self, visit: VisitSummary) -> None:
+        newest, self._newest = self._newest, None
+        if newest is not None and newest.id == visit.id:
+            self.tasks.run(
+                "visit", lambda: newest, self.patient_page.show_visit
+            )  # the older answer is dropped
             return
-        age = patient.age_on(date.today())
-        born = (
-            f"born {patient.date_of_birth.isoformat()} ({age})"
-            if patient.date_of_birth
-            else "birth date not recorded"
-        )
-        # Every value is escaped: "lidocaine<epinephrine" must show in full, not as a tag.
-        allergies = (
-            f"<span style='color:#b00020; font-weight:600'>Allergies: {escape(patient.allergies)}</span>"
-            if patient.allergies.strip()
-            else "No known allergies recorded"
-        )
-        if patient.alerts.strip():
-            allergies += (
-                f" &nbsp; <span style='color:#8a4b00; font-weight:600'>Alerts:"
-                f" {escape(patient.alerts)}</span>"
-            )
-        self.patient_header.setText(
-            f"<b>{escape(patient.given_name)} {escape(patient.family_name)}</b> &nbsp;"
-            f" chart {escape(patient.chart_number)} &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}"
-        )
+        from app.services.visits import get_visit
 
-    def _visits_loaded(self, visits: list[VisitSummary]) -> None:
-        newest_first = list(reversed(visits))
-        self.open_visit_button.setEnabled(bool(visits))
-        self.copy_visit_button.setEnabled(bool(visits))
-        self.visit_model.set_records(newest_first)
-        if newest_first:
-            self.visit_table.selectRow(0)
-
-    def _visit_chosen(self, current, _previous) -> None:
-        if not current.isValid():
-            return
-        visit = self.visit_model.record(current.row())
-        self.tasks.run("visit", partial(get_visit, self.database, visit.id), self._visit_loaded)
-
-    def _visit_loaded(self, visit: VisitRecord) -> None:
-        self.point_model.set_records(visit.points)
-        self.side_model.set_records(totals_by_paired_area(visit.points))
+        self.tasks.run("visit", partial(get_visit, self.database, visit.id), self.patient_page.show_visit)
 
     # ------------------------------------------------------------------ patients
 
     def edit_patient(self, patient: PatientRecord | None) -> None:
+        if patient is None:  # a new patient: the form opens with the next free chart number
+            self.tasks.run(
+                "suggest-chart",
+                partial(suggest_chart_number, self.database),
+                partial(self._edit_patient, None),
+            )
+        else:
+            self._edit_patient(patient, "")
+
+    def _edit_patient(self, patient: PatientRecord | None, suggested: str) -> None:
         from ui.patient_dialog import PatientDialog
 
-        suggested = "" if patient else suggest_chart_number(self.database)
         saved = PatientDialog.ask(self.database, patient, suggested, self)
         if saved is not None:
             for editor in self.editors:  # an open visit shows the allergies and alerts as edited
                 editor.set_patient(saved)
+            self.search.blockSignals(True)  # the list is asked for once, from the change below
             self.search.setText(saved.chart_number)
-            self.refresh()
+            self.search.blockSignals(False)
+            self.current_patient = saved
+            self.tasks.announce(Changes.of_patients(saved.id))
 
     def toggle_archived(self) -> None:
         patient = self.current_patient
@@ -465,7 +345,7 @@ class MainWindow(QMainWindow):
             self.tasks.run(
                 "archive",
                 partial(set_archived, self.database, patient.id, not patient.archived),
-                lambda _record: self.refresh(),
+                lambda _record: self.tasks.announce(Changes.of_patients(patient.id)),
             )
 
     def show_history(self) -> None:
@@ -480,6 +360,7 @@ class MainWindow(QMainWindow):
             suggested_file_name(patient.chart_number, "history", suffix=".pdf"),
             partial(history_pdf, self.database, patient.chart_number),
             self,
+            tasks=self.tasks,
         )
         self.preview.setWindowFlag(Qt.WindowType.Window)
         self.preview.show()
@@ -487,16 +368,26 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ recall
 
     def show_due_list(self) -> None:
+        if self.due_window is None:
+            self.tasks.run(
+                "due-providers",
+                partial(list_providers, self.database, include_inactive=True),
+                self._open_due_list,
+            )
+        else:
+            self.due_window.refresh()
+            self._raise_due_list()
+
+    def _open_due_list(self, providers: list) -> None:
         from ui.due_window import DueWindow
 
         if self.due_window is None:
-            self.due_window = DueWindow(
-                self.database, list_providers(self.database, include_inactive=True), self
-            )
+            self.due_window = DueWindow(self.database, providers, self, tasks=self.tasks)
             self.due_window.setWindowFlag(Qt.WindowType.Window)
             self.due_window.patient_wanted.connect(self._show_chart)
-        else:
-            self.due_window.refresh()
+        self._raise_due_list()
+
+    def _raise_due_list(self) -> None:
         self.due_window.show()
         self.due_window.raise_()
 
@@ -510,27 +401,24 @@ class MainWindow(QMainWindow):
         from ui.recall_settings import RecallSettingsDialog
 
         if RecallSettingsDialog.ask(self.database, self.products, self):
-            self.tasks.run(
-                "catalogue", partial(list_products, self.database.factory, True), self._catalogue_loaded
-            )
-            if self.due_window is not None:
-                self.due_window.refresh()
+            self.tasks.announce(Changes(recall_rules=True, catalogue=True))
 
     # ------------------------------------------------------------------ visits
 
     def open_chosen_visit(self) -> None:
-        row = self.visit_table.currentIndex().row()
-        if self.current_patient is None or row < 0:
+        visit = self.patient_page.chosen_visit()
+        if self.current_patient is None or visit is None:
             return
-        visit_id = self.visit_model.record(row).id
         for editor in self.editors:  # one editor per visit: bring it to the front
-            if editor.visit.id == visit_id:
+            if editor.visit.id == visit.id:
                 editor.raise_()
                 editor.activateWindow()
                 return
+        from app.services.visits import open_visit
+
         self.tasks.run(
-            f"open-visit-{visit_id}",
-            partial(open_visit, self.database, visit_id),
+            f"open-visit-{visit.id}",
+            partial(open_visit, self.database, visit.id),
             partial(self._open_editor, self.current_patient),
         )
 
@@ -538,8 +426,8 @@ class MainWindow(QMainWindow):
         from ui.injectors_dialog import InjectorsDialog
 
         changed = InjectorsDialog.ask(self.database, self, first_run)
-        if changed and self.due_window is not None:
-            self.due_window.set_providers(list_providers(self.database, include_inactive=True))
+        if changed:
+            self.tasks.announce(Changes(providers=True))
         return changed
 
     def edit_clinic_details(self) -> None:
@@ -548,14 +436,31 @@ class MainWindow(QMainWindow):
         if ClinicDialog.ask(self.database, self):
             self.statusBar().showMessage("Clinic details saved: printed records use them from now on.", 8000)
 
+    # ------------------------------------------------------------------ files
+
+    def _run_file_work(self, channel: str, work, done) -> None:
+        """Backups, imports and exports: one at a time (a second import must not hide the
+        first one's report); a refusal is told plainly, not as a loading problem."""
+        self._file_work_busy(True)
+        self.tasks.run(
+            channel,
+            work,
+            done,
+            refused=lambda message: self.tell(self, "Not done", message),
+            ended=lambda: self._file_work_busy(False),
+        )
+
     def back_up(self) -> None:
+        from app.storage.database import backup_sqlite
+        from app.storage.files import backup_path
+
         source = Path(self.database.url.database or "aliquot.db")
         suggested = backup_path(source)
         path = self.ask_backup_path(self, str(suggested))
         if not path:
             return
         self.statusBar().showMessage("Backing up the database…")
-        self.file_tasks.run(
+        self._run_file_work(
             "backup",
             partial(backup_sqlite, self.database, Path(path)),
             lambda written: self.statusBar().showMessage(
@@ -564,6 +469,7 @@ class MainWindow(QMainWindow):
         )
 
     def _file_work_busy(self, busy: bool) -> None:
+        self._file_work = busy
         self.actions[MainAction.IMPORT].setEnabled(not busy)
         self.actions[MainAction.BACKUP].setEnabled(not busy and self.database.is_sqlite)
         self.actions[MainAction.EXPORT_PATIENT].setEnabled(not busy and self.current_patient is not None)
@@ -573,17 +479,14 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         self.statusBar().showMessage(f"Importing {len(paths)} file{'s' if len(paths) > 1 else ''}…")
-        self.file_tasks.run(
-            "import",
-            partial(import_files_until_refused, self.database, [Path(p) for p in paths]),
-            self._imported,
+        self._run_file_work(
+            "import", partial(import_patient_files, self.database, [Path(p) for p in paths]), self._imported
         )
 
-    def _imported(self, run: ImportRun) -> None:
+    def _imported(self, imported: tuple[ImportRun, Changes]) -> None:
+        run, changes = imported
         self.statusBar().showMessage(f"Imported {len(run.imported)} patient file(s).", 10000)
-        self.refresh()
-        if self.due_window is not None:
-            self.due_window.refresh()
+        self.tasks.announce(changes)
         self.tell(
             self,
             "Import stopped" if run.refused else "Import done",
@@ -592,6 +495,8 @@ class MainWindow(QMainWindow):
         )
 
     def export_patient_file(self) -> None:
+        from app.exports.interchange import export_patient_file
+
         patient = self.current_patient
         if patient is None:
             return
@@ -602,7 +507,7 @@ class MainWindow(QMainWindow):
             "Aliquot patient file (*.json)",
         )
         if path:  # an existing file was confirmed in the save dialog; a database is refused all the same
-            self.file_tasks.run(
+            self._run_file_work(
                 "export",
                 partial(export_patient_file, self.database, patient.chart_number, Path(path), replace=True),
                 lambda written: self.statusBar().showMessage(
@@ -643,27 +548,46 @@ class MainWindow(QMainWindow):
         """Tests replace this."""
         (QMessageBox.warning if warning else QMessageBox.information)(parent, title, message)
 
+    # ------------------------------------------------------------------ visits
+
     def new_visit(self, copy_previous: bool, kind: VisitKind = VisitKind.TREATMENT) -> None:
         """A new visit in the editor; a review visit is recorded at once (seen again)."""
-        if self.current_patient is None:
+        patient = self.current_patient
+        if patient is None:
             return
         # A new clinic's first visit: register who injects first (a one-row query).
-        if not list_providers(self.database):
-            self.edit_injectors(first_run=True)
-            if not list_providers(self.database):
+        self.tasks.run(
+            "injectors",
+            partial(list_providers, self.database),
+            partial(self._start_visit, patient, copy_previous, kind, True),
+        )
+
+    def _start_visit(
+        self, patient: PatientRecord, copy_previous: bool, kind: VisitKind, may_ask: bool, providers: list
+    ) -> None:
+        if not providers:
+            if may_ask and self.edit_injectors(first_run=True):
+                self.tasks.run(
+                    "injectors",
+                    partial(list_providers, self.database),
+                    partial(self._start_visit, patient, copy_previous, kind, False),
+                )
+            else:
                 self.statusBar().showMessage(
                     "A visit needs an injector: register one in File > Injectors.", 10000
                 )
-                return
+            return
+        from app.services.visits import start_visit
+
         # Each new visit has its own channel: its result (a row already made) is never dropped.
         self._new_visits += 1
         self.tasks.run(
             f"new-visit-{self._new_visits}",
-            partial(start_visit, self.database, self.current_patient.id, copy_previous, kind=kind),
-            partial(self._open_editor, self.current_patient),
+            partial(start_visit, self.database, patient.id, copy_previous, kind=kind),
+            partial(self._open_editor, patient),
         )
 
-    def _open_editor(self, patient: PatientRecord, opened: OpenedVisit) -> None:
+    def _open_editor(self, patient: PatientRecord, opened: OpenedVisit):
         from ui.visit_editor import VisitEditor
 
         editor = VisitEditor(
@@ -676,25 +600,25 @@ class MainWindow(QMainWindow):
             opened.templates,
             created=opened.created,
             starting_pen=opened.starting_pen,
+            tasks=self.tasks,  # its saves are announced to every window by the runner
         )
         if opened.copied_points:
             editor.copy_points(opened.copied_points)
-        editor.saved.connect(lambda _visit: self._patient_chosen(self.patient_table.currentIndex(), None))
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.destroyed.connect(lambda: self.editors.remove(editor) if editor in self.editors else None)
         self.editors.append(editor)
         editor.show()
-        self._patient_chosen(self.patient_table.currentIndex(), None)
+        if opened.created:  # a new visit: the patient's list of visits shows it
+            self.tasks.announce(Changes.of_patients(patient.id))
         return editor
 
     def _show_failure(self, message: str) -> None:
-        self.statusBar().showMessage(f"Could not load: {message}", 15000)
+        self.statusBar().showMessage(f"Not done: {message}", 15000)
 
     def _tell_write_waits(self) -> None:
         self.statusBar().showMessage("Waiting for another program writing to the database…", 30_000)
         self.statusBar().repaint()  # shown even while a save on this thread waits
 
     def closeEvent(self, event) -> None:
-        self.tasks.wait()
-        self.file_tasks.wait()  # an import, export or backup under way finishes first
+        self.tasks.wait()  # an import, export or backup under way finishes first
         super().closeEvent(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,14 +25,34 @@ from models.errors import AliquotError, ValidationError
 from models.records import PatientDraft, PatientRecord
 from models.vocabulary import Sex
 from ui.date_field import DateField, years_from_today
+from ui.tasks import TaskRunner
+
+
+def store_patient(
+    database: Database, patient_id: int | None, draft: PatientDraft
+) -> PatientRecord | AliquotError:
+    """A new patient, or the patient's details changed; a refusal is returned, with the field
+    it names, for the form to mark."""
+    try:
+        if patient_id is None:
+            return create_patient(database, draft)
+        return update_patient(database, patient_id, draft)
+    except AliquotError as error:
+        return error
 
 
 class PatientDialog(QDialog):
     def __init__(
-        self, database: Database, patient: PatientRecord | None = None, chart_number: str = "", parent=None
+        self,
+        database: Database,
+        patient: PatientRecord | None = None,
+        chart_number: str = "",
+        parent=None,
+        tasks: TaskRunner | None = None,
     ):
         super().__init__(parent)
         self.database = database
+        self.tasks = tasks  # None (a form made on its own): stored at once, on this thread
         self.patient = patient
         self.saved: PatientRecord | None = None
         self.setWindowTitle("Edit patient" if patient else "New patient")
@@ -99,6 +120,7 @@ class PatientDialog(QDialog):
         )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.buttons = buttons
         form.addRow(buttons)
         (self.given_name if patient is None else self.family_name).setFocus()
 
@@ -128,33 +150,50 @@ class PatientDialog(QDialog):
         )
 
     def save(self) -> None:
-        """Check and store; on a mistake, say what is wrong beside the form and stay open.
-        (A patient form is one quick write, done here rather than on a worker thread.)"""
+        """Check and store (on the task runner's thread); on a mistake, say what is wrong
+        beside the form and stay open."""
         for widget in self.fields.values():
             widget.setStyleSheet("")
         try:
             # The form's mistakes are named in its order: the fields above the birth date first.
             check_draft(cleaned(self.draft(None)))
             draft = self.draft(self.typed_birth_date())
-            if self.patient is None:
-                self.saved = create_patient(self.database, draft)
-            else:
-                self.saved = update_patient(self.database, self.patient.id, draft)
-        except ValidationError as error:
-            self.error.setText(str(error))
-            if error.field in self.fields:
-                self.fields[error.field].setStyleSheet("border: 2px solid #b00020")
-                self.fields[error.field].setFocus()
-            return
         except AliquotError as error:
-            self.error.setText(str(error))
+            self._refused(error)
             return
+        work = partial(store_patient, self.database, self.patient.id if self.patient else None, draft)
+        if self.tasks is None:
+            self._stored(work())
+            return
+        self.buttons.setEnabled(False)
+        self.error.setText("Saving…")
+        self.tasks.run(
+            f"save-patient-{id(self)}",
+            work,
+            self._stored,
+            owner=self,
+            ended=lambda: self.buttons.setEnabled(True),
+        )
+
+    def _stored(self, outcome: PatientRecord | AliquotError) -> None:
+        self.buttons.setEnabled(True)
+        if isinstance(outcome, AliquotError):
+            self._refused(outcome)
+            return
+        self.error.clear()
+        self.saved = outcome
         self.accept()
+
+    def _refused(self, error: AliquotError) -> None:
+        self.error.setText(str(error))
+        if isinstance(error, ValidationError) and error.field in self.fields:
+            self.fields[error.field].setStyleSheet("border: 2px solid #b00020")
+            self.fields[error.field].setFocus()
 
     @classmethod
     def ask(
         cls, database: Database, patient: PatientRecord | None, chart_number: str, parent
     ) -> PatientRecord | None:
         """Show the form; the stored patient, or None if cancelled. Tests replace this."""
-        dialog = cls(database, patient, chart_number, parent)
+        dialog = cls(database, patient, chart_number, parent, tasks=getattr(parent, "tasks", None))
         return dialog.saved if dialog.exec() == QDialog.DialogCode.Accepted else None

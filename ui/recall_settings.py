@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -21,7 +23,9 @@ from ui.tasks import TaskRunner
 
 
 class RecallSettingsDialog(QDialog):
-    def __init__(self, database: Database, products: list[ProductRecord], parent=None):
+    def __init__(
+        self, database: Database, products: list[ProductRecord], parent=None, tasks: TaskRunner | None = None
+    ):
         super().__init__(parent)
         self.database = database
         self.products = [p for p in products if p.kind != "enzyme"]  # no maintenance for enzymes
@@ -77,8 +81,11 @@ class RecallSettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         # Changing an interval moves the due dates of every patient given that product: at
         # clinic scale seconds of work, done off the GUI thread.
-        self.tasks = TaskRunner(self)
-        self.tasks.failed.connect(self._failed)
+        if tasks is None:  # a dialog made on its own: every failure is said in it
+            tasks = TaskRunner(self)
+            tasks.failed.connect(self._failed)
+        self.tasks = tasks
+        self._saving = False
 
     def save(self) -> None:
         """Store every change together, or none: a mistake is shown here."""
@@ -95,9 +102,19 @@ class RecallSettingsDialog(QDialog):
         self.buttons.setEnabled(False)
         self.error.setStyleSheet("color: #555555")
         self.error.setText("Saving: updating the due dates…")
+        self._saving = True
         self.tasks.run(
-            "save", lambda: save_recall_changes(self.database, intervals, settings), lambda _: self.accept()
+            f"recall-save-{id(self)}",
+            partial(save_recall_changes, self.database, intervals, settings),
+            lambda _: self.accept(),
+            self._failed,
+            owner=self,
+            ended=self._ended,
         )
+
+    def _ended(self) -> None:
+        self._saving = False
+        self.buttons.setEnabled(True)
 
     def _failed(self, message: str) -> None:
         self.buttons.setEnabled(True)
@@ -105,13 +122,13 @@ class RecallSettingsDialog(QDialog):
         self.error.setText(message)
 
     def reject(self) -> None:
-        if self.tasks.is_idle():  # not while a save is under way
+        if not self._saving:  # not while a save is under way
             super().reject()
 
     @classmethod
     def ask(cls, database: Database, products: list[ProductRecord], parent) -> bool:
         """Show the dialog; True when settings were saved. Tests replace this."""
-        dialog = cls(database, products, parent)
+        dialog = cls(database, products, parent, tasks=getattr(parent, "tasks", None))
         try:
             return dialog.exec() == QDialog.DialogCode.Accepted
         finally:

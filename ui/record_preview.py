@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pypdfium2
@@ -55,13 +56,23 @@ def make_and_render(make_pdf: Callable[[], bytes]) -> RenderedRecord:
 
 
 class RecordPreview(QMainWindow):
-    def __init__(self, title: str, file_name: str, make_pdf: Callable[[], bytes], parent=None):
+    def __init__(
+        self,
+        title: str,
+        file_name: str,
+        make_pdf: Callable[[], bytes],
+        parent=None,
+        tasks: TaskRunner | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle(f"{title} — Aliquot")
         self.file_name = file_name
         self.record: RenderedRecord | None = None
-        self.tasks = TaskRunner(self)
-        self.tasks.failed.connect(self._failed)
+        if tasks is None:  # a preview made on its own: its failures are said in it
+            tasks = TaskRunner(self)
+            tasks.failed.connect(self._failed)
+        self.tasks = tasks
+        self._channel = f"record-{id(self)}"  # two previews open at once each get their record
         toolbar = QToolBar()
         self.save_action = toolbar.addAction("Save as PDF…", self.save_as)
         self.print_action = toolbar.addAction("Print…", self.print_record)
@@ -87,7 +98,9 @@ class RecordPreview(QMainWindow):
         layout.addWidget(scroll, 1)
         self.setCentralWidget(body)
         self.resize(860, 1000)
-        self.tasks.run("record", lambda: make_and_render(make_pdf), self._ready)
+        self.tasks.run(
+            self._channel, partial(make_and_render, make_pdf), self._ready, self._failed, owner=self
+        )
 
     def _ready(self, record: RenderedRecord) -> None:
         self.record = record
@@ -103,6 +116,7 @@ class RecordPreview(QMainWindow):
 
     def _failed(self, message: str) -> None:
         self.busy.hide()
+        self.print_action.setEnabled(self.record is not None)
         self.status.setText(f"The record could not be made: {message}")
 
     @classmethod
@@ -138,14 +152,27 @@ class RecordPreview(QMainWindow):
         self.status.setText(f"Saved to {path}")
 
     def print_record(self) -> None:
-        """Each page drawn at the printer's resolution, fitted to its printable area."""
+        """Each page drawn at the printer's resolution (off the GUI thread), fitted to its
+        printable area."""
         if self.record is None:
             return
         printer = self.ask_printer(self)
         if printer is None:
             return
-        scale = printer.resolution() / 72
-        pages = render_pages(self.record.pdf, scale)
+        self.print_action.setEnabled(False)
+        self.busy.show()
+        self.status.setText("Preparing the pages for the printer…")
+        self.tasks.run(
+            f"{self._channel}-print",
+            partial(render_pages, self.record.pdf, printer.resolution() / 72),
+            partial(self._print_pages, printer),
+            self._failed,
+            owner=self,
+        )
+
+    def _print_pages(self, printer: QPrinter, pages: list) -> None:
+        self.busy.hide()
+        self.print_action.setEnabled(True)
         painter = QPainter()
         if not painter.begin(printer):
             self.status.setText("The printer could not be started")

@@ -20,7 +20,6 @@ from models.totals import (
     totals_by_paired_region,
     totals_by_product,
 )
-from ui.face_scene import lot_flag
 from ui.table_model import Column, RecordTableModel
 
 
@@ -42,6 +41,12 @@ def paired_columns(first: str, colour: Callable[[str], str | None]) -> list[Colu
     ]
 
 
+def side_totals_model(colour: Callable[[str], str | None], parent=None) -> RecordTableModel[PairedTotals]:
+    """Left against right per paired area, one row per area and product: the same columns on
+    the patient page and beside the chart being edited. Never the whole face's sum."""
+    return RecordTableModel(paired_columns("Area", colour), parent)
+
+
 class TotalsPanel(QWidget):
     def __init__(self, products: dict[str, ProductRecord], parent=None):
         super().__init__(parent)
@@ -60,10 +65,7 @@ class TotalsPanel(QWidget):
             ],
             self,
         )
-        # Left against right only within one paired area: never the whole face's sum.
-        self.side_model: RecordTableModel[PairedTotals] = RecordTableModel(
-            paired_columns("Area", colour), self
-        )
+        self.side_model = side_totals_model(colour, self)
         self.region_model: RecordTableModel[PairedTotals] = RecordTableModel(
             paired_columns("Region", colour), self
         )
@@ -106,6 +108,8 @@ class TotalsPanel(QWidget):
         self.safety.setVisible(bool(warnings))
 
     def show_chart(self, points: list[ChartedPoint], visit_date: date | None) -> None:
+        from ui.face_scene import lot_flag  # the face map's own rule; not loaded for the main window
+
         # each lot counted at its own vial size, the product's default where it is unknown
         self._uses = packages_by_product(points, {name: p.package_size for name, p in self.products.items()})
         self.product_model.set_records(totals_by_product(points))

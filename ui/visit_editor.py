@@ -112,8 +112,10 @@ class VisitEditor(QMainWindow):
         self.products = {p.name: p for p in products}
         # The application's runner when given (shared by the windows), else the editor's own;
         # its channels are this editor's, so two editors never drop each other's answers.
-        self.tasks = tasks if tasks is not None else TaskRunner(self)
-        self.tasks.failed.connect(self._task_failed)
+        if tasks is None:  # a runner of its own: its failures are this editor's to show
+            tasks = TaskRunner(self)
+            tasks.failed.connect(lambda message: self.statusBar().showMessage(message, 20000))
+        self.tasks = tasks
         self._channel = f"editor-{id(self)}-"
         self.document = ChartDocument(
             visit.points,
@@ -401,9 +403,17 @@ class VisitEditor(QMainWindow):
         """The visit's fields as the document holds them (what a save writes)."""
         return self.document.fields
 
-    def run_task(self, channel: str, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        """Work off the GUI thread, on this editor's own channel of the task runner."""
-        self.tasks.run(self._channel + channel, work, done)
+    def run_task(
+        self,
+        channel: str,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[str], None] | None = None,
+    ) -> None:
+        """Work off the GUI thread, on this editor's own channel of the task runner; a
+        refusal or failure of this task reaches `failed` (and, when unexpected, the runner's
+        one handler too)."""
+        self.tasks.run(self._channel + channel, work, done, refused=failed, owner=self, failed=failed)
 
     def update_title(self) -> None:
         state = "signed, read-only" if self.locked else ("unsaved changes" if self.is_modified() else "saved")
@@ -764,10 +774,6 @@ class VisitEditor(QMainWindow):
     def restore(self, recovered: RecoveredChart) -> None:
         """Bring back a chart left unsaved by a crash, as one undoable step."""
         self.saving.restore(recovered)
-
-    def _task_failed(self, message: str) -> None:
-        if not self.saving.failed(message):
-            self.statusBar().showMessage(message, 20000)
 
     # ------------------------------------------------------------------ closing
 

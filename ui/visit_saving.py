@@ -144,6 +144,7 @@ class VisitSaving(QObject):
                 warning_reason=reason,
             ),
             self._saved,
+            failed=self.failed,
         )
 
     def _saved(self, result: SavedVisit) -> None:
@@ -177,14 +178,11 @@ class VisitSaving(QObject):
         text = describe_due(rows)
         self.editor.next_due_label.setText(f"Next due — {text}" if text else "")
 
-    def failed(self, message: str) -> bool:
-        """A task failed: if it was the save, say so and allow saving again (True)."""
-        if self._saving is None:
-            return False
+    def failed(self, message: str) -> None:
+        """The save was refused or failed: say so and allow saving again."""
         self._saving = None
         self.editor.update_actions()
         self.editor.statusBar().showMessage(f"Not saved: {message}", 20000)
-        return True
 
     # ------------------------------------------------------------------ recovery, closing
 

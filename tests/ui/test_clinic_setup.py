@@ -99,7 +99,8 @@ def test_no_injector_registered_means_no_visit(qtbot, db, monkeypatch):
     window = open_window(qtbot, db)
     qtbot.waitUntil(lambda: window.current_patient is not None)
     qtbot.mouseClick(window.new_visit_button, Qt.MouseButton.LeftButton)
-    assert "needs an injector" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "needs an injector" in window.statusBar().currentMessage())
+    qtbot.waitUntil(window.tasks.is_idle)
     assert list_visits(db, "A-0001") == [] and not window.editors
 
 
@@ -118,6 +119,15 @@ def test_a_visit_keeps_its_injector_after_they_leave_the_list(qtbot, db, patient
     assert list_visits(db, patient.chart_number)[0].provider_name == "Dana Reyes"
 
 
+def open_clinic_dialog(qtbot, db) -> ClinicDialog:
+    """The dialog, with the stored details loaded (off the GUI thread)."""
+    dialog = ClinicDialog(db)
+    qtbot.addWidget(dialog)
+    assert dialog.is_busy() and dialog.profile is None
+    qtbot.waitUntil(lambda: dialog.profile is not None and not dialog.is_busy())
+    return dialog
+
+
 def png_file(path, colour=(20, 90, 160)):
     Image.new("RGB", (400, 120), colour).save(path)
     return path
@@ -130,15 +140,19 @@ def test_clinic_details_are_saved_and_printed(qtbot, db, patient, provider, tmp_
     monkeypatch.setattr(
         ClinicDialog, "ask_logo_path", classmethod(lambda cls, parent: str(png_file(tmp_path / "l.png")))
     )
-    dialog = ClinicDialog(db)
-    qtbot.addWidget(dialog)
+    dialog = open_clinic_dialog(qtbot, db)
     qtbot.keyClicks(dialog.name, "Harbour Aesthetics")
     qtbot.keyClicks(dialog.address, "12 Quay Street, Bristol")
     qtbot.keyClicks(dialog.phone, "0117 496 0000")
     dialog.aftercare.setPlainText("Keep upright for four hours.")
     dialog.choose_logo()
+    assert dialog.is_busy() and dialog.logo.pixmap().isNull()  # the logo is read off the GUI thread
+    qtbot.waitUntil(lambda: not dialog.is_busy())
     assert not dialog.logo.pixmap().isNull() and dialog.remove_logo.isEnabled()
-    dialog.save()
+    with qtbot.waitSignal(dialog.tasks.changed) as changed:
+        dialog.save()
+        assert dialog.is_busy() and dialog.error.text() == "Saving…"
+    assert changed.args[0].clinic
     assert dialog.result() == dialog.DialogCode.Accepted
     profile = load_clinic_profile(db)
     assert (profile.name, profile.address, profile.phone, profile.aftercare) == (
@@ -162,13 +176,14 @@ def test_a_bad_logo_or_a_long_name_is_refused_and_nothing_changes(qtbot, db, tmp
     not_an_image = tmp_path / "logo.png"
     not_an_image.write_text("not a picture")
     monkeypatch.setattr(ClinicDialog, "ask_logo_path", classmethod(lambda cls, parent: str(not_an_image)))
-    dialog = ClinicDialog(db)
-    qtbot.addWidget(dialog)
+    dialog = open_clinic_dialog(qtbot, db)
     dialog.choose_logo()
+    qtbot.waitUntil(lambda: not dialog.is_busy())
     assert "not an image file" in dialog.error.text() and dialog.logo_png == ""
     before = snapshot(db)
     dialog.name.setText("x" * 121)
     dialog.save()
+    qtbot.waitUntil(lambda: not dialog.is_busy())
     assert "too long for the clinic name" in dialog.error.text()
     assert dialog.result() != dialog.DialogCode.Accepted
     assert snapshot(db) == before

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import stat
 import sys
+import threading
 
 import pytest
-from PySide6.QtWidgets import QPushButton
+import shiboken6
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from app.storage import error_log
 from app.storage.error_log import LOG_NAME, close_error_log, default_log_dir, open_error_log
@@ -164,3 +166,86 @@ def test_without_a_log_folder_the_window_still_starts_and_tells(qtbot, monkeypat
     button.click()
     [(_title, text)] = told
     assert "ValueError: the pen ran dry" in text and "could not be written to a log file" in text
+
+
+def test_a_failing_task_is_logged_and_told_once_by_the_one_handler(qtbot, reporting, log_dir, told):
+    """As ui.application.run wires it: the shared runner's failures reach the reporter."""
+    runner = TaskRunner()
+    runner.failed.connect(reporting.task_failed)
+    delivered, ended = [], []
+
+    def draw_chart_image():
+        raise OSError("no space left on the disk")
+
+    runner.run("chart-image", draw_chart_image, delivered.append, ended=lambda: ended.append(True))
+    qtbot.waitUntil(runner.is_idle)
+    assert delivered == [] and ended == [True]  # the window left its busy state
+    [(title, text)] = told
+    assert title == "Not done" and text.startswith("OSError: no space left on the disk")
+    assert str(log_dir / LOG_NAME) in text
+    logged = (log_dir / LOG_NAME).read_text(encoding="utf-8")
+    assert "background task 'chart-image' failed" in logged
+    assert "Traceback (most recent call last)" in logged and "in draw_chart_image" in logged
+
+
+def test_a_refusal_is_said_by_the_window_that_asked_not_logged(qtbot, reporting, log_dir, told):
+    from models.errors import ValidationError
+
+    runner = TaskRunner()
+    runner.failed.connect(reporting.task_failed)
+    refused = []
+
+    def save_clinic():
+        raise ValidationError("the clinic name is too long", "name")
+
+    runner.run("save", save_clinic, lambda _result: None, refused=refused.append)
+    qtbot.waitUntil(runner.is_idle)
+    assert refused == ["the clinic name is too long"] and told == []
+    assert "too long" not in (
+        (log_dir / LOG_NAME).read_text(encoding="utf-8") if (log_dir / LOG_NAME).exists() else ""
+    )
+
+
+def test_nothing_is_delivered_to_a_window_closed_meanwhile(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    runner = TaskRunner()
+    window = QWidget()
+    release = threading.Event()
+    delivered = []
+    runner.run("load", lambda: release.wait(5), delivered.append, owner=window)
+    window.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(window))
+    release.set()
+    qtbot.waitUntil(runner.is_idle)
+    assert delivered == []
+    runner.run("load", lambda: "answer", delivered.append)  # the runner itself goes on
+    qtbot.waitUntil(runner.is_idle)
+    assert delivered == ["answer"]
+
+
+def test_the_application_waits_for_running_tasks_before_it_exits(qtbot):
+    runner = TaskRunner()
+    started, release, finished = threading.Event(), threading.Event(), []
+
+    def save_visit():
+        started.set()
+        release.wait(5)
+        finished.append(sum(range(2_000_000)))  # still working when the quit begins
+
+    runner.run("save", save_visit, lambda _result: None)
+    assert started.wait(5)
+    release.set()
+    QApplication.instance().aboutToQuit.emit()  # what QApplication.quit() says before exec() returns
+    assert finished == [sum(range(2_000_000))]
+
+
+def test_a_change_is_announced_once_and_nothing_is_not(qtbot):
+    from app.services.changes import NOTHING, Changes
+
+    runner = TaskRunner()
+    heard = []
+    runner.changed.connect(heard.append)
+    runner.announce(NOTHING)
+    runner.announce(Changes.of_patients(7))
+    assert heard == [Changes.of_patients(7)]

@@ -1,10 +1,12 @@
 """The main window over a real demo database, driven as a user drives it."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
 
 from app.services.patients import search_patients
+from app.services.recall import describe_due, patient_due
 from app.services.visits import get_visit, list_visits
 from models.base import format_amount
 from models.recall import area_of_region, areas
@@ -95,9 +97,22 @@ def test_choosing_an_older_visit_shows_its_sites(qtbot, demo_db):
     qtbot.waitUntil(lambda: window.visit_model.rowCount() > 0 and window.tasks.is_idle())
     last_row = window.visit_model.rowCount() - 1
     oldest = window.visit_model.record(last_row)
+    newest = window.visit_model.record(0)
+    assert oldest.id != newest.id
     window.visit_table.selectRow(last_row)
-    expected = len(get_visit(demo_db, oldest.id).points)
-    qtbot.waitUntil(lambda: window.tasks.is_idle() and window.point_model.rowCount() == expected)
+    record = get_visit(demo_db, oldest.id)
+    expected = [(REGIONS[p.region_code].label, p.product_name) for p in record.points]
+    assert expected != [
+        (REGIONS[p.region_code].label, p.product_name) for p in get_visit(demo_db, newest.id).points
+    ]  # the two visits differ: the table below shows the chosen one, not the newest still
+
+    def shown():
+        return [
+            (cell(window.point_model, r, 0), cell(window.point_model, r, 1))
+            for r in range(window.point_model.rowCount())
+        ]
+
+    qtbot.waitUntil(lambda: window.tasks.is_idle() and shown() == expected)
 
 
 def test_allergies_are_shown_in_full(qtbot, db):
@@ -165,12 +180,16 @@ def test_main_window_new_patient_goes_through_the_form(qtbot, db, monkeypatch):
     create_patient(db, PatientDraft("A-0007", "Ana", "Costa"))
     window = open_window(qtbot, db)
     window.actions[MainAction.NEW_PATIENT].trigger()
-    assert asked == ["A-0008"]
+    qtbot.waitUntil(lambda: asked == ["A-0008"])  # the next free number, asked for off the GUI thread
     qtbot.waitUntil(lambda: window.patient_model.rowCount() == 1 and window.tasks.is_idle())
     assert cell(window.patient_model, 0, 0) == "A-0008"
+    assert window.current_patient.chart_number == "A-0008" and "Mei" in window.patient_header.text()
 
 
 def test_patient_page_shows_next_due_per_area(qtbot, demo_db):
     window = open_window(qtbot, demo_db)
     qtbot.waitUntil(lambda: window.next_due.text().startswith("Next due") and window.tasks.is_idle())
-    assert ":" in window.next_due.text()
+    today = datetime.now(demo_db.timezone).date()
+    expected = describe_due(patient_due(demo_db, window.current_patient.id, today))
+    assert expected  # the demo's first patient has maintenance pending: the text below is not empty
+    assert window.next_due.text() == f"Next due — {expected}"

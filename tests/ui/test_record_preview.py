@@ -19,9 +19,13 @@ def test_visit_record_preview_save_and_print(qtbot, demo_db, tmp_path, monkeypat
     editor.record_action.trigger()
     preview = editor.preview
     qtbot.addWidget(preview)
-    assert preview.busy.isVisible() or preview.record is not None  # made off the GUI thread
+    # Made off the GUI thread: until this thread takes the result, the window says it is busy.
+    assert preview.record is None and preview.busy.isVisible() and not preview.save_action.isEnabled()
     qtbot.waitUntil(lambda: preview.record is not None, timeout=15000)
-    assert preview.pages.count() == len(pypdf.PdfReader(io.BytesIO(preview.record.pdf)).pages)
+    assert preview.busy.isHidden() and preview.save_action.isEnabled()
+    rendered = pypdf.PdfReader(io.BytesIO(preview.record.pdf))
+    assert editor.patient.family_name in rendered.pages[0].extract_text()
+    assert preview.pages.count() == len(rendered.pages) == len(preview.record.pages)
     first = preview.record.pages[0].convert("L")
     assert sum(n for n, value in first.getcolors(256) if value < 200) > 3000  # not a blank page
 
@@ -41,8 +45,14 @@ def test_visit_record_preview_save_and_print(qtbot, demo_db, tmp_path, monkeypat
 
     monkeypatch.setattr(RecordPreview, "ask_printer", classmethod(pdf_printer))
     preview.print_action.trigger()
+    assert preview.busy.isVisible() and not preview.print_action.isEnabled()  # pages drawn off the GUI thread
+    qtbot.waitUntil(lambda: "Sent" in preview.status.text(), timeout=15000)
     assert len(pypdf.PdfReader(printed).pages) == preview.pages.count()
-    assert "Sent" in preview.status.text()
+    assert (
+        preview.status.text()
+        == f"Sent {preview.pages.count()} page{'s' if preview.pages.count() != 1 else ''} to the printer"
+    )
+    assert preview.print_action.isEnabled()
 
 
 def test_an_unsaved_visit_is_not_printed(qtbot, demo_db):
