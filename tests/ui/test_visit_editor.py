@@ -790,3 +790,36 @@ def test_actions_are_enabled_as_the_registry_declares(qtbot, editor, demo_db):
         a.isEnabled() for a in (locked.save_action, locked.delete_action, locked.mirror_action)
     ) and not any(a.isEnabled() for a in locked.template_actions.values())
     assert locked.record_action.isEnabled() and locked.ghost_action.isEnabled()
+
+
+@pytest.mark.qt_no_exception_capture
+def test_on_a_shared_runner_a_failed_save_reaches_the_editor_and_the_one_handler(qtbot, demo_db, monkeypatch):
+    """Another window's failure leaves the editor alone; the editor's own failed save frees
+    the Save action again and is told once by the application's handler."""
+    import ui.visit_saving
+    from ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    told = []
+    runner.failed.connect(told.append)
+    editor = open_editor(qtbot, demo_db, tasks=runner)
+    click(qtbot, editor, *front_anchor("chin"))
+
+    def elsewhere():
+        raise OSError("the printer went away")
+
+    runner.run("main-window-print", elsewhere, lambda _result: None)
+    qtbot.waitUntil(runner.is_idle)
+    assert told == ["OSError: the printer went away"]
+    assert "Not saved" not in editor.statusBar().currentMessage()
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError("no space left on the disk")
+
+    monkeypatch.setattr(ui.visit_saving, "replace_points", disk_full)
+    editor.save_action.trigger()
+    qtbot.waitUntil(runner.is_idle)
+    assert told[-1] == "OSError: no space left on the disk" and len(told) == 2
+    assert editor.statusBar().currentMessage() == "Not saved: OSError: no space left on the disk"
+    assert editor.is_modified() and editor.save_action.isEnabled()
+    assert get_visit(demo_db, editor.visit.id).points == []
