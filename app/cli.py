@@ -532,7 +532,8 @@ def _cmd_due(db: Database, args: argparse.Namespace) -> int:
     import json
     from datetime import datetime
 
-    from app.services.recall import COLUMNS, describe_counts, due_list, row_values, to_csv, to_ics
+    from app.exports.due_list import COLUMNS, row_values, to_csv, to_ics
+    from app.services.recall import describe_counts, due_list
     from app.storage.files import check_output_file, write_atomically_bytes
 
     if args.output is not None:
@@ -674,11 +675,11 @@ def _cmd_clinic(db: Database, args: argparse.Namespace) -> int:
 
 
 def _db_command(db: Database, args: argparse.Namespace) -> int:
+    from app.services.settings import set_clinic_timezone
     from app.storage.database import (
         backup_sqlite,
         check_integrity,
         open_database,
-        set_clinic_timezone,
         upgrade_server,
     )
     from app.storage.files import backup_path

@@ -23,7 +23,6 @@ from app.services.audit import record_event
 from app.services.catalogue import seed_catalogue
 from app.services.settings import TIMEZONE_KEY as TIMEZONE_KEY  # the zone is a setting, read on opening
 from app.services.settings import load_clinic_timezone
-from app.services.settings import set_clinic_timezone as set_clinic_timezone
 from app.services.summary import ensure_recall_summary
 from app.storage.config import describe
 from app.storage.files import backup_path, check_output_file, private_partial, publish

@@ -134,7 +134,7 @@ def test_two_week_reviews_follow_first_treatments(demo_db):
 
 def test_clinic_hours_on_the_clinics_clock(db):
     """Visits fall in opening hours in the clinic's zone, summer and winter alike."""
-    from app.storage.database import set_clinic_timezone
+    from app.services.settings import set_clinic_timezone
 
     set_clinic_timezone(db, "America/New_York")
     generate_demo(db, patients=40, seed=2, as_of=AS_OF)

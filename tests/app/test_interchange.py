@@ -350,7 +350,7 @@ def test_a_tidier_or_terser_copy_of_an_imported_file_changes_nothing(db):
 
 def test_the_visit_day_is_the_clinics_day(db):
     """22:30 in New York on 31 Jan is 1 Feb in UTC: a lot expiring on 31 Jan is still usable."""
-    from app.storage.database import set_clinic_timezone
+    from app.services.settings import set_clinic_timezone
 
     set_clinic_timezone(db, "America/New_York")
     document = copy.deepcopy(SPEC_EXAMPLE)

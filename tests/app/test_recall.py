@@ -8,9 +8,10 @@ from datetime import date, datetime, time, timedelta
 
 import icalendar
 
+from app.exports.due_list import to_csv, to_ics
 from app.exports.interchange import import_document
 from app.services.patients import search_patients, set_archived
-from app.services.recall import due_list, to_csv, to_ics
+from app.services.recall import due_list
 from app.services.visits import create_visit
 from models.recall import DueStatus
 from tests.app.test_interchange import SPEC_EXAMPLE
@@ -191,7 +192,8 @@ def test_saving_a_chart_updates_the_recall_summary(db, patient, provider):
 def test_settings_and_product_intervals_drive_every_computation(db, patient, provider):
     import pytest
 
-    from app.services.recall import due_page, load_recall_settings, save_recall_settings, update_intervals
+    from app.services.recall import due_page, load_recall_settings, update_intervals
+    from app.services.settings import save_recall_settings
     from app.services.visits import create_visit, replace_points
     from models.errors import ValidationError
     from models.recall import RecallSettings

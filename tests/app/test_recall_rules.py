@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 import icalendar
 import pytest
 
+from app.exports.due_list import to_csv, to_ics
 from app.exports.interchange import export_patient, import_document
 from app.services.patients import search_patients
-from app.services.recall import due_list, due_page, due_patients, to_csv, to_ics
+from app.services.recall import due_list, due_page, due_patients
 from app.services.visits import create_visit, discard_empty_draft, list_visits
 from models.errors import ValidationError
 from models.recall import DueStatus
