@@ -20,10 +20,10 @@ from app.services.catalogue import list_products
 from app.services.recall import (
     due_list,
     due_page,
-    ensure_recall_summary,
     load_recall_settings,
     save_recall_changes,
 )
+from app.services.summary import ensure_recall_summary
 from bench.common import clinic_database, report
 from models.tables import InjectionPoint, Patient
 
