@@ -177,7 +177,7 @@ def main() -> int:
     editor.close()
     db.close()
 
-    results.append(report("cold start to a painted main window", cold_start_ms(args.db), 1000))
+    results.append(report("cold start to a painted main window", cold_start_ms(args.db), 600))
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1
 

@@ -189,14 +189,14 @@ class ClinicDialog(QDialog):
         self.tasks.run(
             f"clinic-save-{id(self)}",
             partial(save_clinic_profile, self.database, profile),
-            lambda _saved: self._saved(),
+            self._saved,
             self._refused,
             owner=self,
             ended=self._ready,
         )
 
-    def _saved(self) -> None:
-        self.tasks.announce(Changes(clinic=True))
+    def _saved(self, changes: Changes) -> None:
+        self.tasks.announce(changes)
         self.accept()
 
     def reject(self) -> None:

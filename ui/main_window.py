@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
             self.search.setText(saved.chart_number)
             self.search.blockSignals(False)
             self.current_patient = saved
-            self.tasks.announce(Changes.of_patients(saved.id))
+            self.tasks.announce(saved.changes)
 
     def toggle_archived(self) -> None:
         patient = self.current_patient
@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
             self.tasks.run(
                 "archive",
                 partial(set_archived, self.database, patient.id, not patient.archived),
-                lambda _record: self.tasks.announce(Changes.of_patients(patient.id)),
+                lambda saved: self.tasks.announce(saved.changes),
             )
 
     def show_history(self) -> None:
@@ -608,8 +608,7 @@ class MainWindow(QMainWindow):
         editor.destroyed.connect(lambda: self.editors.remove(editor) if editor in self.editors else None)
         self.editors.append(editor)
         editor.show()
-        if opened.created:  # a new visit: the patient's list of visits shows it
-            self.tasks.announce(Changes.of_patients(patient.id))
+        self.tasks.announce(opened.changes)  # a new visit: the patient's list of visits shows it
         return editor
 
     def _show_failure(self, message: str) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.patients import check_draft, cleaned, create_patient, update_patient
+from app.services.patients import SavedPatient, check_draft, cleaned, create_patient, update_patient
 from app.storage.database import Database
 from models.dates import Century
 from models.errors import AliquotError, ValidationError
@@ -30,7 +30,7 @@ from ui.tasks import TaskRunner
 
 def store_patient(
     database: Database, patient_id: int | None, draft: PatientDraft
-) -> PatientRecord | AliquotError:
+) -> SavedPatient | AliquotError:
     """A new patient, or the patient's details changed; a refusal is returned, with the field
     it names, for the form to mark."""
     try:
@@ -54,7 +54,7 @@ class PatientDialog(QDialog):
         self.database = database
         self.tasks = tasks  # None (a form made on its own): stored at once, on this thread
         self.patient = patient
-        self.saved: PatientRecord | None = None
+        self.saved: SavedPatient | None = None
         self.setWindowTitle("Edit patient" if patient else "New patient")
         form = QFormLayout(self)
         self.chart_number = QLineEdit(patient.chart_number if patient else chart_number)
@@ -175,7 +175,7 @@ class PatientDialog(QDialog):
             ended=lambda: self.buttons.setEnabled(True),
         )
 
-    def _stored(self, outcome: PatientRecord | AliquotError) -> None:
+    def _stored(self, outcome: SavedPatient | AliquotError) -> None:
         self.buttons.setEnabled(True)
         if isinstance(outcome, AliquotError):
             self._refused(outcome)
@@ -193,7 +193,8 @@ class PatientDialog(QDialog):
     @classmethod
     def ask(
         cls, database: Database, patient: PatientRecord | None, chart_number: str, parent
-    ) -> PatientRecord | None:
-        """Show the form; the stored patient, or None if cancelled. Tests replace this."""
+    ) -> SavedPatient | None:
+        """Show the form; the stored patient (with what saving changed), or None if
+        cancelled. Tests replace this."""
         dialog = cls(database, patient, chart_number, parent, tasks=getattr(parent, "tasks", None))
         return dialog.saved if dialog.exec() == QDialog.DialogCode.Accepted else None
