@@ -13,7 +13,7 @@ Imported by app/services/__init__.py, so the hook is in place before any service
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,9 +72,7 @@ def _move_windows(session: Session, product_id: int) -> set[int]:
     """A maintained product's new window, applied in SQL to that product's rows; the
     patients a window alone cannot settle are returned, to be rebuilt: on one day the
     product due again soonest wins an area, so where another product of its kind was given
-    at the same visit the winner may change. (Two such products given at two visits on
-    one day are not looked for: the rows stay as the summary had them until that patient's
-    chart next changes.)"""
+    that day (at the same visit or another) the winner may change."""
     product = session.get(Product, product_id)
     assert product is not None
     low, high = product.interval_min_days, product.interval_max_days
@@ -89,16 +87,33 @@ def _move_windows(session: Session, product_id: int) -> set[int]:
         )
         .execution_options(synchronize_session=False)
     )
-    other = aliased(InjectionPoint)
+    other, other_visit = aliased(InjectionPoint), aliased(Visit)
+    # Within a day either side in UTC: every visit on the same clinic day, and a few more
+    # (they are only rebuilt, which is always right).
     shared = (
         select(Visit.patient_id)
         .join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
-        .join(other, and_(other.visit_id == Visit.id, other.product_id != product_id))
+        .join(
+            other_visit,
+            and_(
+                other_visit.patient_id == Visit.patient_id,
+                other_visit.started_at >= _shifted(session, Visit.started_at, -1),
+                other_visit.started_at <= _shifted(session, Visit.started_at, +1),
+            ),
+        )
+        .join(other, and_(other.visit_id == other_visit.id, other.product_id != product_id))
         .join(Product, Product.id == other.product_id)
         .where(InjectionPoint.product_id == product_id, Product.kind == product.kind)
         .distinct()
     )
     return set(session.scalars(shared))
+
+
+def _shifted(session: Session, moment: Any, days: int) -> ColumnElement[Any]:
+    """A stored moment moved by whole days, in SQL."""
+    if session.get_bind().dialect.name == "sqlite":  # stored as text: compare as text
+        return func.strftime("%Y-%m-%d %H:%M:%f", moment, f"{days:+d} days")
+    return moment + timedelta(days=days)  # type: ignore[no-any-return]
 
 
 def _as_aware(moment: Any) -> datetime:

@@ -254,3 +254,25 @@ def test_a_past_day_is_classified_as_the_summary_would(db):
     assert [(r.chart_number, r.area, r.item) for r in due_list(db, past, within_days=45)] == [
         (r.chart_number, r.area, r.item) for r in listed
     ]
+
+
+def test_an_interval_change_settles_two_products_given_at_two_visits_on_one_day(db, patient, provider):
+    """Botox in the morning, Dysport in the afternoon, same area: the product due again
+    soonest wins the area that day, so moving one product's window can change the winner."""
+    morning = create_visit(db, patient.id, provider.id, datetime(2026, 1, 5, 9, tzinfo=db.timezone))
+    replace_points(db, morning.id, morning.version, [botox_point()])
+    afternoon = create_visit(db, patient.id, provider.id, datetime(2026, 1, 5, 16, tzinfo=db.timezone))
+    dysport = botox_point(product_name="Dysport", amount="10", lot_number="D77")
+    replace_points(db, afternoon.id, afternoon.version, [dysport])
+    assert summary_rows(db) == rebuilt_rows(db)
+    with db.factory() as session:
+        botox = session.scalar(select(Product).where(Product.name == "Botox Cosmetic"))
+        dysport_row = session.scalar(select(Product).where(Product.name == "Dysport"))
+        assert botox is not None and dysport_row is not None
+        low, high = botox.interval_min_days, botox.interval_max_days
+        dysport_low = dysport_row.interval_min_days
+    for new_low, new_high in ((dysport_low + 30, dysport_low + 60), (dysport_low - 30, dysport_low - 10)):
+        update_intervals(db, "Botox Cosmetic", new_low, new_high)
+        assert summary_rows(db) == rebuilt_rows(db)
+    update_intervals(db, "Botox Cosmetic", low, high)
+    assert summary_rows(db) == rebuilt_rows(db)
