@@ -201,17 +201,8 @@ class _VersionAction(argparse.Action):
     only when asked for, not by every command."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
-        print(f"aliquot {_version()}")
+        print(f"aliquot {config.app_version()}")
         parser.exit()
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("aliquot")
-    except PackageNotFoundError:
-        return "development"
 
 
 def _whole_number(text: str, minimum: int) -> int:

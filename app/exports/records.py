@@ -43,6 +43,7 @@ from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
 from app.services.settings import ClinicProfile, load_clinic_profile
 from app.services.visits import get_visit, visit_record
+from app.storage.config import app_version
 from app.storage.database import Database
 from models.amounts import format_dose
 from models.errors import ValidationError
@@ -62,6 +63,7 @@ from models.vocabulary import View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 FALLBACK = "DroidSansFallback"  # Chinese, Japanese, Korean: what DejaVu Sans has no glyph for
+LONG_SITE_NOTE = 120  # characters: a longer site note is printed below the sites table
 NO_CLINIC_NAME = "Clinic name not set (File > Clinic details, or: aliquot clinic --name)"
 
 
@@ -383,13 +385,17 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
                     " ".join(filter(None, [p.technique.value if p.technique else "", p.gauge])) or "—",
                     styles["cell"],
                 ),
-                Paragraph(rich(p.notes), styles["cell"]),
+                Paragraph(
+                    f"see site note {number}" if len(p.notes) > LONG_SITE_NOTE else rich(p.notes),
+                    styles["cell"],
+                ),
             ]
         )
     sites = Table(
         rows,
         repeatRows=1,
         colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm, 24 * mm, 19 * mm, 20 * mm],
+        splitInRow=1,  # a site note longer than a page flows on to the next, never stops the record
     )
     sites.setStyle(
         TableStyle(
@@ -403,7 +409,14 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
             ]
         )
     )
-    story.append(sites)
+    if numbered:
+        story.append(sites)
+        long_notes = [(n, p.notes) for n, p in numbered if len(p.notes) > LONG_SITE_NOTE]
+        if long_notes:  # a long note reads across the page, not down a narrow column
+            story.append(Paragraph("Site notes", styles["heading"]))
+            story += [Paragraph(f"<b>{n}.</b> {rich(note)}", styles["body"]) for n, note in long_notes]
+    else:  # a review at which nothing was injected: said, not shown as empty tables
+        story.append(Paragraph("No injections were recorded at this visit.", styles["body"]))
 
     totals = [["Product", "Total", "Aliquots", "Sites", "Uses"]]
     uses = packages_by_product(visit.points, default_sizes)  # per lot's own vial size
@@ -437,7 +450,8 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         balance, colWidths=[40 * mm, 42 * mm, 18 * mm, 18 * mm, 18 * mm, 34 * mm], hAlign="LEFT"
     )
     balance_table.setStyle(_totals_style(2))
-    story += [KeepTogether([Paragraph("Totals per product", styles["heading"]), totals_table])]
+    if numbered:
+        story += [KeepTogether([Paragraph("Totals per product", styles["heading"]), totals_table])]
     if len(balance) > 1:
         story += [
             KeepTogether(
@@ -480,7 +494,10 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         },
     )
     _document(
-        out, f"Treatment record {patient.chart_number} {when:%Y-%m-%d}", profile.name or "Aliquot"
+        out,
+        f"Treatment record {patient.chart_number} {when:%Y-%m-%d}",
+        profile.name or "Aliquot",
+        f"Treatment record, chart {patient.chart_number}, visit of {when:%Y-%m-%d}",
     ).build(story, canvasmaker=canvas_class)
     return out.getvalue()
 
@@ -518,7 +535,8 @@ def _logo(profile: ClinicProfile) -> list[Any]:
     return [logo, Spacer(1, 2 * mm)]
 
 
-def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
+def _document(out: io.BytesIO, title: str, author: str, subject: str) -> SimpleDocTemplate:
+    """A4 pages whose metadata say what the record is, who made it (the clinic) and with what."""
     return SimpleDocTemplate(
         out,
         pagesize=A4,
@@ -528,6 +546,8 @@ def _document(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
         bottomMargin=18 * mm,
         title=title,
         author=author,
+        subject=subject,
+        creator=f"Aliquot {app_version()}",
     )
 
 
@@ -669,7 +689,10 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         (_NumberedCanvas,),
         {"footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · history"},
     )
-    _document(out, f"Treatment history {patient.chart_number}", profile.name or "Aliquot").build(
-        story, canvasmaker=canvas_class
-    )
+    _document(
+        out,
+        f"Treatment history {patient.chart_number}",
+        profile.name or "Aliquot",
+        f"Treatment history, chart {patient.chart_number}",
+    ).build(story, canvasmaker=canvas_class)
     return out.getvalue()

@@ -67,3 +67,14 @@ def current_actor() -> str:
     except Exception:  # no user name in the environment (some service accounts)
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+def app_version() -> str:
+    """The installed version of Aliquot (looked up only when asked: a scan of the installed
+    packages), printed by `--version` and written into every PDF's metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aliquot")
+    except PackageNotFoundError:
+        return "development"

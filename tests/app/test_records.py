@@ -187,3 +187,37 @@ def test_the_record_counts_the_vials_of_each_lot_s_size(db, patient, provider):
         [botox_point("procerus", "40", lot_number="S100", lot_package_size=Decimal(100))],
     )
     assert "0.4 of a 100 U vial" in "\n".join(text_of(visit_record_pdf(db, other.id)))
+
+
+def test_a_very_long_site_note_prints_whole_across_pages(db, patient, provider):
+    """A site note of thousands of characters (a pasted letter) once stopped the record with
+    a layout error: a table row taller than a page. A long note is printed in full below the
+    sites table, across the page, and flows on to the next."""
+    words = " ".join(f"note{n:04d}" for n in range(400))  # about 3,600 characters
+    visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10))
+    replace_points(db, visit.id, visit.version, [botox_point(notes=words), botox_point("chin")])
+    pages = text_of(visit_record_pdf(db, visit.id))
+    text = " ".join(pages)
+    assert len(pages) >= 2
+    assert "see site note 1" in text and "Site notes" in text
+    assert "note0000" in text and "note0399" in text
+    assert all(f"note{n:04d}" in text for n in range(0, 400, 37))
+
+
+def test_an_empty_visit_says_there_were_no_injections(db, patient, provider):
+    visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10))
+    text = " ".join(text_of(visit_record_pdf(db, visit.id)))
+    assert "No injections were recorded at this visit." in text
+    assert "Region Product Lot" not in text  # no empty sites table
+
+
+def test_the_record_says_who_made_it_and_for_whom_in_its_metadata(db, patient, provider):
+    from app.storage.config import app_version
+
+    save_clinic_profile(db, ClinicProfile(name="Clínica Aurora"))
+    visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10))
+    replace_points(db, visit.id, visit.version, [botox_point()])
+    info = pypdf.PdfReader(io.BytesIO(visit_record_pdf(db, visit.id))).metadata
+    assert info.author == "Clínica Aurora"
+    assert info.creator == f"Aliquot {app_version()}"
+    assert info.subject == f"Treatment record, chart {patient.chart_number}, visit of 2026-01-05"
