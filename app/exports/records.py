@@ -127,6 +127,32 @@ def draw_text(
         x += width
 
 
+def text_width(text: str, font: str, size: float) -> float:
+    """How wide `text` is drawn by `draw_text`, fallback font included."""
+    return float(
+        sum(pdfmetrics.stringWidth(run, FALLBACK if fb else font, size) for run, fb in text_runs(text))
+    )
+
+
+def fitted(text: str, font: str, size: float, width: float) -> str:
+    """`text` shortened with an ellipsis until it fits `width` (a footer beside "page 1 of 2")."""
+    if text_width(text, font, size) <= width:
+        return text
+    while text and text_width(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def footer_text(patient: PatientRecord, what: str) -> tuple[str, str]:
+    """Every page says whose record it is: (the name, then date of birth, chart number and
+    what the record is). Only the name is ever shortened to fit."""
+    born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
+    return (
+        f"{patient.family_name}, {patient.given_name}",
+        f" · born {born} · chart {patient.chart_number} · {what}",
+    )
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
     return {
@@ -249,7 +275,7 @@ class _NumberedCanvas(pdf_canvas.Canvas):  # type: ignore[misc]
     """Draws "page X of Y" (and the draft mark) once the number of pages is known."""
 
     draft = False
-    footer = ""
+    footer = ("", "")  # the patient's name, and what follows it (footer_text)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -270,7 +296,9 @@ class _NumberedCanvas(pdf_canvas.Canvas):  # type: ignore[misc]
     def _decorate(self, total: int) -> None:
         width, height = A4
         self.setFillColor(colors.HexColor("#555555"))
-        draw_text(self, 18 * mm, 10 * mm, self.footer, FONT, 7.5)
+        name, details = self.footer
+        room = width - 2 * 18 * mm - 30 * mm - text_width(details, FONT, 7.5)  # beside "page N of M"
+        draw_text(self, 18 * mm, 10 * mm, fitted(name, FONT, 7.5, room) + details, FONT, 7.5)
         self.setFont(FONT, 7.5)
         self.drawRightString(width - 18 * mm, 10 * mm, f"page {self._pageNumber} of {total}")
         if self.draft:
@@ -489,8 +517,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         (_NumberedCanvas,),
         {
             "draft": visit.status is not VisitStatus.SIGNED,
-            "footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · "
-            f"visit {when:%Y-%m-%d}",
+            "footer": footer_text(patient, f"visit {when:%Y-%m-%d}"),
         },
     )
     _document(
@@ -687,7 +714,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     canvas_class = type(
         "HistoryCanvas",
         (_NumberedCanvas,),
-        {"footer": f"{patient.family_name}, {patient.given_name} · chart {patient.chart_number} · history"},
+        {"footer": footer_text(patient, "history")},
     )
     _document(
         out,

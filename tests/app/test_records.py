@@ -2,6 +2,7 @@
 
 import copy
 import io
+from datetime import date
 from decimal import Decimal
 
 import pypdf
@@ -221,3 +222,34 @@ def test_the_record_says_who_made_it_and_for_whom_in_its_metadata(db, patient, p
     assert info.author == "Clínica Aurora"
     assert info.creator == f"Aliquot {app_version()}"
     assert info.subject == f"Treatment record, chart {patient.chart_number}, visit of 2026-01-05"
+
+
+def test_every_page_names_the_patient_with_birth_date_and_a_long_name_never_covers_the_page_number(
+    db, provider
+):
+    from app.services.patients import create_patient
+    from models.records import PatientDraft
+
+    long_family = ("Wolfeschlegelsteinhausenbergerdorff-" * 3)[:-1]  # 107 characters
+    patient = create_patient(
+        db, PatientDraft("A-0042", "Adelheid Maria Josephine", long_family, date_of_birth=date(1980, 2, 29))
+    )
+    visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10))
+    replace_points(db, visit.id, visit.version, [botox_point()])
+    pdf = visit_record_pdf(db, visit.id)
+    [page] = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    footer: list[tuple[float, str]] = []
+    page.extract_text(
+        visitor_text=lambda text, _cm, tm, *_: (
+            footer.append((tm[4], text)) if text.strip() and tm[5] < 40 else None
+        )
+    )
+    text = " ".join(t for _x, t in footer)
+    assert "page 1 of 1" in text and "…" in text  # the name shortened, the page number kept
+    assert "· born 1980-02-29 · chart A-0042 · visit 2026-01-05" in text  # never shortened
+    short = create_patient(db, PatientDraft("A-0043", "Ana", "Costa", date_of_birth=date(1980, 2, 29)))
+    other = create_visit(db, short.id, provider.id, at(2026, 1, 6, 10))
+    replace_points(db, other.id, other.version, [botox_point()])
+    assert "Costa, Ana · born 1980-02-29 · chart A-0043 · visit 2026-01-06" in " ".join(
+        text_of(visit_record_pdf(db, other.id))
+    )
