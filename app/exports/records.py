@@ -422,7 +422,8 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     sites = Table(
         rows,
         repeatRows=1,
-        colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm, 24 * mm, 19 * mm, 20 * mm],
+        # Depth is as wide as "supraperiosteal" and its padding: a depth is never broken mid-word.
+        colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm, 27 * mm, 19 * mm, 17 * mm],
         splitInRow=1,  # a site note longer than a page flows on to the next, never stops the record
     )
     sites.setStyle(

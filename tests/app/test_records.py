@@ -253,3 +253,13 @@ def test_every_page_names_the_patient_with_birth_date_and_a_long_name_never_cove
     assert "Costa, Ana · born 1980-02-29 · chart A-0043 · visit 2026-01-06" in " ".join(
         text_of(visit_record_pdf(db, other.id))
     )
+
+
+def test_the_longest_depth_word_is_never_broken_in_the_sites_table(db, patient, provider):
+    visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10))
+    filler = botox_point(
+        "chin", product_name="Radiesse", amount="0.3", unit="mL", lot_number="R9", depth="supraperiosteal"
+    )
+    replace_points(db, visit.id, visit.version, [filler])
+    words = " ".join(text_of(visit_record_pdf(db, visit.id))).split()
+    assert "supraperiosteal" in words
