@@ -83,22 +83,37 @@ def logo_from_file(path: str | Path) -> str:
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
+NOT_DRAWABLE = "\ufffd"  # drawn in place of a character no bundled font has (an emoji)
+
+
 @cache
-def _register_fonts() -> frozenset[int]:
-    """Register the bundled fonts; return the characters DejaVu Sans can draw."""
+def _register_fonts() -> tuple[frozenset[int], frozenset[int]]:
+    """Register the bundled fonts; return the characters DejaVu Sans can draw, and those
+    only the fallback font can."""
     pdfmetrics.registerFont(TTFont(FONT, str(resources.path("fonts/DejaVuSans.ttf"))))
     pdfmetrics.registerFont(TTFont(BOLD, str(resources.path("fonts/DejaVuSans-Bold.ttf"))))
     pdfmetrics.registerFont(TTFont(FALLBACK, str(resources.path("fonts/DroidSansFallbackFull.ttf"))))
     registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
-    return frozenset(pdfmetrics.getFont(FONT).face.charToGlyph)
+    # Beyond the Basic Multilingual Plane (emoji) reportlab writes no usable glyph even
+    # where a font has one: those count as not drawable.
+    dejavu = frozenset(c for c in pdfmetrics.getFont(FONT).face.charToGlyph if c <= 0xFFFF)
+    fallback = frozenset(c for c in pdfmetrics.getFont(FALLBACK).face.charToGlyph if c <= 0xFFFF)
+    return dejavu, fallback - dejavu
 
 
 def text_runs(text: str) -> list[tuple[str, bool]]:
-    """The text cut into runs DejaVu Sans can draw (False) and runs it cannot (True)."""
-    covered = _register_fonts()
+    """The text cut into runs DejaVu Sans can draw (False) and runs for the fallback font
+    (True). A character neither font has is drawn as a visible replacement mark, never
+    left out silently."""
+    covered, fallback_only = _register_fonts()
     runs: list[tuple[str, bool]] = []
     for char in text:
-        fallback = ord(char) not in covered and not char.isspace()
+        if char.isspace() or ord(char) in covered:
+            fallback = False
+        elif ord(char) in fallback_only:
+            fallback = True
+        else:
+            char, fallback = NOT_DRAWABLE, False
         if runs and runs[-1][1] == fallback:
             runs[-1] = (runs[-1][0] + char, fallback)
         else:

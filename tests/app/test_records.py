@@ -263,3 +263,11 @@ def test_the_longest_depth_word_is_never_broken_in_the_sites_table(db, patient, 
     replace_points(db, visit.id, visit.version, [filler])
     words = " ".join(text_of(visit_record_pdf(db, visit.id))).split()
     assert "supraperiosteal" in words
+
+
+def test_a_character_no_bundled_font_has_is_drawn_as_a_visible_mark(db, patient, provider):
+    """An emoji in a note once vanished from the printout without a trace."""
+    visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10))
+    replace_points(db, visit.id, visit.version, [botox_point(notes="patient happy 😀 with result")])
+    text = " ".join(text_of(visit_record_pdf(db, visit.id)))
+    assert "patient happy \ufffd with result" in text
