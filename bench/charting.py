@@ -6,11 +6,9 @@ built the clinic database, or with --db pointing at one). Wall-clock medians, of
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,7 +25,7 @@ from app.services.catalogue import list_products  # noqa: E402
 from app.services.patients import search_patients  # noqa: E402
 from app.services.visits import list_visits, open_visit  # noqa: E402
 from app.storage.database import open_database  # noqa: E402
-from bench.common import report, start_to_paint_ms  # noqa: E402
+from bench.common import clinic_database_path, report, start_to_paint_ms  # noqa: E402
 from models.regions import REGIONS, front_anchor  # noqa: E402
 from models.vocabulary import View  # noqa: E402
 from ui.commands import AddPoints  # noqa: E402
@@ -101,14 +99,11 @@ def cold_start_ms(db_path: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "aliquot-bench-100k.db")
-    args = parser.parse_args()
-    if not args.db.exists():
-        print(f"{args.db} is missing: run bench/foundation.py first (it builds the 100,000-patient clinic)")
+    db_path = clinic_database_path(__doc__)
+    if db_path is None:
         return 2
     application = QApplication.instance() or QApplication([])
-    db = open_database(URL.create("sqlite", database=str(args.db)), ACTOR)
+    db = open_database(URL.create("sqlite", database=str(db_path)), ACTOR)
     if not search_patients(db, BUSY_CHART):
         import_document(db, busy_patient_document(), "bench")
     results = []
@@ -177,7 +172,7 @@ def main() -> int:
     editor.close()
     db.close()
 
-    results.append(report("cold start to a painted main window", cold_start_ms(args.db), 600))
+    results.append(report("cold start to a painted main window", cold_start_ms(db_path), 600))
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1
 

@@ -61,21 +61,27 @@ def report(label: str, value: float, target: float, unit: str = "ms") -> bool:
     return ok
 
 
-def clinic_database(description: str):
-    """The 100,000-patient clinic built by bench/foundation.py (or --db), opened; None,
+def clinic_database_path(description: str):
+    """The file of the 100,000-patient clinic built by bench/foundation.py (or --db); None,
     with a message, when it has not been built yet."""
     import argparse
     import tempfile
     from pathlib import Path
 
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "aliquot-bench-100k.db")
+    path = parser.parse_args().db
+    if not path.exists():
+        print(f"{path} is missing: run bench/foundation.py first (it builds the 100,000-patient clinic)")
+        return None
+    return path
+
+
+def clinic_database(description: str):
+    """That clinic, opened (None when it has not been built yet)."""
     from sqlalchemy.engine import URL
 
     from app.storage.database import open_database
 
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "aliquot-bench-100k.db")
-    args = parser.parse_args()
-    if not args.db.exists():
-        print(f"{args.db} is missing: run bench/foundation.py first")
-        return None
-    return open_database(URL.create("sqlite", database=str(args.db)), "bench")
+    path = clinic_database_path(description)
+    return None if path is None else open_database(URL.create("sqlite", database=str(path)), "bench")

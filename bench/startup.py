@@ -9,7 +9,6 @@ Prints each figure beside its target.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import report  # noqa: E402
+from bench.common import clinic_database_path, report  # noqa: E402
 
 TYPED = "garcia ana"  # typed a key at a time, as in the patient list's search box
 
@@ -63,11 +62,8 @@ def keystroke_ms(path: Path, rounds: int = 7) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "aliquot-bench-100k.db")
-    args = parser.parse_args()
-    if not args.db.exists():
-        print(f"{args.db} is missing: run bench/foundation.py first (it builds the 100,000-patient clinic)")
+    db_path = clinic_database_path(__doc__)
+    if db_path is None:
         return 2
     results = [
         report("aliquot --version (whole process)", process_ms(["--version"]), 150),
@@ -75,7 +71,7 @@ def main() -> int:
     ]
     with tempfile.TemporaryDirectory() as folder:
         big = Path(folder) / "clinic-100k.db"
-        shutil.copyfile(args.db, big)
+        shutil.copyfile(db_path, big)
         small = Path(folder) / "clinic-1k.db"
         for arguments in (
             ["--db", str(big), "db", "upgrade"],

@@ -138,27 +138,19 @@ def facts_in(
     counting only visits before `before` when given (the charts as they stood then)."""
     last = func.max(Visit.started_at).label("last")
     first = func.min(Visit.started_at).label("first")
+    keys = (
+        Visit.patient_id,
+        InjectionPoint.region_code,
+        Product.name,
+        Product.kind,
+        Product.interval_min_days,
+        Product.interval_max_days,
+    )
     query = (
-        select(
-            Visit.patient_id,
-            InjectionPoint.region_code,
-            Product.name,
-            Product.kind,
-            Product.interval_min_days,
-            Product.interval_max_days,
-            last,
-            first,
-        )
+        select(*keys, last, first)
         .join(Visit, InjectionPoint.visit_id == Visit.id)
         .join(Product, InjectionPoint.product_id == Product.id)
-        .group_by(
-            Visit.patient_id,
-            InjectionPoint.region_code,
-            Product.name,
-            Product.kind,
-            Product.interval_min_days,
-            Product.interval_max_days,
-        )
+        .group_by(*keys)
     )
     if patient_ids is not None:
         query = query.where(Visit.patient_id.in_(_among(patient_ids)))

@@ -24,42 +24,33 @@ from tests.conftest import botox_point
 TODAY = date(2026, 6, 1)
 
 
+def _rows_in(session) -> list[tuple]:
+    return sorted(
+        session.execute(
+            select(
+                RecallItem.patient_id,
+                RecallItem.area,
+                RecallItem.side,
+                RecallItem.product_id,
+                RecallItem.provider_id,
+                RecallItem.last_treated,
+                RecallItem.due_from,
+                RecallItem.due_by,
+            )
+        ).all()
+    )
+
+
 def summary_rows(db) -> list[tuple]:
     with db.factory() as session:
-        return sorted(
-            session.execute(
-                select(
-                    RecallItem.patient_id,
-                    RecallItem.area,
-                    RecallItem.side,
-                    RecallItem.product_id,
-                    RecallItem.provider_id,
-                    RecallItem.last_treated,
-                    RecallItem.due_from,
-                    RecallItem.due_by,
-                )
-            ).all()
-        )
+        return _rows_in(session)
 
 
 def rebuilt_rows(db) -> list[tuple]:
     """The summary as a full rebuild from the charts makes it (rolled back after reading)."""
     with db.factory() as session:
         refresh_recall(session, db.timezone)
-        rows = sorted(
-            session.execute(
-                select(
-                    RecallItem.patient_id,
-                    RecallItem.area,
-                    RecallItem.side,
-                    RecallItem.product_id,
-                    RecallItem.provider_id,
-                    RecallItem.last_treated,
-                    RecallItem.due_from,
-                    RecallItem.due_by,
-                )
-            ).all()
-        )
+        rows = _rows_in(session)
         session.rollback()
     return rows
 
