@@ -11,6 +11,7 @@ prove the data obeys every charting rule by importing exports of it.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Iterable, Iterator
@@ -20,17 +21,20 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.changes import NOTHING, Changes, note
+from app.services.signing import BulkSignature, seal_many
 from app.storage.database import Database
 from models.errors import ConflictError
+from models.recall import Treated, area_of_region, next_due_lines, side_of, standing_items
 from models.regions import front_anchor
-from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
+from models.tables import AppMeta, InjectionPoint, Lot, Patient, Product, Provider, UserAccount, Visit
 from models.text import fold
-from models.vocabulary import Depth, Sex, Technique, View, VisitStatus
+from models.vocabulary import Depth, Role, Sex, Technique, View, VisitStatus
 
 PROVIDERS = [
     ("Dana Reyes", "RN", "RN-448120"),
@@ -39,6 +43,12 @@ PROVIDERS = [
     ("Sofía Lindqvist", "DDS", "DDS-5120"),
     ("Kenji Okafor", "PA", "PA-31877"),
 ]
+# The demo clinic's accounts (each provider by first name, the MD as prescriber, an admin
+# and a front desk), all with one password that the sign-in window shows for a demo.
+DEMO_PASSWORD = "aliquot-demo"
+DEMO_ADMIN = "admin"
+DEMO_FRONT_DESK = "desk"
+DEMO_USERS_KEY = "demo_users"  # app_meta: the demo's user names, said at sign-in
 
 GIVEN_FEMALE = [
     "Zoë",
@@ -314,6 +324,7 @@ def generate_demo(
                 f"{db.name} already holds patients; demo data only goes into an empty database"
             )
         products = {p.name: p for p in session.scalars(select(Product))}
+        products_by_id = {p.id: p for p in products.values()}
         provider_ids = []
         for name, credentials, licence in PROVIDERS:
             provider = Provider(
@@ -326,7 +337,9 @@ def generate_demo(
             session.add(provider)
             session.flush()
             provider_ids.append(provider.id)
+        signers = _demo_users(session)
         lots = _lot_register(session, rng, products, as_of)
+        signatures: dict[int, BulkSignature] = {}
 
         patient_ids = _Ids(0)
         visit_ids = _Ids(0)
@@ -340,6 +353,8 @@ def generate_demo(
                 if rows:
                     session.execute(insert(table), rows)
                     rows.clear()
+            seal_many(db, session, signatures)
+            signatures.clear()
 
         width = max(4, len(str(patients)))
         for n in range(1, patients + 1):
@@ -347,6 +362,7 @@ def generate_demo(
             row = _patient_row(rng, patient_id, f"A-{n:0{width}d}", as_of)
             patient_rows.append(row)
             totals[0] += 1
+            history: list[Treated] = []
             for visit_row, points in _patient_visits(
                 rng, uuid_rng, row, products, lots, provider_ids, as_of, tz
             ):
@@ -355,6 +371,12 @@ def generate_demo(
                 for position, point in enumerate(points, start=1):
                     point.update(visit_id=visit_row["id"], position=position)
                     point_rows.append(point)
+                day = visit_row["started_at"].date()
+                history += _treated(patient_id, day, points, products_by_id)
+                if visit_row["signed_by_id"] is not None:
+                    signatures[visit_row["id"]] = _demo_signature(
+                        visit_row, signers[visit_row["provider_id"]], history, day
+                    )
                 totals[1] += 1
                 totals[2] += len(points)
             if len(point_rows) >= batch:
@@ -370,6 +392,93 @@ def generate_demo(
             session, db.actor, "demo", "database", None, patients=patients, seed=seed, as_of=as_of.isoformat()
         )
         return DemoReport(totals[0], totals[1], totals[2], len(lots_flat(lots)), len(provider_ids), changes)
+
+
+def _demo_users(session: Session) -> dict[int, UserAccount]:
+    """The demo clinic's accounts; returns the injector or prescriber of each provider."""
+    password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+    signers = {}
+    for provider in session.scalars(select(Provider).order_by(Provider.id)):
+        username = fold(provider.display_name.split()[0])
+        role = Role.PRESCRIBER if provider.credentials == "MD" else Role.INJECTOR
+        user = UserAccount(
+            username=username,
+            username_key=username,
+            full_name=provider.display_name,
+            role=role,
+            provider=provider,
+            password_hash=password_hash,
+            active=True,
+            failed_attempts=0,
+        )
+        session.add(user)
+        signers[provider.id] = user
+    for username, name, role in (
+        (DEMO_ADMIN, "Clinic administrator", Role.ADMIN),
+        (DEMO_FRONT_DESK, "Front desk", Role.FRONT_DESK),
+    ):
+        session.add(
+            UserAccount(
+                username=username,
+                username_key=username,
+                full_name=name,
+                role=role,
+                password_hash=password_hash,
+                active=True,
+                failed_attempts=0,
+            )
+        )
+    session.flush()
+    names = sorted([DEMO_ADMIN, DEMO_FRONT_DESK, *(u.username for u in signers.values())])
+    session.add(AppMeta(key=DEMO_USERS_KEY, value=json.dumps({"users": names, "password": DEMO_PASSWORD})))
+    for user in session.scalars(select(UserAccount).order_by(UserAccount.id)):
+        record_event(
+            session, DEMO_ADMIN, "create", "user", user.id, username=user.username, role=user.role.value
+        )
+    return signers
+
+
+def _treated(
+    patient_id: int, day: date, points: list[dict[str, Any]], products: dict[int, Product]
+) -> list[Treated]:
+    """What the recall rules need of a generated visit (as models.recall reads a chart)."""
+    region_area = area_of_region()
+    facts = []
+    for point in points:
+        product = products[point["product_id"]]
+        facts.append(
+            Treated(
+                patient_id,
+                day,
+                region_area[point["region_code"]],
+                product.name,
+                product.kind.value,
+                product.interval_min_days,
+                product.interval_max_days,
+                side_of(point["region_code"]),
+            )
+        )
+    return facts
+
+
+def _demo_signature(
+    visit: dict[str, Any], signer: UserAccount, history: list[Treated], day: date
+) -> BulkSignature:
+    """A demo visit signed by its injector 40 minutes after it began, its next-due dates
+    worked out from the chart up to that day (as signing does)."""
+    person = {
+        "name": signer.full_name,
+        "credentials": signer.provider.credentials if signer.provider else "",
+        "licence": (signer.provider.licence_number or "") if signer.provider else "",
+    }
+    due = next_due_lines(item for item in standing_items(history) if item.last_treated == day)
+    return BulkSignature(
+        patient_id=visit["patient_id"],
+        user_id=signer.id,
+        signer={**person, "role": signer.role.value, "username": signer.username},
+        signed_at=visit["started_at"] + timedelta(minutes=40),
+        snapshot={"injector": {**person, "role": "", "username": ""}, "next_due": due, "warnings": []},
+    )
 
 
 def _advance_key_sequences(session: Session, tables: Iterable[type[Patient | Visit]]) -> None:
@@ -488,18 +597,18 @@ def _patient_visits(
             "patient_id": patient["id"],
             "provider_id": provider_id if rng.random() < 0.85 else rng.choice(provider_ids),
             "started_at": started,
-            "status": VisitStatus.SIGNED if signed else VisitStatus.DRAFT,
+            "status": VisitStatus.DRAFT,  # signed below, once its points are in (models/integrity.py)
             "concern": concern,
             "notes": "",
             "consent_recorded": True,
-            "signed_at": started + timedelta(minutes=40) if signed else None,
+            "signed_at": None,
             "signed_by_id": None,
             "version": 1,
             "external_id": uuid.UUID(int=uuid_rng.getrandbits(128), version=4).hex,
             "created_at": started,
             "updated_at": started,
         }
-        visit["signed_by_id"] = visit["provider_id"] if signed else None
+        visit["signed_by_id"] = visit["provider_id"] if signed else None  # the seal comes later
         points = []
         for key in plan:
             treatment = TREATMENTS[key]

@@ -27,3 +27,16 @@ class ConflictError(AliquotError):
 
 class DatabaseError(AliquotError):
     """The database cannot be opened or used: wrong version, damaged file, unreachable server."""
+
+
+class PermissionRefused(AliquotError):
+    """The signed-in user's role does not allow this, or nobody is signed in."""
+
+
+class SignInRefused(AliquotError):
+    """A wrong user name or password, a disabled account, or a try too soon after failures.
+    `wait_seconds` says how long the next try must wait (0: at once)."""
+
+    def __init__(self, message: str, wait_seconds: int = 0):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds

@@ -333,3 +333,18 @@ def due_items(
     return classify(
         standing_items(past, settings.review_days, [v for v in seen if v.visit_day <= today]), today, settings
     )
+
+
+def next_due_lines(items: Iterable[DueItem]) -> list[str]:
+    """A visit's next-due dates as its record prints them, soonest first:
+    "Glabella (frown lines): Botox Cosmetic from 2027-03-01 to 2027-04-01"."""
+    lines = []
+    for item in sorted(items, key=lambda i: (i.due_from, i.area, i.side, i.product_name)):
+        if item.status is DueStatus.REVIEW:
+            lines.append(f"{REVIEW_LABEL}: {item.product_name} on {item.due_from.isoformat()}")
+        else:
+            lines.append(
+                f"{recall_label(item.area, item.side)}: {item.product_name}"
+                f" from {item.due_from.isoformat()} to {item.due_by.isoformat()}"
+            )
+    return lines

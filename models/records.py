@@ -132,6 +132,37 @@ class VisitSummary:
 
 
 @dataclass(frozen=True)
+class Signer:
+    """Who signed or co-signed, as they were named then."""
+
+    name: str
+    credentials: str = ""
+    licence: str = ""
+    role: str = ""  # "injector", "prescriber"; "" for an unknown (imported) signer
+    username: str = ""
+
+    @property
+    def shown(self) -> str:
+        licence = f", licence {self.licence}" if self.licence else ""
+        return f"{self.name} {self.credentials}".strip() + licence
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A signed visit's seal: what the record prints in place of the blank signature line,
+    and what was printed beside the content when it was signed (it never changes after)."""
+
+    signer: Signer
+    signed_at: datetime
+    content_hash: str
+    injector: Signer  # the visit's injector as named on the day it was signed
+    next_due: tuple[str, ...]  # worked out from this visit on its own date
+    warnings: tuple[str, ...]  # the safety warnings shown then
+    cosigner: Signer | None = None
+    cosigned_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class VisitRecord:
     id: int
     patient_id: int
@@ -148,6 +179,9 @@ class VisitRecord:
     points: list[ChartedPoint]
     kind: VisitKind = VisitKind.TREATMENT  # a review sees the patient again, maybe injecting nothing
     warning_reason: str = ""  # why the injector went on despite the safety warnings
+    signature: Signature | None = None  # None: a draft
+    amends_visit_id: int | None = None  # an amendment: the signed visit it corrects
+    amendment_reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from models.vocabulary import (
     Depth,
     DoseUnit,
     ProductKind,
+    Role,
     Sex,
     Technique,
     View,
@@ -191,7 +192,22 @@ class Visit(Base):
     warning_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     consent_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The signer's injector-register entry (None for an admin-less import's unknown signer).
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    # Who signed (None: signed elsewhere and imported), as what, and exactly what they signed:
+    # `signed_record` is the visit's canonical content (checked against the rows by
+    # `aliquot audit verify`), `signed_snapshot` what was printed beside it (names and
+    # licences as they were, the next-due dates of that day), and `content_hash` the
+    # SHA-256 of both, which also stands in the audit chain. Triggers keep a signed
+    # visit's rows as they are (models/integrity.py).
+    signed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signer_role: Mapped[str | None] = mapped_column(String(24))
+    signed_record: Mapped[str | None] = mapped_column(Text)
+    signed_snapshot: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    # An amendment is a visit of its own that corrects a signed one, which stays as it was.
+    amends_visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    amendment_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Optimistic locking: two workstations editing one visit cannot overwrite each other.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # Identity across systems: import matches on (patient, external_id); visits made here
@@ -205,6 +221,7 @@ class Visit(Base):
     patient: Mapped[Patient] = relationship(back_populates="visits")
     provider: Mapped[Provider] = relationship(back_populates="visits", foreign_keys=[provider_id])
     signed_by: Mapped[Provider | None] = relationship(foreign_keys=[signed_by_id])
+    cosign: Mapped[VisitCosign | None] = relationship(viewonly=True)
     points: Mapped[list[InjectionPoint]] = relationship(
         back_populates="visit",
         order_by="InjectionPoint.position",
@@ -294,20 +311,68 @@ class RecallItem(Base):
     )
 
 
-class AuditEvent(Base):
-    """Who did what to which record, when (HIPAA 164.312(b) audit controls).
+class UserAccount(Base):
+    """A person who signs in (HIPAA 164.312(a)(2)(i) unique user identification)."""
 
-    No foreign keys: the trail must outlive the rows it speaks of.
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    username_key: Mapped[str] = mapped_column(String(96), unique=True)  # fold(username)
+    full_name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[Role] = mapped_column(_vocabulary(Role, "user_role"))
+    # An injector's or prescriber's entry in the injector register: the name and licence
+    # printed on the visits they chart and sign.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id", ondelete="RESTRICT"))
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, with its own salt and costs
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Failed sign-ins in a row, and the last one: each makes the next try wait longer.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    provider: Mapped[Provider | None] = relationship()
+
+
+class VisitCosign(Base):
+    """A prescriber's co-signature of a signed visit, of the content hash it was shown."""
+
+    __tablename__ = "visit_cosign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="RESTRICT"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    cosigner: Mapped[str] = mapped_column(Text)  # JSON: name, credentials, licence as they were
+    role: Mapped[str] = mapped_column(String(24))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    cosigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which record, when and where (HIPAA 164.312(b) audit controls).
+
+    No foreign keys: the trail must outlive the rows it speaks of. The events form a
+    hash chain: `hash` is the SHA-256 of the event's fields and the previous event's
+    hash (models/audit_chain.py), so an event edited, deleted or inserted with any tool
+    breaks the chain at that point. Triggers refuse UPDATE and DELETE (models/integrity.py).
     """
 
     __tablename__ = "audit_event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)  # given by the chain: the next number
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(120))
+    workstation: Mapped[str] = mapped_column(String(120), default="", server_default="")
     action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(60))
+    patient_id: Mapped[int | None] = mapped_column(Integer)
+    visit_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
+    hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
-    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_event_entity", "entity", "entity_id"),
+        Index("ix_audit_event_patient", "patient_id"),
+        Index("ix_audit_event_actor", "actor"),
+    )

@@ -50,6 +50,15 @@ class VisitStatus(StrEnum):
     SIGNED = "signed"
 
 
+class Role(StrEnum):
+    """What a user account may do (see app/services/users.py for the permissions)."""
+
+    INJECTOR = "injector"  # charts and signs their own visits
+    PRESCRIBER = "prescriber"  # also co-signs: the supervising prescriber or medical director
+    FRONT_DESK = "front-desk"  # patients, recall list, printing; no clinical edits
+    ADMIN = "admin"  # users and clinic settings
+
+
 class Depth(StrEnum):
     INTRADERMAL = "intradermal"
     SUBDERMAL = "subdermal"  # subdermal / subcutaneous

@@ -26,9 +26,19 @@ from app.services.changes import NOTHING, Changes, note, noted
 from app.services.guardrails import context_in
 from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.services.providers import find_or_add_provider
-from app.services.visits import ProductLookup, build_point, charted_point, check_points_together, local_date
+from app.services.signing import seal_imported
+from app.services.users import require
+from app.services.visits import (
+    ProductLookup,
+    build_point,
+    charted_point,
+    check_points_together,
+    local_date,
+    signature_of,
+)
 from app.storage.database import Database, explain_driver_error
 from app.storage.files import check_output_file, write_atomically
+from models.accounts import Permission
 from models.amounts import amount_from_data
 from models.errors import AliquotError, ConflictError, DatabaseError, NotFoundError, ValidationError
 from models.point_fields import (
@@ -83,6 +93,8 @@ VISIT_KEYS = {
     "notes",
     "consent",
     "points",
+    "signed_by",  # who signed a signed visit, and when: optional (files without them stay valid)
+    "signed_at",
 }
 PROVIDER_KEYS = {"name", "credentials"}
 
@@ -107,6 +119,10 @@ def _visit_document(visit: Visit) -> dict[str, Any]:
     }
     if visit.kind is VisitKind.REVIEW:  # absent means a treatment: such files stay as they were
         document["kind"] = visit.kind.value
+    signature = signature_of(visit)
+    if signature is not None:
+        document["signed_by"] = signature.signer.shown
+        document["signed_at"] = _iso_utc(signature.signed_at)
     return document
 
 
@@ -354,6 +370,7 @@ class _Importer:
         self.session, self.db, self.source = session, db, source
         self.lookup = ProductLookup(session)
         self.added_visits: list[Visit] = []
+        self.to_seal: list[tuple[Visit, str | None, datetime | None]] = []  # signed in the file
 
     def run(self, document: Any) -> ImportResult:
         root = _Where()
@@ -369,6 +386,7 @@ class _Importer:
                 f"this is not an Aliquot patient file (format {_shown(version)}, expected {FORMAT})"
             )
         _object(document, DOCUMENT_KEYS, root, DOCUMENT_KEYS)
+        require(self.db, self.session, Permission.IMPORT)
         draft = _patient_draft(document["patient"], _Where("patient"))
         if not isinstance(document["visits"], list):
             raise _Where("visits").fail("must be a list")
@@ -411,6 +429,9 @@ class _Importer:
                 unchanged += 1
         if added:
             self.session.flush()
+            # In the order they happened: each one's next-due dates see the visits before it.
+            for visit, signed_by, signed_at in sorted(self.to_seal, key=lambda v: v[0].started_at):
+                seal_imported(self.db, self.session, visit, signed_by, signed_at)
             note(self.session, Changes.of_patients(patient.id))
         record_event(
             self.session,
@@ -457,6 +478,12 @@ class _Importer:
         provider_name = _text(provider_data["name"], where / "provider" / "name", optional=False)
         credentials = _text(provider_data.get("credentials"), where / "provider" / "credentials")
         status = _choice(data.get("status", "draft"), VisitStatus, where / "status")
+        signed_by = _text(data.get("signed_by"), where / "signed_by") or None
+        signed_at = (
+            _moment(data["signed_at"], where / "signed_at") if data.get("signed_at") is not None else None
+        )
+        if status is not VisitStatus.SIGNED and (signed_by or signed_at):
+            raise where.fail("signed_by and signed_at belong to a signed visit; this one is a draft")
         kind = _choice(data.get("kind", VisitKind.TREATMENT.value), VisitKind, where / "kind")
         consent = data.get("consent", False)
         if not isinstance(consent, bool):
@@ -510,7 +537,7 @@ class _Importer:
             patient=patient,
             provider=provider,
             started_at=started_at,
-            status=status,
+            status=VisitStatus.DRAFT,  # a signed one is sealed once its points are in
             kind=kind,
             concern=concern,
             notes=notes,
@@ -521,6 +548,8 @@ class _Importer:
         visit.points.extend(points)
         self.session.flush()
         self.added_visits.append(visit)
+        if status is VisitStatus.SIGNED:
+            self.to_seal.append((visit, signed_by, signed_at))
         return True
 
     def _points(self, drafts: list[PointDraft], visit_date: date, where: _Where) -> list[InjectionPoint]:

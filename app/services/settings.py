@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.changes import Changes, note
+from models.accounts import IDLE_LOCK_MINUTES, Permission
 from models.errors import ValidationError
 from models.recall import RecallSettings
 from models.tables import AppMeta
@@ -259,4 +260,44 @@ def save_clinic_profile(db: Database, profile: ClinicProfile) -> Changes:
     with db.factory.begin() as session:
         _store(session, PROFILE_KEY, profile)
         record_event(session, db.actor, "update", "settings", PROFILE_KEY)
+        return note(session, Changes(clinic=True))
+
+
+# Signing and signing in
+
+
+SIGNING_KEY = "signing_settings"
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """Whether an injector's signed visits also need a prescriber's co-signature, and
+    after how many idle minutes the window locks (asks for the password again)."""
+
+    require_cosign: bool = False
+    idle_lock_minutes: int = IDLE_LOCK_MINUTES
+
+
+def signing_settings_in(session: Session) -> SigningSettings:
+    return setting_in(session, SigningSettings, SIGNING_KEY)
+
+
+def save_signing_settings(db: Database, settings: SigningSettings) -> Changes:
+    from app.services.users import require
+
+    if not 1 <= settings.idle_lock_minutes <= 240:
+        raise ValidationError("the idle lock comes after 1 to 240 minutes", "idle_lock_minutes")
+    with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
+        before = signing_settings_in(session)
+        _store(session, SIGNING_KEY, settings)
+        record_event(
+            session,
+            db.actor,
+            "update",
+            "settings",
+            SIGNING_KEY,
+            before=asdict(before),
+            after=asdict(settings),
+        )
         return note(session, Changes(clinic=True))

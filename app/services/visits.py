@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,13 +21,14 @@ from app.services.lots import starting_lot, usable_lots
 from app.services.patients import find_by_chart
 from app.services.providers import ProviderRecord, list_providers
 from app.services.templates import clinic_templates
+from app.services.users import require_charting
 from app.storage.database import Database
 from models.amounts import format_dose
 from models.chart import VisitFields
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.guardrails import bundled as bundled_guardrails
 from models.guardrails import product_rule as guardrail_ceilings
-from models.records import ChartedPoint, PointDraft, VisitRecord, VisitSummary
+from models.records import ChartedPoint, PointDraft, Signature, Signer, VisitRecord, VisitSummary
 from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
 from models.templates import ClinicTemplate
 from models.text import fold
@@ -212,6 +214,27 @@ def visit_record(visit: Visit) -> VisitRecord:
         points=[charted_point(p) for p in visit.points],
         kind=visit.kind,
         warning_reason=visit.warning_reason,
+        signature=signature_of(visit),
+        amends_visit_id=visit.amends_visit_id,
+        amendment_reason=visit.amendment_reason,
+    )
+
+
+def signature_of(visit: Visit) -> Signature | None:
+    """The seal of a signed visit, as it was stored when it was signed."""
+    if visit.status is not VisitStatus.SIGNED or visit.signed_snapshot is None:
+        return None
+    snapshot = json.loads(visit.signed_snapshot)
+    cosign = visit.cosign
+    return Signature(
+        signer=Signer(**snapshot["signer"]),
+        signed_at=datetime.fromisoformat(snapshot["signed_at"]),
+        content_hash=visit.content_hash or "",
+        injector=Signer(**snapshot["injector"]),
+        next_due=tuple(snapshot["next_due"]),
+        warnings=tuple(snapshot["warnings"]),
+        cosigner=Signer(**json.loads(cosign.cosigner)) if cosign else None,
+        cosigned_at=cosign.cosigned_at if cosign else None,
     )
 
 
@@ -243,6 +266,7 @@ def create_visit(
     is done at once: the patient's open review leaves the due list."""
     check_visit_time(started_at, datetime.now(UTC))
     with db.factory.begin() as session:
+        require_charting(db, session, provider_id)
         if session.get(Patient, patient_id) is None:
             raise NotFoundError(f"no patient with id {patient_id}")
         if session.get(Provider, provider_id) is None:
@@ -292,11 +316,13 @@ def replace_points(
     try:
         with db.factory.begin() as session:
             visit = _load_visit(session, visit_id)
+            require_charting(db, session, visit.provider_id)
             if visit.status is VisitStatus.SIGNED:
                 raise ConflictError("this visit is signed and locked; record a correction as an amendment")
             if visit.version != expected_version:
                 raise ConflictError(_CHANGED_ELSEWHERE)
             if fields is not None:
+                require_charting(db, session, fields.provider_id)
                 if session.get(Provider, fields.provider_id) is None:
                     raise NotFoundError(f"no provider with id {fields.provider_id}")
                 visit.provider_id = fields.provider_id
@@ -500,14 +526,14 @@ def discard_empty_draft(db: Database, visit_id: int, version: int) -> Changes:
     """Remove a visit made by "New visit" and closed without ever being saved, so that a
     change of mind leaves no empty visit behind. Nothing is removed if the visit was
     saved since (its version moved on, here or on another workstation) or holds anything:
-    the Changes are then empty (false)."""
+    the Changes are then empty (false). An amendment opened and closed unsaved goes too:
+    the signed visit it copied stays the record."""
     with db.factory.begin() as session:
         visit = session.get(Visit, visit_id)
-        if (
-            visit is None
-            or visit.version != version
-            or visit.status is not VisitStatus.DRAFT
-            or visit.kind is VisitKind.REVIEW  # seeing the patient is a record of its own
+        if visit is None or visit.version != version or visit.status is not VisitStatus.DRAFT:
+            return NOTHING
+        if visit.amends_visit_id is None and (
+            visit.kind is VisitKind.REVIEW  # seeing the patient is a record of its own
             or visit.points
             or visit.concern
             or visit.notes

@@ -69,6 +69,11 @@ def current_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+def workstation() -> str:
+    """The computer an audit event comes from."""
+    return socket.gethostname()
+
+
 def app_version() -> str:
     """The installed version of Aliquot (looked up only when asked: a scan of the installed
     packages), printed by `--version` and written into every PDF's metadata."""

@@ -27,6 +27,7 @@ from app.services.summary import ensure_recall_summary
 from app.storage.config import describe
 from app.storage.files import backup_path, check_output_file, private_partial, publish
 from models import database as schema
+from models.accounts import SignedInUser
 from models.errors import DatabaseError
 
 
@@ -44,6 +45,9 @@ class Database:
     # Called (on the writing thread) when a write must wait for another program's: the
     # command line says so on stderr, the window in its status bar.
     on_write_wait: Callable[[], None] = lambda: None
+    # Who signed in (app/services/users.py); None while the clinic has no user accounts,
+    # or before anyone signed in. `actor` is then their user name.
+    user: SignedInUser | None = None
 
     @property
     def is_sqlite(self) -> bool:

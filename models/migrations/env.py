@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import models.tables  # noqa: F401 (puts every table on Base.metadata)
-from models import search_index
+from models import integrity, search_index
 from models.base import Base
 from models.database import sqlite_pragma
 
@@ -29,6 +29,7 @@ with engine.connect() as connection:
         _set_sqlite_foreign_keys(connection, False)
     try:
         with connection.begin():
+            integrity.drop(connection)  # a table rebuilt by batch mode copies its rows
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,
@@ -37,6 +38,7 @@ with engine.connect() as connection:
                 include_name=search_index.include_name,  # the search index is not in the models
             )
             context.run_migrations()
+            integrity.ensure(connection)
             if is_sqlite:
                 # a copied patient table lost the triggers of the search index
                 search_index.ensure_sqlite_triggers(connection)

@@ -1,0 +1,130 @@
+"""What a signature covers: a visit's canonical content, read straight from its rows.
+
+`record_text` is the one spelling of a visit's own rows (the visit's fields, each point
+with its product, lot and amount). Signing stores it beside a snapshot of what was
+printed with it (names and licences as they were, the next-due dates of that day) and the
+SHA-256 of both (models/audit_chain.content_hash). `aliquot audit verify` reads the rows
+again the same way and compares: a row changed by any tool no longer gives the stored text.
+
+The rows are read with SQL here, for signing one visit and for verifying them all alike:
+the same query, the same conversions, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, String, select, type_coerce
+from sqlalchemy.orm import Session
+
+from models.audit_chain import canonical_json, moment_text
+from models.base import format_amount
+from models.tables import InjectionPoint, Lot, Visit
+
+_VISIT_COLUMNS = (
+    Visit.id,
+    Visit.external_id,
+    Visit.patient_id,
+    Visit.provider_id,
+    Visit.started_at,
+    type_coerce(Visit.kind, String),
+    Visit.concern,
+    Visit.notes,
+    Visit.warning_reason,
+    Visit.consent_recorded,
+    Visit.amends_visit_id,
+    Visit.amendment_reason,
+)
+_POINT_COLUMNS = (
+    InjectionPoint.visit_id,
+    InjectionPoint.position,
+    type_coerce(InjectionPoint.view, String),
+    InjectionPoint.x,
+    InjectionPoint.y,
+    InjectionPoint.region_code,
+    InjectionPoint.product_id,
+    InjectionPoint.lot_id,
+    Lot.number,
+    Lot.expiry,
+    InjectionPoint.amount,
+    InjectionPoint.aliquots,
+    type_coerce(InjectionPoint.depth, String),
+    type_coerce(InjectionPoint.technique, String),
+    InjectionPoint.gauge,
+    InjectionPoint.notes,
+)
+_BATCH = 5000
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return moment_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    if isinstance(value, bool):
+        return value
+    return value
+
+
+def record_text(visit: Sequence[Any], points: Sequence[Sequence[Any]]) -> str:
+    """A visit row and its point rows (without their visit id), as signed."""
+    return canonical_json(
+        {
+            "visit": [_plain(v) for v in visit],
+            "points": [[_plain(v) for v in point] for point in points],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class StoredSignature:
+    visit_id: int
+    record: str  # as read from the rows now
+    signed_record: str | None
+    signed_snapshot: str | None
+    content_hash: str | None
+
+
+def _points_query(where: ColumnElement[bool]) -> Any:
+    return (
+        select(*_POINT_COLUMNS)
+        .join(Visit, Visit.id == InjectionPoint.visit_id)
+        .outerjoin(Lot, Lot.id == InjectionPoint.lot_id)
+        .where(where)
+        .order_by(InjectionPoint.visit_id, InjectionPoint.position)
+    )
+
+
+def read_records(session: Session, where: ColumnElement[bool]) -> Iterator[StoredSignature]:
+    """Every visit matching `where`, in id order, its record read from the rows beside
+    what was stored when it was signed. Streams: a whole clinic never sits in memory."""
+    visits = session.execute(
+        select(*_VISIT_COLUMNS, Visit.signed_record, Visit.signed_snapshot, Visit.content_hash)
+        .where(where)
+        .order_by(Visit.id)
+        .execution_options(yield_per=_BATCH)
+    )
+    points = iter(session.execute(_points_query(where).execution_options(yield_per=_BATCH)))
+    pending: Row[Any] | None = next(points, None)
+    width = len(_VISIT_COLUMNS)
+    for visit in visits:
+        own = []
+        while pending is not None and pending[0] < visit[0]:
+            pending = next(points, None)  # a point of a visit gone meanwhile: not ours
+        while pending is not None and pending[0] == visit[0]:
+            own.append(pending[1:])
+            pending = next(points, None)
+        yield StoredSignature(visit[0], record_text(visit[:width], own), *visit[width:])
+
+
+def record_of(session: Session, visit_id: int) -> str:
+    """One visit's record as it stands in the database now (flush before calling)."""
+    for stored in read_records(session, Visit.id == visit_id):
+        return stored.record
+    raise LookupError(visit_id)
