@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
 from app.storage import config
-from models.errors import AliquotError, NotFoundError
+from models.errors import AliquotError, NotFoundError, PermissionRefused
 
 if TYPE_CHECKING:  # what the commands use is imported inside them: `--help` starts at once
     from decimal import Decimal
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what the commands use is imported inside them: `--help` sta
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+PASSWORD_ENV_VAR = "ALIQUOT_PASSWORD"
 
 
 class UsageError(Exception):
@@ -48,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--version", action=_VersionAction, nargs=0, help="show program's version number and exit"
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help=f"act as this user (needed to change records once the clinic has user accounts);"
+        f" the password is read from ${PASSWORD_ENV_VAR}, else asked on the terminal",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -177,6 +184,71 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listed.add_argument("--active", action="store_true", help="offered for new visits again")
 
+    clinic.add_argument(
+        "--require-cosign",
+        choices=["yes", "no"],
+        help="an injector's signed visits wait for a prescriber's co-signature",
+    )
+    clinic.add_argument(
+        "--idle-lock", type=_positive_int, metavar="MINUTES", help="lock the window after this long idle"
+    )
+
+    users = commands.add_parser("users", help="user accounts: list, add, disable, set a password")
+    users.add_argument("--json", action="store_true")
+    user_actions = users.add_subparsers(dest="users_action", metavar="ACTION", parser_class=_Parser)
+    add_user = user_actions.add_parser(
+        "add", help="add an account (its password from standard input, or asked twice on a terminal)"
+    )
+    add_user.add_argument("name", metavar="NAME")
+    add_user.add_argument("--role", required=True, choices=[r.value for r in _roles()])
+    add_user.add_argument(
+        "--injector",
+        type=_positive_int,
+        metavar="ID",
+        help="an injector's or prescriber's entry (aliquot injectors)",
+    )
+    add_user.add_argument(
+        "--full-name", metavar="TEXT", help="as shown in the window (default: the injector's)"
+    )
+    disable_user = user_actions.add_parser("disable", help="the account can no longer sign in")
+    disable_user.add_argument("name", metavar="NAME")
+    password = user_actions.add_parser(
+        "password", help="set an account's password (from standard input, or asked twice on a terminal)"
+    )
+    password.add_argument("name", metavar="NAME")
+
+    sign = commands.add_parser("sign", help="sign and lock a complete visit (as --user)")
+    sign.add_argument("visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)")
+    cosign = commands.add_parser(
+        "cosign", help="co-sign an injector's signed visit (a prescriber), or list them"
+    )
+    cosign.add_argument("visit", nargs="?", type=_positive_int, metavar="VISIT")
+    cosign.add_argument("--pending", action="store_true", help="list the signed visits awaiting co-signature")
+    amend = commands.add_parser(
+        "amend", help="correct a signed visit: an amendment with a reason, signed (the original stays)"
+    )
+    amend.add_argument("visit", type=_positive_int, metavar="VISIT")
+    amend.add_argument("--reason", required=True, metavar="TEXT")
+    amend.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE.json",
+        help="the corrected visit: an aliquot.patient/1 file with that visit",
+    )
+
+    audit = commands.add_parser("audit", help="the audit trail: verify it, or show it")
+    audit_actions = audit.add_subparsers(
+        dest="audit_action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    audit_actions.add_parser(
+        "verify", help="check the hash chain and every signed visit; exit 1 naming the first fault"
+    )
+    log = audit_actions.add_parser("log", help="show the trail, oldest first")
+    log.add_argument("--patient", metavar="CHART")
+    log.add_argument("--user", dest="log_user", metavar="NAME")
+    log.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD")
+    log.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
     db = commands.add_parser("db", help="database upgrade, check and backup")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=_Parser)
     db_commands.add_parser("upgrade", help="migrate to this version's schema (backs up SQLite first)")
@@ -186,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup = db_commands.add_parser("backup", help="copy the live database to a file")
     backup.add_argument("dest", nargs="?", type=Path, metavar="DEST")
     return parser
+
+
+def _roles() -> list[Any]:
+    from models.vocabulary import Role
+
+    return list(Role)
 
 
 def _add_force(command: argparse.ArgumentParser) -> None:
@@ -286,6 +364,12 @@ def _dispatch(args: argparse.Namespace, url: URL, argv: list[str]) -> int:
         finally:
             database.close()
     database = open_database(url, actor, _WaitNotice())
+    try:
+        if args.user:
+            _sign_in(database, args.user)
+    except BaseException:
+        database.close()
+        raise
     if database.read_only:
         print(
             f"aliquot: {database.name} is read-only: it can be read and printed, not changed"
@@ -298,8 +382,45 @@ def _dispatch(args: argparse.Namespace, url: URL, argv: list[str]) -> int:
 
             return run_gui(database, [sys.argv[0], *argv])
         return COMMANDS[args.command](database, args)
+    except PermissionRefused as refused:
+        if database.user is None:
+            raise PermissionRefused(
+                f"{refused} (--user NAME, with the password in ${PASSWORD_ENV_VAR})"
+            ) from None
+        raise
     finally:
         database.close()
+
+
+def _sign_in(database: Database, username: str) -> None:
+    """Act as `username`: the password from the environment, else asked on the terminal."""
+    import os
+
+    from app.services.users import sign_in
+
+    password = os.environ.get(PASSWORD_ENV_VAR)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise AliquotError(f"no password for {username}: set ${PASSWORD_ENV_VAR}, or run on a terminal")
+        import getpass
+
+        password = getpass.getpass(f"password for {username}: ")
+    sign_in(database, username, password)
+
+
+def _new_password(name: str) -> str:
+    """A new account's password: standard input's first line, or typed twice on a terminal."""
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise AliquotError(f"no password for {name} on standard input")
+        return line.rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass(f"new password for {name}: ")
+    if getpass.getpass("again: ") != first:
+        raise AliquotError("the two passwords differ; nothing was changed")
+    return first
 
 
 class _WaitNotice:
@@ -639,7 +760,12 @@ def _cmd_clinic(db: Database, args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from app.exports.records import logo_from_file
-    from app.services.settings import load_clinic_profile, save_clinic_profile
+    from app.services.settings import (
+        load_clinic_profile,
+        load_signing_settings,
+        save_clinic_profile,
+        save_signing_settings,
+    )
 
     profile = load_clinic_profile(db)
     changes = {
@@ -657,11 +783,185 @@ def _cmd_clinic(db: Database, args: argparse.Namespace) -> int:
     if changes:
         profile = replace(profile, **changes)
         save_clinic_profile(db, profile)
+    signing = load_signing_settings(db)
+    if args.require_cosign is not None or args.idle_lock is not None:
+        signing = replace(
+            signing,
+            require_cosign=signing.require_cosign
+            if args.require_cosign is None
+            else args.require_cosign == "yes",
+            idle_lock_minutes=args.idle_lock or signing.idle_lock_minutes,
+        )
+        save_signing_settings(db, signing)
+    print(
+        f"co-signature required: {'yes' if signing.require_cosign else 'no'}\n"
+        f"idle lock: {signing.idle_lock_minutes} min"
+    )
     print(
         f"name: {profile.name or '(not set)'}\naddress: {profile.address or '(not set)'}\n"
         f"phone: {profile.phone or '(not set)'}\nlogo: {'set' if profile.logo_png else '(not set)'}\n"
         f"aftercare: {profile.aftercare}"
     )
+    return 0
+
+
+def _cmd_users(db: Database, args: argparse.Namespace) -> int:
+    from app.services.users import add_user, disable_user, list_users, set_password
+    from models.accounts import ROLE_WORDS
+    from models.vocabulary import Role
+
+    if args.users_action == "add":
+        added = add_user(
+            db, args.name, Role(args.role), _new_password(args.name), args.full_name or "", args.injector
+        )
+        print(f"added user {added.username} ({ROLE_WORDS[added.role]})")
+        return 0
+    if args.users_action == "disable":
+        disabled = disable_user(db, args.name)
+        print(f"disabled user {disabled.username}: it can no longer sign in")
+        return 0
+    if args.users_action == "password":
+        set_password(db, args.name, _new_password(args.name))
+        print(f"new password set for {args.name}")
+        return 0
+    users = list_users(db)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "username": u.username,
+                    "full_name": u.full_name,
+                    "role": u.role.value,
+                    "injector": u.provider_id,
+                    "active": u.active,
+                }
+                for u in users
+            ]
+        )
+        return 0
+    if not users:
+        print(
+            "no user accounts: the clinic works without signing in. Add the first (an admin) with:"
+            " aliquot users add NAME --role admin"
+        )
+    for u in users:
+        injector = f"injector {u.provider_id} ({u.provider_name})" if u.provider_id else ""
+        print(
+            f"{u.username:<20} {ROLE_WORDS[u.role]:<11} {u.full_name:<28} {injector}"
+            f"{'' if u.active else '  (disabled)'}".rstrip()
+        )
+    return 0
+
+
+def _cmd_sign(db: Database, args: argparse.Namespace) -> int:
+    from app.services.signing import sign_visit
+
+    signed = sign_visit(db, args.visit)
+    assert signed.signature is not None
+    print(
+        f"visit {signed.id} signed by {signed.signature.signer.shown}"
+        f" at {signed.signature.signed_at:%Y-%m-%d %H:%M} UTC; content SHA-256 {signed.signature.content_hash}"
+    )
+    return 0
+
+
+def _cmd_cosign(db: Database, args: argparse.Namespace) -> int:
+    from app.services.signing import awaiting_cosign, cosign_visit
+
+    if args.visit is None:
+        if not args.pending:
+            raise UsageError("give a VISIT to co-sign, or --pending to list those awaiting it")
+        pending = awaiting_cosign(db)
+        if not pending:
+            print("no signed visits await a co-signature")
+        for p in pending:
+            print(
+                f"{p.visit_id:>7}  {p.started_at.astimezone(db.timezone):%Y-%m-%d}  {p.chart_number:<10}"
+                f" {p.patient_name:<30} {p.injector}"
+            )
+        return 0
+    record = cosign_visit(db, args.visit)
+    assert record.signature is not None and record.signature.cosigner is not None
+    print(f"visit {record.id} co-signed by {record.signature.cosigner.shown}")
+    return 0
+
+
+def _cmd_amend(db: Database, args: argparse.Namespace) -> int:
+    from app.exports.interchange import amend_from_file
+
+    amended = amend_from_file(db, args.visit, args.reason, args.file)
+    print(f"visit {args.visit} amended by visit {amended.id}, signed; the original stays as it was")
+    return 0
+
+
+def _cmd_audit(db: Database, args: argparse.Namespace) -> int:
+    if args.audit_action == "verify":
+        from app.services.trail import verify_trail
+
+        report = verify_trail(db)
+        print(report.summary(), file=sys.stdout if report.ok else sys.stderr)
+        return 0 if report.ok else EXIT_REFUSED
+    from app.services.trail import audit_log
+
+    entries = list(audit_log(db, args.patient, args.log_user, args.since))
+    if args.format == "json":
+        import json
+
+        _print_json(
+            [
+                {
+                    "id": e.id,
+                    "at": e.occurred_at.isoformat(),
+                    "user": e.actor,
+                    "workstation": e.workstation,
+                    "action": e.action,
+                    "entity": e.entity,
+                    "entity_id": e.entity_id,
+                    "chart": e.chart_number,
+                    "visit": e.visit_id,
+                    "details": json.loads(e.details),
+                }
+                for e in entries
+            ]
+        )
+        return 0
+    columns = [
+        "id",
+        "at",
+        "user",
+        "workstation",
+        "action",
+        "entity",
+        "entity_id",
+        "chart",
+        "visit",
+        "details",
+    ]
+    rows = [
+        [
+            e.id,
+            e.occurred_at.astimezone(db.timezone).strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.workstation,
+            e.action,
+            e.entity,
+            e.entity_id or "",
+            e.chart_number or "",
+            e.visit_id or "",
+            e.details,
+        ]
+        for e in entries
+    ]
+    if args.format == "csv":
+        from app.storage.files import csv_bytes
+
+        sys.stdout.buffer.write(csv_bytes(columns, rows))
+        return 0
+    for row in rows:
+        details = "" if row[9] == "{}" else f"  {row[9]}"
+        print(
+            f"{row[0]:>7}  {row[1]}  {row[2]:<16} {row[4]:<14} {row[5]} {row[6]}  {row[7]}{details}".rstrip()
+        )
     return 0
 
 
@@ -687,10 +987,19 @@ def _db_command(db: Database, args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"problem: {problem}")
         print("integrity: ok" if report.ok else "integrity: FAILED")
-        return 0 if report.ok else EXIT_REFUSED
+        trail_ok = True
+        if report.ok and report.revision == report.head:
+            from app.services.trail import verify_trail
+
+            trail = verify_trail(db)
+            print(trail.summary())
+            trail_ok = trail.ok
+        return 0 if report.ok and trail_ok else EXIT_REFUSED
     if args.db_command == "timezone":
         prepared = open_database(db.url, db.actor, db.on_write_wait)
         try:
+            if args.user:
+                _sign_in(prepared, args.user)
             if args.zone:
                 set_clinic_timezone(prepared, args.zone)
             print(f"{db.name}: clinic time zone {prepared.timezone.key}")
@@ -719,4 +1028,9 @@ COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "pdf": _cmd_pdf,
     "clinic": _cmd_clinic,
     "injectors": _cmd_injectors,
+    "users": _cmd_users,
+    "sign": _cmd_sign,
+    "cosign": _cmd_cosign,
+    "amend": _cmd_amend,
+    "audit": _cmd_audit,
 }

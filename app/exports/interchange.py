@@ -26,7 +26,7 @@ from app.services.changes import NOTHING, Changes, note, noted
 from app.services.guardrails import context_in
 from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.services.providers import find_or_add_provider
-from app.services.signing import seal_imported
+from app.services.signing import amendment_in_session, seal_imported, sign_in_session
 from app.services.users import require
 from app.services.visits import (
     ProductLookup,
@@ -35,6 +35,7 @@ from app.services.visits import (
     check_points_together,
     local_date,
     signature_of,
+    visit_record,
 )
 from app.storage.database import Database, explain_driver_error
 from app.storage.files import check_output_file, write_atomically
@@ -52,7 +53,7 @@ from models.point_fields import (
     PointField,
     point_document,
 )
-from models.records import PatientDraft, PointDraft
+from models.records import PatientDraft, PointDraft, VisitRecord
 from models.tables import InjectionPoint, Patient, Visit
 from models.text import fold
 from models.validation import (
@@ -699,3 +700,57 @@ def import_files_until_refused(db: Database, paths: list[Path]) -> ImportRun:
     except AliquotError as error:
         return ImportRun(imported, str(error))
     return ImportRun(imported)
+
+
+def amend_from_file(db: Database, visit_id: int, reason: str, path: Path) -> VisitRecord:
+    """`aliquot amend VISIT --reason TEXT FILE.json`: the file's one visit (of the same
+    patient) corrects the signed visit; the amendment is made and signed in one
+    transaction, so a refusal (an incomplete visit, a wrong file) changes nothing."""
+    document = read_document(path)
+    source = path.name
+    try:
+        with db.factory.begin() as session:
+            root = _Where()
+            if not isinstance(document, dict) or document.get("format") != FORMAT:
+                raise root.fail(f"this is not an Aliquot patient file ({FORMAT})")
+            _object(document, DOCUMENT_KEYS, root, DOCUMENT_KEYS)
+            chart = _patient_draft(document["patient"], _Where("patient")).chart_number
+            visits = document["visits"]
+            if not isinstance(visits, list) or len(visits) != 1:
+                raise _Where("visits").fail("an amendment file holds exactly one visit: the corrected one")
+            where = _Where("visit 1")
+            data = _object(visits[0], VISIT_KEYS, where, {"external_id", "started_at", "provider", "points"})
+            amendment = amendment_in_session(db, session, visit_id, reason)
+            patient = session.get_one(Patient, amendment.patient_id)
+            if find_by_chart(session, chart) is not patient:
+                raise (_Where("patient") / "chart_number").fail(
+                    f"visit {visit_id} is in chart {patient.chart_number}, not {chart}"
+                )
+            started_at = _moment(data["started_at"], where / "started_at")
+            provider_data = _object(data["provider"], PROVIDER_KEYS, where / "provider", {"name"})
+            provider = find_or_add_provider(
+                session,
+                db.actor,
+                _text(provider_data["name"], where / "provider" / "name", optional=False),
+                _text(provider_data.get("credentials"), where / "provider" / "credentials"),
+            )
+            consent = data.get("consent", False)
+            if not isinstance(consent, bool):
+                raise (where / "consent").fail("must be true or false")
+            drafts = [_point_draft(p, where / f"point {i}") for i, p in enumerate(data["points"], start=1)]
+            importer = _Importer(session, db, source)
+            points = importer._points(drafts, local_date(started_at, db.timezone), where)
+            amendment.started_at = started_at
+            amendment.provider = provider
+            amendment.concern = _free_text(data.get("concern"), where / "concern")
+            amendment.notes = _free_text(data.get("notes"), where / "notes")
+            amendment.consent_recorded = consent
+            amendment.points.clear()
+            session.flush()
+            amendment.points.extend(points)
+            session.flush()
+            signed = sign_in_session(db, session, amendment.id)
+            note(session, Changes.of_patients(patient.id))
+            return visit_record(signed)
+    except AliquotError as error:
+        raise type(error)(one_line(f"{source}: {error}")) from None

@@ -13,6 +13,7 @@ from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import DirectDraw, Drawing, String
@@ -41,7 +42,8 @@ from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
 from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
-from app.services.settings import ClinicProfile, load_clinic_profile
+from app.services.settings import ClinicProfile, load_clinic_profile, load_signing_settings
+from app.services.signing import AmendmentNote, amendment_trail
 from app.services.visits import get_visit, visit_record
 from app.storage.config import app_version
 from app.storage.database import Database
@@ -347,8 +349,12 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
         default_sizes = dict(session.execute(select(Product.name, Product.package_size)).all())
         record_event(session, db.actor, "print", "visit", visit_id)  # a disclosure: audited
-    today = datetime.now(db.timezone).date()
-    due = describe_due(patient_due(db, patient.id, today))
+    if visit.signature is not None:  # as worked out on the visit's own date when it was signed
+        due = "; ".join(visit.signature.next_due)
+    else:
+        due = describe_due(patient_due(db, patient.id, datetime.now(db.timezone).date()))
+    trail = amendment_trail(db, visit.id)
+    require_cosign = load_signing_settings(db).require_cosign
     when = visit.started_at.astimezone(db.timezone)
     numbered = list(enumerate(visit.points, start=1))
 
@@ -516,16 +522,14 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
             [
                 Paragraph("Aftercare", styles["heading"]),
                 Paragraph(rich(profile.aftercare), styles["body"]),
-                Spacer(1, 12 * mm),
-                Paragraph(
-                    "Signature ______________________________ "
-                    f"&nbsp;&nbsp; {rich(visit.provider_name)} "
-                    f"{rich(visit.provider_credentials)} &nbsp;&nbsp; Date __________",
-                    styles["body"],
-                ),
+                Spacer(1, 6 * mm),
+                *_signature_block(visit, db.timezone, require_cosign, styles),
             ]
         )
     )
+    story += _amendment_section(visit, trail, db.timezone, styles)
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph(printed_on(db), styles["small"]))
 
     out = io.BytesIO()
     canvas_class = type(
@@ -545,9 +549,78 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     return out.getvalue()
 
 
+def printed_on(db: Database) -> str:
+    """The one line by which two prints of a record differ: when, and by whom."""
+    by = db.user.shown if db.user is not None else db.actor
+    return f"Printed on {datetime.now(db.timezone):%Y-%m-%d %H:%M} ({rich(db.timezone.key)}) by {rich(by)}"
+
+
+def _signature_block(
+    visit: VisitRecord, zone: ZoneInfo, require_cosign: bool, styles: dict[str, ParagraphStyle]
+) -> list[Any]:
+    """The signature as stored (signer, licence, role, time and content hash), the
+    co-signature, or for a draft the blank line to sign by hand."""
+    signature = visit.signature
+    if signature is None:
+        return [
+            Spacer(1, 6 * mm),
+            Paragraph(
+                "Signature ______________________________ "
+                f"&nbsp;&nbsp; {rich(visit.provider_name)} "
+                f"{rich(visit.provider_credentials)} &nbsp;&nbsp; Date __________",
+                styles["body"],
+            ),
+        ]
+    signer = signature.signer
+    at = f"{signature.signed_at.astimezone(zone):%Y-%m-%d %H:%M} ({rich(zone.key)})"
+    if signer.username:
+        signed = f"<b>Signed electronically</b> by {rich(signer.shown)} ({rich(signer.role)}) on {at}"
+    else:
+        signed = f"<b>Signed</b> by {rich(signer.shown)} on {at}: an imported record, signed elsewhere"
+    lines = [signed, f"Content SHA-256 {signature.content_hash}"]
+    if signature.cosigner is not None and signature.cosigned_at is not None:
+        lines.append(
+            f"<b>Co-signed</b> by {rich(signature.cosigner.shown)} ({rich(signature.cosigner.role)})"
+            f" on {signature.cosigned_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        )
+    elif require_cosign and signer.role == "injector":
+        lines.append("<b>Co-signature:</b> awaiting a prescriber's co-signature")
+    return [Paragraph(line, styles["body"]) for line in lines]
+
+
+def _amendment_section(
+    visit: VisitRecord, trail: list[AmendmentNote], zone: ZoneInfo, styles: dict[str, ParagraphStyle]
+) -> list[Any]:
+    """The amendment trail of the chain this visit belongs to: every correction, in order."""
+    if not trail:
+        return []
+    lines = []
+    for link in trail:
+        when = f"{link.signed_at.astimezone(zone):%Y-%m-%d %H:%M}" if link.signed_at else "(draft)"
+        here = " (this record)" if visit.id in (link.amendment_id,) else ""
+        lines.append(
+            f"Visit {link.original_id} amended by visit {link.amendment_id}{here} on {when}"
+            f" by {rich(link.by)}. <b>Reason:</b> {rich(link.reason)}."
+            f" <b>Changed:</b> {rich('; '.join(link.changes))}."
+        )
+    if trail[-1].amendment_id != visit.id and visit.id in {link.original_id for link in trail}:
+        lines.append(
+            f"<font color='#b00020'>This record was corrected: visit {trail[-1].amendment_id} is the current one.</font>"
+        )
+    return [
+        KeepTogether(
+            [Paragraph("Amendments", styles["heading"]), *[Paragraph(line, styles["body"]) for line in lines]]
+        )
+    ]
+
+
 def _safety_section(db: Database, visit: VisitRecord, styles: dict[str, ParagraphStyle]) -> list[Any]:
-    """The visit's safety warnings (as the rules stand now) and the reason the injector gave."""
-    warnings = visit_warnings(db, visit.id)
+    """The visit's safety warnings (as shown when it was signed; for a draft, as the rules
+    stand now) and the reason the injector gave."""
+    if visit.signature is not None:
+        warnings: list[Any] = list(visit.signature.warnings)
+    else:
+        warnings = list(visit_warnings(db, visit.id))
     if not warnings and not visit.warning_reason:
         return []
     lines = [f"<font color='#b00020'>• {rich(str(w))}</font>" for w in warnings]

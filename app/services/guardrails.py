@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.changes import NOTHING, Changes, carrying, note
+from app.services.users import require
 from app.services.visits import get_visit, local_date
 from app.storage.database import Database
+from models.accounts import Permission
 from models.errors import NotFoundError, ValidationError
 from models.guardrails import (
     Guardrails,
@@ -80,6 +82,7 @@ def set_guardrail(db: Database, rule_id: str, field: str, text: str | None) -> S
     if not rule.editable:
         raise ValidationError(f"{rule_id} comes from the label ({rule.source}); it cannot be changed", "rule")
     with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
         overrides = _overrides(session)
         values = dict(overrides.get(rule_id) or {})
         if text is None:

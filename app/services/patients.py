@@ -14,8 +14,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.services.audit import record_event
 from app.services.changes import NOTHING, Changes, carrying, note
+from app.services.users import require
 from app.storage.database import Database
 from models import search_index
+from models.accounts import Permission
 from models.errors import ConflictError, NotFoundError
 from models.records import PatientDraft, PatientRecord
 from models.tables import Patient
@@ -113,6 +115,7 @@ def add_patient(session: Session, actor: str, draft: PatientDraft) -> Patient:
 
 def create_patient(db: Database, draft: PatientDraft) -> SavedPatient:
     with db.factory.begin() as session:
+        require(db, session, Permission.PATIENTS)
         patient = add_patient(session, db.actor, draft)
         return carrying(SavedPatient, patient_record(patient), Changes.of_patients(patient.id))
 
@@ -120,6 +123,7 @@ def create_patient(db: Database, draft: PatientDraft) -> SavedPatient:
 def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> SavedPatient:
     draft = cleaned(draft)
     with db.factory.begin() as session:
+        require(db, session, Permission.PATIENTS)
         patient = session.get(Patient, patient_id)
         if patient is None:
             raise NotFoundError(f"no patient with id {patient_id}")
@@ -138,6 +142,7 @@ def update_patient(db: Database, patient_id: int, draft: PatientDraft) -> SavedP
 def set_archived(db: Database, patient_id: int, archived: bool = True) -> SavedPatient:
     """Archived patients leave the everyday search but keep every record (retention)."""
     with db.factory.begin() as session:
+        require(db, session, Permission.PATIENTS)
         patient = session.get(Patient, patient_id)
         if patient is None:
             raise NotFoundError(f"no patient with id {patient_id}")

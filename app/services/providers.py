@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.changes import NOTHING, Changes, note
+from app.services.users import require
 from app.storage.database import Database
+from models.accounts import Permission
 from models.errors import ConflictError, NotFoundError
 from models.tables import Provider
 from models.text import fold
@@ -98,6 +100,7 @@ def create_provider(
 ) -> ProviderRecord:
     name, licence_number = _checked_name(name), _checked_licence(licence_number)
     with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
         _name_taken(session, name)
         provider = find_or_add_provider(session, db.actor, name, credentials, licence_number)
         return replace(provider_record(provider), changes=Changes(providers=True))
@@ -116,6 +119,7 @@ def update_provider(
     name, credentials = _checked_name(name), _checked_credentials(credentials)
     licence_number = _checked_licence(licence_number)
     with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
         provider = session.get(Provider, provider_id)
         if provider is None:
             raise NotFoundError(f"no provider with id {provider_id}")

@@ -21,6 +21,8 @@ from app.services.audit import record_event
 from app.services.changes import Changes, note
 from app.services.settings import check_recall_settings, load_recall_settings, put_recall_settings
 from app.services.summary import facts_in, seen_in
+from app.services.users import require
+from models.accounts import Permission
 from models.errors import NotFoundError, ValidationError
 from models.recall import (
     DueItem,
@@ -60,6 +62,7 @@ def save_recall_changes(
     for product_name, (minimum, maximum) in intervals.items():
         _check_interval(product_name, minimum, maximum)
     with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
         changes = Changes()
         for product_name, (minimum, maximum) in intervals.items():
             changes |= _set_interval(session, db.actor, product_name, minimum, maximum)
@@ -70,6 +73,7 @@ def update_intervals(db: Database, product_name: str, minimum: int | None, maxim
     """A product's maintenance window (days): every due date of the product follows."""
     _check_interval(product_name, minimum, maximum)
     with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
         return _set_interval(session, db.actor, product_name, minimum, maximum)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.changes import Changes, note
+from app.services.users import require
 from models.accounts import IDLE_LOCK_MINUTES, Permission
 from models.errors import ValidationError
 from models.recall import RecallSettings
@@ -178,6 +179,7 @@ def put_recall_settings(session: Session, actor: str, settings: RecallSettings) 
 
 def save_recall_settings(db: Database, settings: RecallSettings) -> Changes:
     with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
         return put_recall_settings(session, db.actor, settings)
 
 
@@ -229,6 +231,7 @@ def set_clinic_timezone(database: Database, name: str) -> Changes:
     """Visit days, and so due dates, follow the clinic's clock: the summary is rebuilt."""
     zone = parse_timezone(name)
     with database.factory.begin() as session:
+        require(database, session, Permission.SETTINGS)
         previous = session.get(AppMeta, TIMEZONE_KEY)
         before = previous.value if previous else None
         session.merge(AppMeta(key=TIMEZONE_KEY, value=zone.key))
@@ -258,6 +261,7 @@ def save_clinic_profile(db: Database, profile: ClinicProfile) -> Changes:
     ):
         check_length(getattr(profile, field), limit, field, label)
     with db.factory.begin() as session:
+        require(db, session, Permission.SETTINGS)
         _store(session, PROFILE_KEY, profile)
         record_event(session, db.actor, "update", "settings", PROFILE_KEY)
         return note(session, Changes(clinic=True))
@@ -282,9 +286,12 @@ def signing_settings_in(session: Session) -> SigningSettings:
     return setting_in(session, SigningSettings, SIGNING_KEY)
 
 
-def save_signing_settings(db: Database, settings: SigningSettings) -> Changes:
-    from app.services.users import require
+def load_signing_settings(db: Database) -> SigningSettings:
+    with db.factory() as session:
+        return signing_settings_in(session)
 
+
+def save_signing_settings(db: Database, settings: SigningSettings) -> Changes:
     if not 1 <= settings.idle_lock_minutes <= 240:
         raise ValidationError("the idle lock comes after 1 to 240 minutes", "idle_lock_minutes")
     with db.factory.begin() as session:

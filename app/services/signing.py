@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from app.services.audit import record_event, record_events
 from app.services.changes import Changes, carrying, note
 from app.services.guardrails import context_in
-from app.services.settings import SigningSettings, signing_settings_in
+from app.services.settings import recall_settings_in
 from app.services.summary import facts_in
-from app.services.users import require
+from app.services.users import require, require_charting
 from app.services.visits import SavedVisit, _load_visit, local_date, visit_record
 from app.storage.database import Database
 from models.accounts import Permission
@@ -34,6 +34,7 @@ from models.recall import next_due_lines, standing_items
 from models.records import VisitRecord
 from models.signed_content import read_records, record_of
 from models.tables import InjectionPoint, Provider, UserAccount, Visit, VisitCosign
+from models.validation import check_text
 from models.vocabulary import Role, VisitStatus
 
 UNKNOWN_SIGNER = "an unknown signer (imported)"
@@ -83,19 +84,13 @@ def _warnings(db: Database, session: Session, visit: Visit) -> list[str]:
 def due_after(db: Database, session: Session, visit: Visit) -> list[str]:
     """The next-due dates this visit sets, worked out on its own date from the chart as it
     stood then (never from later visits, nor from the day it is printed)."""
-    settings_review = _review_days(session)
+    review_days = recall_settings_in(session).review_days
     facts = facts_in(
         session, db.timezone, [visit.patient_id], before=visit.started_at + timedelta(microseconds=1)
     )
     day = local_date(visit.started_at, db.timezone)
-    items = [item for item in standing_items(facts, settings_review) if item.last_treated == day]
+    items = [item for item in standing_items(facts, review_days) if item.last_treated == day]
     return next_due_lines(items)
-
-
-def _review_days(session: Session) -> int | None:
-    from app.services.settings import recall_settings_in
-
-    return recall_settings_in(session).review_days
 
 
 def seal(
@@ -134,51 +129,55 @@ def _signing_user(db: Database, session: Session, permission: Permission) -> Use
 def sign_visit(db: Database, visit_id: int, expected_version: int | None = None) -> SavedVisit:
     """Sign and lock the visit as the signed-in injector or prescriber who charted it."""
     with db.factory.begin() as session:
-        user = _signing_user(db, session, Permission.SIGN)
-        visit = _load_visit(session, visit_id)
-        if visit.status is VisitStatus.SIGNED:
-            raise ConflictError(f"visit {visit_id} is already signed")
-        if expected_version is not None and visit.version != expected_version:
-            raise ConflictError("this visit was changed on another workstation since you opened it")
-        if user.provider_id != visit.provider_id:
-            raise PermissionRefused(
-                f"visit {visit_id} was charted by {visit.provider.display_name}: only they can sign it"
-            )
-        missing = missing_for_signature(db, session, visit)
-        if missing:
-            raise ValidationError(
-                f"visit {visit_id} cannot be signed yet: " + "; ".join(missing), "signature"
-            )
-        now = utcnow()
-        snapshot = {
-            "injector": _person(visit.provider),
-            "next_due": due_after(db, session, visit),
-            "warnings": _warnings(db, session, visit),
-        }
-        visit.signed_by_id = user.provider_id
-        visit.signed_by_user_id = user.id
-        digest = seal(session, visit, _person(user.provider, user.role.value, user.username), now, snapshot)
-        record_event(
-            session,
-            db.actor,
-            "sign",
-            "visit",
-            visit.id,
-            patient_id=visit.patient_id,
-            content_hash=digest,
-            role=user.role.value,
-        )
+        visit = sign_in_session(db, session, visit_id, expected_version)
         changes = note(session, Changes.of_patients(visit.patient_id))
         return carrying(SavedVisit, visit_record(_load_visit(session, visit.id)), changes)
+
+
+def sign_in_session(
+    db: Database, session: Session, visit_id: int, expected_version: int | None = None
+) -> Visit:
+    user = _signing_user(db, session, Permission.SIGN)
+    visit = _load_visit(session, visit_id)
+    if visit.status is VisitStatus.SIGNED:
+        raise ConflictError(f"visit {visit_id} is already signed")
+    if expected_version is not None and visit.version != expected_version:
+        raise ConflictError("this visit was changed on another workstation since you opened it")
+    if user.provider_id != visit.provider_id:
+        raise PermissionRefused(
+            f"visit {visit_id} was charted by {visit.provider.display_name}: only they can sign it"
+        )
+    missing = missing_for_signature(db, session, visit)
+    if missing:
+        raise ValidationError(f"visit {visit_id} cannot be signed yet: " + "; ".join(missing), "signature")
+    snapshot = {
+        "injector": _person(visit.provider),
+        "next_due": due_after(db, session, visit),
+        "warnings": _warnings(db, session, visit),
+    }
+    visit.signed_by_id = user.provider_id
+    visit.signed_by_user_id = user.id
+    digest = seal(session, visit, _person(user.provider, user.role.value, user.username), utcnow(), snapshot)
+    record_event(
+        session,
+        db.actor,
+        "sign",
+        "visit",
+        visit.id,
+        patient_id=visit.patient_id,
+        content_hash=digest,
+        role=user.role.value,
+    )
+    return visit
 
 
 def seal_imported(
     db: Database, session: Session, visit: Visit, signed_by: str | None, signed_at: datetime | None
 ) -> str:
     """A visit signed elsewhere, as the file says (signer and time if it names them)."""
-    signer = _person(None)
+    signer = _person(None)  # no account of this clinic: "imported" is printed beside the name
     if signed_by:
-        signer["name"] = f"{signed_by} (imported)"
+        signer["name"] = signed_by
     snapshot = {
         "injector": _person(visit.provider),
         "next_due": due_after(db, session, visit),
@@ -354,11 +353,6 @@ def awaiting_cosign(db: Database, limit: int = 500) -> list[AwaitingCosign]:
         ]
 
 
-def signing_settings(db: Database) -> SigningSettings:
-    with db.factory() as session:
-        return signing_settings_in(session)
-
-
 # Amendments
 
 
@@ -375,76 +369,75 @@ def start_amendment(db: Database, visit_id: int, reason: str) -> SavedVisit:
     """A draft copy of a signed visit that corrects it: same patient, injector, time, fields
     and points, and the reason. The original stays as it was; the amendment, once signed,
     is the visit's current record."""
+    with db.factory.begin() as session:
+        copy = amendment_in_session(db, session, visit_id, reason)
+        changes = note(session, Changes.of_patients(copy.patient_id))
+        return carrying(SavedVisit, visit_record(_load_visit(session, copy.id)), changes)
+
+
+_POINT_COLUMNS = (
+    "position",
+    "view",
+    "x",
+    "y",
+    "region_code",
+    "product_id",
+    "lot_id",
+    "amount",
+    "aliquots",
+    "depth",
+    "technique",
+    "gauge",
+    "notes",
+)
+
+
+def amendment_in_session(db: Database, session: Session, visit_id: int, reason: str) -> Visit:
     reason = reason.strip()
     if not reason:
         raise ValidationError(
             "an amendment needs its reason (what was wrong and why it is corrected)", "reason"
         )
-    with db.factory.begin() as session:
-        original = _load_visit(session, visit_id)
-        from app.services.users import require_charting
-
-        require_charting(db, session, original.provider_id)
-        if original.status is not VisitStatus.SIGNED:
-            raise ConflictError(
-                f"visit {visit_id} is a draft: change it directly, amendments are for signed visits"
-            )
-        newer = session.scalar(select(Visit.id).where(Visit.amends_visit_id == visit_id).limit(1))
-        if newer is not None:
-            raise ConflictError(f"visit {visit_id} is already amended by visit {newer}: amend that one")
-        copy = Visit(
-            patient_id=original.patient_id,
-            provider_id=original.provider_id,
-            started_at=original.started_at,
-            status=VisitStatus.DRAFT,
-            kind=original.kind,
-            concern=original.concern,
-            notes=original.notes,
-            warning_reason=original.warning_reason,
-            consent_recorded=original.consent_recorded,
-            amends_visit_id=original.id,
-            amendment_reason=reason,
+    check_text(reason, "reason", "reason", single_line=False)
+    original = _load_visit(session, visit_id)
+    require_charting(db, session, original.provider_id)
+    if original.status is not VisitStatus.SIGNED:
+        raise ConflictError(
+            f"visit {visit_id} is a draft: change it directly, amendments are for signed visits"
         )
-        session.add(copy)
-        session.flush()
-        for point in original.points:
-            session.add(
-                InjectionPoint(
-                    visit_id=copy.id,
-                    **{
-                        column: getattr(point, column)
-                        for column in (
-                            "position",
-                            "view",
-                            "x",
-                            "y",
-                            "region_code",
-                            "product_id",
-                            "lot_id",
-                            "amount",
-                            "aliquots",
-                            "depth",
-                            "technique",
-                            "gauge",
-                            "notes",
-                        )
-                    },
-                )
-            )
-        session.flush()
-        record_event(
-            session,
-            db.actor,
-            "amend",
-            "visit",
-            copy.id,
-            patient_id=copy.patient_id,
-            amends=original.id,
-            reason=reason,
-        )
-        changes = note(session, Changes.of_patients(copy.patient_id))
-        session.expire(copy)
-        return carrying(SavedVisit, visit_record(_load_visit(session, copy.id)), changes)
+    newer = session.scalar(select(Visit.id).where(Visit.amends_visit_id == visit_id).limit(1))
+    if newer is not None:
+        raise ConflictError(f"visit {visit_id} is already amended by visit {newer}: amend that one")
+    copy = Visit(
+        patient_id=original.patient_id,
+        provider_id=original.provider_id,
+        started_at=original.started_at,
+        status=VisitStatus.DRAFT,
+        kind=original.kind,
+        concern=original.concern,
+        notes=original.notes,
+        warning_reason=original.warning_reason,
+        consent_recorded=original.consent_recorded,
+        amends_visit_id=original.id,
+        amendment_reason=reason,
+    )
+    session.add(copy)
+    session.flush()
+    for point in original.points:
+        session.add(InjectionPoint(visit_id=copy.id, **{c: getattr(point, c) for c in _POINT_COLUMNS}))
+    session.flush()
+    record_event(
+        session,
+        db.actor,
+        "amend",
+        "visit",
+        copy.id,
+        patient_id=copy.patient_id,
+        amends=original.id,
+        reason=reason,
+    )
+    session.expire(copy)
+    return copy
 
 
 def describe_amendment(original: VisitRecord, amended: VisitRecord) -> list[str]:
@@ -479,3 +472,47 @@ def _site_words(point: Any) -> str:
         f"{point.region_code.replace('_', ' ')} {point.product_name}{lot}"
         f" {format_dose(point.amount, point.unit)} in {point.aliquots}"
     )
+
+
+@dataclass(frozen=True)
+class AmendmentNote:
+    """One link of a visit's amendment trail: which visit corrects which, why, by whom."""
+
+    original_id: int
+    original_started_at: datetime
+    amendment_id: int
+    reason: str
+    by: str  # the amendment's signer, or "not signed yet"
+    signed_at: datetime | None
+    changes: tuple[str, ...]
+
+
+def amendment_trail(db: Database, visit_id: int) -> list[AmendmentNote]:
+    """Every amendment of the chain this visit belongs to, oldest first: what it corrected
+    and what corrected it (empty for a visit never amended)."""
+    with db.factory() as session:
+        visit = _load_visit(session, visit_id)
+        while visit.amends_visit_id is not None:
+            visit = _load_visit(session, visit.amends_visit_id)
+        trail = []
+        while True:
+            later = session.scalar(
+                select(Visit.id).where(Visit.amends_visit_id == visit.id).order_by(Visit.id).limit(1)
+            )
+            if later is None:
+                return trail
+            amendment = _load_visit(session, later)
+            before, after = visit_record(visit), visit_record(amendment)
+            signature = after.signature
+            trail.append(
+                AmendmentNote(
+                    visit.id,
+                    visit.started_at,
+                    amendment.id,
+                    amendment.amendment_reason,
+                    signature.signer.shown if signature else "not signed yet",
+                    signature.signed_at if signature else None,
+                    tuple(describe_amendment(before, after)),
+                )
+            )
+            visit = amendment

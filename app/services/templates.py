@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.changes import NOTHING, Changes, carrying, note
+from app.services.users import require
 from app.storage.database import Database
+from models.accounts import Permission
 from models.errors import ConflictError, NotFoundError, ValidationError
 from models.point_fields import point_from_data, point_to_data
 from models.records import ChartedPoint
@@ -51,6 +53,7 @@ def save_template(db: Database, name: str, points: list[ChartedPoint]) -> SavedT
     # Never lots (they belong to the day) nor notes (they belong to the patient).
     stored = [point_to_data(p) | {"lot": None, "lot_expiry": None, "notes": ""} for p in points]
     with db.factory.begin() as session:
+        require(db, session, Permission.CHART)
         _name_taken(session, name)
         template = ChartTemplate(
             name=name, name_key=fold(name), points=json.dumps(stored, ensure_ascii=False), created_by=db.actor
@@ -64,6 +67,7 @@ def save_template(db: Database, name: str, points: list[ChartedPoint]) -> SavedT
 def rename_template(db: Database, key: str, name: str) -> SavedTemplate:
     name = _checked_name(name)
     with db.factory.begin() as session:
+        require(db, session, Permission.CHART)
         row = _stored_row(session, key)
         if fold(name) != row.name_key:
             _name_taken(session, name)
@@ -75,6 +79,7 @@ def rename_template(db: Database, key: str, name: str) -> SavedTemplate:
 def delete_template(db: Database, key: str) -> Changes:
     """Remove a clinic template; charts it was applied to keep their points."""
     with db.factory.begin() as session:
+        require(db, session, Permission.CHART)
         row = _stored_row(session, key)
         record_event(session, db.actor, "delete", "template", row.id, name=row.name, points=row.points)
         session.delete(row)

@@ -26,8 +26,8 @@ from app.services.audit import record_event
 from app.services.users import require
 from app.storage.database import Database
 from models.accounts import Permission
-from models.errors import NotFoundError
 from models.audit_chain import GENESIS, ChainedFields, content_hash, event_hash
+from models.errors import NotFoundError
 from models.signed_content import read_records
 from models.tables import AuditEvent, Patient, Visit, VisitCosign
 from models.vocabulary import VisitStatus

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,7 +20,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
-from app.storage.database import Database
 from models.accounts import (
     CLINICAL_ROLES,
     ROLE_WORDS,
@@ -35,6 +35,9 @@ from models.tables import Provider, UserAccount
 from models.text import fold
 from models.validation import check_length, check_text
 from models.vocabulary import Role
+
+if TYPE_CHECKING:  # the database module reads settings, which ask who may change them
+    from app.storage.database import Database
 
 _hasher = PasswordHasher()
 WRONG = "unknown user name or wrong password"

@@ -198,6 +198,11 @@ def charted_point(point: InjectionPoint) -> ChartedPoint:
 
 
 def visit_record(visit: Visit) -> VisitRecord:
+    """A visit as read and shown; a signed one names its injector as they were named when
+    it was signed (a later rename changes no signed record)."""
+    signature = signature_of(visit)
+    injector_name = signature.injector.name if signature else visit.provider.display_name
+    injector_credentials = signature.injector.credentials if signature else visit.provider.credentials
     return VisitRecord(
         id=visit.id,
         patient_id=visit.patient_id,
@@ -205,8 +210,8 @@ def visit_record(visit: Visit) -> VisitRecord:
         started_at=visit.started_at,
         status=visit.status,
         provider_id=visit.provider_id,
-        provider_name=visit.provider.display_name,
-        provider_credentials=visit.provider.credentials,
+        provider_name=injector_name,
+        provider_credentials=injector_credentials,
         concern=visit.concern,
         notes=visit.notes,
         consent_recorded=visit.consent_recorded,
@@ -214,7 +219,7 @@ def visit_record(visit: Visit) -> VisitRecord:
         points=[charted_point(p) for p in visit.points],
         kind=visit.kind,
         warning_reason=visit.warning_reason,
-        signature=signature_of(visit),
+        signature=signature,
         amends_visit_id=visit.amends_visit_id,
         amendment_reason=visit.amendment_reason,
     )
