@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 import resources
 from app.storage.database import Database
 from app.storage.error_log import open_error_log
+from ui.fonts import register_bundled_fonts
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def run(database: Database, argv: list[str]) -> int:
     application = QApplication.instance() or QApplication(argv)
     application.setApplicationName("Aliquot")
     application.setWindowIcon(QIcon(str(resources.path("icon.svg"))))
+    register_bundled_fonts()  # names in any script drawn, whatever fonts the workstation has
     reporter = report_errors()
     # One runner for the whole application: every window runs its work on it, learns from its
     # `changed` signal what to redraw, and its failures reach the one handler.

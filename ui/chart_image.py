@@ -21,6 +21,7 @@ from models.tables import Patient
 from models.totals import balance_per_product
 from models.vocabulary import View
 from ui.face_scene import FaceScene
+from ui.fonts import register_bundled_fonts
 
 SCALE = 2  # pixels per drawing unit: 1600 x 2000 for the face, sharp when printed
 HEADER = 150
@@ -33,6 +34,7 @@ def render_visit(database: Database, visit_id: int, view: View) -> QImage:
     global _offscreen_application
     if QApplication.instance() is None:
         _offscreen_application = QApplication(["aliquot"])
+        register_bundled_fonts()  # the patient's name in the header, whatever its script
     visit = get_visit(database, visit_id)
     with database.factory() as session:
         patient = patient_record(session.get(Patient, visit.patient_id))

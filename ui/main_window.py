@@ -23,6 +23,7 @@ from app.storage.files import suggested_file_name
 from models.records import PatientRecord, VisitRecord, VisitSummary
 from models.vocabulary import VisitKind
 from ui.actions import MainAction, create_actions
+from ui.names import LRM, full_name
 from ui.patient_list import SEARCH_DELAY_MS, PatientList
 from ui.patient_page import FIRST_STEPS, PatientPage
 from ui.tasks import TaskRunner
@@ -260,7 +261,7 @@ class MainWindow(QMainWindow):
         for recovered, patient, opened in found:
             when = recovered.saved_at.strftime("%Y-%m-%d %H:%M")
             description = (
-                f"{patient.given_name} {patient.family_name} ({patient.chart_number}):"
+                f"{LRM}{full_name(patient)} ({patient.chart_number}):"
                 f" {len(recovered.points)} points, last changed {when}"
             )
             if self.ask_recover(self, description):
@@ -356,7 +357,7 @@ class MainWindow(QMainWindow):
         if patient is None:
             return
         self.preview = RecordPreview(
-            f"History of {patient.given_name} {patient.family_name}",
+            f"History of {full_name(patient)}",
             suggested_file_name(patient.chart_number, "history", suffix=".pdf"),
             partial(history_pdf, self.database, patient.chart_number),
             self,

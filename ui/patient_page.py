@@ -15,6 +15,7 @@ from models.amounts import format_dose
 from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummary
 from models.regions import REGIONS
 from models.totals import totals_by_paired_area
+from ui.names import full_name_html, left_to_right
 from ui.patient_list import record_table
 from ui.table_model import Column, RecordTableModel
 from ui.totals_panel import side_totals_model
@@ -34,7 +35,8 @@ def _totals_text(visit: VisitSummary) -> str:
 
 def patient_heading(patient: PatientRecord, today: date) -> str:
     """Name, chart, birth date and sex; allergies and alerts in colour. Every value is
-    escaped: "lidocaine<epinephrine" must show in full, not as a tag."""
+    escaped: "lidocaine<epinephrine" must show in full, not as a tag. The heading reads left
+    to right with the name isolated in it (ui/names.py), whatever the name's script."""
     age = patient.age_on(today)
     born = (
         f"born {patient.date_of_birth.isoformat()} ({age})"
@@ -50,8 +52,8 @@ def patient_heading(patient: PatientRecord, today: date) -> str:
         allergies += (
             f" &nbsp; <span style='color:#8a4b00; font-weight:600'>Alerts: {escape(patient.alerts)}</span>"
         )
-    return (
-        f"<b>{escape(patient.given_name)} {escape(patient.family_name)}</b> &nbsp;"
+    return left_to_right(
+        f"{full_name_html(patient)} &nbsp;"
         f" chart {escape(patient.chart_number)} &nbsp; {born} &nbsp; {patient.sex.value}<br>{allergies}"
     )
 

@@ -53,6 +53,7 @@ from ui.editor_actions import EditorAction, EditorState, create_editor_actions, 
 from ui.face_scene import FaceScene
 from ui.face_view import FaceView
 from ui.inspector import Inspector
+from ui.names import full_name, full_name_html, left_to_right
 from ui.pen_panel import PenPanel
 from ui.tasks import TaskRunner
 from ui.templates_menu import TemplatesMenu
@@ -271,19 +272,15 @@ class VisitEditor(QMainWindow):
         self.addToolBar(toolbar)
 
     def _build_layout(self, previous: VisitRecord | None) -> None:
-        header = QLabel(
-            f"<b>{self.patient.given_name} {self.patient.family_name}</b> — chart {self.patient.chart_number}"
-        )
-        header.setTextFormat(
-            Qt.TextFormat.PlainText if "<" in self.patient.family_name else Qt.TextFormat.RichText
-        )
-        # Allergies and alerts, always in sight while charting (the patient page is covered).
+        self.header = QLabel()
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        # The name, allergies and alerts, always in sight while charting (the patient page is covered).
         self.alert_banner = QLabel()
         self.alert_banner.setObjectName("alertBanner")
         self.alert_banner.setTextFormat(Qt.TextFormat.RichText)
         self.alert_banner.setWordWrap(True)
         self.alert_banner.setAccessibleName("Allergies and alerts")
-        self._show_alerts()
+        self._show_patient()
         self.region_label = QLabel(" ")
         self.ghost_label = QLabel(
             f"Faint markers: previous visit of {previous.started_at.astimezone(self.database.timezone):%Y-%m-%d}"
@@ -334,7 +331,7 @@ class VisitEditor(QMainWindow):
         splitter.setSizes([300, 700, 480])
         body = QWidget()
         layout = QVBoxLayout(body)
-        layout.addWidget(header)
+        layout.addWidget(self.header)
         layout.addWidget(self.alert_banner)
         self.locked_banner = QLabel(
             "This visit is signed and locked: it can be viewed and printed, not changed."
@@ -347,17 +344,21 @@ class VisitEditor(QMainWindow):
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
 
-    def _show_alerts(self) -> None:
+    def _show_patient(self) -> None:
+        # Escaped, the name isolated, the line left to right: "O<Brien" or a Hebrew name as typed.
+        self.header.setText(
+            left_to_right(f"{full_name_html(self.patient)} — chart {escape(self.patient.chart_number)}")
+        )
         text, recorded = alert_banner_text(self.patient)
         self.alert_banner.setText(text)
         self.alert_banner.setStyleSheet(ALERT_STYLE if recorded else NO_ALERT_STYLE)
 
     def set_patient(self, patient: PatientRecord) -> None:
-        """The patient was edited elsewhere (the patient form): show their allergies and
-        alerts as they are now."""
+        """The patient was edited elsewhere (the patient form): show their name, allergies
+        and alerts as they are now."""
         if patient.id == self.patient.id:
             self.patient = patient
-            self._show_alerts()
+            self._show_patient()
             self.update_title()
 
     # ------------------------------------------------------------------ state
@@ -418,10 +419,7 @@ class VisitEditor(QMainWindow):
     def update_title(self) -> None:
         state = "signed, read-only" if self.locked else ("unsaved changes" if self.is_modified() else "saved")
         when = self.visit.started_at.astimezone(self.database.timezone)
-        self.setWindowTitle(
-            f"Visit {when:%Y-%m-%d} — {self.patient.given_name} {self.patient.family_name}"
-            f" ({state}) — Aliquot"
-        )
+        self.setWindowTitle(f"Visit {when:%Y-%m-%d} — {full_name(self.patient)} ({state}) — Aliquot")
 
     def _clean_changed(self, _clean: bool) -> None:
         # The first edit after a save: the document announced it before the stack counted it.
@@ -718,7 +716,7 @@ class VisitEditor(QMainWindow):
             return
         when = self.visit.started_at.astimezone(self.database.timezone)
         self.preview = RecordPreview(
-            f"Record of {self.patient.given_name} {self.patient.family_name}, {when:%Y-%m-%d}",
+            f"Record of {full_name(self.patient)}, {when:%Y-%m-%d}",
             suggested_file_name(self.patient.chart_number, f"{when:%Y-%m-%d}", suffix=".pdf"),
             partial(visit_record_pdf, self.database, self.visit.id),
             self,
