@@ -516,3 +516,9 @@ def amendment_trail(db: Database, visit_id: int) -> list[AmendmentNote]:
                 )
             )
             visit = amendment
+
+
+def signing_check(db: Database, visit_id: int) -> list[str]:
+    """What keeps this visit from being signed now, in words (empty: it can be signed)."""
+    with db.factory() as session:
+        return missing_for_signature(db, session, _load_visit(session, visit_id))

@@ -272,3 +272,17 @@ def require_charting(db: Database, session: Session, provider_id: int) -> None:
         provider = session.get(Provider, provider_id)
         name = provider.display_name if provider else f"injector {provider_id}"
         raise PermissionRefused(f"this visit is {name}'s: an injector charts and signs their own visits")
+
+
+def demo_sign_in_hint(db: Database) -> str | None:
+    """For a demo clinic: the demo accounts and their password, said at sign-in."""
+    import json
+
+    from models.tables import AppMeta
+
+    with db.factory() as session:
+        stored = session.get(AppMeta, "demo_users")
+    if stored is None:
+        return None
+    demo = json.loads(stored.value)
+    return f"Demo clinic: sign in as {', '.join(demo['users'])} with the password {demo['password']}"
