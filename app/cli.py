@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
 from app.storage import config
-from models.errors import AliquotError, NotFoundError, PermissionRefused
+from models.errors import AliquotError, NotFoundError, SignInRequired
 
 if TYPE_CHECKING:  # what the commands use is imported inside them: `--help` starts at once
     from decimal import Decimal
@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="fill an empty database with a synthetic clinic")
     demo.add_argument("--patients", type=_positive_int, default=200, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
+    demo.add_argument(
+        "--no-users",
+        action="store_true",
+        help="no demo accounts: the clinic works without signing in (default: demo users, said at sign-in)",
+    )
     demo.add_argument(
         "--as-of",
         type=_iso_date,
@@ -324,6 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"aliquot: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except SignInRequired as error:
+        print(f"aliquot: {error} (--user NAME, the password in ${PASSWORD_ENV_VAR})", file=sys.stderr)
+        return EXIT_REFUSED
     except AliquotError as error:
         print(f"aliquot: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -382,12 +390,6 @@ def _dispatch(args: argparse.Namespace, url: URL, argv: list[str]) -> int:
 
             return run_gui(database, [sys.argv[0], *argv])
         return COMMANDS[args.command](database, args)
-    except PermissionRefused as refused:
-        if database.user is None:
-            raise PermissionRefused(
-                f"{refused} (--user NAME, with the password in ${PASSWORD_ENV_VAR})"
-            ) from None
-        raise
     finally:
         database.close()
 
@@ -445,11 +447,17 @@ def _print_json(value: Any) -> None:
 def _cmd_demo(db: Database, args: argparse.Namespace) -> int:
     from app.demo import generate_demo
 
-    report = generate_demo(db, patients=args.patients, seed=args.seed, as_of=args.as_of)
+    report = generate_demo(
+        db, patients=args.patients, seed=args.seed, as_of=args.as_of, users=not args.no_users
+    )
     print(
         f"demo clinic in {db.name}: {report.patients} patients, {report.visits} visits,"
         f" {report.points} injection points, {report.lots} lots, {report.providers} providers"
     )
+    if not args.no_users:
+        from app.services.users import demo_sign_in_hint
+
+        print(demo_sign_in_hint(db))
     return 0
 
 

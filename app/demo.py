@@ -311,9 +311,17 @@ class _Ids:
 
 
 def generate_demo(
-    db: Database, patients: int = 200, seed: int = 1, as_of: date | None = None, batch: int = 20_000
+    db: Database,
+    patients: int = 200,
+    seed: int = 1,
+    as_of: date | None = None,
+    batch: int = 20_000,
+    users: bool = False,
 ) -> DemoReport:
-    """Fill an EMPTY database with a synthetic clinic (never mixed into real records)."""
+    """Fill an EMPTY database with a synthetic clinic (never mixed into real records).
+    With `users`, the clinic has demo accounts (one password for all, said at sign-in)
+    and its visits are signed by their injectors' accounts; without, it works without
+    signing in, its visits signed in the injectors' names."""
     as_of = as_of or date.today()
     rng = random.Random(seed)
     uuid_rng = random.Random(seed * 7919 + 1)
@@ -337,7 +345,7 @@ def generate_demo(
             session.add(provider)
             session.flush()
             provider_ids.append(provider.id)
-        signers = _demo_users(session)
+        signers = _demo_users(session) if users else _account_less_signers(session)
         lots = _lot_register(session, rng, products, as_of)
         signatures: dict[int, BulkSignature] = {}
 
@@ -436,6 +444,20 @@ def _demo_users(session: Session) -> dict[int, UserAccount]:
             session, DEMO_ADMIN, "create", "user", user.id, username=user.username, role=user.role.value
         )
     return signers
+
+
+def _account_less_signers(session: Session) -> dict[int, UserAccount]:
+    """Each provider as the signer of their visits, with no account behind (never stored)."""
+    return {
+        provider.id: UserAccount(
+            id=None,
+            username="",
+            full_name=provider.display_name,
+            role=Role.PRESCRIBER if provider.credentials == "MD" else Role.INJECTOR,
+            provider=provider,
+        )
+        for provider in session.scalars(select(Provider).order_by(Provider.id))
+    }
 
 
 def _treated(

@@ -33,6 +33,10 @@ class PermissionRefused(AliquotError):
     """The signed-in user's role does not allow this, or nobody is signed in."""
 
 
+class SignInRequired(PermissionRefused):
+    """The clinic has user accounts and nobody signed in for a change that needs one."""
+
+
 class SignInRefused(AliquotError):
     """A wrong user name or password, a disabled account, or a try too soon after failures.
     `wait_seconds` says how long the next try must wait (0: at once)."""

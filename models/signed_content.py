@@ -128,3 +128,12 @@ def record_of(session: Session, visit_id: int) -> str:
     for stored in read_records(session, Visit.id == visit_id):
         return stored.record
     raise LookupError(visit_id)
+
+
+def superseded() -> ColumnElement[bool]:
+    """Visits corrected by an amendment (a draft or signed one): the amendment stands for
+    them in recall, totals and safety history, so a dose is never counted twice."""
+    from sqlalchemy.orm import aliased
+
+    amendment = aliased(Visit)
+    return Visit.id.in_(select(amendment.amends_visit_id).where(amendment.amends_visit_id.is_not(None)))

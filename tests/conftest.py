@@ -36,6 +36,17 @@ def checkpoint(engine) -> None:
         raw.close()
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch):
+    """argon2 at its lowest costs in tests (each sign-in would otherwise take a good part
+    of a second); the hashes are real argon2id, checked the same way."""
+    from argon2 import PasswordHasher
+
+    from app.services import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> Path:
     """One database migrated to head and seeded, copied for each test that needs one."""

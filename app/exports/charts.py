@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.services.patients import find_by_chart
 from models.errors import NotFoundError
@@ -24,6 +24,7 @@ def whole_chart(session: Session, chart_number: str) -> tuple[Patient, Sequence[
         .order_by(Visit.started_at, Visit.id)
         .options(
             selectinload(Visit.provider),
+            joinedload(Visit.cosign),  # to-one: in the same query
             selectinload(Visit.points).selectinload(InjectionPoint.product),
             selectinload(Visit.points).selectinload(InjectionPoint.lot),
         )

@@ -573,7 +573,7 @@ def _signature_block(
         ]
     signer = signature.signer
     at = f"{signature.signed_at.astimezone(zone):%Y-%m-%d %H:%M} ({rich(zone.key)})"
-    if signer.username:
+    if signer.role:
         signed = f"<b>Signed electronically</b> by {rich(signer.shown)} ({rich(signer.role)}) on {at}"
     else:
         signed = f"<b>Signed</b> by {rich(signer.shown)} on {at}: an imported record, signed elsewhere"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.storage.config import workstation
 from models.audit_chain import GENESIS, ChainedFields, event_hash
 from models.base import utcnow
-from models.tables import AuditEvent
+from models.tables import AuditEvent, Visit
 
 _HEAD = "audit_chain_head"  # session.info: (id, hash) of the last event of this transaction
 # Any fixed number: PostgreSQL's transaction lock that makes workstations append in turn
@@ -89,6 +89,9 @@ def _next_fields(
     """The next event's fields; its hash becomes the head of this transaction's chain."""
     if visit_id is None and entity == "visit" and entity_id is not None:
         visit_id = int(entity_id)
+    if patient_id is None and visit_id is not None:
+        visit = session.get(Visit, visit_id)  # mostly in the session already: no query
+        patient_id = visit.patient_id if visit is not None else None
     if patient_id is None and entity == "patient" and entity_id is not None:
         patient_id = int(entity_id)
     last_id, last_hash = _head(session)

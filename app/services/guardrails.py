@@ -33,6 +33,7 @@ from models.guardrails import (
     with_overrides,
 )
 from models.records import ChartedPoint
+from models.signed_content import superseded
 from models.tables import AppMeta, InjectionPoint, Patient, Product, Visit
 
 SETTINGS_KEY = "guardrail_settings"  # app_meta: {rule id: {field: value}}, the clinic's changes
@@ -127,7 +128,7 @@ def context_in(session: Session, zone: ZoneInfo, patient_id: int, visit_id: int 
         select(Visit.id, Visit.started_at, InjectionPoint, Product.name, Product.dose_unit)
         .join(InjectionPoint, InjectionPoint.visit_id == Visit.id)
         .join(Product, InjectionPoint.product_id == Product.id)
-        .where(Visit.patient_id == patient_id, Visit.id != (visit_id or 0))
+        .where(Visit.patient_id == patient_id, Visit.id != (visit_id or 0), ~superseded())
         .order_by(Visit.started_at, Visit.id, InjectionPoint.position)
     )
     days: dict[int, date] = {}

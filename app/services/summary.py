@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from app.services.changes import NOTED, Changes
 from app.services.settings import clinic_zone_in, recall_settings_in
 from models.recall import Seen, Treated, area_of_region, side_of, standing_items
+from models.signed_content import superseded
 from models.tables import AppMeta, InjectionPoint, Product, RecallItem, Visit
 from models.vocabulary import VisitKind
 
@@ -150,6 +151,7 @@ def facts_in(
         select(*keys, last, first)
         .join(Visit, InjectionPoint.visit_id == Visit.id)
         .join(Product, InjectionPoint.product_id == Product.id)
+        .where(~superseded())
         .group_by(*keys)
     )
     if patient_ids is not None:

@@ -30,7 +30,14 @@ from models.accounts import (
     wait_after,
 )
 from models.base import utcnow
-from models.errors import ConflictError, NotFoundError, PermissionRefused, SignInRefused, ValidationError
+from models.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionRefused,
+    SignInRefused,
+    SignInRequired,
+    ValidationError,
+)
 from models.tables import Provider, UserAccount
 from models.text import fold
 from models.validation import check_length, check_text
@@ -86,7 +93,7 @@ def require(db: Database, session: Session, permission: Permission) -> None:
     accounts yet). Called inside the service's transaction, before it changes anything."""
     if db.user is None:
         if has_users(session):
-            raise PermissionRefused(f"sign in first: only a signed-in user may {permission.value}")
+            raise SignInRequired(f"sign in first: only a signed-in user may {permission.value}")
         return
     if not db.user.may(permission):
         raise PermissionRefused(f"{ROLE_WORDS[db.user.role]} accounts cannot {permission.value}")

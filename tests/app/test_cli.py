@@ -198,9 +198,17 @@ def test_the_clinic_keeps_its_own_time_zone(tmp_path):
         for line in aliquot("visits", "A-0001", db=path, env={"TZ": "Asia/Tokyo"}).stdout.splitlines()
     ]
     assert hours and all(9 <= hour <= 17 for hour in hours)
-    assert "Europe/London" in aliquot("db", "timezone", "Europe/London", db=path).stdout
+    assert_one_line_refusal(  # the demo clinic has users: a setting is changed by its admin
+        aliquot("db", "timezone", "Europe/London", db=path, check=False), r"sign in first.*--user NAME"
+    )
+    admin = {"ALIQUOT_PASSWORD": "aliquot-demo"}
+    assert (
+        "Europe/London"
+        in aliquot("--user", "admin", "db", "timezone", "Europe/London", db=path, env=admin).stdout
+    )
     assert_one_line_refusal(
-        aliquot("db", "timezone", "Mars/Base", db=path, check=False), "not a time zone name"
+        aliquot("--user", "admin", "db", "timezone", "Mars/Base", db=path, env=admin, check=False),
+        "not a time zone name",
     )
 
 

@@ -232,10 +232,12 @@ def test_a_past_day_is_classified_as_the_summary_would(db):
     listed = due_list(db, past, within_days=45)
     end = datetime.combine(past + timedelta(days=1), time(0), db.timezone)
     with db.factory() as session:  # the charts as they stood then, summarised, rolled back
+        from models import integrity
         from models.tables import InjectionPoint, Visit
 
         later = list(session.scalars(select(Visit).where(Visit.started_at >= end)))
         assert later, "the demo clinic has visits after the day asked about"
+        integrity.drop(session.connection())  # signed visits are locked: this only pretends
         for visit in later:
             session.query(InjectionPoint).filter(InjectionPoint.visit_id == visit.id).delete()
             session.delete(visit)
