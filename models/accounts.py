@@ -67,7 +67,7 @@ def wait_after(failures: int) -> int:
     2, 4 … up to a minute. Enough to stop guessing, never a lock-out of the clinic."""
     if failures <= 0:
         return 0
-    return min(2 ** (failures - 1), MAX_WAIT_SECONDS)
+    return min(1 << (failures - 1) if failures < 16 else MAX_WAIT_SECONDS, MAX_WAIT_SECONDS)
 
 
 def check_username(name: str) -> str:

@@ -153,7 +153,7 @@ class Signature:
     and what was printed beside the content when it was signed (it never changes after)."""
 
     signer: Signer
-    signed_at: datetime
+    signed_at: datetime | None  # None: imported from a file that did not say
     content_hash: str
     injector: Signer  # the visit's injector as named on the day it was signed
     next_due: tuple[str, ...]  # worked out from this visit on its own date

@@ -120,7 +120,8 @@ def read_records(session: Session, where: ColumnElement[bool]) -> Iterator[Store
         while pending is not None and pending[0] == visit[0]:
             own.append(pending[1:])
             pending = next(points, None)
-        yield StoredSignature(visit[0], record_text(visit[:width], own), *visit[width:])
+        stored: tuple[str | None, str | None, str | None] = tuple(visit[width:])  # type: ignore[assignment]
+        yield StoredSignature(visit[0], record_text(visit[:width], own), *stored)
 
 
 def record_of(session: Session, visit_id: int) -> str:

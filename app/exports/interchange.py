@@ -26,7 +26,7 @@ from app.services.changes import NOTHING, Changes, note, noted
 from app.services.guardrails import context_in
 from app.services.patients import add_patient, cleaned, differing_fields, find_by_chart
 from app.services.providers import find_or_add_provider
-from app.services.signing import amendment_in_session, seal_imported, sign_in_session
+from app.services.signing import UNKNOWN_SIGNER, amendment_in_session, seal_imported, sign_in_session
 from app.services.users import require
 from app.services.visits import (
     ProductLookup,
@@ -121,8 +121,9 @@ def _visit_document(visit: Visit) -> dict[str, Any]:
     if visit.kind is VisitKind.REVIEW:  # absent means a treatment: such files stay as they were
         document["kind"] = visit.kind.value
     signature = signature_of(visit)
-    if signature is not None:
+    if signature is not None and signature.signer.name != UNKNOWN_SIGNER:
         document["signed_by"] = signature.signer.shown
+    if signature is not None and signature.signed_at is not None:
         document["signed_at"] = _iso_utc(signature.signed_at)
     return document
 

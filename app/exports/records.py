@@ -572,11 +572,15 @@ def _signature_block(
             ),
         ]
     signer = signature.signer
-    at = f"{signature.signed_at.astimezone(zone):%Y-%m-%d %H:%M} ({rich(zone.key)})"
+    at = (
+        f"on {signature.signed_at.astimezone(zone):%Y-%m-%d %H:%M} ({rich(zone.key)})"
+        if signature.signed_at
+        else "at a time the imported file did not record"
+    )
     if signer.role:
-        signed = f"<b>Signed electronically</b> by {rich(signer.shown)} ({rich(signer.role)}) on {at}"
+        signed = f"<b>Signed electronically</b> by {rich(signer.shown)} ({rich(signer.role)}) {at}"
     else:
-        signed = f"<b>Signed</b> by {rich(signer.shown)} on {at}: an imported record, signed elsewhere"
+        signed = f"<b>Signed</b> by {rich(signer.shown)} {at}: an imported record, signed elsewhere"
     lines = [signed, f"Content SHA-256 {signature.content_hash}"]
     if signature.cosigner is not None and signature.cosigned_at is not None:
         lines.append(

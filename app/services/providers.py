@@ -140,7 +140,14 @@ def update_provider(
                 setattr(provider, field, after)
             provider.name_key = fold(name)
             # before and after: a corrected name or licence keeps its old value in the trail
-            record_event(session, db.actor, "update", "provider", provider.id, **changes)
+            record_event(  # the keys are provider fields, never patient_id or visit_id
+                session,
+                db.actor,
+                "update",
+                "provider",
+                provider.id,
+                **changes,  # type: ignore[arg-type]
+            )
         return replace(provider_record(provider), changes=note(session, Changes(providers=bool(changes))))
 
 

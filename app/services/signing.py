@@ -94,13 +94,17 @@ def due_after(db: Database, session: Session, visit: Visit) -> list[str]:
 
 
 def seal(
-    session: Session, visit: Visit, signer: dict[str, str], signed_at: datetime, snapshot: dict[str, Any]
+    session: Session,
+    visit: Visit,
+    signer: dict[str, str],
+    signed_at: datetime | None,
+    snapshot: dict[str, Any],
 ) -> str:
     """Mark a complete visit signed with its content, snapshot and hash (one UPDATE of
     a draft: the lock applies from then on). Returns the content hash."""
     session.flush()
     record = record_of(session, visit.id)
-    full = {**snapshot, "signer": signer, "signed_at": moment_text(signed_at)}
+    full = {**snapshot, "signer": signer, "signed_at": moment_text(signed_at) if signed_at else None}
     snapshot_text = canonical_json(full)
     digest = content_hash(record, snapshot_text)
     visit.status = VisitStatus.SIGNED
@@ -183,7 +187,7 @@ def seal_imported(
         "next_due": due_after(db, session, visit),
         "warnings": [],
     }
-    digest = seal(session, visit, signer, signed_at or visit.signed_at or utcnow(), snapshot)
+    digest = seal(session, visit, signer, signed_at, snapshot)  # no time in the file: none recorded
     record_event(
         session,
         db.actor,
@@ -317,7 +321,7 @@ class AwaitingCosign:
     patient_name: str
     started_at: datetime
     injector: str
-    signed_at: datetime
+    signed_at: datetime | None
 
 
 def awaiting_cosign(db: Database, limit: int = 500) -> list[AwaitingCosign]:
@@ -494,7 +498,7 @@ def amendment_trail(db: Database, visit_id: int) -> list[AmendmentNote]:
         visit = _load_visit(session, visit_id)
         while visit.amends_visit_id is not None:
             visit = _load_visit(session, visit.amends_visit_id)
-        trail = []
+        trail: list[AmendmentNote] = []
         while True:
             later = session.scalar(
                 select(Visit.id).where(Visit.amends_visit_id == visit.id).order_by(Visit.id).limit(1)

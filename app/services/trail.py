@@ -68,8 +68,8 @@ def verify_trail(db: Database) -> TrailReport:
             _check_signed_visits(session, signed_in_chain, counts)
             _check_cosignatures(session, cosigned_in_chain, counts)
     except _Fault as fault:
-        return TrailReport(*counts, problem=str(fault))
-    return TrailReport(*counts)
+        return TrailReport(counts[0], counts[1], counts[2], problem=str(fault))
+    return TrailReport(counts[0], counts[1], counts[2])
 
 
 def _walk_chain(session: Any, counts: list[int]) -> tuple[dict[int, set[str]], dict[int, str]]:

@@ -233,7 +233,7 @@ def signature_of(visit: Visit) -> Signature | None:
     cosign = visit.cosign
     return Signature(
         signer=Signer(**snapshot["signer"]),
-        signed_at=datetime.fromisoformat(snapshot["signed_at"]),
+        signed_at=datetime.fromisoformat(snapshot["signed_at"]) if snapshot["signed_at"] else None,
         content_hash=visit.content_hash or "",
         injector=Signer(**snapshot["injector"]),
         next_due=tuple(snapshot["next_due"]),
