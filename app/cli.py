@@ -465,6 +465,10 @@ def _cmd_patients(db: Database, args: argparse.Namespace) -> int:
     from app.services.patients import search_patients
 
     found = search_patients(db, args.search, include_archived=args.archived, limit=args.limit)
+    if args.search.strip():  # who looked for whom: a search names patients
+        from app.services.audit import record_access
+
+        record_access(db, "search", "patient", None, text=args.search.strip(), found=len(found))
     if args.json:
         _print_json(
             [
@@ -644,6 +648,9 @@ def _cmd_export_image(db: Database, args: argparse.Namespace) -> int:
     check_output_file(output, ".png", "the chart image is a PNG", replace=args.force)
     get_visit(db, args.visit)  # a clear "no visit with id N" before any drawing starts
     export_chart_image(db, args.visit, output, args.view, replace=args.force)
+    from app.services.audit import record_access
+
+    record_access(db, "export", "visit", args.visit, format="png", view=args.view, file=output.name)
     print(f"drew visit {args.visit} ({args.view} view) to {output}", file=sys.stderr)
     return 0
 
@@ -660,6 +667,19 @@ def _cmd_due(db: Database, args: argparse.Namespace) -> int:
         check_output_file(args.output, replace=args.force)
     today = args.as_of or datetime.now(db.timezone).date()
     rows = due_list(db, today, args.within)
+    if args.format != "table" or args.output is not None:  # names and phones leave the program
+        from app.services.audit import record_access
+
+        record_access(
+            db,
+            "export",
+            "due-list",
+            None,
+            format=args.format,
+            rows=len(rows),
+            names=not args.no_names,
+            file=args.output.name if args.output else "standard output",
+        )
     if args.format == "ics":
         content: str | bytes = to_ics(rows, today, names=not args.no_names)
     elif args.format == "csv":
@@ -907,8 +927,11 @@ def _cmd_audit(db: Database, args: argparse.Namespace) -> int:
         from app.services.trail import verify_trail
 
         report = verify_trail(db)
-        print(report.summary(), file=sys.stdout if report.ok else sys.stderr)
-        return 0 if report.ok else EXIT_REFUSED
+        if report.ok:
+            print(report.summary())
+            return 0
+        print(f"aliquot: {report.summary()}", file=sys.stderr)
+        return EXIT_REFUSED
     from app.services.trail import audit_log
 
     entries = list(audit_log(db, args.patient, args.log_user, args.since))

@@ -4,7 +4,7 @@ chained to the one before it (models/audit_chain.py)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
@@ -13,6 +13,9 @@ from app.storage.config import workstation
 from models.audit_chain import GENESIS, ChainedFields, event_hash
 from models.base import utcnow
 from models.tables import AuditEvent, Visit
+
+if TYPE_CHECKING:  # the database module writes audit events itself
+    from app.storage.database import Database
 
 _HEAD = "audit_chain_head"  # session.info: (id, hash) of the last event of this transaction
 # Any fixed number: PostgreSQL's transaction lock that makes workstations append in turn
@@ -113,3 +116,23 @@ def _next_fields(
 
 def _columns(fields: ChainedFields) -> dict[str, Any]:
     return {name: getattr(fields, name) for name in ChainedFields.__dataclass_fields__}
+
+
+def record_access(
+    db: Database,
+    action: str,
+    entity: str,
+    entity_id: int | str | None = None,
+    *,
+    patient_id: int | None = None,
+    visit_id: int | None = None,
+    **details: object,
+) -> None:
+    """An access to health information that reads nothing itself (a search shown, a file
+    exported): one event in its own transaction. A read-only database cannot keep it."""
+    if db.read_only:
+        return
+    with db.factory.begin() as session:
+        record_event(
+            session, db.actor, action, entity, entity_id, patient_id=patient_id, visit_id=visit_id, **details
+        )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.services.patients import create_patient
 from app.services.providers import create_provider, update_provider
 from app.services.signing import (
+    UNKNOWN_SIGNER,
     amendment_trail,
     awaiting_cosign,
     cosign_visit,
@@ -346,3 +347,119 @@ def test_reading_the_trail_needs_an_admin_and_is_itself_audited(clinic):
     assert earlier[-1].action == "view" and earlier[-1].entity == "audit"  # the reading above
     sign_out(db, ACTOR)
     assert db.user is None
+
+
+# The printed record and the interchange format
+
+
+def _pdf_lines(pdf: bytes) -> list[str]:
+    import io
+
+    import pypdf
+
+    return [
+        line.strip()
+        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+        for line in page.extract_text().splitlines()
+        if line.strip()
+    ]
+
+
+def test_two_prints_of_a_signed_visit_differ_only_in_the_printed_on_line(clinic, patient):
+    from app.exports.records import visit_record_pdf
+
+    db, visit, dana, _ = clinic
+    sign_visit(db, visit.id)
+    first = _pdf_lines(visit_record_pdf(db, visit.id))
+    # What changes later must not reach the signed record: a rename of the injector, a
+    # later draft visit of the same area, another product interval, another day.
+    sign_in(db, "admin", ADMIN_PASSWORD)
+    update_provider(db, dana.id, "Dana Okafor", "NP", "NP-9", True)
+    from app.services.recall import update_intervals
+
+    update_intervals(db, "Botox Cosmetic", 60, 70)
+    sign_in(db, "dana", DANA_PASSWORD)
+    later = create_visit(db, patient.id, dana.id, at(2026, 11, 20), consent_recorded=True)
+    replace_points(db, later.id, later.version, [botox_point()])
+    second = _pdf_lines(visit_record_pdf(db, visit.id))
+    differing = [(a, b) for a, b in zip(first, second, strict=True) if a != b]
+    assert len(differing) <= 1 and all(line.startswith("Printed on") for pair in differing for line in pair)
+    assert sum(line.startswith("Printed on") for line in first) == 1
+    text = " ".join(first)
+    assert "Signed electronically by Dana Reyes RN, licence RN-448120 (injector)" in text
+    assert "Glabella (frown lines): Botox Cosmetic from 2027-01-31 to 2027-03-02" in text  # 90-120 days
+    assert "Injector: Dana Reyes RN" in text and "Okafor" not in " ".join(second)
+    assert "DRAFT" not in text
+
+
+def test_a_draft_record_is_marked_and_has_a_blank_signature_line(clinic):
+    from app.exports.records import visit_record_pdf
+
+    db, visit, *_ = clinic
+    text = " ".join(_pdf_lines(visit_record_pdf(db, visit.id)))
+    assert "DRAFT – not signed" in text and "Signature ______" in text
+    assert "Printed on" in text and "by dana (Dana Reyes, injector)" in text
+
+
+def test_the_record_shows_the_cosigner_and_the_amendment_trail(clinic):
+    from app.exports.records import visit_record_pdf
+
+    db, visit, *_ = clinic
+    sign_visit(db, visit.id)
+    sign_in(db, "sam", SAM_PASSWORD)
+    cosign_visit(db, visit.id)
+    sign_in(db, "dana", DANA_PASSWORD)
+    amendment = start_amendment(db, visit.id, "wrong lot recorded")
+    amendment = replace_points(
+        db, amendment.id, amendment.version, [botox_point(lot_number="D77"), botox_point("corrugator_l", "8")]
+    )
+    sign_visit(db, amendment.id)
+    original = " ".join(_pdf_lines(visit_record_pdf(db, visit.id)))
+    assert "Co-signed by Sam Ortiz MD, licence MD-1 (prescriber)" in original
+    assert f"Visit {visit.id} amended by visit {amendment.id}" in original
+    assert "Reason: wrong lot recorded" in original
+    assert "removed glabella Botox Cosmetic lot C1234 4 U in 1" in original
+    assert "added glabella Botox Cosmetic lot D77 4 U in 1" in original
+    assert f"This record was corrected: visit {amendment.id} is the current one." in original
+    current = " ".join(_pdf_lines(visit_record_pdf(db, amendment.id)))
+    assert f"amended by visit {amendment.id} (this record)" in current
+
+
+def test_a_signed_visit_carries_its_signer_through_a_file(clinic, tmp_path):
+    from app.exports.interchange import export_patient, import_document
+    from app.exports.records import visit_record_pdf
+    from app.storage.database import open_database
+    from tests.conftest import sqlite_url
+
+    db, visit, *_ = clinic
+    signed = sign_visit(db, visit.id)
+    document = export_patient(db, "A-0001")
+    exported = document["visits"][0]
+    assert exported["signed_by"] == "Dana Reyes RN, licence RN-448120"
+    assert datetime.fromisoformat(exported["signed_at"]) == signed.signature.signed_at.replace(
+        microsecond=0
+    ) or (datetime.fromisoformat(exported["signed_at"]) == signed.signature.signed_at)
+    elsewhere = open_database(sqlite_url(tmp_path / "other.db"), ACTOR)
+    try:
+        import_document(elsewhere, document)
+        copy = get_visit(elsewhere, 1)
+        assert copy.status is VisitStatus.SIGNED
+        assert copy.signature.signer.name == "Dana Reyes RN, licence RN-448120"
+        text = " ".join(_pdf_lines(visit_record_pdf(elsewhere, 1)))
+        assert "an imported record, signed elsewhere" in text
+        assert verify_trail(elsewhere).ok
+        # Never re-imported with other content: refused, naming the visit.
+        document["visits"][0]["points"][0]["amount"] = "40"
+        with pytest.raises(ConflictError, match=r"visit '.*' is already in this chart with different"):
+            import_document(elsewhere, document)
+        # A signed visit in a file that names no signer: an unknown signer, said so.
+        del document["visits"][0]["signed_by"], document["visits"][0]["signed_at"]
+        document["visits"][0]["external_id"] = "from-paper"
+        document["visits"][0]["points"][0]["amount"] = "4"
+        import_document(elsewhere, document)
+        unknown = get_visit(elsewhere, 2)
+        assert unknown.signature.signer.name == UNKNOWN_SIGNER and unknown.signature.signed_at is None
+        text = " ".join(_pdf_lines(visit_record_pdf(elsewhere, 2)))
+        assert "Signed by an unknown signer (imported) at a time the imported file did not record" in text
+    finally:
+        elsewhere.close()
