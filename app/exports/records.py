@@ -1,12 +1,15 @@
 """Treatment records as PDF (reportlab): what an injector prints or sends after a visit.
 
-Text stays text (DejaVu Sans is bundled, so every name prints and can be selected); the
-face maps are vector drawings of our own SVGs with the numbered points on top.
+Text stays text (DejaVu Sans is bundled, with Droid Sans Fallback for Chinese and Japanese
+and NanumSquare for Korean, so every name prints and can be selected; Hebrew and Arabic are
+put in drawing order and Arabic letters joined before reportlab sees them); the face maps
+are vector drawings of our own SVGs with the numbered points on top.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from functools import cache
@@ -15,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import arabic_reshaper
+from bidi import get_display
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import DirectDraw, Drawing, String
 from reportlab.lib import colors
@@ -26,6 +31,7 @@ from reportlab.pdfbase.pdfmetrics import registerFontFamily
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import (
+    CondPageBreak,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -50,6 +56,7 @@ from app.storage.database import Database
 from models.amounts import format_dose
 from models.errors import ValidationError
 from models.face_map import svg_path
+from models.marker_layout import Placement, place_markers
 from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
 from models.regions import REGIONS
 from models.tables import Patient, Product
@@ -64,7 +71,9 @@ from models.totals import (
 from models.vocabulary import View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
-FALLBACK = "DroidSansFallback"  # Chinese, Japanese, Korean: what DejaVu Sans has no glyph for
+FALLBACK = "DroidSansFallback"  # Chinese and Japanese: what DejaVu Sans has no glyph for
+HANGUL = "NanumSquare"  # Korean: the Hangul neither DejaVu Sans nor the fallback font has
+FALLBACKS = (FALLBACK, HANGUL)  # tried in this order for a character DejaVu Sans lacks
 LONG_SITE_NOTE = 120  # characters: a longer site note is printed below the sites table
 NO_CLINIC_NAME = "Clinic name not set (File > Clinic details, or: aliquot clinic --name)"
 
@@ -89,57 +98,71 @@ NOT_DRAWABLE = "\ufffd"  # drawn in place of a character no bundled font has (an
 
 
 @cache
-def _register_fonts() -> tuple[frozenset[int], frozenset[int]]:
-    """Register the bundled fonts; return the characters DejaVu Sans can draw, and those
-    only the fallback font can."""
+def _register_fonts() -> dict[str | None, frozenset[int]]:
+    """Register the bundled fonts; return the characters each draws: DejaVu Sans's (under
+    None, the paragraph's own font), then for each fallback font those no font before it has."""
     pdfmetrics.registerFont(TTFont(FONT, str(resources.path("fonts/DejaVuSans.ttf"))))
     pdfmetrics.registerFont(TTFont(BOLD, str(resources.path("fonts/DejaVuSans-Bold.ttf"))))
     pdfmetrics.registerFont(TTFont(FALLBACK, str(resources.path("fonts/DroidSansFallbackFull.ttf"))))
+    pdfmetrics.registerFont(TTFont(HANGUL, str(resources.path("fonts/NanumSquareR.ttf"))))
     registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     # Beyond the Basic Multilingual Plane (emoji) reportlab writes no usable glyph even
     # where a font has one: those count as not drawable.
-    dejavu = frozenset(c for c in pdfmetrics.getFont(FONT).face.charToGlyph if c <= 0xFFFF)
-    fallback = frozenset(c for c in pdfmetrics.getFont(FALLBACK).face.charToGlyph if c <= 0xFFFF)
-    return dejavu, fallback - dejavu
+    drawn = frozenset(c for c in pdfmetrics.getFont(FONT).face.charToGlyph if c <= 0xFFFF)
+    coverage: dict[str | None, frozenset[int]] = {None: drawn}
+    for name in FALLBACKS:
+        own = frozenset(c for c in pdfmetrics.getFont(name).face.charToGlyph if c <= 0xFFFF)
+        coverage[name] = own - drawn
+        drawn |= own
+    return coverage
 
 
-def text_runs(text: str) -> list[tuple[str, bool]]:
-    """The text cut into runs DejaVu Sans can draw (False) and runs for the fallback font
-    (True). A character neither font has is drawn as a visible replacement mark, never
-    left out silently."""
-    covered, fallback_only = _register_fonts()
-    runs: list[tuple[str, bool]] = []
-    for char in text:
-        if char.isspace() or ord(char) in covered:
-            fallback = False
-        elif ord(char) in fallback_only:
-            fallback = True
+# Hebrew, Arabic (with their presentation forms) and the other right-to-left scripts.
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]")
+
+
+def visual_order(text: str) -> str:
+    """Text in the order it is drawn, left to right: Arabic letters in their joined forms and
+    each right-to-left run (שרה לוי) reversed, the rest of the line in its own order. The
+    record reads left to right, so a line that mixes scripts keeps its Latin order."""
+    if not _RIGHT_TO_LEFT.search(text):
+        return text
+    return str(get_display(arabic_reshaper.reshape(text), base_dir="L"))
+
+
+def text_runs(text: str) -> list[tuple[str, str | None]]:
+    """The text in drawing order (`visual_order`) cut into runs, each with the fallback font
+    that draws it (None: DejaVu Sans, the paragraph's own font). A character no font has is
+    drawn as a visible replacement mark, never left out silently."""
+    coverage = _register_fonts()
+    runs: list[tuple[str, str | None]] = []
+    for char in visual_order(text):
+        font = next((name for name, chars in coverage.items() if ord(char) in chars), None)
+        if font is None and not char.isspace() and ord(char) not in coverage[None]:
+            char = NOT_DRAWABLE
+        if runs and runs[-1][1] == font:
+            runs[-1] = (runs[-1][0] + char, font)
         else:
-            char, fallback = NOT_DRAWABLE, False
-        if runs and runs[-1][1] == fallback:
-            runs[-1] = (runs[-1][0] + char, fallback)
-        else:
-            runs.append((char, fallback))
+            runs.append((char, font))
     return runs
 
 
 def rich(text: str) -> str:
-    """Text for a Paragraph: escaped, and 李小龙 in the fallback font instead of boxes."""
+    """Text for a Paragraph: escaped, and 李小龙 or 김민준 in a fallback font instead of boxes."""
     return "".join(
-        f"<font name='{FALLBACK}'>{escape(run)}</font>" if fallback else escape(run)
-        for run, fallback in text_runs(text)
+        f"<font name='{font}'>{escape(run)}</font>" if font else escape(run) for run, font in text_runs(text)
     )
 
 
 def draw_text(
     canvas: Any, x: float, y: float, text: str, font: str, size: float, right: bool = False
 ) -> None:
-    """Canvas text with the same fallback (page footers)."""
+    """Canvas text with the same fallback fonts (page footers)."""
     runs = text_runs(text)
-    widths = [pdfmetrics.stringWidth(run, FALLBACK if fb else font, size) for run, fb in runs]
+    widths = [pdfmetrics.stringWidth(run, fallback or font, size) for run, fallback in runs]
     x = x - sum(widths) if right else x
     for (run, fallback), width in zip(runs, widths, strict=True):
-        canvas.setFont(FALLBACK if fallback else font, size)
+        canvas.setFont(fallback or font, size)
         canvas.drawString(x, y, run)
         x += width
 
@@ -147,7 +170,7 @@ def draw_text(
 def text_width(text: str, font: str, size: float) -> float:
     """How wide `text` is drawn by `draw_text`, fallback font included."""
     return float(
-        sum(pdfmetrics.stringWidth(run, FALLBACK if fb else font, size) for run, fb in text_runs(text))
+        sum(pdfmetrics.stringWidth(run, fallback or font, size) for run, fallback in text_runs(text))
     )
 
 
@@ -215,26 +238,39 @@ class _FaceForm(DirectDraw):  # type: ignore[misc]  # reportlab has no types
         canvas.doForm(name)
 
 
+MARKER_RADIUS = 14  # drawing units (the face drawings are 800 wide)
+
+
 class _Markers(DirectDraw):  # type: ignore[misc]
     """The numbered points: a disc of the product's colour, white-edged, with its number in
-    white. Each colour's disc is written once into the PDF as a form; a long history shows
-    hundreds of them."""
+    white. A marker drawn aside from its site (models.marker_layout) has a leader line to a
+    dot on the site. Each colour's disc is written once into the PDF as a form; a long
+    history shows hundreds of them."""
 
-    def __init__(self, markers: list[tuple[float, float, str, int]]):
+    def __init__(self, markers: list[tuple[Placement, str, int]]):
         super().__init__()
         self.markers = markers
 
     def drawDirectly(self, renderer: Any) -> None:
         canvas = renderer._canvas
         canvas.saveState()
-        for x, y, colour, number in self.markers:
+        canvas.setLineWidth(1.5)
+        for placement, colour, _number in self.markers:  # the leaders under every disc
+            if placement.moved:
+                (x, y), (cx, cy) = placement.site, placement.centre
+                canvas.setStrokeColor(colors.HexColor("#444444"))
+                canvas.line(x, y, cx, cy)
+                canvas.setFillColor(colors.HexColor(colour))
+                canvas.circle(x, y, 3.5, stroke=1, fill=1)
+        for placement, colour, number in self.markers:
+            x, y = placement.centre
             name = f"aliquot-marker-{colour.lstrip('#')}"
             if not canvas.hasForm(name):
                 canvas.beginForm(name, -16, -16, 16, 16)
                 canvas.setFillColor(colors.HexColor(colour))
                 canvas.setStrokeColor(colors.white)
                 canvas.setLineWidth(1.5)
-                canvas.circle(0, 0, 14, stroke=1, fill=1)
+                canvas.circle(0, 0, MARKER_RADIUS, stroke=1, fill=1)
                 canvas.endForm()
             canvas.saveState()
             canvas.translate(x, y)
@@ -252,6 +288,7 @@ def _face_art(view: View) -> Drawing:
     art = svg2rlg(io.BytesIO(_face_svg_without_layers(view)))
     if art is None:  # pragma: no cover - the bundled drawings are valid SVG
         raise ValueError(f"the {view.value} face drawing cannot be read")
+    art.initialFontName = FONT  # not reportlab's Helvetica, which is never embedded
     return art
 
 
@@ -261,16 +298,18 @@ def face_drawing(
     """A view's face map as vector graphics with its points numbered as in the table."""
     art = _face_art(view)
     full_width, full_height = art.width, art.height
+    # Close points (lips, glabella) are drawn aside with a leader: no disc hides another.
+    placements = place_markers(
+        [(point.x * full_width, (1 - point.y) * full_height) for _number, point in numbered],
+        MARKER_RADIUS + 1,  # the disc and its white edge
+        (0, 0, full_width, full_height),
+    )
     markers = [
-        (
-            point.x * full_width,
-            (1 - point.y) * full_height,
-            colours.get(point.product_name, "#555555"),
-            number,
-        )
-        for number, point in numbered
+        (placement, colours.get(point.product_name, "#555555"), number)
+        for placement, (number, point) in zip(placements, numbered, strict=True)
     ]
     drawing = Drawing(full_width, full_height, _FaceForm(view), _Markers(markers))
+    drawing.initialFontName = FONT
     scale = width / full_width
     drawing.scale(scale, scale)
     drawing.width, drawing.height = full_width * scale, full_height * scale
@@ -286,6 +325,22 @@ def face_drawing(
         )
     )
     return drawing
+
+
+class _RoomFor(CondPageBreak):  # type: ignore[misc]
+    """A page break unless the flowables given, spaces included, fit in what is left of the
+    page (a heading and the first rows of its table)."""
+
+    def __init__(self, *flowables: Any):
+        super().__init__(0)
+        self.flowables = flowables
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.height = sum(
+            f.wrap(availWidth, availHeight)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+            for f in self.flowables
+        )
+        return tuple(super().wrap(availWidth, availHeight))
 
 
 class _NumberedCanvas(pdf_canvas.Canvas):  # type: ignore[misc]
@@ -371,7 +426,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         [
             [
                 Paragraph(
-                    f"<b>Patient</b><br/>{rich(patient.given_name)} {rich(patient.family_name)}<br/>"
+                    f"<b>Patient</b><br/>{rich(f'{patient.given_name} {patient.family_name}')}<br/>"
                     f"Born {born} · chart {rich(patient.chart_number)}<br/>"
                     f"<font color='#b00020'>Allergies: {allergies}<br/>Alerts: {alerts}</font>",
                     styles["body"],
@@ -390,6 +445,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
     blocks.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT, 9),  # a cell starts in its style's font, else Helvetica
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
                 ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#bbbbbb")),
@@ -411,9 +467,9 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         face_drawing(view, [(n, p) for n, p in numbered if p.view is view], colours, min(width, 80 * mm))
         for view in views
     ]
-    story.append(Table([maps], hAlign="CENTER"))
+    story.append(Table([maps], hAlign="CENTER", style=[("FONT", (0, 0), (-1, -1), FONT, 9)]))
 
-    story.append(Paragraph("Injection sites", styles["heading"]))
+    heading = Paragraph("Injection sites", styles["heading"])
     rows = [["#", "Region", "Product", "Lot (expiry)", "Amount", "Aliq.", "Depth", "Technique", "Notes"]]
     for number, p in numbered:
         lot = (
@@ -440,40 +496,43 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
                 ),
             ]
         )
+    # Depth is as wide as "supraperiosteal" and its padding: a depth is never broken mid-word.
+    columns = [7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm, 27 * mm, 19 * mm, 17 * mm]
     sites = Table(
         rows,
         repeatRows=1,
-        # Depth is as wide as "supraperiosteal" and its padding: a depth is never broken mid-word.
-        colWidths=[7 * mm, 30 * mm, 25 * mm, 25 * mm, 15 * mm, 9 * mm, 27 * mm, 19 * mm, 17 * mm],
+        colWidths=columns,
         splitInRow=1,  # a site note longer than a page flows on to the next, never stops the record
     )
-    sites.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), FONT, 8),
-                ("FONT", (0, 0), (-1, 0), BOLD, 8),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-                ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("ALIGN", (4, 1), (5, -1), "RIGHT"),
-            ]
-        )
+    sites_style = TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), FONT, 8),
+            ("FONT", (0, 0), (-1, 0), BOLD, 8),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("ALIGN", (4, 1), (5, -1), "RIGHT"),
+        ]
     )
+    sites.setStyle(sites_style)
     if numbered:
-        story.append(sites)
+        # The heading never stands alone at a page foot: it starts a page unless the table's
+        # header and first row fit below it.
+        opening = Table(rows[:2], colWidths=columns, style=sites_style)
+        story += [_RoomFor(heading, opening), heading, sites]
         long_notes = [(n, p.notes) for n, p in numbered if len(p.notes) > LONG_SITE_NOTE]
         if long_notes:  # a long note reads across the page, not down a narrow column
             story.append(Paragraph("Site notes", styles["heading"]))
             story += [Paragraph(f"<b>{n}.</b> {rich(note)}", styles["body"]) for n, note in long_notes]
     else:  # a review at which nothing was injected: said, not shown as empty tables
-        story.append(Paragraph("No injections were recorded at this visit.", styles["body"]))
+        story += [heading, Paragraph("No injections were recorded at this visit.", styles["body"])]
 
     totals = [["Product", "Total", "Aliquots", "Sites", "Uses"]]
     uses = packages_by_product(visit.points, default_sizes)  # per lot's own vial size
     for total in totals_by_product(visit.points):
         totals.append(
             [
-                total.product_name,
+                Paragraph(rich(total.product_name), styles["cell"]),
                 format_dose(total.amount, total.unit),
                 str(total.aliquots),
                 str(total.sites),
@@ -668,6 +727,8 @@ def _document(out: io.BytesIO, title: str, author: str, subject: str) -> SimpleD
         author=author,
         subject=subject,
         creator=f"Aliquot {app_version()}",
+        # Each page starts in DejaVu Sans, not reportlab's Helvetica: every font is embedded.
+        initialFontName=FONT,
     )
 
 
@@ -702,6 +763,29 @@ class _Wrapped(Paragraph):  # type: ignore[misc]
         return width, height
 
 
+def number_ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 5 as "1–3, 5"."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def marker_legend(numbered: list[tuple[int, ChartedPoint]]) -> list[str]:
+    """What each map marker was: its numbers, the product and the lot ("1–3 Botox Cosmetic,
+    lot C1234"), one entry per product and lot in the order first injected."""
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for number, point in numbered:
+        groups.setdefault((point.product_name, point.lot_number), []).append(number)
+    return [
+        f"{number_ranges(numbers)} {product}, {f'lot {lot}' if lot else 'lot not recorded'}"
+        for (product, lot), numbers in groups.items()
+    ]
+
+
 def history_pdf(db: Database, chart_number: str) -> bytes:
     """A patient's whole history: doses per area at each visit, then every visit with a
     small map and its totals, oldest first."""
@@ -717,7 +801,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         Spacer(1, 3 * mm),
         _Wrapped("Treatment history", styles["title"]),
         _Wrapped(
-            f"{rich(patient.given_name)} {rich(patient.family_name)} · chart "
+            f"{rich(f'{patient.given_name} {patient.family_name}')} · chart "
             f"{rich(patient.chart_number)} · born "
             f"{patient.date_of_birth.isoformat() if patient.date_of_birth else 'not recorded'}"
             f" · <font color='#b00020'>allergies: {rich(patient.allergies.strip()) or 'none recorded'}"
@@ -768,7 +852,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     story.append(_Wrapped("Visits", styles["heading"]))
     for visit in visits:
         when = visit.started_at.astimezone(zone)
-        numbered = [(n, p) for n, p in enumerate(visit.points, start=1) if p.view is View.FRONT]
+        numbered = list(enumerate(visit.points, start=1))
         lines = [
             f"<b>{when:%Y-%m-%d %H:%M}</b> · {rich(visit.provider_name)} {rich(visit.provider_credentials)}"
             f" · {status_words(visit.status)}"
@@ -782,20 +866,33 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             )
         for pair in sided_rows(totals_by_paired_area(visit.points)):
             lines.append(f"{rich(pair.name)}, {rich(pair.product_name)}: {describe_pair(pair)}")
-        if not visit.points:
+        if visit.points:
+            lines.append("<b>Markers:</b> " + "; ".join(rich(entry) for entry in marker_legend(numbered)))
+        else:
             lines.append("Nothing charted.")
-        row = Table(
+        # The front always; a profile when the visit has points on it, the maps then narrower.
+        views = [v for v in View if v is View.FRONT or any(p.view is v for _n, p in numbered)]
+        map_width = {1: 38 * mm, 2: 32 * mm, 3: 29 * mm}[len(views)]
+        maps = Table(
             [
                 [
-                    face_drawing(View.FRONT, numbered, colours, 38 * mm),
-                    _Wrapped("<br/>".join(lines), styles["body"]),
+                    face_drawing(v, [(n, p) for n, p in numbered if p.view is v], colours, map_width)
+                    for v in views
                 ]
             ],
-            colWidths=[42 * mm, 132 * mm],
+            colWidths=[map_width + 1 * mm] * len(views),
+            style=[("FONT", (0, 0), (-1, -1), FONT, 9), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+            + [("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0)],
+        )
+        maps_column = len(views) * (map_width + 1 * mm) + 4 * mm
+        row = Table(
+            [[maps, _Wrapped("<br/>".join(lines), styles["body"])]],
+            colWidths=[maps_column, 174 * mm - maps_column],
         )
         row.setStyle(
             TableStyle(
                 [
+                    ("FONT", (0, 0), (-1, -1), FONT, 9),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#cccccc")),
                 ]

@@ -2,6 +2,10 @@
 
 import copy
 import io
+import itertools
+import math
+import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -15,10 +19,17 @@ from app.services.visits import create_visit, list_visits, replace_points
 from tests.app.test_interchange import SPEC_EXAMPLE, rich_document
 from tests.conftest import at, botox_point
 
+ARABIC_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")  # Arabic letters as drawn, joined
+
 
 def text_of(pdf: bytes) -> list[str]:
-    """Each page's text, whitespace collapsed (table cells wrap long words onto new lines)."""
-    return [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    """Each page's text, whitespace collapsed (table cells wrap long words onto new lines).
+    pypdf gives right-to-left runs back in reading order; Arabic's joined letter forms are read
+    as the letters they are (NFKC), as a reader's copy and paste gives them."""
+    return [
+        ARABIC_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m[0]), " ".join(page.extract_text().split()))
+        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+    ]
 
 
 def test_record_holds_every_point_lot_total_and_the_unicode_name(db):
@@ -271,3 +282,191 @@ def test_a_character_no_bundled_font_has_is_drawn_as_a_visible_mark(db, patient,
     replace_points(db, visit.id, visit.version, [botox_point(notes="patient happy 😀 with result")])
     text = " ".join(text_of(visit_record_pdf(db, visit.id)))
     assert "patient happy \ufffd with result" in text
+
+
+# Patients' names in every script the records must print: each is read back as text.
+NAMES = {
+    "latin": ("Zoë", "Núñez-Ölçer"),
+    "chinese": ("秀英", "王"),
+    "japanese": ("花子", "山田"),
+    "korean": ("민준", "김"),
+    "arabic": ("ليلى", "حداد"),
+    "hebrew": ("שרה", "לוי"),
+}
+
+
+def named_patient_visit(db, provider, script: str, number: int = 1):
+    """A patient named in `script`, with one visit of two points."""
+    from app.services.patients import create_patient
+    from models.records import PatientDraft
+
+    given, family = NAMES[script]
+    patient = create_patient(db, PatientDraft(f"N-{number:04d}", given, family, date(1990, 6, 1)))
+    visit = create_visit(db, patient.id, provider.id, at(2026, 2, 3, 10))
+    replace_points(db, visit.id, visit.version, [botox_point(), botox_point("chin", lot_number="M-5")])
+    return patient, visit
+
+
+def test_names_in_every_script_print_as_their_own_characters(db, provider):
+    """Hangul once printed as replacement marks: no bundled font had it."""
+    from app.exports.records import history_pdf
+
+    for number, script in enumerate(NAMES, start=1):
+        patient, visit = named_patient_visit(db, provider, script, number)
+        given, family = NAMES[script]
+        for pdf in (visit_record_pdf(db, visit.id), history_pdf(db, patient.chart_number)):
+            text = " ".join(text_of(pdf))
+            assert f"{given} {family}" in text, script  # the record's heading
+            # every page's footer (text extraction puts a space where the font changes)
+            assert f"{family},{given}·born1990-06-01" in "".join(text.split()), script
+            assert "\ufffd" not in text, script
+
+
+def drawn_lines(pdf: bytes, page: int = 0) -> list[str]:
+    """A page's characters as they stand on it, each line left to right, whatever order a
+    text extractor would read them in."""
+    text = pypdfium2.PdfDocument(pdf)[page].get_textpage()
+    placed: dict[int, list[tuple[float, float, str]]] = {}
+    for i in range(text.count_chars()):
+        char = text.get_text_range(i, 1)
+        left, bottom, right, _top = text.get_charbox(i, loose=True)
+        if char.strip() and right > left:
+            placed.setdefault(round(bottom), []).append((left, right, char))
+    lines = []
+    for _bottom, chars in sorted(placed.items(), reverse=True):
+        chars.sort()
+        line = chars[0][2]
+        for (_, end, _), (start, _, char) in itertools.pairwise(chars):
+            line += (" " if start - end > 1 else "") + char  # a gap is a space
+        lines.append(line)
+    return lines
+
+
+def test_hebrew_reads_right_to_left_and_arabic_letters_join(db, provider):
+    """Hebrew once printed reversed and Arabic as unjoined letters."""
+    from app.services.providers import create_provider
+
+    injector = create_provider(db, "Dr. שרה לוי", "MD")
+    patient, _visit = named_patient_visit(db, provider, "arabic")
+    visit = create_visit(db, patient.id, injector.id, at(2026, 3, 3, 10))
+    replace_points(db, visit.id, visit.version, [botox_point()])
+    pdf = visit_record_pdf(db, visit.id)
+    raw = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    # ليلى drawn joined: initial lam, medial yeh, medial lam, final alef maksura
+    assert "\ufedf\ufef4\ufee0\ufef0" in raw
+    assert "ليلى" not in raw  # never the isolated letters
+    # The mixed line keeps its Latin order; the Hebrew run stands reversed, to be read from the right.
+    assert any("Injector: Dr. יול הרש MD" in line for line in drawn_lines(pdf)), drawn_lines(pdf)
+
+
+def fonts_of(pdf: bytes) -> dict[str, set[str]]:
+    """Every font the PDF uses (pages and the forms they show), with the font-file entries of
+    its descriptor: /FontFile2 or /FontFile3 when the font is embedded."""
+    found: dict[str, set[str]] = {}
+
+    def walk(resources, seen: set[int]) -> None:
+        resources = resources.get_object() if resources is not None else {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            for descendant in font.get("/DescendantFonts") or []:
+                descriptor = descendant.get_object().get("/FontDescriptor")
+            keys = set(descriptor.get_object()) if descriptor is not None else set()
+            found[str(font["/BaseFont"])] = keys & {"/FontFile", "/FontFile2", "/FontFile3"}
+        for form in (resources.get("/XObject") or {}).values():
+            form = form.get_object()
+            if id(form) not in seen:
+                seen.add(id(form))
+                walk(form.get("/Resources"), seen)
+
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        walk(page.get("/Resources"), set())
+    return found
+
+
+def test_every_font_in_both_records_is_embedded(db, provider):
+    """A reader without Helvetica (or with another one) prints the record as we drew it."""
+    from app.exports.records import history_pdf
+
+    used: set[str] = set()
+    for number, script in enumerate(NAMES, start=1):
+        patient, visit = named_patient_visit(db, provider, script, number)
+        for pdf in (visit_record_pdf(db, visit.id), history_pdf(db, patient.chart_number)):
+            fonts = fonts_of(pdf)
+            assert all(files & {"/FontFile2", "/FontFile3"} for files in fonts.values()), (script, fonts)
+            used |= {name.split("+")[-1] for name in fonts}
+    assert used == {"DejaVuSans", "DejaVuSans-Bold", "DroidSansFallback", "NanumSquareR"}
+
+
+def marker_numbers(pdf: bytes) -> list[tuple[str, float, float, float]]:
+    """The numbers on the face maps' markers (bold, 14 units in the drawing): each with where
+    it starts on the page and the drawing's scale."""
+    found: list[tuple[str, float, float, float]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip().isdigit() and font and "Bold" in str(font.get("/BaseFont")) and size == 14:
+            x, y = tm[4], tm[5]
+            found.append((text.strip(), x * cm[0] + y * cm[2] + cm[4], x * cm[1] + y * cm[3] + cm[5], cm[0]))
+
+    pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+def test_markers_of_close_points_never_hide_one_another(db, patient, provider):
+    """Four glabella points and two on the lips, a few millimetres apart: each number is seen."""
+    from app.exports.records import MARKER_RADIUS
+
+    visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10))
+    glabella = [botox_point(x=0.5 + dx, y=0.37) for dx in (0, 0.004, -0.004, 0)]
+    lips = [botox_point("upper_lip_r", x=0.465, y=0.66), botox_point("lower_lip_r", x=0.47, y=0.67)]
+    replace_points(db, visit.id, visit.version, glabella + lips)
+    markers = marker_numbers(visit_record_pdf(db, visit.id))
+    assert sorted(number for number, *_ in markers) == ["1", "2", "3", "4", "5", "6"]
+    for (_, x1, y1, scale), (_, x2, y2, _) in itertools.combinations(markers, 2):
+        assert math.dist((x1, y1), (x2, y2)) >= 2 * MARKER_RADIUS * scale
+
+
+def test_the_history_maps_show_profile_points_and_name_each_marker_s_product_and_lot(db):
+    """The history once drew the front view only, and no lot numbers."""
+    from app.exports.records import history_pdf
+
+    import_document(db, rich_document(), "zoe.json")  # the second visit has a point on the left profile
+    pages = text_of(history_pdf(db, "A-0001"))
+    visits = " ".join(pages)[" ".join(pages).index("Visits") :]
+    # Each visit's maps, then its text: the profile is drawn for the second visit only.
+    assert visits.count("Left profile") == 1 and "Right profile" not in visits
+    legends = [visits.index("Markers: 1 Botox Cosmetic, lot C1234"), visits.index("Left profile")]
+    legends.append(visits.index("Markers: 1 Dysport, lot D-77; 2 Juvéderm Voluma XC, lot not recorded"))
+    assert legends == sorted(legends)
+
+
+def test_marker_legend_joins_runs_of_numbers_per_product_and_lot():
+    from app.exports.records import marker_legend
+    from models.records import ChartedPoint
+
+    def point(product: str, lot: str | None) -> ChartedPoint:
+        return ChartedPoint(**{**vars(botox_point()), "product_name": product, "lot_number": lot})
+
+    numbered = [(1, point("A", "L1")), (2, point("A", "L1")), (3, point("B", None))]
+    numbered += [(4, point("A", "L1")), (5, point("A", "L1")), (7, point("A", "L1"))]
+    assert marker_legend(numbered) == ["1–2, 4–5, 7 A, lot L1", "3 B, lot not recorded"]
+
+
+def test_the_injection_sites_heading_is_never_left_alone_at_a_page_foot(db, patient, provider):
+    """A concern long enough to bring the heading to the foot of page 1 once left it there,
+    its table starting on page 2. Lengthen the concern line by line until the heading moves
+    over: at every length the heading is on the page of the table's first row."""
+    for words in range(0, 800, 10):  # about one line of the concern at each step
+        concern = " ".join(f"concern{n:03d}" for n in range(words))
+        visit = create_visit(db, patient.id, provider.id, at(2026, 1, 5, 10), concern=concern)
+        replace_points(db, visit.id, visit.version, [botox_point(), botox_point("chin", lot_number="M-5")])
+        pages = text_of(visit_record_pdf(db, visit.id))
+        heading = next(n for n, page in enumerate(pages) if "Injection sites" in page)
+        first_row = next(n for n, page in enumerate(pages) if "1 Glabella" in page)
+        assert heading == first_row, (
+            f"{words} words: heading on page {heading + 1}, first row on {first_row + 1}"
+        )
+        if heading > 0:
+            break
+    else:
+        raise AssertionError("the concern never pushed the table to page 2")
