@@ -17,12 +17,14 @@ from sqlalchemy.engine import make_url
 from app.demo import generate_demo
 from app.exports.interchange import export_patient, import_document
 from app.services.patients import create_patient, search_patients
+from app.services.providers import create_provider
 from app.services.visits import create_visit, get_visit, list_visits, replace_points
 from app.storage.database import open_database
 from models import database as schema
 from models import search_index
 from models.errors import ConflictError, DatabaseError
 from models.records import PatientDraft
+from models.vocabulary import Sex
 from models.tables import Base
 from tests.app.test_interchange import rich_document
 from tests.conftest import ACTOR, at, botox_point
@@ -159,3 +161,41 @@ def test_search_uses_a_trigram_index_and_finds_what_the_scan_finds(pg_db):
         ).scalars()
         assert search_index.PG_INDEX not in set(names)
     schema.upgrade(pg_db.engine)
+
+
+def test_signed_visits_and_the_trail_are_locked_on_the_server(pg_db, pg_url):
+    from sqlalchemy.exc import DBAPIError
+
+    from app.services.signing import sign_visit
+    from app.services.trail import verify_trail
+    from app.services.users import add_user, sign_in
+    from models.vocabulary import Role
+
+    patient = create_patient(pg_db, PatientDraft("P-1", "ليلى", "حداد", date(1980, 1, 1), Sex.FEMALE))
+    dana = create_provider(pg_db, "Dana Reyes", "RN")
+    add_user(pg_db, "admin", Role.ADMIN, "admin password 1")
+    sign_in(pg_db, "admin", "admin password 1")
+    add_user(pg_db, "dana", Role.INJECTOR, "dana password 1", provider_id=dana.id)
+    sign_in(pg_db, "dana", "dana password 1")
+    visit = create_visit(pg_db, patient.id, dana.id, at(2026, 11, 2), consent_recorded=True)
+    visit = replace_points(pg_db, visit.id, visit.version, [botox_point()])
+    sign_visit(pg_db, visit.id)
+    assert verify_trail(pg_db).ok
+    engine = create_engine(pg_url)
+    try:
+        for statement in (
+            f"UPDATE injection_point SET amount = 400 WHERE visit_id = {visit.id}",
+            f"DELETE FROM visit WHERE id = {visit.id}",
+            "UPDATE audit_event SET actor = 'x'",
+            "DELETE FROM audit_event",
+            "TRUNCATE audit_event",
+        ):
+            with pytest.raises(DBAPIError, match="signed visit is locked|never changed"):
+                with engine.begin() as connection:
+                    connection.execute(text(statement))
+        with engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER lock_signed_point ON injection_point"))
+            connection.execute(text(f"UPDATE injection_point SET amount = 400 WHERE visit_id = {visit.id}"))
+    finally:
+        engine.dispose()
+    assert verify_trail(pg_db).problem.startswith(f"visit {visit.id} was changed after it was signed")
