@@ -639,7 +639,10 @@ def _signature_block(
     if signer.role:
         signed = f"<b>Signed electronically</b> by {rich(signer.shown)} ({rich(signer.role)}) {at}"
     else:
-        signed = f"<b>Signed</b> by {rich(signer.shown)} {at}: an imported record, signed elsewhere"
+        signed = (
+            f"<b>Signed</b> by {rich(signer.shown)} {at}"
+            " (not signed in Aliquot: imported, or signed before electronic signatures)"
+        )
     lines = [signed, f"Content SHA-256 {signature.content_hash}"]
     if signature.cosigner is not None and signature.cosigned_at is not None:
         lines.append(

@@ -24,8 +24,8 @@ from models import database as schema
 from models import search_index
 from models.errors import ConflictError, DatabaseError
 from models.records import PatientDraft
-from models.vocabulary import Sex
 from models.tables import Base
+from models.vocabulary import Sex
 from tests.app.test_interchange import rich_document
 from tests.conftest import ACTOR, at, botox_point
 
@@ -190,9 +190,11 @@ def test_signed_visits_and_the_trail_are_locked_on_the_server(pg_db, pg_url):
             "DELETE FROM audit_event",
             "TRUNCATE audit_event",
         ):
-            with pytest.raises(DBAPIError, match="signed visit is locked|never changed"):
-                with engine.begin() as connection:
-                    connection.execute(text(statement))
+            with (
+                pytest.raises(DBAPIError, match="signed visit is locked|never changed"),
+                engine.begin() as connection,
+            ):
+                connection.execute(text(statement))
         with engine.begin() as connection:
             connection.execute(text("DROP TRIGGER lock_signed_point ON injection_point"))
             connection.execute(text(f"UPDATE injection_point SET amount = 400 WHERE visit_id = {visit.id}"))

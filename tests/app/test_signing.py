@@ -446,7 +446,7 @@ def test_a_signed_visit_carries_its_signer_through_a_file(clinic, tmp_path):
         assert copy.status is VisitStatus.SIGNED
         assert copy.signature.signer.name == "Dana Reyes RN, licence RN-448120"
         text = " ".join(_pdf_lines(visit_record_pdf(elsewhere, 1)))
-        assert "an imported record, signed elsewhere" in text
+        assert "not signed in Aliquot: imported, or signed before electronic signatures" in text
         assert verify_trail(elsewhere).ok
         # Never re-imported with other content: refused, naming the visit.
         document["visits"][0]["points"][0]["amount"] = "40"

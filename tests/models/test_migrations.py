@@ -174,3 +174,38 @@ def test_lot_package_size_up_and_down_keeps_the_lots(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT number FROM lot").scalars().all() == ["C1"]
     engine.dispose()
+
+
+def test_visits_signed_before_0009_are_sealed_and_chained_by_the_upgrade(db_path, patient, provider, db):
+    """A database whose visits were marked signed (an import, a demo) before signatures were
+    kept: the upgrade seals each as it stands and chains the seals, so verify checks them."""
+    from app.services.trail import verify_trail
+    from app.services.visits import create_visit, get_visit, replace_points
+    from tests.conftest import at, botox_point
+
+    visit = create_visit(db, patient.id, provider.id, at(2026, 10, 1), consent_recorded=True)
+    replace_points(db, visit.id, visit.version, [botox_point()])
+    db.close()
+    engine = schema.make_engine(sqlite_url(db_path))
+    schema.downgrade(engine, "0008")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE visit SET status = 'signed', signed_by_id = ?, signed_at = '2026-10-01 10:40:00.000000'",
+            (provider.id,),
+        )
+    schema.upgrade(engine)
+    engine.dispose()
+    upgraded = open_database(sqlite_url(db_path), ACTOR)
+    try:
+        report = verify_trail(upgraded)
+        assert report.ok and report.signed_visits == 1, report.summary()
+        signature = get_visit(upgraded, visit.id).signature
+        assert signature.signer.name == "Dana Reyes" and signature.signer.role == ""
+        assert signature.signed_at.isoformat() == "2026-10-01T10:40:00+00:00"
+        with (
+            pytest.raises(Exception, match="signed visit is locked"),
+            upgraded.engine.begin() as connection,
+        ):
+            connection.exec_driver_sql("UPDATE injection_point SET amount = 40")
+    finally:
+        upgraded.close()

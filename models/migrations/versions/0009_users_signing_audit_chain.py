@@ -11,14 +11,26 @@ Create Date: 2026-12-03
 - visit_cosign: a prescriber's co-signature.
 - audit_event: the workstation, the patient and visit it concerns, and its hash in the
   chain (models/audit_chain.py). The events already there are chained in id order.
+- Visits already marked signed (imported, or from a demo) are sealed as they stand, by
+  the signer they name or "a signer not recorded", each seal chained as a "sign" event:
+  from now on `aliquot audit verify` checks them like any other.
 - The locks of models/integrity.py are put in place by models/migrations/env.py.
 """
 
+import json
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.orm import Session
 
-from models.audit_chain import GENESIS, ChainedFields, event_hash
+from models.audit_chain import GENESIS, ChainedFields, canonical_json, content_hash, event_hash, moment_text
 from models.base import UTCDateTime
+from models.signed_content import read_records
+from models.tables import Visit
+from models.vocabulary import VisitStatus
+
+UNKNOWN_SIGNER = "a signer not recorded (signed before signatures were kept)"
 
 revision = "0009"
 down_revision = "0008"
@@ -110,10 +122,104 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("hash", sa.String(length=64), server_default="", nullable=False))
         batch_op.create_index(batch_op.f("ix_audit_event_patient"), ["patient_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_event_actor"), ["actor"], unique=False)
-    _chain_existing_events()
+    last = _chain_existing_events()
+    _seal_signed_visits(*last)
 
 
-def _chain_existing_events() -> None:
+def _seal_signed_visits(last_id: int, last_hash: str) -> None:
+    """Seal every visit marked signed before signatures were kept, and chain each seal."""
+    bind = op.get_bind()
+    session = Session(bind=bind)
+    people = {
+        row.id: {
+            "name": row.display_name,
+            "credentials": row.credentials,
+            "licence": row.licence_number or "",
+            "role": "",
+            "username": "",
+        }
+        for row in bind.execute(sa.text("SELECT id, display_name, credentials, licence_number FROM provider"))
+    }
+    visits = sa.table(
+        "visit",
+        sa.column("id", sa.Integer()),
+        sa.column("patient_id", sa.Integer()),
+        sa.column("provider_id", sa.Integer()),
+        sa.column("signed_by_id", sa.Integer()),
+        sa.column("signed_at", UTCDateTime()),
+        sa.column("status", sa.String()),
+        sa.column("signed_record", sa.Text()),
+        sa.column("signed_snapshot", sa.Text()),
+        sa.column("content_hash", sa.String()),
+    )
+    facts = {
+        row.id: row
+        for row in bind.execute(
+            sa.select(
+                visits.c.id,
+                visits.c.patient_id,
+                visits.c.provider_id,
+                visits.c.signed_by_id,
+                visits.c.signed_at,
+            ).where(visits.c.status == "signed")
+        )
+    }
+    if not facts:
+        return
+    unknown = {"name": UNKNOWN_SIGNER, "credentials": "", "licence": "", "role": "", "username": ""}
+    updates, events = [], []
+    now = datetime.now(UTC)
+    for stored in read_records(session, Visit.status == VisitStatus.SIGNED):
+        visit = facts[stored.visit_id]
+        snapshot = canonical_json(
+            {
+                "injector": people[visit.provider_id],
+                "next_due": [],
+                "warnings": [],
+                "signer": people.get(visit.signed_by_id, unknown),
+                "signed_at": moment_text(visit.signed_at) if visit.signed_at else None,
+            }
+        )
+        digest = content_hash(stored.record, snapshot)
+        updates.append(
+            {"visit_key": visit.id, "record": stored.record, "snapshot": snapshot, "digest": digest}
+        )
+        fields = ChainedFields(
+            last_id + 1,
+            now,
+            "database upgrade",
+            "",
+            "sign",
+            "visit",
+            str(visit.id),
+            visit.patient_id,
+            visit.id,
+            json.dumps({"content_hash": digest, "role": "before-0009"}, sort_keys=True),
+        )
+        last_id, last_hash = fields.id, event_hash(last_hash, fields)
+        events.append(
+            {**{f: getattr(fields, f) for f in ChainedFields.__dataclass_fields__}, "hash": last_hash}
+        )
+    bind.execute(
+        visits.update()
+        .where(visits.c.id == sa.bindparam("visit_key"))
+        .values(
+            signed_record=sa.bindparam("record"),
+            signed_snapshot=sa.bindparam("snapshot"),
+            content_hash=sa.bindparam("digest"),
+        ),
+        updates,
+    )
+    audit = sa.table(
+        "audit_event",
+        *(sa.column(name) for name in ChainedFields.__dataclass_fields__ if name != "occurred_at"),
+        sa.column("occurred_at", UTCDateTime()),
+        sa.column("hash", sa.String()),
+    )
+    bind.execute(sa.insert(audit), events)
+
+
+def _chain_existing_events() -> tuple[int, str]:
     """The events already recorded, with the patient and visit they name, chained in order."""
     bind = op.get_bind()
     bind.exec_driver_sql(
@@ -166,6 +272,8 @@ def _chain_existing_events() -> None:
             .values(hash=sa.bindparam("event_hash")),
             hashes,
         )
+        return hashes[-1]["event_id"], previous
+    return 0, GENESIS
 
 
 def downgrade() -> None:
