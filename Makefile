@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/charting.py
 	$(BIN)/python bench/recall.py
 	$(BIN)/python bench/records.py
+	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/startup.py
 	@test -d dist/aliquot || echo "bench/installer.py: run make dist first"
 	@test ! -d dist/aliquot || $(BIN)/python bench/installer.py
