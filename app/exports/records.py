@@ -647,7 +647,7 @@ def _signature_block(
     if signature.cosigner is not None and signature.cosigned_at is not None:
         lines.append(
             f"<b>Co-signed</b> by {rich(signature.cosigner.shown)} ({rich(signature.cosigner.role)})"
-            f" on {signature.cosigned_at.astimezone(zone):%Y-%m-%d %H:%M}"
+            f" on {signature.cosigned_at.astimezone(zone):%Y-%m-%d %H:%M} ({rich(zone.key)})"
         )
     elif require_cosign and signer.role == "injector":
         lines.append("<b>Co-signature:</b> awaiting a prescriber's co-signature")
