@@ -516,8 +516,7 @@ class MainWindow(QMainWindow):
             self.cosign_window.visit_wanted.connect(self.open_visit_of)
         else:
             self.cosign_window.refresh()
-        self.cosign_window.show()
-        self.cosign_window.raise_()
+        self._bring_up(self.cosign_window)
 
     def show_audit(self) -> None:
         from ui.audit_window import AuditWindow
@@ -525,8 +524,16 @@ class MainWindow(QMainWindow):
         if self.audit_window is None:
             self.audit_window = AuditWindow(self.database, self, tasks=self.tasks)
             self.audit_window.setWindowFlag(Qt.WindowType.Window)
-        self.audit_window.show()
-        self.audit_window.raise_()
+        self._bring_up(self.audit_window)
+
+    @staticmethod
+    def _bring_up(window) -> None:
+        """Show a window, or bring it to the front when it is already open."""
+        if window.isVisible():
+            window.raise_()
+            window.activateWindow()
+        else:
+            window.show()
 
     def open_visit_of(self, chart_number: str, visit_id: int) -> None:
         """Open a visit named by another window (the co-sign list) in its editor."""
