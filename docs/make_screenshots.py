@@ -18,18 +18,18 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from app.demo import DEMO_PASSWORD  # noqa: E402
-from app.services.patients import get_patient  # noqa: E402
-from app.services.signing import awaiting_cosign, cosign_visit  # noqa: E402
-from app.services.users import sign_in  # noqa: E402
-from app.services.visits import open_visit  # noqa: E402
-from app.storage.database import open_database  # noqa: E402
-from ui.fonts import register_bundled_fonts  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.tasks import TaskRunner  # noqa: E402
-from ui.visit_signing import open_amendment  # noqa: E402
+from app.demo import DEMO_PASSWORD
+from app.services.patients import get_patient
+from app.services.signing import awaiting_cosign, cosign_visit
+from app.services.users import sign_in
+from app.services.visits import open_visit
+from app.storage.database import open_database
+from ui.fonts import register_bundled_fonts
+from ui.main_window import MainWindow
+from ui.tasks import TaskRunner
+from ui.visit_signing import open_amendment
 
 REASON = "lot of the cheek filler mistyped: corrected from the syringe label"
 
@@ -75,7 +75,9 @@ def main(source: Path, out: Path) -> None:
         signed.grab().save(str(out / "signed-visit.png"))
 
         # An injector corrects their own visit: they sign in, Amend… gives the reason.
-        injector = next(u for u in ("dana", "priya", "sofia", "kenji") if _named(database, u, waiting.injector))
+        injector = next(
+            u for u in ("dana", "priya", "sofia", "kenji") if _named(database, u, waiting.injector)
+        )
         sign_in(database, injector, DEMO_PASSWORD)
         amendment = window._open_editor(patient, open_amendment(database, waiting.visit_id, REASON))
         amendment.resize(1500, 950)
