@@ -56,18 +56,22 @@ class IdleWatch(QObject):
         else:
             self.timer = timer()  # type: ignore[operator]
         self.timer.timeout.connect(self.idle)
-        application = QApplication.instance()
-        if application is not None:
-            application.installEventFilter(self)
 
     def set_minutes(self, minutes: int) -> None:
         if isinstance(self.timer, QTimer):
             self.timer.setInterval(minutes * 60_000)
 
     def arm(self) -> None:
+        """Count from now, and again from every input (only then is every event looked at)."""
+        application = QApplication.instance()
+        if application is not None:
+            application.installEventFilter(self)
         self.timer.start()
 
     def disarm(self) -> None:
+        application = QApplication.instance()
+        if application is not None:
+            application.removeEventFilter(self)
         self.timer.stop()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
