@@ -44,6 +44,18 @@ class MainAction(Enum):
     FIND_PATIENT = ("&Find patient", QKeySequence.StandardKey.Find, "Search by name or chart number")
     REFRESH = ("&Refresh", QKeySequence.StandardKey.Refresh, "Reload from the database")
     SHOW_ARCHIVED = ("Show &archived patients", None, "Include archived patients in the list")
+    SWITCH_USER = ("S&witch user…", "Ctrl+Shift+U", "Sign out, and let someone else sign in at this window")
+    LOCK = (
+        "&Lock",
+        "Ctrl+Shift+L",
+        "Hide every window until the password is typed again (open visits keep their unsaved work)",
+    )
+    COSIGN_LIST = (
+        "Visits awaiting &co-sign…",
+        None,
+        "Injectors' signed visits no prescriber has co-signed yet (prescribers co-sign them)",
+    )
+    AUDIT = ("&Audit trail…", None, "Who did what and when, and a check that the trail is intact (admins)")
     QUIT = ("&Quit", QKeySequence.StandardKey.Quit, "Close Aliquot")
 
     def __init__(self, label, shortcut, tip):

@@ -95,8 +95,13 @@ def run(database: Database, argv: list[str]) -> int:
     tasks = TaskRunner(application)
     tasks.failed.connect(reporter.task_failed)
     from ui.main_window import MainWindow
+    from ui.sign_in import sign_in_at_start
 
-    window = MainWindow(database, tasks=tasks)
+    workstation = database.actor  # who acts while nobody is signed in (after a sign-out)
+    if not sign_in_at_start(database, tasks):
+        tasks.wait()
+        return 0  # quit at the sign-in
+    window = MainWindow(database, tasks=tasks, workstation_actor=workstation)
     window.show()
     if os.environ.get("ALIQUOT_QUIT_WHEN_PAINTED"):
         _quit_when_painted(application, window)  # installer smoke test and start-up timing

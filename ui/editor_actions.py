@@ -19,8 +19,10 @@ Shortcut = str | QKeySequence.StandardKey
 class EditorState:
     """What an action's availability depends on."""
 
-    locked: bool  # a signed visit: viewed and printed, never changed
+    locked: bool  # a signed visit (or a role that does not chart): viewed and printed, never changed
     selected: bool  # points are selected on the face
+    may_sign: bool = False  # a draft the signed-in user may sign (it is theirs)
+    may_amend: bool = False  # a signed visit the signed-in user may correct by an amendment
 
 
 def always(_state: EditorState) -> bool:
@@ -33,6 +35,14 @@ def editable(state: EditorState) -> bool:
 
 def selection_editable(state: EditorState) -> bool:
     return state.selected and not state.locked
+
+
+def signable(state: EditorState) -> bool:
+    return state.may_sign and not state.locked
+
+
+def amendable(state: EditorState) -> bool:
+    return state.may_amend
 
 
 def undo_stack(_state: EditorState) -> bool:
@@ -57,6 +67,18 @@ class EditorAction(Enum):
         ("Ctrl+M",),
         "Copy the selected points onto the other side of the face (Ctrl+M)",
         selection_editable,
+    )
+    SIGN = (
+        "Sign…",
+        ("Ctrl+Shift+G",),
+        "Sign the visit (saved first): it is then locked; a correction is an amendment (Ctrl+Shift+G)",
+        signable,
+    )
+    AMEND = (
+        "Amend…",
+        (),
+        "Correct this signed visit: a copy opens to be changed and signed; this one stays as it is",
+        amendable,
     )
     SELECT_ALL = ("Select &all", (QKeySequence.StandardKey.SelectAll,), None, always)
     ZOOM_IN = ("Zoom in", (QKeySequence.StandardKey.ZoomIn,), None, always)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter
 
 from app.services.catalogue import list_products
 from app.services.changes import Changes
@@ -20,13 +20,16 @@ from app.services.patients import search_patients, set_archived, suggest_chart_n
 from app.services.providers import list_providers
 from app.storage.database import Database
 from app.storage.files import suggested_file_name
+from models.accounts import Permission, SignedInUser
 from models.records import PatientRecord, VisitRecord, VisitSummary
 from models.vocabulary import VisitKind
 from ui.actions import MainAction, create_actions
 from ui.names import LRM, full_name
 from ui.patient_list import SEARCH_DELAY_MS, PatientList
 from ui.patient_page import FIRST_STEPS, PatientPage
+from ui.session import WorkSession
 from ui.tasks import TaskRunner
+from ui.visit_saving import TimerSource
 
 if TYPE_CHECKING:
     from app.exports.interchange import ImportRun
@@ -71,6 +74,16 @@ def find_recoveries(database: Database) -> list:
     return autosave.find_recoveries(database)
 
 
+def open_visit_of_patient(
+    database: Database, chart_number: str, visit_id: int
+) -> tuple[PatientRecord, OpenedVisit]:
+    """A visit for the editor, with its patient (a visit chosen outside the patient page)."""
+    from app.services.patients import get_patient
+    from app.services.visits import open_visit
+
+    return get_patient(database, chart_number), open_visit(database, visit_id)
+
+
 def import_patient_files(database: Database, paths: list[Path]) -> tuple[ImportRun, Changes]:
     """Import the files until one is refused; what the import changed (until the service
     returns it: the imported patients, found by their chart numbers)."""
@@ -87,7 +100,15 @@ def import_patient_files(database: Database, paths: list[Path]) -> tuple[ImportR
 class MainWindow(QMainWindow):
     write_waiting = Signal()  # from any thread: a save waits for another program's write
 
-    def __init__(self, database: Database, parent=None, tasks: TaskRunner | None = None):
+    def __init__(
+        self,
+        database: Database,
+        parent=None,
+        tasks: TaskRunner | None = None,
+        workstation_actor: str | None = None,
+        idle_timer: TimerSource | None = None,
+        sign_in_ticker=None,  # the sign-in dialog's countdown timer (tests)
+    ):
         super().__init__(parent)
         self.database = database
         # The application's one runner; a window made on its own (a test, a script) makes one.
@@ -101,6 +122,8 @@ class MainWindow(QMainWindow):
         self.current_patient: PatientRecord | None = None
         self.editors: list = []  # open visit editors
         self.due_window = None
+        self.cosign_window = None
+        self.audit_window = None
         self.preview = None
         self._new_visits = 0
         self._newest: VisitRecord | None = None
@@ -112,6 +135,19 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_body()
         self._connect_actions()
+        # Who works here (nobody in a clinic without user accounts), the lock and the switch.
+        self.session = WorkSession(
+            database,
+            self.tasks,
+            self,
+            self.unsaved_editors,
+            workstation_actor,
+            idle=idle_timer,
+            ticker=sign_in_ticker,
+        )
+        self.session.user_changed.connect(self._user_changed)
+        self.session.locked_changed.connect(self._locked_changed)
+        self._show_user()
         self.tasks.run("catalogue", partial(list_products, database.factory, True), self._catalogue_loaded)
         self.refresh()
         # Charts left unsaved by a crash are offered once the catalogue the editor needs is in.
@@ -143,6 +179,10 @@ class MainWindow(QMainWindow):
             )
         actions[MainAction.IMPORT].triggered.connect(self.import_patient_files)
         actions[MainAction.EXPORT_PATIENT].triggered.connect(self.export_patient_file)
+        actions[MainAction.SWITCH_USER].triggered.connect(self.switch_user)
+        actions[MainAction.LOCK].triggered.connect(lambda: self.session.lock())
+        actions[MainAction.COSIGN_LIST].triggered.connect(self.show_cosign_list)
+        actions[MainAction.AUDIT].triggered.connect(self.show_audit)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -151,6 +191,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actions[MainAction.IMPORT])
         file_menu.addAction(self.actions[MainAction.BACKUP])
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions[MainAction.SWITCH_USER])
+        file_menu.addAction(self.actions[MainAction.LOCK])
         file_menu.addSeparator()
         file_menu.addAction(self.actions[MainAction.QUIT])
         patient_menu = self.menuBar().addMenu("&Patient")
@@ -165,6 +208,9 @@ class MainWindow(QMainWindow):
         recall_menu = self.menuBar().addMenu("&Recall")
         recall_menu.addAction(self.actions[MainAction.DUE_LIST])
         recall_menu.addAction(self.actions[MainAction.RECALL_SETTINGS])
+        signing_menu = self.menuBar().addMenu("&Signing")
+        signing_menu.addAction(self.actions[MainAction.COSIGN_LIST])
+        signing_menu.addAction(self.actions[MainAction.AUDIT])
         view_menu = self.menuBar().addMenu("&View")
         for entry in (MainAction.FIND_PATIENT, MainAction.REFRESH, MainAction.SHOW_ARCHIVED):
             view_menu.addAction(self.actions[entry])
@@ -206,6 +252,9 @@ class MainWindow(QMainWindow):
         splitter.setSizes([480, 920])
         self.setCentralWidget(splitter)
         self.statusBar().showMessage(f"Database: {self.database.name}")
+        self.user_label = QLabel()
+        self.user_label.setAccessibleName("Signed-in user")
+        self.statusBar().addPermanentWidget(self.user_label)
 
     # ------------------------------------------------------------------ behaviour
 
@@ -301,7 +350,9 @@ class MainWindow(QMainWindow):
     def _show_patient(self, patient: PatientRecord | None, empty_clinic: bool = False) -> None:
         self.current_patient = patient
         self.patient_page.show_patient(patient, empty_clinic)
-        self.actions[MainAction.NEW_REVIEW_VISIT].setEnabled(patient is not None)
+        self.actions[MainAction.NEW_REVIEW_VISIT].setEnabled(
+            patient is not None and self.may(Permission.CHART)
+        )
         self.actions[MainAction.EXPORT_PATIENT].setEnabled(patient is not None and not self._file_work)
 
     def _visit_chosen(self, visit: VisitSummary) -> None:
@@ -314,6 +365,62 @@ class MainWindow(QMainWindow):
         from app.services.visits import get_visit
 
         self.tasks.run("visit", partial(get_visit, self.database, visit.id), self.patient_page.show_visit)
+
+    # ------------------------------------------------------------------ who works here
+
+    @property
+    def user(self) -> SignedInUser | None:
+        return self.session.user
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the signed-in user's role allows this (anyone may, while the clinic has
+        no user accounts; the services refuse what is not allowed all the same)."""
+        user = self.session.user
+        return user is None or user.may(permission)
+
+    def _show_user(self) -> None:
+        user = self.session.user
+        self.user_label.setText(f"Signed in: {user.shown}" if user else "")
+        self.user_label.setVisible(user is not None)
+        signed_in = user is not None
+        for entry in (MainAction.SWITCH_USER, MainAction.LOCK):
+            self.actions[entry].setEnabled(signed_in)
+        may_chart = self.may(Permission.CHART)
+        self.patient_page.set_charting_allowed(may_chart)
+        self.actions[MainAction.NEW_REVIEW_VISIT].setEnabled(may_chart and self.current_patient is not None)
+        for entry in (MainAction.NEW_PATIENT, MainAction.EDIT_PATIENT, MainAction.ARCHIVE_PATIENT):
+            self.actions[entry].setEnabled(self.may(Permission.PATIENTS))
+        for entry in (MainAction.RECALL_SETTINGS, MainAction.INJECTORS, MainAction.CLINIC_DETAILS):
+            self.actions[entry].setEnabled(self.may(Permission.SETTINGS))
+        self.actions[MainAction.IMPORT].setEnabled(self.may(Permission.IMPORT) and not self._file_work)
+        self.actions[MainAction.COSIGN_LIST].setEnabled(signed_in and self.may(Permission.COSIGN))
+        self.actions[MainAction.AUDIT].setEnabled(self.may(Permission.AUDIT))
+
+    def unsaved_editors(self) -> list:
+        """The open visit editors holding unsaved changes (the signed-in user's work)."""
+        return [editor for editor in self.editors if editor.is_modified()]
+
+    def switch_user(self) -> None:
+        refusal = self.session.switch_user()
+        if refusal:
+            self.statusBar().showMessage(refusal, 15000)
+
+    def _locked_changed(self, locked: bool) -> None:
+        if not locked:
+            self._show_user()
+
+    def _user_changed(self, _user: SignedInUser | None) -> None:
+        """Someone else works here now: what the last user had open closes (none of it
+        holds unsaved changes: the lock lets only its user in while it does)."""
+        for editor in list(self.editors):
+            editor.close()
+        for name in ("cosign_window", "audit_window"):
+            window = getattr(self, name)
+            if window is not None:
+                window.close()
+                setattr(self, name, None)
+        self._show_user()
+        self.refresh()
 
     # ------------------------------------------------------------------ patients
 
@@ -398,6 +505,51 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    # ------------------------------------------------------------------ signing
+
+    def show_cosign_list(self) -> None:
+        from ui.cosign_window import CosignWindow
+
+        if self.cosign_window is None:
+            self.cosign_window = CosignWindow(self.database, self, tasks=self.tasks)
+            self.cosign_window.setWindowFlag(Qt.WindowType.Window)
+            self.cosign_window.visit_wanted.connect(self.open_visit_of)
+        else:
+            self.cosign_window.refresh()
+        self._bring_up(self.cosign_window)
+
+    def show_audit(self) -> None:
+        from ui.audit_window import AuditWindow
+
+        if self.audit_window is None:
+            self.audit_window = AuditWindow(self.database, self, tasks=self.tasks)
+            self.audit_window.setWindowFlag(Qt.WindowType.Window)
+        self._bring_up(self.audit_window)
+
+    @staticmethod
+    def _bring_up(window) -> None:
+        """Show a window, or bring it to the front when it is already open."""
+        if window.isVisible():
+            window.raise_()
+            window.activateWindow()
+        else:
+            window.show()
+
+    def open_visit_of(self, chart_number: str, visit_id: int) -> None:
+        """Open a visit named by another window (the co-sign list) in its editor."""
+        for editor in self.editors:
+            if editor.visit.id == visit_id:
+                editor.raise_()
+                editor.activateWindow()
+                return
+        self.tasks.run(
+            f"open-visit-{visit_id}",
+            partial(open_visit_of_patient, self.database, chart_number, visit_id),
+            lambda found: self._open_editor(*found),
+        )
+
+    # ------------------------------------------------------------------ recall
+
     def edit_recall_settings(self) -> None:
         from ui.recall_settings import RecallSettingsDialog
 
@@ -471,7 +623,7 @@ class MainWindow(QMainWindow):
 
     def _file_work_busy(self, busy: bool) -> None:
         self._file_work = busy
-        self.actions[MainAction.IMPORT].setEnabled(not busy)
+        self.actions[MainAction.IMPORT].setEnabled(not busy and self.may(Permission.IMPORT))
         self.actions[MainAction.BACKUP].setEnabled(not busy and self.database.is_sqlite)
         self.actions[MainAction.EXPORT_PATIENT].setEnabled(not busy and self.current_patient is not None)
 
@@ -556,6 +708,9 @@ class MainWindow(QMainWindow):
         patient = self.current_patient
         if patient is None:
             return
+        if not self.may(Permission.CHART):
+            self.statusBar().showMessage("Your role cannot chart visits: sign in as an injector.", 10000)
+            return
         # A new clinic's first visit: register who injects first (a one-row query).
         self.tasks.run(
             "injectors",
@@ -605,6 +760,8 @@ class MainWindow(QMainWindow):
         )
         if opened.copied_points:
             editor.copy_points(opened.copied_points)
+        editor.addAction(self.actions[MainAction.LOCK])  # Ctrl+Shift+L locks from the editor too
+        editor.editor_wanted.connect(partial(self._open_editor, patient))
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.destroyed.connect(lambda: self.editors.remove(editor) if editor in self.editors else None)
         self.editors.append(editor)

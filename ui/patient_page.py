@@ -72,6 +72,7 @@ class PatientPage(QWidget):
 
     def __init__(self, timezone: tzinfo, colour: Callable[[str], str | None], parent: QWidget | None = None):
         super().__init__(parent)
+        self.may_chart = True  # the signed-in role charts visits
         self.header = QLabel("Choose a patient on the left.")
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
@@ -168,11 +169,20 @@ class PatientPage(QWidget):
             self.history_button,
         )
 
+    def set_charting_allowed(self, allowed: bool) -> None:
+        """The signed-in role charts visits (front desk and admin accounts do not)."""
+        self.may_chart = allowed
+        has_patient = self.history_button.isEnabled()
+        self.new_visit_button.setEnabled(allowed and has_patient)
+        self.review_visit_button.setEnabled(allowed and has_patient)
+        self.copy_visit_button.setEnabled(allowed and self.open_visit_button.isEnabled())
+
     def show_patient(self, patient: PatientRecord | None, empty_clinic: bool = False) -> None:
         """The patient's heading, their visits still to come; None: nobody is chosen."""
         self.next_due.clear()
-        for button in (self.new_visit_button, self.review_visit_button, self.history_button):
-            button.setEnabled(patient is not None)
+        self.history_button.setEnabled(patient is not None)
+        for button in (self.new_visit_button, self.review_visit_button):
+            button.setEnabled(patient is not None and self.may_chart)
         self.open_visit_button.setEnabled(False)
         self.copy_visit_button.setEnabled(False)
         self.visit_model.set_records([])
@@ -187,7 +197,7 @@ class PatientPage(QWidget):
         """Newest first; the newest chosen."""
         newest_first = list(reversed(visits))
         self.open_visit_button.setEnabled(bool(visits))
-        self.copy_visit_button.setEnabled(bool(visits))
+        self.copy_visit_button.setEnabled(bool(visits) and self.may_chart)
         self.visit_model.set_records(newest_first)
         if newest_first:
             self.visit_table.selectRow(0)

@@ -39,6 +39,7 @@ from app.services.visits import StartingPen, local_date
 from app.storage.autosave import RecoveredChart
 from app.storage.database import Database
 from app.storage.files import suggested_file_name
+from models.accounts import ROLE_WORDS, Permission
 from models.amounts import format_dose
 from models.chart import ChartDocument, Pen, VisitFields, mirrored
 from models.errors import AliquotError
@@ -47,7 +48,7 @@ from models.guardrails import bundled as bundled_guardrails
 from models.records import ChartedPoint, PatientRecord, ProductRecord, VisitRecord
 from models.templates import ClinicTemplate, Template
 from models.totals import balance_per_product
-from models.vocabulary import View, VisitStatus
+from models.vocabulary import Role, View, VisitStatus
 from ui.commands import AddPoints, ChangePoints, RemovePoints, SetVisitFields
 from ui.editor_actions import EditorAction, EditorState, create_editor_actions, update_enabled
 from ui.face_scene import FaceScene
@@ -60,6 +61,14 @@ from ui.templates_menu import TemplatesMenu
 from ui.totals_panel import TotalsPanel
 from ui.visit_fields import VisitFieldsForm
 from ui.visit_saving import AUTOSAVE_DELAY_MS, TimerSource, VisitSaving
+from ui.visit_signing import (
+    MISSING_STYLE,
+    SIGNED_STYLE,
+    TRAIL_STYLE,
+    VisitSigning,
+    amendment_heading,
+    signature_text,
+)
 
 __all__ = ["AUTOSAVE_DELAY_MS", "VisitEditor", "alert_banner_text"]
 
@@ -90,6 +99,7 @@ def alert_banner_text(patient: PatientRecord) -> tuple[str, bool]:
 
 class VisitEditor(QMainWindow):
     saved = Signal(object)  # VisitRecord
+    editor_wanted = Signal(object)  # OpenedVisit: another visit to open (an amendment)
 
     def __init__(
         self,
@@ -130,7 +140,7 @@ class VisitEditor(QMainWindow):
         )
         self.undo_stack = QUndoStack(self)
         self.pen: Pen | None = None
-        self.locked = visit.status is VisitStatus.SIGNED
+        self.locked = visit.status is VisitStatus.SIGNED or self.charting_refusal() is not None
         # A visit made by "New visit" for this editor and not saved yet: closing it
         # without saving removes it again.
         self.created_unsaved = created
@@ -170,6 +180,7 @@ class VisitEditor(QMainWindow):
         self.provider, self.started, self.consent = form.provider, form.started, form.consent
         self.concern, self.notes = form.concern, form.notes
         self.saving = VisitSaving(self, autosave_timer)
+        self.signing = VisitSigning(self)
         self.templates_menu = TemplatesMenu(self, list(clinic_templates or []), self._acting)
         self._build_actions()
         self._build_layout(previous)
@@ -188,6 +199,7 @@ class VisitEditor(QMainWindow):
         self._chart_changed()
         self.set_locked(self.locked)
         self.run_task("safety", partial(safety_context, database, patient.id, visit.id), self._safety_loaded)
+        self.signing.load_trail()
         self.resize(1500, 950)
 
     # ------------------------------------------------------------------ building
@@ -216,6 +228,8 @@ class VisitEditor(QMainWindow):
             EditorAction.UNDO: self._acting(self.undo_stack.undo),
             EditorAction.REDO: self._acting(self.undo_stack.redo),
             EditorAction.SAVE: self._acting(self.save),
+            EditorAction.SIGN: self._acting(self.sign),
+            EditorAction.AMEND: self._acting(self.amend),
             EditorAction.DELETE: self._acting(self.delete_selected),
             EditorAction.MIRROR: self._acting(self.mirror_selected),
             EditorAction.SELECT_ALL: self._acting(self.select_all),
@@ -236,6 +250,8 @@ class VisitEditor(QMainWindow):
         self.undo_action = self.actions[EditorAction.UNDO]
         self.redo_action = self.actions[EditorAction.REDO]
         self.save_action = self.actions[EditorAction.SAVE]
+        self.sign_action = self.actions[EditorAction.SIGN]
+        self.amend_action = self.actions[EditorAction.AMEND]
         self.delete_action = self.actions[EditorAction.DELETE]
         self.mirror_action = self.actions[EditorAction.MIRROR]
         self.select_all_action = self.actions[EditorAction.SELECT_ALL]
@@ -260,6 +276,9 @@ class VisitEditor(QMainWindow):
             self.mirror_action,
         ):
             toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.sign_action)
+        toolbar.addAction(self.amend_action)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Templates: "))
         for action in self.template_actions.values():
@@ -340,14 +359,38 @@ class VisitEditor(QMainWindow):
             "background: #fff3cd; color: #6b4e00; padding: 4px; font-weight: 600"
         )
         layout.addWidget(self.locked_banner)
+        # The seal of a signed visit, its amendment trail, and what keeps a draft from signing.
+        self.signature_label = QLabel()
+        self.signature_label.setTextFormat(Qt.TextFormat.RichText)
+        self.signature_label.setStyleSheet(SIGNED_STYLE)
+        self.signature_label.setAccessibleName("Signature")
+        self.signature_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.signature_label.hide()
+        layout.addWidget(self.signature_label)
+        self.trail_label = QLabel()
+        self.trail_label.setTextFormat(Qt.TextFormat.RichText)
+        self.trail_label.setWordWrap(True)
+        self.trail_label.setStyleSheet(TRAIL_STYLE)
+        self.trail_label.setAccessibleName("Amendment trail")
+        self.trail_label.hide()
+        layout.addWidget(self.trail_label)
+        self.missing_panel = QLabel()
+        self.missing_panel.setTextFormat(Qt.TextFormat.RichText)
+        self.missing_panel.setWordWrap(True)
+        self.missing_panel.setStyleSheet(MISSING_STYLE)
+        self.missing_panel.setAccessibleName("Missing before signing")
+        self.missing_panel.hide()
+        layout.addWidget(self.missing_panel)
         layout.addWidget(self.fields_form)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
 
     def _show_patient(self) -> None:
         # Escaped, the name isolated, the line left to right: "O<Brien" or a Hebrew name as typed.
+        amendment = amendment_heading(self.visit)
         self.header.setText(
             left_to_right(f"{full_name_html(self.patient)} — chart {escape(self.patient.chart_number)}")
+            + (f"<br>{amendment}" if amendment else "")
         )
         text, recorded = alert_banner_text(self.patient)
         self.alert_banner.setText(text)
@@ -417,7 +460,12 @@ class VisitEditor(QMainWindow):
         self.tasks.run(self._channel + channel, work, done, refused=failed, owner=self, failed=failed)
 
     def update_title(self) -> None:
-        state = "signed, read-only" if self.locked else ("unsaved changes" if self.is_modified() else "saved")
+        signed = self.visit.status is VisitStatus.SIGNED
+        state = (
+            ("signed, read-only" if signed else "read-only")
+            if self.locked
+            else ("unsaved changes" if self.is_modified() else "saved")
+        )
         when = self.visit.started_at.astimezone(self.database.timezone)
         self.setWindowTitle(f"Visit {when:%Y-%m-%d} — {full_name(self.patient)} ({state}) — Aliquot")
 
@@ -429,11 +477,20 @@ class VisitEditor(QMainWindow):
     def update_actions(self) -> None:
         """Each action enabled as the registry says, for the editor as it is now."""
         selected = any(uid in self.document for uid in self.selected_uids())
-        update_enabled(self.actions, EditorState(locked=self.locked, selected=selected))
+        update_enabled(
+            self.actions,
+            EditorState(
+                locked=self.locked,
+                selected=selected,
+                may_sign=self.signing.may_sign(),
+                may_amend=self.signing.may_amend(),
+            ),
+        )
         for action in self.template_actions.values():
             action.setEnabled(not self.locked)
         if self.saving.saving:
             self.save_action.setEnabled(False)
+            self.sign_action.setEnabled(False)
 
     def _fields_edited(self, fields: VisitFields) -> None:
         """The user changed a visit field: one undo command (typing merges into it)."""
@@ -495,9 +552,47 @@ class VisitEditor(QMainWindow):
         self.update_title()
         self.saving.chart_changed()
 
+    def charting_refusal(self) -> str | None:
+        """Why the signed-in user may not chart this visit (None: they may)."""
+        user = self.database.user
+        if user is None:
+            return None
+        if not user.may(Permission.CHART):
+            return f"{ROLE_WORDS[user.role]} accounts cannot chart visits: this visit is read-only here."
+        if user.role is Role.INJECTOR and user.provider_id != self.visit.provider_id:
+            return (
+                f"This visit is {self.visit.provider_name}'s: an injector charts their own visits;"
+                " it is read-only here."
+            )
+        return None
+
+    def may_chart_visit(self) -> bool:
+        return self.charting_refusal() is None
+
+    def show_missing(self, missing: list[str]) -> None:
+        """What keeps the visit from being signed, listed above the chart (nothing: hidden)."""
+        self.missing_panel.setText(
+            "<b>Not signed yet — missing:</b><ul style='margin: 0'>"
+            + "".join(f"<li>{escape(item)}</li>" for item in missing)
+            + "</ul>"
+        )
+        self.missing_panel.setVisible(bool(missing))
+
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
+        signed = self.visit.status is VisitStatus.SIGNED
+        self.locked_banner.setText(
+            "This visit is signed and locked: it can be viewed and printed, not changed."
+            + (" To correct it: Amend…" if signed and self.signing.may_amend() else "")
+            if signed
+            else self.charting_refusal() or ""
+        )
         self.locked_banner.setVisible(locked)
+        self.signature_label.setText(signature_text(self.visit, self.database.timezone))
+        self.signature_label.setVisible(self.visit.signature is not None)
+        if signed:
+            self.missing_panel.hide()
+        self._show_patient()
         for widget in (
             self.pen_panel,
             self.inspector,
@@ -765,6 +860,18 @@ class VisitEditor(QMainWindow):
 
     def save(self) -> None:
         self.saving.save()
+
+    def sign(self) -> None:
+        self.signing.sign()
+
+    def amend(self) -> None:
+        self.signing.amend()
+
+    @classmethod
+    def ask_sign(cls, parent, question: str) -> bool:
+        """Tests replace this. Signing locks the visit: asked once, plainly."""
+        answer = QMessageBox.question(parent, "Sign visit", question)
+        return answer == QMessageBox.StandardButton.Yes
 
     def autosave(self) -> None:
         self.saving.autosave()

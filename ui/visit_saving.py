@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.services.recall import describe_due, patient_due
 from app.services.visits import SavedVisit, discard_empty_draft, replace_points
@@ -48,6 +48,8 @@ def autosave_timer(parent: QObject) -> QTimer:
 
 
 class VisitSaving(QObject):
+    ended = Signal(bool)  # a save ended: stored (True), or refused or failed (False)
+
     def __init__(self, editor: VisitEditor, timer: TimerSource | None = None):
         super().__init__(editor)
         self.editor = editor
@@ -173,6 +175,7 @@ class VisitSaving(QObject):
             "next-due", partial(patient_due, editor.database, editor.patient.id, today), self._next_due
         )
         editor.saved.emit(visit)
+        self.ended.emit(True)
 
     def _next_due(self, rows: Any) -> None:
         text = describe_due(rows)
@@ -183,6 +186,7 @@ class VisitSaving(QObject):
         self._saving = None
         self.editor.update_actions()
         self.editor.statusBar().showMessage(f"Not saved: {message}", 20000)
+        self.ended.emit(False)
 
     # ------------------------------------------------------------------ recovery, closing
 

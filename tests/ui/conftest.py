@@ -1,13 +1,24 @@
 import pytest
 
-from app.demo import generate_demo
+from app.demo import DEMO_PASSWORD, generate_demo
+from app.services.users import sign_in
 from tests.app.test_demo import AS_OF
+
+PRESCRIBER = "marcus"  # the demo clinic's prescriber: charts every injector's visits
 
 
 @pytest.fixture
 def demo_db(db):
+    """A demo clinic (it has user accounts), its prescriber signed in: the window is
+    used as a clinician uses it once signed in."""
     generate_demo(db, patients=30, seed=11, as_of=AS_OF)
+    sign_in(db, PRESCRIBER, DEMO_PASSWORD)
     return db
+
+
+def signed_in_as(db, username: str):
+    """Another of the demo clinic's users at the window."""
+    return sign_in(db, username, DEMO_PASSWORD)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from app.services.providers import list_providers
 from app.services.recall import due_page, load_recall_settings, save_recall_changes
 from models.recall import DueStatus
 from tests.conftest import snapshot
+from tests.ui.conftest import signed_in_as
 from ui.due_window import DueWindow
 from ui.recall_settings import RecallSettingsDialog
 
@@ -87,6 +88,7 @@ def test_the_due_list_opens_the_patient_in_the_main_window_and_follows_changes(q
     # A shorter interval stored, then announced: the due list redraws from the signal alone.
     today = datetime.now(demo_db.timezone).date()
     before = due_page(demo_db, today, due.within.value())
+    signed_in_as(demo_db, "admin")  # recall settings are the admin's
     save_recall_changes(demo_db, {"Botox Cosmetic": (20, 30)}, load_recall_settings(demo_db))
     after = due_page(demo_db, today, due.within.value())
     assert after.total != before.total
@@ -96,6 +98,7 @@ def test_the_due_list_opens_the_patient_in_the_main_window_and_follows_changes(q
 
 
 def test_recall_settings_dialog_saves(qtbot, demo_db):
+    signed_in_as(demo_db, "admin")  # recall settings are the admin's
     dialog = RecallSettingsDialog(demo_db, list_products(demo_db.factory))
     qtbot.addWidget(dialog)
     dialog.lead.setValue(21)
