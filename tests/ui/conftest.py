@@ -11,7 +11,7 @@ PRESCRIBER = "marcus"  # the demo clinic's prescriber: charts every injector's v
 def demo_db(db):
     """A demo clinic (it has user accounts), its prescriber signed in: the window is
     used as a clinician uses it once signed in."""
-    generate_demo(db, patients=30, seed=11, as_of=AS_OF)
+    generate_demo(db, patients=30, seed=11, as_of=AS_OF, users=True)
     sign_in(db, PRESCRIBER, DEMO_PASSWORD)
     return db
 
