@@ -35,26 +35,50 @@ class ChainedFields:
     details: str
 
 
-def moment_text(moment: datetime) -> str:
-    """One spelling of an instant, whatever the database gave back (microseconds kept)."""
+def moment_text(moment: datetime | str) -> str:
+    """One spelling of an instant, whatever the database gave back (microseconds kept).
+    SQLite gives its stored text ("2026-12-03 10:41:20.123456", UTC), read as it is."""
+    if isinstance(moment, str):
+        if len(moment) == 26 and moment[10] == " ":
+            return f"{moment[:10]}T{moment[11:]}Z"
+        moment = datetime.fromisoformat(moment).replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(previous: str, event: ChainedFields) -> str:
-    text = _SEPARATOR.join(
-        (
-            previous,
-            str(event.id),
-            moment_text(event.occurred_at),
-            event.actor,
-            event.workstation,
-            event.action,
-            event.entity,
-            "" if event.entity_id is None else event.entity_id,
-            "" if event.patient_id is None else str(event.patient_id),
-            "" if event.visit_id is None else str(event.visit_id),
-            event.details,
-        )
+    return chain_hash(
+        previous,
+        event.id,
+        moment_text(event.occurred_at),
+        event.actor,
+        event.workstation,
+        event.action,
+        event.entity,
+        event.entity_id,
+        event.patient_id,
+        event.visit_id,
+        event.details,
+    )
+
+
+def chain_hash(
+    previous: str,
+    event_id: int,
+    moment: str,
+    actor: str,
+    workstation: str,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    patient_id: int | None,
+    visit_id: int | None,
+    details: str,
+) -> str:
+    """The hash of one event given its fields as stored (the moment as `moment_text`)."""
+    text = (
+        f"{previous}\x1f{event_id}\x1f{moment}\x1f{actor}\x1f{workstation}\x1f{action}\x1f{entity}"
+        f"\x1f{'' if entity_id is None else entity_id}\x1f{'' if patient_id is None else patient_id}"
+        f"\x1f{'' if visit_id is None else visit_id}\x1f{details}"
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, String, select, type_coerce
@@ -25,12 +25,15 @@ from models.audit_chain import canonical_json, moment_text
 from models.base import format_amount
 from models.tables import InjectionPoint, Lot, Visit
 
+# Read as stored, with as little conversion as the one spelling needs (a whole clinic is
+# read again by every verification): enumerations, times and days as their stored text on
+# SQLite (typed values on PostgreSQL are spelled the same way below).
 _VISIT_COLUMNS = (
     Visit.id,
     Visit.external_id,
     Visit.patient_id,
     Visit.provider_id,
-    Visit.started_at,
+    type_coerce(Visit.started_at, String),
     type_coerce(Visit.kind, String),
     Visit.concern,
     Visit.notes,
@@ -49,8 +52,8 @@ _POINT_COLUMNS = (
     InjectionPoint.product_id,
     InjectionPoint.lot_id,
     Lot.number,
-    Lot.expiry,
-    InjectionPoint.amount,
+    type_coerce(Lot.expiry, String),
+    type_coerce(InjectionPoint.amount, String),  # REAL on SQLite, NUMERIC on PostgreSQL
     InjectionPoint.aliquots,
     type_coerce(InjectionPoint.depth, String),
     type_coerce(InjectionPoint.technique, String),
@@ -60,24 +63,27 @@ _POINT_COLUMNS = (
 _BATCH = 5000
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return moment_text(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format_amount(value)
-    if isinstance(value, bool):
-        return value
-    return value
+@cache
+def _amount_text(stored: object) -> str:
+    """An amount as it was charted ("4", "0.05"), whether the driver gave a float or a
+    Decimal; the few distinct amounts of a clinic are worked out once."""
+    return format_amount(Decimal(str(stored)))
+
+
+def _day_text(stored: object) -> str | None:
+    return stored if stored is None or isinstance(stored, str) else stored.isoformat()  # type: ignore[attr-defined]
 
 
 def record_text(visit: Sequence[Any], points: Sequence[Sequence[Any]]) -> str:
     """A visit row and its point rows (without their visit id), as signed."""
+    visit_values = list(visit)
+    visit_values[4] = moment_text(visit_values[4])
     return canonical_json(
         {
-            "visit": [_plain(v) for v in visit],
-            "points": [[_plain(v) for v in point] for point in points],
+            "visit": visit_values,
+            "points": [
+                (*point[:8], _day_text(point[8]), _amount_text(point[9]), *point[10:]) for point in points
+            ],
         }
     )
 
@@ -104,13 +110,14 @@ def _points_query(where: ColumnElement[bool]) -> Any:
 def read_records(session: Session, where: ColumnElement[bool]) -> Iterator[StoredSignature]:
     """Every visit matching `where`, in id order, its record read from the rows beside
     what was stored when it was signed. Streams: a whole clinic never sits in memory."""
-    visits = session.execute(
+    connection = session.connection()
+    visits = connection.execute(
         select(*_VISIT_COLUMNS, Visit.signed_record, Visit.signed_snapshot, Visit.content_hash)
         .where(where)
         .order_by(Visit.id)
         .execution_options(yield_per=_BATCH)
     )
-    points = iter(session.execute(_points_query(where).execution_options(yield_per=_BATCH)))
+    points = iter(connection.execute(_points_query(where).execution_options(yield_per=_BATCH)))
     pending: Row[Any] | None = next(points, None)
     width = len(_VISIT_COLUMNS)
     for visit in visits:

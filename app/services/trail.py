@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from app.services.audit import record_event
 from app.services.users import require
 from app.storage.database import Database
 from models.accounts import Permission
-from models.audit_chain import GENESIS, ChainedFields, content_hash, event_hash
+from models.audit_chain import GENESIS, chain_hash, content_hash, moment_text
 from models.errors import NotFoundError
 from models.signed_content import read_records
 from models.tables import AuditEvent, Patient, Visit, VisitCosign
@@ -77,10 +77,10 @@ def _walk_chain(session: Any, counts: list[int]) -> tuple[dict[int, set[str]], d
     signed: dict[int, set[str]] = {}
     cosigned: dict[int, str] = {}
     previous, expected_id = GENESIS, None
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             AuditEvent.id,
-            AuditEvent.occurred_at,
+            type_coerce(AuditEvent.occurred_at, String),  # SQLite's stored text: no parsing
             AuditEvent.actor,
             AuditEvent.workstation,
             AuditEvent.action,
@@ -94,23 +94,26 @@ def _walk_chain(session: Any, counts: list[int]) -> tuple[dict[int, set[str]], d
         .order_by(AuditEvent.id)
         .execution_options(yield_per=_BATCH)
     )
-    for row in rows:
-        event_id = row[0]
+    for event_id, moment, actor, station, action, entity, entity_id, patient, visit, details, stored in rows:
         if expected_id is not None and event_id != expected_id:
             raise _Fault(
                 f"audit event {expected_id} is missing (deleted): the trail goes from {expected_id - 1} to {event_id}"
             )
-        if event_hash(previous, ChainedFields(*row[:10])) != row[10]:
+        when = moment_text(moment)
+        if (
+            chain_hash(previous, event_id, when, actor, station, action, entity, entity_id, patient, visit, details)
+            != stored
+        ):
             raise _Fault(
-                f"audit event {event_id} ({row[4]} {row[5]} {row[6] or ''}, {row[1]:%Y-%m-%d %H:%M} UTC)"
+                f"audit event {event_id} ({action} {entity} {entity_id or ''}, {when[:16].replace('T', ' ')} UTC)"
                 " does not match its hash: it was edited, inserted, or an event before it removed"
             )
-        previous, expected_id = row[10], event_id + 1
+        previous, expected_id = stored, event_id + 1
         counts[0] += 1
-        if row[4] == "sign" and row[8] is not None:
-            signed.setdefault(row[8], set()).add(json.loads(row[9]).get("content_hash", ""))
-        elif row[4] == "co-sign" and row[8] is not None:
-            cosigned[row[8]] = json.loads(row[9]).get("content_hash", "")
+        if action == "sign" and visit is not None:
+            signed.setdefault(visit, set()).add(json.loads(details).get("content_hash", ""))
+        elif action == "co-sign" and visit is not None:
+            cosigned[visit] = json.loads(details).get("content_hash", "")
     return signed, cosigned
 
 

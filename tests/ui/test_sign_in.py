@@ -25,7 +25,7 @@ from ui.tasks import TaskRunner
 @pytest.fixture
 def clinic(db):
     """A demo clinic with its user accounts, nobody signed in yet."""
-    generate_demo(db, patients=8, seed=5, as_of=AS_OF)
+    generate_demo(db, patients=8, seed=5, as_of=AS_OF, users=True)
     return db
 
 
