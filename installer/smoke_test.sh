@@ -23,7 +23,11 @@ head -c 5 "$work/record.pdf" | grep -q "%PDF-" || fail "pdf visit"
 "$app" --db "$db" pdf history A-0001 -o "$work/history.pdf" 2>/dev/null
 head -c 5 "$work/history.pdf" | grep -q "%PDF-" || fail "pdf history"
 "$app" --db "$db" due --as-of 2026-11-01 --format ics | grep -q "BEGIN:VCALENDAR" || fail "due ics"
-ALIQUOT_QUIT_WHEN_PAINTED=1 "$app" --db "$db" | grep -q painted || fail "the window did not paint"
+# The demo clinic has user accounts: the window opens signed in as --user, the password
+# from the environment, as a clinic's kiosk script would.
+ALIQUOT_QUIT_WHEN_PAINTED=1 ALIQUOT_PASSWORD=aliquot-demo "$app" --db "$db" --user admin </dev/null | grep -q painted \
+  || fail "the window did not paint"
+"$app" --db "$db" audit verify | grep -q "audit trail intact" || fail "audit verify"
 # The bundle's own PostgreSQL driver, on the server .ci/run started for the suite
 if [ -n "${ALIQUOT_TEST_POSTGRES:-}" ]; then
   psql "${ALIQUOT_TEST_POSTGRES/+psycopg/}" -q -c "DROP DATABASE IF EXISTS aliquot_installer" \

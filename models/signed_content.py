@@ -97,19 +97,22 @@ class StoredSignature:
     content_hash: str | None
 
 
-def _points_query(where: ColumnElement[bool]) -> Any:
-    return (
-        select(*_POINT_COLUMNS)
-        .join(Visit, Visit.id == InjectionPoint.visit_id)
-        .outerjoin(Lot, Lot.id == InjectionPoint.lot_id)
-        .where(where)
-        .order_by(InjectionPoint.visit_id, InjectionPoint.position)
-    )
+def _points_query(where: ColumnElement[bool], points: ColumnElement[bool] | None) -> Any:
+    query = select(*_POINT_COLUMNS).outerjoin(Lot, Lot.id == InjectionPoint.lot_id)
+    if points is None:
+        query = query.join(Visit, Visit.id == InjectionPoint.visit_id).where(where)
+    else:
+        query = query.where(points)  # the caller's own narrowing (no join with the visits)
+    return query.order_by(InjectionPoint.visit_id, InjectionPoint.position)
 
 
-def read_records(session: Session, where: ColumnElement[bool]) -> Iterator[StoredSignature]:
+def read_records(
+    session: Session, where: ColumnElement[bool], points: ColumnElement[bool] | None = None
+) -> Iterator[StoredSignature]:
     """Every visit matching `where`, in id order, its record read from the rows beside
-    what was stored when it was signed. Streams: a whole clinic never sits in memory."""
+    what was stored when it was signed. `points` may narrow the points read to a range
+    holding those visits' points (the points of other visits in it are passed over).
+    Streams: a whole clinic never sits in memory."""
     connection = session.connection()
     visits = connection.execute(
         select(*_VISIT_COLUMNS, Visit.signed_record, Visit.signed_snapshot, Visit.content_hash)
@@ -117,16 +120,16 @@ def read_records(session: Session, where: ColumnElement[bool]) -> Iterator[Store
         .order_by(Visit.id)
         .execution_options(yield_per=_BATCH)
     )
-    points = iter(connection.execute(_points_query(where).execution_options(yield_per=_BATCH)))
-    pending: Row[Any] | None = next(points, None)
+    rows = iter(connection.execute(_points_query(where, points).execution_options(yield_per=_BATCH)))
+    pending: Row[Any] | None = next(rows, None)
     width = len(_VISIT_COLUMNS)
     for visit in visits:
         own = []
         while pending is not None and pending[0] < visit[0]:
-            pending = next(points, None)  # a point of a visit gone meanwhile: not ours
+            pending = next(rows, None)  # a point of a visit not asked for
         while pending is not None and pending[0] == visit[0]:
             own.append(pending[1:])
-            pending = next(points, None)
+            pending = next(rows, None)
         stored: tuple[str | None, str | None, str | None] = tuple(visit[width:])  # type: ignore[assignment]
         yield StoredSignature(visit[0], record_text(visit[:width], own), *stored)
 

@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
+from app.storage.config import current_actor
 from app.storage.database import Database
 from app.storage.error_log import open_error_log
 from ui.fonts import register_bundled_fonts
@@ -97,7 +98,8 @@ def run(database: Database, argv: list[str]) -> int:
     from ui.main_window import MainWindow
     from ui.sign_in import sign_in_at_start
 
-    workstation = database.actor  # who acts while nobody is signed in (after a sign-out)
+    # who acts while nobody is signed in (after a sign-out): the workstation's own user
+    workstation = database.actor if database.user is None else current_actor()
     if not sign_in_at_start(database, tasks):
         tasks.wait()
         return 0  # quit at the sign-in

@@ -195,10 +195,11 @@ def sign_in_at_start(
     database: Database, tasks: TaskRunner, ask: Callable[..., SignedInUser | None] | None = None
 ) -> bool:
     """Before the main window opens: a clinic with user accounts asks who is working
-    (False: they quit); a clinic without accounts opens as before."""
+    (False: they quit); a clinic without accounts opens as before, and so does one whose
+    user signed in on the command line."""
     from app.services.users import clinic_has_users, demo_sign_in_hint
 
-    if not clinic_has_users(database):
-        return True
+    if database.user is not None or not clinic_has_users(database):
+        return True  # signed in already (`aliquot --user NAME`), or no accounts
     ask = ask or SignInDialog.ask
     return ask(database, tasks, demo_sign_in_hint(database)) is not None

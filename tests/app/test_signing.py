@@ -463,3 +463,20 @@ def test_a_signed_visit_carries_its_signer_through_a_file(clinic, tmp_path):
         assert "Signed by an unknown signer (imported) at a time the imported file did not record" in text
     finally:
         elsewhere.close()
+
+
+def test_a_large_trail_is_checked_by_two_processes_with_the_same_findings(clinic, db_path, monkeypatch):
+    """bench/audit.py times a million events; here the two-process path is taken on a small
+    clinic (the threshold lowered) and must name the same fault as one process."""
+    from app.services import trail
+
+    db, visit, *_ = clinic
+    sign_visit(db, visit.id)
+    monkeypatch.setattr(trail, "PARALLEL_FROM", 0)
+    assert verify_trail(db).ok
+    sql(db_path, "DROP TRIGGER lock_signed_point_update")
+    sql(db_path, "UPDATE injection_point SET aliquots = 3 WHERE visit_id = ?", visit.id)
+    parallel = verify_trail(db)
+    monkeypatch.setattr(trail, "PARALLEL_FROM", 10**9)
+    assert parallel == verify_trail(db) and not parallel.ok
+    assert parallel.problem.startswith(f"visit {visit.id} was changed after it was signed")
