@@ -462,13 +462,9 @@ def _cmd_demo(db: Database, args: argparse.Namespace) -> int:
 
 
 def _cmd_patients(db: Database, args: argparse.Namespace) -> int:
-    from app.services.patients import search_patients
+    from app.services.patients import look_up_patients
 
-    found = search_patients(db, args.search, include_archived=args.archived, limit=args.limit)
-    if args.search.strip():  # who looked for whom: a search names patients
-        from app.services.audit import record_access
-
-        record_access(db, "search", "patient", None, text=args.search.strip(), found=len(found))
+    found = look_up_patients(db, args.search, include_archived=args.archived, limit=args.limit)
     if args.json:
         _print_json(
             [

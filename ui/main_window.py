@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSp
 
 from app.services.catalogue import list_products
 from app.services.changes import Changes
-from app.services.patients import search_patients, set_archived, suggest_chart_number
+from app.services.patients import look_up_patients, search_patients, set_archived, suggest_chart_number
 from app.services.providers import list_providers
 from app.storage.database import Database
 from app.storage.files import suggested_file_name
@@ -41,7 +41,7 @@ __all__ = ["FIRST_STEPS", "SEARCH_DELAY_MS", "MainWindow"]
 def find_patients(database: Database, text: str, archived: bool) -> tuple[list[PatientRecord], bool]:
     """The patients the search lists, and whether the clinic has none at all (asked only when
     an unfiltered list is empty: a new clinic is shown its first steps)."""
-    patients = search_patients(database, text, archived)
+    patients = look_up_patients(database, text, archived)  # a search typed: audited
     empty = not patients and not text.strip() and not search_patients(database, "", True, limit=1)
     return patients, empty
 

@@ -12,7 +12,7 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.services.audit import record_event
+from app.services.audit import record_access, record_event
 from app.services.changes import NOTHING, Changes, carrying, note
 from app.services.users import require
 from app.storage.database import Database
@@ -186,6 +186,17 @@ def suggest_chart_number(db: Database, prefix: str = "A-") -> str:
             if digits.isdigit():
                 return f"{prefix}{int(digits) + 1:0{max(4, len(digits))}d}"
     return f"{prefix}{1:04d}"
+
+
+def look_up_patients(
+    db: Database, text: str, include_archived: bool = False, limit: int = SEARCH_LIMIT
+) -> list[PatientRecord]:
+    """A search a person asked for (the window's search box, `aliquot patients --search`):
+    the patients found, and the search in the audit trail (it names patients)."""
+    found = search_patients(db, text, include_archived, limit)
+    if text.strip():
+        record_access(db, "search", "patient", None, text=text.strip(), found=len(found))
+    return found
 
 
 def search_patients(

@@ -480,3 +480,13 @@ def test_a_large_trail_is_checked_by_two_processes_with_the_same_findings(clinic
     monkeypatch.setattr(trail, "PARALLEL_FROM", 10**9)
     assert parallel == verify_trail(db) and not parallel.ok
     assert parallel.problem.startswith(f"visit {visit.id} was changed after it was signed")
+
+
+def test_a_search_is_audited_with_its_words_and_what_it_found(db, patient):
+    from app.services.patients import look_up_patients
+
+    assert [p.chart_number for p in look_up_patients(db, "núñez")] == ["A-0001"]
+    look_up_patients(db, "")  # the whole list shown: no search
+    with db.factory() as session:
+        searches = session.scalars(select(AuditEvent).where(AuditEvent.action == "search")).all()
+    assert [(e.actor, e.details) for e in searches] == [(ACTOR, '{"found": 1, "text": "núñez"}')]
