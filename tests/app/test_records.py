@@ -470,3 +470,36 @@ def test_the_injection_sites_heading_is_never_left_alone_at_a_page_foot(db, pati
             break
     else:
         raise AssertionError("the concern never pushed the table to page 2")
+
+
+def test_pdftotext_reads_every_script_s_name_from_both_records(db, provider, tmp_path):
+    """The records as a common tool reads them (poppler's pdftotext, which .ci/run
+    installs): each name in its own characters, right-to-left names in reading order."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    import unicodedata
+
+    from app.exports.records import history_pdf
+
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must read the records with pdftotext: install poppler-utils (see .ci/run)")
+        pytest.skip("pdftotext is not installed (Debian: poppler-utils)")
+    for number, script in enumerate(NAMES, start=1):
+        patient, visit = named_patient_visit(db, provider, script, number)
+        given, family = NAMES[script]
+        for pdf in (visit_record_pdf(db, visit.id), history_pdf(db, patient.chart_number)):
+            path = tmp_path / "record.pdf"
+            path.write_bytes(pdf)
+            text = subprocess.run(
+                ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+            ).stdout
+            # Arabic is drawn in its joined forms: NFKC gives the letters back. pdftotext marks
+            # right-to-left runs with bidi embedding characters, which are not text.
+            plain = re.sub(
+                "[\u200e\u200f\u202a-\u202e\u2066-\u2069]", " ", unicodedata.normalize("NFKC", text)
+            )
+            assert given in plain and family in plain, (script, text[:300])
+            assert "\ufffd" not in text, script
