@@ -481,6 +481,8 @@ def test_pdftotext_reads_every_script_s_name_from_both_records(db, provider, tmp
     import subprocess
     import unicodedata
 
+    import pytest
+
     from app.exports.records import history_pdf
 
     if shutil.which("pdftotext") is None:
