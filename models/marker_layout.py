@@ -65,24 +65,23 @@ def _inside(centre: Point, radius: float, bounds: Bounds | None) -> bool:
     return left + radius <= x <= right - radius and bottom + radius <= y <= top - radius
 
 
-def _rings(site: Point, away: float, gap: float) -> list[list[Point]]:
-    """Candidate centres on rings of growing radius around `site`, each ring ordered from the
-    direction `away` (radians) outwards on both sides."""
-    rings = []
-    for step in range(1, 41):
-        distance = gap * (1 + 0.5 * (step - 1))
-        count = max(12, int(2 * math.pi * distance / (gap / 2)))
-        turns = [0] + [sign * k for k in range(1, count // 2 + 1) for sign in (1, -1)][: count - 1]
-        rings.append(
-            [
-                (
-                    site[0] + distance * math.cos(away + 2 * math.pi * turn / count),
-                    site[1] + distance * math.sin(away + 2 * math.pi * turn / count),
-                )
-                for turn in turns
-            ]
+RINGS = 40
+
+
+def _ring(site: Point, away: float, gap: float, step: int) -> list[Point]:
+    """Candidate centres on the `step`th ring around `site` (rings widen by half a disc),
+    ordered from the direction `away` (radians) outwards on both sides. Made only when
+    reached: nearly every marker finds its place on the first."""
+    distance = gap * (1 + 0.5 * (step - 1))
+    count = max(12, int(2 * math.pi * distance / (gap / 2)))
+    turns = [0] + [sign * k for k in range(1, count // 2 + 1) for sign in (1, -1)][: count - 1]
+    return [
+        (
+            site[0] + distance * math.cos(away + 2 * math.pi * turn / count),
+            site[1] + distance * math.sin(away + 2 * math.pi * turn / count),
         )
-    return rings
+        for turn in turns
+    ]
 
 
 def _nearest_place(
@@ -93,11 +92,10 @@ def _nearest_place(
     dx = sum(site[0] - c[0] for c in crowd)
     dy = sum(site[1] - c[1] for c in crowd)
     away = math.atan2(dy, dx) if abs(dx) + abs(dy) > _TOLERANCE else math.pi / 2
-    rings = _rings(site, away, gap)
     # The best place first; each fallback gives up one wish, never the clear disc.
     for wishes in (2, 1, 0):
-        for ring in rings:
-            for candidate in ring:
+        for step in range(1, RINGS + 1):
+            for candidate in _ring(site, away, gap, step):
                 if not _clear(candidate, centres, gap):
                     continue
                 if wishes >= 1 and not _inside(candidate, radius, bounds):
