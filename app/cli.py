@@ -241,6 +241,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="the corrected visit: an aliquot.patient/1 file with that visit",
     )
 
+    photos = commands.add_parser("photos", help="a visit's clinical photos: add, list, export")
+    photo_actions = photos.add_subparsers(
+        dest="photos_action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    add_photos = photo_actions.add_parser(
+        "add", help="add photo files to a visit (JPEG, PNG, TIFF, HEIC, WebP)"
+    )
+    add_photos.add_argument("visit", type=_positive_int, metavar="VISIT")
+    add_photos.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add_photos.add_argument("--pose", required=True, metavar="POSE", help="rest, smile, frown, brow-raise, …")
+    add_photos.add_argument(
+        "--scope",
+        choices=["clinical", "teaching", "marketing"],
+        default="clinical",
+        help="what the patient consented to for these photos (default: the clinical record only)",
+    )
+    list_photos = photo_actions.add_parser("list", help="a patient's photos")
+    list_photos.add_argument("patient", metavar="CHART")
+    list_photos.add_argument("--json", action="store_true")
+    export_photo = photo_actions.add_parser("export", help="write a photo's stored image to a file")
+    export_photo.add_argument("photo", type=_positive_int, metavar="PHOTO")
+    export_photo.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    _add_force(export_photo)
+
     audit = commands.add_parser("audit", help="the audit trail: verify it, or show it")
     audit_actions = audit.add_subparsers(
         dest="audit_action", metavar="ACTION", required=True, parser_class=_Parser
@@ -920,6 +944,54 @@ def _cmd_amend(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_photos(db: Database, args: argparse.Namespace) -> int:
+    from app.services.photos import MAX_FILE_BYTES, add_photo, export_photo, list_photos
+    from models.vocabulary import PhotoScope
+
+    if args.photos_action == "add":
+        for path in args.files:  # each file whole or not at all; the first refusal stops
+            if not path.is_file():
+                raise NotFoundError(f"{path}: no such file")
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise AliquotError(
+                    f"{path.name} is larger than a photo may be ({MAX_FILE_BYTES // 1_000_000} MB)"
+                )
+            added = add_photo(db, args.visit, path.read_bytes(), args.pose, PhotoScope(args.scope), path.name)
+            print(
+                f"photo {added.id}: {path.name} ({added.width} × {added.height}, {added.pose}) added to visit {args.visit}"
+            )
+        return 0
+    if args.photos_action == "export":
+        written = export_photo(db, args.photo, args.output, replace=args.force)
+        print(f"photo {args.photo} written to {written}", file=sys.stderr)
+        return 0
+    found = list_photos(db, args.patient)
+    rows = [
+        {
+            "id": p.id,
+            "visit": p.visit_id,
+            "pose": p.pose,
+            "scope": p.scope.value,
+            "taken": p.taken_at.isoformat() if p.taken_at else None,
+            "width": p.width,
+            "height": p.height,
+            "sha256": p.sha256,
+        }
+        for p in found
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print(f"{args.patient} has no photos")
+    for r in rows:
+        print(
+            f"{r['id']:>6}  visit {r['visit']:<6} {r['pose']:<20} {r['width']}×{r['height']:<6}"
+            f" {r['taken'] or 'time unknown':<26} {r['scope']}"
+        )
+    return 0
+
+
 def _cmd_audit(db: Database, args: argparse.Namespace) -> int:
     if args.audit_action == "verify":
         from app.services.trail import verify_trail
@@ -1022,7 +1094,13 @@ def _db_command(db: Database, args: argparse.Namespace) -> int:
 
             trail = verify_trail(db)
             print(trail.summary())
-            trail_ok = trail.ok
+            from app.services.photos import check_photos
+
+            damaged = check_photos(db)
+            for problem in damaged:
+                print(f"problem: {problem}")
+            print("photos: ok" if not damaged else f"photos: {len(damaged)} damaged")
+            trail_ok = trail.ok and not damaged
         return 0 if report.ok and trail_ok else EXIT_REFUSED
     if args.db_command == "timezone":
         prepared = open_database(db.url, db.actor, db.on_write_wait)
@@ -1062,4 +1140,5 @@ COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "cosign": _cmd_cosign,
     "amend": _cmd_amend,
     "audit": _cmd_audit,
+    "photos": _cmd_photos,
 }

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 LOCKED_VISIT = "a signed visit is locked: record a correction as an amendment"
 LOCKED_TRAIL = "the audit trail can be added to, never changed"
+LOCKED_PHOTO = "a stored photo is kept as it was taken: it can be added, never changed"
 
 _SIGNED = "(SELECT status FROM visit WHERE id = {}) = 'signed'"
 _LOT_OF_SIGNED = (
@@ -51,6 +52,8 @@ SQLITE_TRIGGERS: dict[str, tuple[str, str | None, str]] = {
     "lock_audit_delete": ("BEFORE DELETE ON audit_event", None, LOCKED_TRAIL),
     "lock_cosign_update": ("BEFORE UPDATE ON visit_cosign", None, LOCKED_TRAIL),
     "lock_cosign_delete": ("BEFORE DELETE ON visit_cosign", None, LOCKED_TRAIL),
+    "lock_photo_image_update": ("BEFORE UPDATE ON photo_image", None, LOCKED_PHOTO),
+    "lock_photo_image_delete": ("BEFORE DELETE ON photo_image", None, LOCKED_PHOTO),
 }
 
 _PG_FUNCTIONS = {
@@ -74,6 +77,7 @@ _PG_FUNCTIONS = {
         END IF;
         RETURN NEW;""",
     "aliquot_lock_trail": f"RAISE EXCEPTION '{LOCKED_TRAIL}';",
+    "aliquot_lock_photo": f"RAISE EXCEPTION '{LOCKED_PHOTO}';",
 }
 # name: (table, events, per row or statement, function)
 _PG_TRIGGERS = {
@@ -89,20 +93,24 @@ _PG_TRIGGERS = {
     "lock_audit_truncate": ("audit_event", "TRUNCATE", "STATEMENT", "aliquot_lock_trail"),
     "lock_cosign": ("visit_cosign", "UPDATE OR DELETE", "ROW", "aliquot_lock_trail"),
     "lock_cosign_truncate": ("visit_cosign", "TRUNCATE", "STATEMENT", "aliquot_lock_trail"),
+    "lock_photo_image": ("photo_image", "UPDATE OR DELETE", "ROW", "aliquot_lock_photo"),
 }
 
 
-def _has_locked_tables(connection: Connection) -> bool:
+def _tables(connection: Connection) -> set[str]:
     from sqlalchemy import inspect
 
-    return "visit_cosign" in inspect(connection).get_table_names()
+    return set(inspect(connection).get_table_names())
 
 
 def create(connection: Connection) -> None:
-    """Put every lock in place (those already there are replaced)."""
+    """Put every lock in place whose table the schema has (those already there are replaced)."""
     drop(connection)
+    tables = _tables(connection)
     if connection.dialect.name == "sqlite":
         for name, (timing, condition, message) in SQLITE_TRIGGERS.items():
+            if timing.split(" ON ")[1] not in tables:
+                continue
             when = f" WHEN {condition}" if condition else ""
             connection.exec_driver_sql(
                 f"CREATE TRIGGER {name} {timing}{when} BEGIN SELECT RAISE(ABORT, '{message}'); END"
@@ -114,9 +122,11 @@ def create(connection: Connection) -> None:
                 f" BEGIN {body} END $$"
             )
         for name, (table, events, each, function) in _PG_TRIGGERS.items():
-            connection.exec_driver_sql(
-                f"CREATE TRIGGER {name} BEFORE {events} ON {table} FOR EACH {each} EXECUTE FUNCTION {function}()"
-            )
+            if table in tables:
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER {name} BEFORE {events} ON {table}"
+                    f" FOR EACH {each} EXECUTE FUNCTION {function}()"
+                )
 
 
 def drop(connection: Connection) -> None:
@@ -136,6 +146,6 @@ def drop(connection: Connection) -> None:
 
 
 def ensure(connection: Connection) -> None:
-    """After a migration: the locks, when the schema has the tables they guard."""
-    if _has_locked_tables(connection):
+    """After a migration: the locks, for the tables the schema has (none before 0009)."""
+    if "visit_cosign" in _tables(connection):
         create(connection)

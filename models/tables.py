@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    LargeBinary,
     CheckConstraint,
     Date,
     Enum,
@@ -33,6 +34,7 @@ from models.validation import identity_key
 from models.vocabulary import (
     Depth,
     DoseUnit,
+    PhotoScope,
     ProductKind,
     Role,
     Sex,
@@ -309,6 +311,44 @@ class RecallItem(Base):
         # counting and ordering an index-only scan.
         Index("ix_recall_item_due", "due_by", "due_from", "area", "patient_id", "side"),
     )
+
+
+class Photo(Base):
+    """A clinical photo of a visit, as stored: orientation applied, identifying metadata
+    (location, camera serial …) removed, the capture time kept here. Its image is in
+    `photo_image`, apart, so that listing photos never reads images; `sha256` is the
+    stored image's, checked by `aliquot db check`."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="RESTRICT"), index=True)
+    pose: Mapped[str] = mapped_column(String(40))  # a models.vocabulary.Pose or a clinic's own key
+    scope: Mapped[PhotoScope] = mapped_column(_vocabulary(PhotoScope, "photo_scope"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from the camera; None: unknown
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(40))  # image/jpeg or image/png
+    byte_size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(255), default="")  # the file's name, for the trail
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)  # JPEG, at most 320 px: the photo strip
+
+    __table_args__ = (
+        CheckConstraint("width > 0 AND height > 0", name="photo_size_positive"),
+        Index("ix_photo_visit_pose", "visit_id", "pose"),
+    )
+
+
+class PhotoImage(Base):
+    """A photo's stored image. Written once with its photo, in the same transaction; the
+    database's triggers refuse to change or remove it (models/integrity.py)."""
+
+    __tablename__ = "photo_image"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id", ondelete="RESTRICT"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class UserAccount(Base):

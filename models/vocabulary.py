@@ -59,6 +59,30 @@ class Role(StrEnum):
     ADMIN = "admin"  # users and clinic settings
 
 
+class Pose(StrEnum):
+    """The standard photographic views (a clinic may add its own keys, kept as text)."""
+
+    REST = "rest"
+    REST_OBLIQUE_LEFT = "rest-oblique-left"
+    REST_OBLIQUE_RIGHT = "rest-oblique-right"
+    PROFILE_LEFT = "profile-left"
+    PROFILE_RIGHT = "profile-right"
+    BROW_RAISE = "brow-raise"
+    FROWN = "frown"
+    SMILE = "smile"
+    PUCKER = "pucker"
+    EYES_CLOSED = "eyes-closed"
+
+
+class PhotoScope(StrEnum):
+    """What a photo may be used for, within the patient's photo consent: each scope
+    includes the ones before it (a teaching photo is in the clinical record too)."""
+
+    CLINICAL = "clinical"  # the clinical record only
+    TEACHING = "teaching"
+    MARKETING = "marketing"
+
+
 class Depth(StrEnum):
     INTRADERMAL = "intradermal"
     SUBDERMAL = "subdermal"  # subdermal / subcutaneous

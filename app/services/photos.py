@@ -1,0 +1,354 @@
+"""Clinical photos: a file taken in safely, kept in the clinic's database, and given back.
+
+A photo file is never trusted. It is read by Pillow with limits: a file over
+MAX_FILE_BYTES, an image over MAX_PIXELS (a decompression bomb) or one Pillow cannot decode
+is refused with a message, and nothing is stored. What is stored is a new image made from
+the pixels alone: the camera's orientation applied, no EXIF (location, camera serial,
+owner …), no XMP or comments, the long side at most MAX_SIDE pixels, as JPEG (PNG for an
+image with transparency). The capture time is read from EXIF before it is dropped and kept
+in the photo's row. Each photo is written with its thumbnail, its SHA-256 and its audit
+event in one transaction: a crash leaves the whole photo or nothing.
+
+Storage: in the database (tables `photo` and `photo_image`), so that a backup holds the
+photos, every workstation on PostgreSQL sees them, and an import is one transaction. Cost:
+a 24-megapixel phone photo is kept at 4096 px on its long side, about 1.5–2.5 MB as JPEG
+at quality 92, with a 15–25 kB thumbnail. A clinic of 300,000 visits with six photos each
+(1.8 million photos) would hold about 3–4 TB of images: on PostgreSQL that is ordinary
+(TOAST, one server's disk); in one SQLite file it is not, so such a clinic works on
+PostgreSQL. The images sit in their own table so that a move to a managed folder of
+content-addressed files (the hash already in `photo`) touches this module only.
+
+HEIC/HEIF (iPhone and many Android phones) is read when the optional `heif` extra
+(pillow-heif) is installed; without it such a file is refused with the remedy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+
+from app.services.audit import record_event
+from app.services.changes import NOTHING, Changes, carrying, note
+from app.services.users import require
+from app.storage.database import Database
+from models.accounts import Permission
+from models.errors import NotFoundError, ValidationError
+from models.tables import Photo, PhotoImage, Visit
+from models.validation import check_text
+from models.vocabulary import PhotoScope, Pose
+
+MAX_FILE_BYTES = 80 * 1024 * 1024  # a RAW-sized JPEG or a 48 MP HEIC is well below
+MAX_PIXELS = 100_000_000  # 100 megapixels: beyond any phone or clinical camera
+MAX_SIDE = 4096  # pixels: the stored image's long side
+THUMBNAIL_SIDE = 320
+JPEG_QUALITY = 92
+ACCEPTED = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "HEIF": "HEIC", "WEBP": "WebP"}
+_EXIF_TAKEN, _EXIF_OFFSET, _EXIF_IFD = 36867, 36881, 0x8769
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A photo file made safe to keep, not yet stored."""
+
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+    thumbnail: bytes
+    taken_at: datetime | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    id: int
+    visit_id: int
+    patient_id: int
+    pose: str
+    scope: PhotoScope
+    taken_at: datetime | None
+    added_at: datetime
+    width: int
+    height: int
+    media_type: str
+    byte_size: int
+    sha256: str
+    changes: Changes = field(default=NOTHING, compare=False)
+
+
+def _heif_available() -> bool:
+    try:
+        from pillow_heif import register_heif_opener  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
+
+
+def _looks_like_heif(data: bytes) -> bool:
+    return data[4:8] == b"ftyp" and data[8:12] in (
+        b"heic",
+        b"heix",
+        b"mif1",
+        b"msf1",
+        b"heim",
+        b"heis",
+        b"hevc",
+    )
+
+
+def prepare_photo(data: bytes, name: str = "the file") -> PreparedPhoto:
+    """Read a photo file with every limit, and make the image that is kept. Refuses, with
+    a message naming the file, anything that is not a photo Aliquot can keep."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError(
+            f"{name} is {len(data) / 1e6:.0f} MB; a photo may be at most {MAX_FILE_BYTES // 1_000_000} MB",
+            "photo",
+        )
+    if _looks_like_heif(data) and not _heif_available():
+        raise ValidationError(
+            f"{name} is a HEIC/HEIF photo: install Aliquot's heif extra (pip install 'aliquot[heif]'),"
+            " or export it from the phone as JPEG",
+            "photo",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            kind = ACCEPTED.get(image.format or "")
+            if kind is None:
+                raise ValidationError(
+                    f"{name} is a {image.format or 'file'} image; photos are JPEG, PNG, TIFF, HEIC or WebP",
+                    "photo",
+                )
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationError(
+                    f"{name} is {image.width} × {image.height} pixels, more than a photo has"
+                    f" ({MAX_PIXELS // 1_000_000} megapixels at most): not taken in",
+                    "photo",
+                )
+            taken_at = _capture_time(image)
+            image.seek(0)
+            image.load()  # a damaged or truncated file fails here, before anything is kept
+            upright = ImageOps.exif_transpose(image)
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ValidationError(
+            f"{name} would decompress to an enormous image: not taken in", "photo"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
+        raise ValidationError(f"{name} is not a photo Aliquot can read ({_short(error)})", "photo") from None
+    return _kept(upright, taken_at)
+
+
+def _short(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:120]
+
+
+def _capture_time(image: Image.Image) -> datetime | None:
+    """When the camera says the photo was taken (EXIF DateTimeOriginal, with its offset if
+    given, else read as UTC); None when it does not say or says nonsense."""
+    try:
+        exif = image.getexif().get_ifd(_EXIF_IFD)
+        stamp, offset = exif.get(_EXIF_TAKEN), exif.get(_EXIF_OFFSET)
+        if not isinstance(stamp, str):
+            return None
+        moment = datetime.strptime(stamp.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        zone = UTC
+        if isinstance(offset, str) and len(offset.strip("\x00 ")) == 6:
+            text = offset.strip("\x00 ")
+            sign = -1 if text[0] == "-" else 1
+            zone = timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[4:6])))
+        return moment.replace(tzinfo=zone).astimezone(UTC)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _kept(image: Image.Image, taken_at: datetime | None) -> PreparedPhoto:
+    """The image as kept: pixels only (no metadata), at most MAX_SIDE, JPEG or PNG."""
+    transparent = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    pixels = image.convert("RGBA" if transparent else "RGB")
+    if max(pixels.size) > MAX_SIDE:
+        pixels.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if transparent:
+        pixels.save(out, "PNG", optimize=False)
+        media_type = "image/png"
+    else:
+        pixels.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        media_type = "image/jpeg"
+    data = out.getvalue()
+    return PreparedPhoto(
+        data,
+        media_type,
+        pixels.width,
+        pixels.height,
+        thumbnail_of(pixels),
+        taken_at,
+        hashlib.sha256(data).hexdigest(),
+    )
+
+
+def thumbnail_of(image: Image.Image) -> bytes:
+    small = image.convert("RGB")
+    small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def check_pose(pose: str) -> str:
+    pose = pose.strip().lower()
+    if pose in {p.value for p in Pose}:
+        return pose
+    if not pose or len(pose) > 40 or not all(c.isalnum() or c == "-" for c in pose):
+        raise ValidationError(
+            f"{pose!r} is not a pose: use one of {', '.join(p.value for p in Pose)}, or a clinic's own key"
+            " (letters, digits and '-')",
+            "pose",
+        )
+    return pose
+
+
+def add_photo(
+    db: Database,
+    visit_id: int,
+    data: bytes,
+    pose: str,
+    scope: PhotoScope = PhotoScope.CLINICAL,
+    source_name: str = "",
+) -> PhotoRecord:
+    """Keep one photo of a visit (prepared first, so a refusal stores nothing)."""
+    pose = check_pose(pose)
+    source_name = Path(source_name).name[:255]
+    check_text(source_name, "photo", "file name")
+    prepared = prepare_photo(data, source_name or "the file")
+    with db.factory.begin() as session:
+        require(db, session, Permission.CHART)
+        visit = session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFoundError(f"no visit with id {visit_id}")
+        photo = Photo(
+            visit_id=visit_id,
+            pose=pose,
+            scope=scope,
+            taken_at=prepared.taken_at,
+            width=prepared.width,
+            height=prepared.height,
+            media_type=prepared.media_type,
+            byte_size=len(prepared.data),
+            sha256=prepared.sha256,
+            source_name=source_name,
+            thumbnail=prepared.thumbnail,
+        )
+        session.add(photo)
+        session.flush()
+        session.add(PhotoImage(photo_id=photo.id, data=prepared.data))
+        record_event(
+            session,
+            db.actor,
+            "add-photo",
+            "visit",
+            visit_id,
+            photo=photo.id,
+            pose=pose,
+            scope=scope.value,
+            sha256=prepared.sha256,
+            file=source_name,
+        )
+        session.flush()
+        return carrying(
+            PhotoRecord,
+            _record(photo, visit.patient_id),
+            note(session, Changes.of_patients(visit.patient_id)),
+        )
+
+
+def _record(photo: Photo, patient_id: int) -> PhotoRecord:
+    return PhotoRecord(
+        photo.id,
+        photo.visit_id,
+        patient_id,
+        photo.pose,
+        photo.scope,
+        photo.taken_at,
+        photo.added_at,
+        photo.width,
+        photo.height,
+        photo.media_type,
+        photo.byte_size,
+        photo.sha256,
+    )
+
+
+def list_photos(db: Database, chart_number: str) -> list[PhotoRecord]:
+    """A patient's photos, visit by visit in time order (no image is read)."""
+    from app.services.patients import find_by_chart
+
+    with db.audited_read() as session:
+        patient = find_by_chart(session, chart_number)
+        if patient is None:
+            raise NotFoundError(f"no patient with chart number {chart_number}")
+        photos = session.scalars(
+            select(Photo)
+            .join(Visit, Visit.id == Photo.visit_id)
+            .where(Visit.patient_id == patient.id)
+            .order_by(Visit.started_at, Photo.id)
+        ).all()
+        record_event(session, db.actor, "view", "photos", None, patient_id=patient.id, count=len(photos))
+        return [_record(photo, patient.id) for photo in photos]
+
+
+def photo_image(db: Database, photo_id: int, purpose: str = "view") -> tuple[PhotoRecord, bytes]:
+    """A photo's stored image, checked against its SHA-256, the access audited."""
+    with db.audited_read() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            raise NotFoundError(f"no photo with id {photo_id} (see: aliquot photos list CHART)")
+        image = session.get_one(PhotoImage, photo_id).data
+        if hashlib.sha256(image).hexdigest() != photo.sha256:
+            raise ValidationError(
+                f"photo {photo_id} does not match its SHA-256: it was changed in the database"
+            )
+        patient_id = session.get_one(Visit, photo.visit_id).patient_id
+        record_event(
+            session, db.actor, purpose, "photo", photo_id, patient_id=patient_id, visit_id=photo.visit_id
+        )
+        return _record(photo, patient_id), image
+
+
+def export_photo(db: Database, photo_id: int, path: Path, replace: bool = False) -> Path:
+    """`aliquot photos export`: the stored image, written whole or not at all."""
+    from app.storage.files import check_output_file, write_atomically_bytes
+
+    check_output_file(path, replace=replace)
+    _record_of, image = photo_image(db, photo_id, "export")
+    return write_atomically_bytes(path, image, replace=replace)
+
+
+def check_photos(db: Database) -> list[str]:
+    """`aliquot db check`: every stored image against its SHA-256 (one at a time)."""
+    problems = []
+    with db.factory() as session:
+        ids = session.scalars(select(Photo.id).order_by(Photo.id)).all()
+        for photo_id in ids:
+            stored = session.execute(
+                select(Photo.sha256, PhotoImage.data)
+                .join(PhotoImage, PhotoImage.photo_id == Photo.id)
+                .where(Photo.id == photo_id)
+            ).first()
+            if stored is None:
+                problems.append(f"photo {photo_id} has no stored image")
+            elif hashlib.sha256(stored.data).hexdigest() != stored.sha256:
+                problems.append(f"photo {photo_id} does not match its SHA-256 (changed in the database)")
+    return problems
