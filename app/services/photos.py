@@ -28,7 +28,7 @@ import hashlib
 import io
 import struct
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from app.services.audit import record_event
-from app.services.changes import NOTHING, Changes, carrying, note
+from app.services.changes import NOTHING, Changes, note
 from app.services.users import require
 from app.storage.database import Database
 from models.accounts import Permission
@@ -178,6 +178,7 @@ def _kept(image: Image.Image, taken_at: datetime | None) -> PreparedPhoto:
     """The image as kept: pixels only (no metadata), at most MAX_SIDE, JPEG or PNG."""
     transparent = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     pixels = image.convert("RGBA" if transparent else "RGB")
+    pixels.info = {}  # Pillow would write the source's comment, XMP and EXIF back
     if max(pixels.size) > MAX_SIDE:
         pixels.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -267,11 +268,8 @@ def add_photo(
             file=source_name,
         )
         session.flush()
-        return carrying(
-            PhotoRecord,
-            _record(photo, visit.patient_id),
-            note(session, Changes.of_patients(visit.patient_id)),
-        )
+        changes = note(session, Changes.of_patients(visit.patient_id))
+        return replace(_record(photo, visit.patient_id), changes=changes)
 
 
 def _record(photo: Photo, patient_id: int) -> PhotoRecord:
