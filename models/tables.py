@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -349,6 +350,20 @@ class PhotoImage(Base):
 
     photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id", ondelete="RESTRICT"), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PhotoLandmarks(Base):
+    """The facial landmarks placed on a frontal photo (by the injector, or proposed and
+    then checked), in the stored image's pixels, and the iris diameter that scales them
+    to millimetres (models/landmarks.py, models/asymmetry.py)."""
+
+    __tablename__ = "photo_landmarks"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id", ondelete="RESTRICT"), primary_key=True)
+    points: Mapped[str] = mapped_column(Text)  # JSON object: landmark key -> [x, y]
+    iris_diameter_px: Mapped[float | None] = mapped_column(Float)
+    placed_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class UserAccount(Base):

@@ -41,7 +41,7 @@ from app.services.users import require
 from app.storage.database import Database
 from models.accounts import Permission
 from models.errors import NotFoundError, ValidationError
-from models.tables import Photo, PhotoImage, Visit
+from models.tables import Photo, PhotoImage, PhotoLandmarks, Visit
 from models.validation import check_text
 from models.vocabulary import PhotoScope, Pose
 
@@ -350,3 +350,115 @@ def check_photos(db: Database) -> list[str]:
             elif hashlib.sha256(stored.data).hexdigest() != stored.sha256:
                 problems.append(f"photo {photo_id} does not match its SHA-256 (changed in the database)")
     return problems
+
+
+def visit_photos(db: Database, visit_id: int) -> list[PhotoRecord]:
+    """A visit's photos in the order they were added (no image is read)."""
+    with db.factory() as session:
+        visit = session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFoundError(f"no visit with id {visit_id}")
+        rows = session.scalars(select(Photo).where(Photo.visit_id == visit_id).order_by(Photo.id)).all()
+        return [_record(photo, visit.patient_id) for photo in rows]
+
+
+def thumbnails(db: Database, photo_ids: list[int]) -> dict[int, bytes]:
+    """The thumbnails of these photos (the strip asks for those coming into view)."""
+    if not photo_ids:
+        return {}
+    with db.factory() as session:
+        rows = session.execute(select(Photo.id, Photo.thumbnail).where(Photo.id.in_(photo_ids)))
+        return {photo_id: image for photo_id, image in rows}
+
+
+def previous_of_pose(db: Database, photo_id: int) -> PhotoRecord | None:
+    """The same pose at the patient's latest earlier visit: what a new photo is compared with."""
+    with db.factory() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            raise NotFoundError(f"no photo with id {photo_id}")
+        visit = session.get_one(Visit, photo.visit_id)
+        earlier = session.scalar(
+            select(Photo)
+            .join(Visit, Visit.id == Photo.visit_id)
+            .where(
+                Visit.patient_id == visit.patient_id,
+                Photo.pose == photo.pose,
+                Visit.started_at < visit.started_at,
+            )
+            .order_by(Visit.started_at.desc(), Photo.id.desc())
+            .limit(1)
+        )
+        return _record(earlier, visit.patient_id) if earlier is not None else None
+
+
+@dataclass(frozen=True)
+class PlacedLandmarks:
+    photo_id: int
+    points: dict[str, tuple[float, float]]  # landmark key -> (x, y) in the stored image's pixels
+    iris_diameter_px: float | None
+    placed_by: str
+
+
+def save_landmarks(
+    db: Database, photo_id: int, points: dict[str, tuple[float, float]], iris_diameter_px: float | None
+) -> PlacedLandmarks:
+    """Keep the landmarks placed on a photo (replacing those placed before, with the change
+    in the audit trail). Every point must lie on the image."""
+    import json
+    import math
+
+    with db.factory.begin() as session:
+        require(db, session, Permission.CHART)
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            raise NotFoundError(f"no photo with id {photo_id}")
+        clean: dict[str, tuple[float, float]] = {}
+        for key, (x, y) in points.items():
+            if not (isinstance(key, str) and 0 < len(key) <= 40):
+                raise ValidationError(f"{key!r} is not a landmark name", "landmarks")
+            if not (
+                math.isfinite(x) and math.isfinite(y) and 0 <= x <= photo.width and 0 <= y <= photo.height
+            ):
+                raise ValidationError(
+                    f"landmark {key} at ({x}, {y}) is not on the photo ({photo.width} × {photo.height})",
+                    "landmarks",
+                )
+            clean[key] = (float(x), float(y))
+        if iris_diameter_px is not None and not (
+            math.isfinite(iris_diameter_px) and 0 < iris_diameter_px < max(photo.width, photo.height)
+        ):
+            raise ValidationError(f"an iris of {iris_diameter_px} pixels is not on this photo", "landmarks")
+        stored = session.get(PhotoLandmarks, photo_id)
+        text = json.dumps({k: list(v) for k, v in sorted(clean.items())})
+        if stored is None:
+            session.add(
+                PhotoLandmarks(
+                    photo_id=photo_id, points=text, iris_diameter_px=iris_diameter_px, placed_by=db.actor
+                )
+            )
+        else:
+            stored.points, stored.iris_diameter_px, stored.placed_by = text, iris_diameter_px, db.actor
+        visit = session.get_one(Visit, photo.visit_id)
+        record_event(
+            session,
+            db.actor,
+            "landmarks",
+            "photo",
+            photo_id,
+            patient_id=visit.patient_id,
+            visit_id=visit.id,
+            count=len(clean),
+        )
+        return PlacedLandmarks(photo_id, clean, iris_diameter_px, db.actor)
+
+
+def load_landmarks(db: Database, photo_id: int) -> PlacedLandmarks | None:
+    import json
+
+    with db.factory() as session:
+        stored = session.get(PhotoLandmarks, photo_id)
+        if stored is None:
+            return None
+        points = {k: (float(v[0]), float(v[1])) for k, v in json.loads(stored.points).items()}
+        return PlacedLandmarks(photo_id, points, stored.iris_diameter_px, stored.placed_by)

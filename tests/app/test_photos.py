@@ -205,3 +205,28 @@ def test_the_command_line_adds_lists_and_exports_photos(db_path, db, visit, tmp_
         aliquot("photos", "export", listed[0]["id"], "-o", out, db=db_path, check=False), "already exists"
     )
     assert "photos: ok" in aliquot("db", "check", db=db_path).stdout
+
+
+def test_thumbnails_the_previous_photo_of_a_pose_and_landmarks(db, patient, provider, visit):
+    from app.services.photos import (
+        load_landmarks,
+        previous_of_pose,
+        save_landmarks,
+        thumbnails,
+        visit_photos,
+    )
+
+    first = add_photo(db, visit.id, camera_jpeg(), "smile")
+    later_visit = create_visit(db, patient.id, provider.id, at(2026, 11, 16))
+    rest = add_photo(db, later_visit.id, camera_jpeg(), "rest")
+    smile = add_photo(db, later_visit.id, camera_jpeg(), "smile")
+    assert [p.id for p in visit_photos(db, later_visit.id)] == [rest.id, smile.id]
+    assert previous_of_pose(db, smile.id) == first and previous_of_pose(db, rest.id) is None
+    small = thumbnails(db, [first.id, smile.id])
+    assert set(small) == {first.id, smile.id}
+    assert max(Image.open(io.BytesIO(small[first.id])).size) <= photos.THUMBNAIL_SIDE
+    placed = save_landmarks(db, smile.id, {"pupil_l": (400.0, 150.0), "pupil_r": (200.0, 150.0)}, 40.0)
+    assert load_landmarks(db, smile.id) == placed and load_landmarks(db, rest.id) is None
+    with pytest.raises(ValidationError, match="is not on the photo"):
+        save_landmarks(db, smile.id, {"chin": (300.0, 9999.0)}, None)
+    assert load_landmarks(db, smile.id) == placed

@@ -8,6 +8,7 @@ Create Date: 2026-12-03
   image, a thumbnail for the photo strip).
 - photo_image: the stored image itself, apart (listing photos never reads images), locked
   by models/integrity.py once written.
+- photo_landmarks: the facial landmarks placed on a frontal photo, and its iris diameter.
 """
 
 import sqlalchemy as sa
@@ -65,9 +66,22 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("photo_id", name=op.f("pk_photo_image")),
     )
+    op.create_table(
+        "photo_landmarks",
+        sa.Column("photo_id", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Text(), nullable=False),
+        sa.Column("iris_diameter_px", sa.Float(), nullable=True),
+        sa.Column("placed_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["photo_id"], ["photo.id"], name=op.f("fk_photo_landmarks_photo_id_photo"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("photo_id", name=op.f("pk_photo_landmarks")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("photo_landmarks")
     op.drop_table("photo_image")
     with op.batch_alter_table("photo", schema=None) as batch_op:
         batch_op.drop_index("ix_photo_visit_pose")
