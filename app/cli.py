@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
         "visit", type=_positive_int, metavar="VISIT", help="visit id (see: aliquot visits)"
     )
     pdf_visit.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    pdf_visit.add_argument(
+        "--for",
+        dest="purpose",
+        choices=["clinical", "teaching", "marketing"],
+        default="clinical",
+        help="what the record is for: teaching or marketing carries only photos consented to for it",
+    )
     pdf_history = pdf_kinds.add_parser("history", help="a patient's whole treatment history")
     pdf_history.add_argument("patient", metavar="PATIENT", help="chart number")
     pdf_history.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
@@ -742,11 +749,15 @@ def _cmd_due(db: Database, args: argparse.Namespace) -> int:
 def _cmd_pdf(db: Database, args: argparse.Namespace) -> int:
     from app.exports.records import history_pdf, visit_record_pdf
     from app.storage.files import check_output_file, write_atomically_bytes
+    from models.vocabulary import PhotoScope
 
     output = args.output
     check_output_file(output, ".pdf", "a record is a PDF", replace=args.force)
     if args.pdf_kind == "visit":
-        data, what = visit_record_pdf(db, args.visit), f"the record of visit {args.visit}"
+        data, what = (
+            visit_record_pdf(db, args.visit, PhotoScope(args.purpose)),
+            f"the record of visit {args.visit}",
+        )
     else:
         data, what = history_pdf(db, args.patient), f"the history of {args.patient}"
     write_atomically_bytes(output, data, replace=args.force)

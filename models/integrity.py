@@ -52,6 +52,13 @@ SQLITE_TRIGGERS: dict[str, tuple[str, str | None, str]] = {
     "lock_audit_delete": ("BEFORE DELETE ON audit_event", None, LOCKED_TRAIL),
     "lock_cosign_update": ("BEFORE UPDATE ON visit_cosign", None, LOCKED_TRAIL),
     "lock_cosign_delete": ("BEFORE DELETE ON visit_cosign", None, LOCKED_TRAIL),
+    "lock_signed_photo_insert": ("BEFORE INSERT ON photo", _SIGNED.format("NEW.visit_id"), LOCKED_VISIT),
+    "lock_signed_photo_update": (
+        "BEFORE UPDATE ON photo",
+        f"{_SIGNED.format('OLD.visit_id')} OR {_SIGNED.format('NEW.visit_id')}",
+        LOCKED_VISIT,
+    ),
+    "lock_signed_photo_delete": ("BEFORE DELETE ON photo", _SIGNED.format("OLD.visit_id"), LOCKED_VISIT),
     "lock_photo_image_update": ("BEFORE UPDATE ON photo_image", None, LOCKED_PHOTO),
     "lock_photo_image_delete": ("BEFORE DELETE ON photo_image", None, LOCKED_PHOTO),
 }
@@ -94,6 +101,8 @@ _PG_TRIGGERS = {
     "lock_cosign": ("visit_cosign", "UPDATE OR DELETE", "ROW", "aliquot_lock_trail"),
     "lock_cosign_truncate": ("visit_cosign", "TRUNCATE", "STATEMENT", "aliquot_lock_trail"),
     "lock_photo_image": ("photo_image", "UPDATE OR DELETE", "ROW", "aliquot_lock_photo"),
+    # a signed visit's photos, like its points: the function reads NEW/OLD.visit_id alike
+    "lock_signed_photo": ("photo", "INSERT OR UPDATE OR DELETE", "ROW", "aliquot_lock_signed_point"),
 }
 
 

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
-    LargeBinary,
     CheckConstraint,
     Date,
     Enum,
@@ -23,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,

@@ -1,5 +1,7 @@
 """Closed vocabularies of the chart, shared by tables, validation and the interchange format."""
 
+from __future__ import annotations
+
 from enum import StrEnum
 
 
@@ -81,6 +83,12 @@ class PhotoScope(StrEnum):
     CLINICAL = "clinical"  # the clinical record only
     TEACHING = "teaching"
     MARKETING = "marketing"
+
+    def allows(self, purpose: PhotoScope) -> bool:
+        """Whether a photo of this scope may go into an export made for `purpose`: a
+        clinical-only photo never leaves the clinical record."""
+        order = list(PhotoScope)
+        return order.index(self) >= order.index(purpose)
 
 
 class Depth(StrEnum):

@@ -39,6 +39,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus import Image as PdfImage
 from sqlalchemy import select
 from svglib.svglib import svg2rlg
 
@@ -68,7 +69,7 @@ from models.totals import (
     totals_by_paired_area,
     totals_by_product,
 )
-from models.vocabulary import View, VisitStatus
+from models.vocabulary import PhotoScope, View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 FALLBACK = "DroidSansFallback"  # Chinese and Japanese: what DejaVu Sans has no glyph for
@@ -393,8 +394,10 @@ def _totals_style(first_amount_column: int) -> TableStyle:
     )
 
 
-def visit_record_pdf(db: Database, visit_id: int) -> bytes:
-    """The record of one visit, ready to print or send."""
+def visit_record_pdf(db: Database, visit_id: int, purpose: PhotoScope = PhotoScope.CLINICAL) -> bytes:
+    """The record of one visit, ready to print or send. `purpose` is what the export is
+    for: a record made for teaching or marketing says so on every page and carries only
+    the photos the patient consented to for that use."""
     _register_fonts()
     styles = _styles()
     visit = get_visit(db, visit_id)
@@ -403,7 +406,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         patient = patient_record(session.get_one(Patient, visit.patient_id))
         colours = dict(session.execute(select(Product.name, Product.colour)).all())
         default_sizes = dict(session.execute(select(Product.name, Product.package_size)).all())
-        record_event(session, db.actor, "print", "visit", visit_id)  # a disclosure: audited
+        record_event(session, db.actor, "print", "visit", visit_id, purpose=purpose.value)  # a disclosure
     if visit.signature is not None:  # as worked out on the visit's own date when it was signed
         due = "; ".join(visit.signature.next_due)
     else:
@@ -571,6 +574,7 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
                 ]
             )
         ]
+    story += _photo_section(db, visit.id, purpose, styles)
     if visit.notes:
         story.append(Paragraph(f"<b>Notes:</b> {rich(visit.notes)}", styles["body"]))
     story += _safety_section(db, visit, styles)
@@ -596,7 +600,11 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         (_NumberedCanvas,),
         {
             "draft": visit.status is not VisitStatus.SIGNED,
-            "footer": footer_text(patient, f"visit {when:%Y-%m-%d}"),
+            "footer": footer_text(
+                patient,
+                f"visit {when:%Y-%m-%d}"
+                + ("" if purpose is PhotoScope.CLINICAL else f" · for {purpose.value}"),
+            ),
         },
     )
     _document(
@@ -606,6 +614,46 @@ def visit_record_pdf(db: Database, visit_id: int) -> bytes:
         f"Treatment record, chart {patient.chart_number}, visit of {when:%Y-%m-%d}",
     ).build(story, canvasmaker=canvas_class)
     return out.getvalue()
+
+
+PHOTO_PRINT_SIDE = 700  # pixels: a record's photo, small enough for a light PDF
+PHOTO_WIDTH = 40 * mm
+PHOTOS_PER_ROW = 4
+
+
+def _photo_section(
+    db: Database, visit_id: int, purpose: PhotoScope, styles: dict[str, ParagraphStyle]
+) -> list[Any]:
+    """The visit's photos, small, four to a row, each with its pose and capture time; only
+    those whose consent covers what this record is for."""
+    from PIL import Image as PillowImage
+
+    from app.services.photos import photo_image, visit_photos
+
+    shown = [p for p in visit_photos(db, visit_id) if p.scope.allows(purpose)]
+    if not shown:
+        return []
+    cells = []
+    for photo in shown:
+        _record, data = photo_image(db, photo.id, "print")
+        picture = PillowImage.open(io.BytesIO(data)).convert("RGB")
+        picture.thumbnail((PHOTO_PRINT_SIDE, PHOTO_PRINT_SIDE))
+        small = io.BytesIO()
+        picture.save(small, "JPEG", quality=82)
+        small.seek(0)
+        height = PHOTO_WIDTH * picture.height / picture.width
+        taken = f" · {photo.taken_at.astimezone(db.timezone):%Y-%m-%d}" if photo.taken_at else ""
+        cells.append(
+            [
+                PdfImage(small, width=PHOTO_WIDTH, height=min(height, 54 * mm), kind="proportional"),
+                Paragraph(f"{rich(photo.pose)}{taken}", styles["small"]),
+            ]
+        )
+    rows = [cells[i : i + PHOTOS_PER_ROW] for i in range(0, len(cells), PHOTOS_PER_ROW)]
+    rows[-1] += [[]] * (PHOTOS_PER_ROW - len(rows[-1]))  # empty cells
+    grid = Table(rows, colWidths=[PHOTO_WIDTH + 3 * mm] * PHOTOS_PER_ROW, hAlign="LEFT")
+    grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return [CondPageBreak(60 * mm), Paragraph("Photos", styles["heading"]), grid]
 
 
 def printed_on(db: Database) -> str:

@@ -40,10 +40,10 @@ from app.services.changes import NOTHING, Changes, note
 from app.services.users import require
 from app.storage.database import Database
 from models.accounts import Permission
-from models.errors import NotFoundError, ValidationError
+from models.errors import ConflictError, NotFoundError, ValidationError
 from models.tables import Photo, PhotoImage, PhotoLandmarks, Visit
 from models.validation import check_text
-from models.vocabulary import PhotoScope, Pose
+from models.vocabulary import PhotoScope, Pose, VisitStatus
 
 MAX_FILE_BYTES = 80 * 1024 * 1024  # a RAW-sized JPEG or a 48 MP HEIC is well below
 MAX_PIXELS = 100_000_000  # 100 megapixels: beyond any phone or clinical camera
@@ -239,6 +239,11 @@ def add_photo(
         visit = session.get(Visit, visit_id)
         if visit is None:
             raise NotFoundError(f"no visit with id {visit_id}")
+        if visit.status is VisitStatus.SIGNED:
+            raise ConflictError(
+                f"visit {visit_id} is signed and its record cannot change: add photos before signing,"
+                " or to an amendment or the next visit"
+            )
         photo = Photo(
             visit_id=visit_id,
             pose=pose,

@@ -230,3 +230,58 @@ def test_thumbnails_the_previous_photo_of_a_pose_and_landmarks(db, patient, prov
     with pytest.raises(ValidationError, match="is not on the photo"):
         save_landmarks(db, smile.id, {"chin": (300.0, 9999.0)}, None)
     assert load_landmarks(db, smile.id) == placed
+
+
+def test_the_record_carries_the_visit_s_photos_and_a_clinical_only_photo_never_leaves(db, visit):
+    import pypdf
+
+    from app.exports.records import visit_record_pdf
+
+    # three different images (a PDF holds one copy of identical ones)
+    add_photo(db, visit.id, camera_jpeg(600, 400), "rest")  # clinical record only
+    add_photo(db, visit.id, camera_jpeg(500, 400), "smile", PhotoScope.TEACHING)
+    add_photo(db, visit.id, camera_jpeg(400, 400), "frown", PhotoScope.MARKETING)
+
+    def photos_in(pdf: bytes) -> tuple[int, str]:
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        images = sum(len(page.images) for page in reader.pages)
+        return images, " ".join(page.extract_text() for page in reader.pages)
+
+    clinical, text = photos_in(visit_record_pdf(db, visit.id))
+    assert clinical >= 3 and all(pose in text for pose in ("rest", "smile", "frown"))
+    teaching, text = photos_in(visit_record_pdf(db, visit.id, PhotoScope.TEACHING))
+    assert teaching == clinical - 1 and "rest ·" not in text and "for teaching" in text
+    marketing, text = photos_in(visit_record_pdf(db, visit.id, PhotoScope.MARKETING))
+    assert marketing == clinical - 2 and "frown" in text and "smile" not in text
+
+
+def test_a_signed_visit_s_photos_are_those_it_was_signed_with(db, db_path, provider, patient):
+    from app.services.signing import sign_visit
+    from app.services.users import add_user, sign_in
+    from app.services.visits import replace_points
+    from models.errors import ConflictError
+    from models.vocabulary import Role
+    from tests.conftest import botox_point
+
+    visit = create_visit(db, patient.id, provider.id, at(2026, 11, 2), consent_recorded=True)
+    visit = replace_points(db, visit.id, visit.version, [botox_point()])
+    kept = add_photo(db, visit.id, camera_jpeg(), "rest")
+    add_user(db, "admin", Role.ADMIN, "admin password 1")
+    sign_in(db, "admin", "admin password 1")
+    add_user(db, "dana", Role.INJECTOR, "dana password 1", provider_id=provider.id)
+    sign_in(db, "dana", "dana password 1")
+    sign_visit(db, visit.id)
+    before = snapshot(db)
+    with pytest.raises(ConflictError, match="is signed and its record cannot change"):
+        add_photo(db, visit.id, camera_jpeg(500, 300), "smile")
+    connection = sqlite3.connect(db_path)
+    for statement in (
+        "UPDATE photo SET scope = 'marketing'",
+        "DELETE FROM photo",
+        "INSERT INTO photo (visit_id, pose, scope, added_at, width, height, media_type, byte_size, sha256,"
+        f" source_name, thumbnail) SELECT visit_id, 'smile', scope, added_at, width, height, media_type,"
+        f" byte_size, sha256, source_name, thumbnail FROM photo WHERE id = {kept.id}",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="signed visit is locked"):
+            connection.execute(statement)
+    assert snapshot(db) == before
