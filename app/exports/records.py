@@ -636,7 +636,9 @@ def _photo_section(
     cells = []
     for photo in shown:
         _record, data = photo_image(db, photo.id, "print")
-        picture = PillowImage.open(io.BytesIO(data)).convert("RGB")
+        stored = PillowImage.open(io.BytesIO(data))
+        stored.draft("RGB", (PHOTO_PRINT_SIDE, PHOTO_PRINT_SIDE))  # a JPEG decoded at the scale printed
+        picture = stored.convert("RGB")
         picture.thumbnail((PHOTO_PRINT_SIDE, PHOTO_PRINT_SIDE))
         small = io.BytesIO()
         picture.save(small, "JPEG", quality=82)

@@ -201,3 +201,20 @@ def test_signed_visits_and_the_trail_are_locked_on_the_server(pg_db, pg_url):
     finally:
         engine.dispose()
     assert verify_trail(pg_db).problem.startswith(f"visit {visit.id} was changed after it was signed")
+
+
+def test_photos_are_kept_and_checked_on_the_server(pg_db):
+    import hashlib
+
+    from app.services.photos import add_photo, check_photos, list_photos, photo_image
+    from tests.app.test_photos import camera_jpeg
+
+    patient = create_patient(pg_db, PatientDraft("P-2", "山田", "花子", date(1980, 1, 1), Sex.FEMALE))
+    provider = create_provider(pg_db, "Dana Reyes", "RN")
+    visit = create_visit(pg_db, patient.id, provider.id, at(2026, 11, 2))
+    added = add_photo(pg_db, visit.id, camera_jpeg(orientation=6), "rest", source_name="IMG_1.JPG")
+    [listed] = list_photos(pg_db, "P-2")
+    assert (listed.width, listed.height, listed.sha256) == (400, 600, added.sha256)
+    _, image = photo_image(pg_db, added.id)
+    assert hashlib.sha256(image).hexdigest() == added.sha256
+    assert check_photos(pg_db) == []
