@@ -60,7 +60,9 @@ def on_photo(
     return Landmarks.of(placed, size, size)
 
 
-def moved(points: dict[Landmark, Point], key: Landmark, lateral: float = 0.0, up: float = 0.0) -> dict[Landmark, Point]:
+def moved(
+    points: dict[Landmark, Point], key: Landmark, lateral: float = 0.0, up: float = 0.0
+) -> dict[Landmark, Point]:
     out = dict(points)
     x, y = out[key]
     out[key] = (x + lateral, y + up)

@@ -54,7 +54,9 @@ def test_refuses_a_photo_without_size():
 
 def test_a_missing_landmark_is_named():
     marks = Landmarks.of({"pupil_l": (60, 40)}, 100, 100)
-    with pytest.raises(ValidationError, match=r"brow height needs the patient's right pupil \(pupil_r\)") as refused:
+    with pytest.raises(
+        ValidationError, match=r"brow height needs the patient's right pupil \(pupil_r\)"
+    ) as refused:
         marks.require([Landmark.PUPIL_L, Landmark.PUPIL_R], "the brow height")
     assert refused.value.field == "pupil_r"
 
