@@ -56,8 +56,9 @@ from models.errors import ValidationError
 from models.landmarks import Landmark, Landmarks, Point
 
 IRIS_DIAMETER_MM = 11.7
-# Two sides whose values differ by less than this are reported as even: a landmark placed on
-# a photo is not surer than about a pixel, a few hundredths of a millimetre at the usual scale.
+# Two sides whose values differ by less than this are reported as even (`greater` is None);
+# the numbers themselves are kept exact. A landmark placed by hand is not surer than about a
+# pixel, 0.1 to 0.25 mm on a typical clinic photo, so the sides' order is not shown below this.
 EVEN_WITHIN_MM = 0.1
 
 # A 2 × 3 affine matrix ((a, b, c), (d, e, f)): x' = a x + b y + c, y' = d x + e y + f.
