@@ -267,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     list_photos = photo_actions.add_parser("list", help="a patient's photos")
     list_photos.add_argument("patient", metavar="CHART")
     list_photos.add_argument("--json", action="store_true")
+    measure = photo_actions.add_parser(
+        "measure", help="asymmetry in mm on a patient's photos (those with landmarks placed)"
+    )
+    measure.add_argument("patient", metavar="CHART")
+    measure.add_argument("--json", action="store_true")
     export_photo = photo_actions.add_parser("export", help="write a photo's stored image to a file")
     export_photo.add_argument("photo", type=_positive_int, metavar="PHOTO")
     export_photo.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
@@ -972,6 +977,8 @@ def _cmd_photos(db: Database, args: argparse.Namespace) -> int:
                 f"photo {added.id}: {path.name} ({added.width} × {added.height}, {added.pose}) added to visit {args.visit}"
             )
         return 0
+    if args.photos_action == "measure":
+        return _print_asymmetry(db, args)
     if args.photos_action == "export":
         written = export_photo(db, args.photo, args.output, replace=args.force)
         print(f"photo {args.photo} written to {written}", file=sys.stderr)
@@ -1000,6 +1007,22 @@ def _cmd_photos(db: Database, args: argparse.Namespace) -> int:
             f"{r['id']:>6}  visit {r['visit']:<6} {r['pose']:<20} {r['width']}×{r['height']:<6}"
             f" {r['taken'] or 'time unknown':<26} {r['scope']}"
         )
+    return 0
+
+
+def _print_asymmetry(db: Database, args: argparse.Namespace) -> int:
+    from app.services.asymmetry import describe, lines_of, patient_asymmetry
+
+    found = patient_asymmetry(db, args.patient)
+    if args.json:
+        _print_json([describe(m) for m in found])
+        return 0
+    if not found:
+        print(f"{args.patient} has no photos")
+    for m in found:
+        print(f"photo {m.photo_id} · visit {m.visit_id} of {m.visit_day} · {m.pose}")
+        for line in lines_of(m):
+            print(f"  {line}")
     return 0
 
 

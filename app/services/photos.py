@@ -41,6 +41,7 @@ from app.services.users import require
 from app.storage.database import Database
 from models.accounts import Permission
 from models.errors import ConflictError, NotFoundError, ValidationError
+from models.landmarks import Landmarks
 from models.tables import Photo, PhotoImage, PhotoLandmarks, Visit
 from models.validation import check_text
 from models.vocabulary import PhotoScope, Pose, VisitStatus
@@ -409,7 +410,8 @@ def save_landmarks(
     db: Database, photo_id: int, points: dict[str, tuple[float, float]], iris_diameter_px: float | None
 ) -> PlacedLandmarks:
     """Keep the landmarks placed on a photo (replacing those placed before, with the change
-    in the audit trail). Every point must lie on the image."""
+    in the audit trail). Every point must be a known landmark on the image
+    (models/landmarks.py)."""
     import json
     import math
 
@@ -418,18 +420,8 @@ def save_landmarks(
         photo = session.get(Photo, photo_id)
         if photo is None:
             raise NotFoundError(f"no photo with id {photo_id}")
-        clean: dict[str, tuple[float, float]] = {}
-        for key, (x, y) in points.items():
-            if not (isinstance(key, str) and 0 < len(key) <= 40):
-                raise ValidationError(f"{key!r} is not a landmark name", "landmarks")
-            if not (
-                math.isfinite(x) and math.isfinite(y) and 0 <= x <= photo.width and 0 <= y <= photo.height
-            ):
-                raise ValidationError(
-                    f"landmark {key} at ({x}, {y}) is not on the photo ({photo.width} × {photo.height})",
-                    "landmarks",
-                )
-            clean[key] = (float(x), float(y))
+        checked = Landmarks.of(points, photo.width, photo.height)
+        clean = {key.value: point for key, point in checked.items()}
         if iris_diameter_px is not None and not (
             math.isfinite(iris_diameter_px) and 0 < iris_diameter_px < max(photo.width, photo.height)
         ):

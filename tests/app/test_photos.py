@@ -227,7 +227,7 @@ def test_thumbnails_the_previous_photo_of_a_pose_and_landmarks(db, patient, prov
     assert max(Image.open(io.BytesIO(small[first.id])).size) <= photos.THUMBNAIL_SIDE
     placed = save_landmarks(db, smile.id, {"pupil_l": (400.0, 150.0), "pupil_r": (200.0, 150.0)}, 40.0)
     assert load_landmarks(db, smile.id) == placed and load_landmarks(db, rest.id) is None
-    with pytest.raises(ValidationError, match="is not on the photo"):
+    with pytest.raises(ValidationError, match="outside the 600 × 400 photo"):
         save_landmarks(db, smile.id, {"chin": (300.0, 9999.0)}, None)
     assert load_landmarks(db, smile.id) == placed
 
@@ -285,3 +285,44 @@ def test_a_signed_visit_s_photos_are_those_it_was_signed_with(db, db_path, provi
         with pytest.raises(sqlite3.IntegrityError, match="signed visit is locked"):
             connection.execute(statement)
     assert snapshot(db) == before
+
+
+def test_asymmetry_is_measured_per_photo_with_its_change_and_the_doses_per_side(db, patient, provider, visit):
+    from app.services.asymmetry import patient_asymmetry
+    from app.services.photos import save_landmarks
+    from app.services.visits import replace_points
+    from models.asymmetry import Measure, Side
+    from models.landmarks import Landmark
+    from tests.conftest import botox_point
+    from tests.models.face_landmarks import IRIS_PX, face_points, moved, on_photo
+
+    def place(photo_id, points):
+        landmarks = on_photo(points, size=800)
+        save_landmarks(db, photo_id, {key.value: point for key, point in landmarks.items()}, IRIS_PX)
+
+    first = add_photo(db, visit.id, camera_jpeg(800, 800), "rest")
+    place(first.id, face_points())
+    later = create_visit(db, patient.id, provider.id, at(2026, 11, 16))
+    replace_points(db, later.id, later.version, [botox_point("forehead_l", "6"), botox_point("forehead_r", "4")])
+    raised = moved(face_points(), Landmark.BROW_PEAK_L, up=8)  # 8 px at 0.25 mm/px: 2 mm
+    rest = add_photo(db, later.id, camera_jpeg(800, 800), "rest")
+    place(rest.id, raised)
+    smile = add_photo(db, later.id, camera_jpeg(800, 800), "smile")
+    place(smile.id, moved(moved(raised, Landmark.COMMISSURE_L, 8, 12), Landmark.COMMISSURE_R, -4, 4))
+    unplaced = add_photo(db, later.id, camera_jpeg(800, 800), "frown")
+
+    by_photo = {m.photo_id: m for m in patient_asymmetry(db, "A-0001")}
+    brow = by_photo[rest.id].measurements.paired[Measure.BROW_HEIGHT]
+    assert brow.difference == pytest.approx(2.0, abs=1e-6) and brow.greater is Side.LEFT
+    assert by_photo[first.id].measurements.paired[Measure.BROW_HEIGHT].difference == pytest.approx(0, abs=1e-9)
+    assert by_photo[rest.id].change is not None and by_photo[first.id].change is None
+    excursion = by_photo[smile.id].smile_excursion
+    assert excursion.left > excursion.right > 0
+    assert by_photo[unplaced.id].measurements is None and by_photo[unplaced.id].not_measured == "no landmarks placed"
+    assert any("left 6 U" in line and "right 4 U" in line for line in by_photo[rest.id].doses_per_side)
+    from app.services.asymmetry import describe, lines_of
+
+    words = lines_of(by_photo[rest.id])
+    assert any(line.startswith("brow height: ") and "left greater by 2.0 mm" in line for line in words)
+    assert any("since the last visit: +2.0 mm" in line for line in words)
+    assert describe(by_photo[rest.id])["measures_mm"]["brow height"]["left_minus_right"] == 2.0
