@@ -33,6 +33,7 @@ from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -55,7 +56,7 @@ from app.services.visits import get_visit, visit_record
 from app.storage.config import app_version
 from app.storage.database import Database
 from models.amounts import format_dose
-from models.errors import ValidationError
+from models.errors import AliquotError, ValidationError
 from models.face_map import svg_path
 from models.marker_layout import Placement, place_markers
 from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
@@ -658,6 +659,79 @@ def _photo_section(
     return [CondPageBreak(60 * mm), Paragraph("Photos", styles["heading"]), grid]
 
 
+COMPARE_WIDTH = 84 * mm
+
+
+def _pose_comparisons(db: Database, chart_number: str, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    """A page per pose photographed at two visits or more: the first and the latest photo
+    side by side, the latest aligned on the eyes of the first when both have landmarks, and
+    each one's measures in mm. The clinical record: every photo, whatever its scope."""
+    from app.services.asymmetry import lines_of, patient_asymmetry
+
+    measured = patient_asymmetry(db, chart_number)
+    by_pose: dict[str, list[Any]] = {}
+    for entry in measured:
+        by_pose.setdefault(entry.pose, []).append(entry)
+    story: list[Any] = []
+    for pose, entries in by_pose.items():
+        first, latest = entries[0], entries[-1]
+        if first.visit_id == latest.visit_id:
+            continue
+        images = _compared_images(db, first.photo_id, latest.photo_id)
+        cells = [
+            [
+                PdfImage(image, width=COMPARE_WIDTH, height=COMPARE_WIDTH * 4 / 3, kind="proportional"),
+                Paragraph(
+                    f"<b>{label}: {entry.visit_day.isoformat()}</b><br/>"
+                    + "<br/>".join(rich(line) for line in lines_of(entry)),
+                    styles["small"],
+                ),
+            ]
+            for label, entry, image in (("First", first, images[0]), ("Latest", latest, images[1]))
+        ]
+        grid = Table([cells], colWidths=[COMPARE_WIDTH + 3 * mm] * 2, hAlign="LEFT")
+        grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        story += [PageBreak(), Paragraph(f"Photos: {rich(pose)}, first and latest", styles["heading"]), grid]
+    return story
+
+
+def _compared_images(db: Database, first_id: int, latest_id: int) -> tuple[io.BytesIO, io.BytesIO]:
+    """The two photos as printed (about 900 px); the latest turned, scaled and moved so that
+    its pupils fall on the first photo's, when both have them placed."""
+    from PIL import Image as PillowImage
+
+    from app.services.photos import load_landmarks, photo_image
+    from models.asymmetry import align_on_eyes, invert
+    from models.landmarks import Landmarks
+
+    pictures = []
+    for photo_id in (first_id, latest_id):
+        _record, data = photo_image(db, photo_id, "print")
+        pictures.append(PillowImage.open(io.BytesIO(data)).convert("RGB"))
+    first_marks, latest_marks = load_landmarks(db, first_id), load_landmarks(db, latest_id)
+    if first_marks is not None and latest_marks is not None:
+        try:
+            fixed = Landmarks.of(first_marks.points, *pictures[0].size)
+            moving = Landmarks.of(latest_marks.points, *pictures[1].size)
+            a, b, c, d, e, f = (value for row in invert(align_on_eyes(moving, fixed)) for value in row)
+            pictures[1] = pictures[1].transform(
+                pictures[0].size,
+                PillowImage.Transform.AFFINE,
+                (a, b, c, d, e, f),
+                PillowImage.Resampling.BILINEAR,
+            )
+        except AliquotError:
+            pass  # pupils missing: side by side as taken
+    outputs = []
+    for picture in pictures:
+        picture.thumbnail((900, 1200))
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=85)
+        out.seek(0)
+        outputs.append(out)
+    return outputs[0], outputs[1]
+
+
 def printed_on(db: Database) -> str:
     """The one line by which two prints of a record differ: when, and by whom."""
     by = db.user.shown if db.user is not None else db.actor
@@ -952,6 +1026,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             )
         )
         story.append(KeepTogether([row]))
+    story += _pose_comparisons(db, chart_number, styles)
 
     out = io.BytesIO()
     canvas_class = type(

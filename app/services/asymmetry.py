@@ -72,7 +72,7 @@ def patient_asymmetry(
         for photo, placed, visit in rows:
             if visit.id not in doses:
                 doses[visit.id] = tuple(
-                    describe_pair(row)
+                    f"{row.name}, {row.product_name}: {describe_pair(row)}"
                     for row in sided_rows(totals_by_paired_area(visit_record(visit).points))
                 )
             measured, reason, landmarks, scale = _measure(photo, placed, iris_mm)

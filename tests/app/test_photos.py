@@ -326,3 +326,31 @@ def test_asymmetry_is_measured_per_photo_with_its_change_and_the_doses_per_side(
     assert any(line.startswith("brow height: ") and "left greater by 2.0 mm" in line for line in words)
     assert any("since the last visit: +2.0 mm" in line for line in words)
     assert describe(by_photo[rest.id])["measures_mm"]["brow height"]["left_minus_right"] == 2.0
+
+
+def test_the_history_compares_the_first_and_latest_photo_of_each_pose_with_their_measures(
+    db, patient, provider, visit
+):
+    import pypdf
+
+    from app.exports.records import history_pdf
+    from app.services.photos import save_landmarks
+    from models.landmarks import Landmark
+    from tests.models.face_landmarks import IRIS_PX, face_points, moved, on_photo
+
+    def place(photo_id, points, angle=0.0, scale=1.0):
+        landmarks = on_photo(points, size=800, angle=angle, scale=scale)
+        iris = IRIS_PX * scale  # the iris looks smaller on a photo taken farther away
+        save_landmarks(db, photo_id, {key.value: point for key, point in landmarks.items()}, iris)
+
+    first = add_photo(db, visit.id, camera_jpeg(800, 800), "rest")
+    place(first.id, face_points())
+    later = create_visit(db, patient.id, provider.id, at(2026, 11, 16))
+    latest = add_photo(db, later.id, camera_jpeg(800, 800), "rest")
+    place(latest.id, moved(face_points(), Landmark.BROW_PEAK_L, up=8), angle=0.1, scale=0.9)
+    add_photo(db, later.id, camera_jpeg(700, 800), "smile")  # one visit only: no comparison
+    reader = pypdf.PdfReader(io.BytesIO(history_pdf(db, "A-0001")))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Photos: rest, first and latest" in text and "Photos: smile" not in text
+    assert "First: 2026-11-02" in text and "Latest: 2026-11-16" in text
+    assert "left greater by 2.0 mm" in text and "since the last visit: +2.0 mm" in text
