@@ -185,7 +185,10 @@ def photo_strip_shot(application: QApplication, source: Path, out: Path) -> None
         settle(application, tasks)
         strip = editor.photos.strip
         strip.setCurrentIndex(strip.photos.index(1))  # the frown, beside the glabella
-        editor.face_and_photo.setSizes([700, 420])
+        editor.face_and_photo.setSizes([600, 520])
+        while editor.photos.viewer.current is None:  # the stored image read and decoded
+            tasks.wait()
+            application.processEvents()
         settle(application, tasks)
         editor.grab().save(str(out / "photo-strip.png"))
         for opened_editor in list(window.editors):

@@ -71,13 +71,28 @@ class StripItem:
 
 
 def _placeholder() -> QPixmap:
-    pixmap = QPixmap(ICON_SIDE, ICON_SIDE * 3 // 4)
-    pixmap.fill(QColor("#e4e6e8"))
+    """A grey card in the thumbnail's square (every item is the same size: captions stay put)."""
+    pixmap = QPixmap(ICON_SIDE, ICON_SIDE)
+    pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
+    painter.fillRect(0, ICON_SIDE // 8, ICON_SIDE, ICON_SIDE * 3 // 4, QColor("#e4e6e8"))
     painter.setPen(QColor("#9aa0a6"))
     painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, "…")
     painter.end()
     return pixmap
+
+
+def squared(image: QImage) -> QImage:
+    """The thumbnail scaled into the strip's square, centred on a transparent ground."""
+    scaled = image.scaled(
+        ICON_SIDE, ICON_SIDE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    square = QImage(ICON_SIDE, ICON_SIDE, QImage.Format.Format_ARGB32_Premultiplied)
+    square.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(square)  # painting on a QImage is allowed on any thread
+    painter.drawImage((ICON_SIDE - scaled.width()) // 2, (ICON_SIDE - scaled.height()) // 2, scaled)
+    painter.end()
+    return square
 
 
 def decoded_thumbnails(fetch: Callable[[list[int]], dict[int, bytes]], ids: list[int]) -> dict[int, QImage]:
@@ -86,12 +101,7 @@ def decoded_thumbnails(fetch: Callable[[list[int]], dict[int, bytes]], ids: list
     for photo_id, data in fetch(ids).items():
         image = QImage.fromData(data)
         if not image.isNull():
-            images[photo_id] = image.scaled(
-                ICON_SIDE,
-                ICON_SIDE,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
+            images[photo_id] = squared(image)
     return images
 
 

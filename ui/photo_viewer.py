@@ -71,7 +71,7 @@ class PhotoViewer(QWidget):
         self.title.setWordWrap(True)
         self.title.setAccessibleName("Photo shown")
         self.previous_button = QToolButton()
-        self.previous_button.setText("Previous visit (P)")
+        self.previous_button.setText("Previous (P)")
         self.previous_button.setCheckable(True)
         self.previous_button.setToolTip("The same pose at the patient's previous visit, and back (P)")
         self.previous_button.clicked.connect(lambda _checked: self.toggle_previous())
