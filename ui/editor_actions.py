@@ -23,6 +23,7 @@ class EditorState:
     selected: bool  # points are selected on the face
     may_sign: bool = False  # a draft the signed-in user may sign (it is theirs)
     may_amend: bool = False  # a signed visit the signed-in user may correct by an amendment
+    may_add_photos: bool = False  # the signed-in user charts (photos may go into any visit they open)
 
 
 def always(_state: EditorState) -> bool:
@@ -43,6 +44,10 @@ def signable(state: EditorState) -> bool:
 
 def amendable(state: EditorState) -> bool:
     return state.may_amend
+
+
+def photos_addable(state: EditorState) -> bool:
+    return state.may_add_photos
 
 
 def undo_stack(_state: EditorState) -> bool:
@@ -98,6 +103,26 @@ class EditorAction(Enum):
     VIEW_FRONT = ("Front", ("Ctrl+1",), None, always)
     VIEW_LEFT = ("Left profile", ("Ctrl+2",), None, always)
     VIEW_RIGHT = ("Right profile", ("Ctrl+3",), None, always)
+    ADD_PHOTOS = (
+        "Add photos…",
+        ("Ctrl+Shift+I",),
+        "Add photo files to this visit with the chosen pose and consent (or drop them on the strip)"
+        " (Ctrl+Shift+I)",
+        photos_addable,
+    )
+    WATCH_PHOTOS = (
+        "Watch a folder for photos…",
+        (),
+        "A phone-sync or tethered-camera folder on this computer: its new photos are offered to the"
+        " open visit",
+        photos_addable,
+    )
+    PREVIOUS_PHOTO = (
+        "Previous photo of this pose",
+        ("P",),
+        "Beside the face map: the shown photo's pose at the patient's previous visit, and back (P)",
+        always,
+    )
 
     def __init__(
         self,

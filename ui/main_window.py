@@ -5,7 +5,7 @@ run on the application's one task runner, and redraws from its `changed` signal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -27,12 +27,14 @@ from ui.actions import MainAction, create_actions
 from ui.names import LRM, full_name
 from ui.patient_list import SEARCH_DELAY_MS, PatientList
 from ui.patient_page import FIRST_STEPS, PatientPage
+from ui.photo_strip import PhotoStrip
 from ui.session import WorkSession
 from ui.tasks import TaskRunner
 from ui.visit_saving import TimerSource
 
 if TYPE_CHECKING:
     from app.exports.interchange import ImportRun
+    from app.services.photos import PhotoRecord
     from app.services.visits import OpenedVisit
 
 __all__ = ["FIRST_STEPS", "SEARCH_DELAY_MS", "MainWindow"]
@@ -53,16 +55,21 @@ class PatientPageData:
     visits: list[VisitSummary]
     next_due: str
     newest: VisitRecord | None  # the newest visit with its points: chosen first
+    photos: list[PhotoRecord] = field(default_factory=list)  # visit by visit, no image read
 
 
 def load_patient_page(database: Database, patient: PatientRecord, today: date) -> PatientPageData:
+    from app.services.photos import list_photos
     from app.services.recall import describe_due, patient_due
     from app.services.visits import get_visit, list_visits
 
     visits = list_visits(database, patient.chart_number)
     due = describe_due(patient_due(database, patient.id, today)) or "nothing: no maintenance pending"
     return PatientPageData(
-        visits, f"Next due — {due}", get_visit(database, visits[-1].id) if visits else None
+        visits,
+        f"Next due — {due}",
+        get_visit(database, visits[-1].id) if visits else None,
+        list_photos(database, patient.chart_number),
     )
 
 
@@ -219,8 +226,12 @@ class MainWindow(QMainWindow):
         self.patient_list = PatientList(self.actions[MainAction.NEW_PATIENT].trigger)
         self.patient_list.search_wanted.connect(self.refresh)
         self.patient_list.chosen.connect(self._patient_chosen)
+        from app.services.photos import thumbnails
+
         page = self.patient_page = PatientPage(
-            self.database.timezone, lambda name: self.product_colours.get(name)
+            self.database.timezone,
+            lambda name: self.product_colours.get(name),
+            photo_strip=PhotoStrip(self.tasks, partial(thumbnails, self.database)),
         )
         page.visit_chosen.connect(self._visit_chosen)
         page.open_wanted.connect(self.open_chosen_visit)
@@ -346,6 +357,7 @@ class MainWindow(QMainWindow):
         self.next_due.setText(page.next_due)
         self._newest = page.newest  # shown as the newest visit is chosen, not asked for again
         self.patient_page.show_visits(page.visits)
+        self.patient_page.show_photos(page.photos, page.visits)
 
     def _show_patient(self, patient: PatientRecord | None, empty_clinic: bool = False) -> None:
         self.current_patient = patient

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, tzinfo
 from decimal import Decimal
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -17,8 +18,12 @@ from models.regions import REGIONS
 from models.totals import totals_by_paired_area
 from ui.names import full_name_html, left_to_right
 from ui.patient_list import record_table
+from ui.photo_strip import PhotoStrip, StripItem
 from ui.table_model import Column, RecordTableModel
 from ui.totals_panel import side_totals_model
+
+if TYPE_CHECKING:  # Pillow is loaded with the photos service, not at start
+    from app.services.photos import PhotoRecord
 
 FIRST_STEPS = (
     "<b>No patients yet.</b> To begin:<ol>"
@@ -70,8 +75,15 @@ class PatientPage(QWidget):
     open_wanted = Signal()
     """The chosen visit is to be opened on the face map (double-click, Enter)."""
 
-    def __init__(self, timezone: tzinfo, colour: Callable[[str], str | None], parent: QWidget | None = None):
+    def __init__(
+        self,
+        timezone: tzinfo,
+        colour: Callable[[str], str | None],
+        parent: QWidget | None = None,
+        photo_strip: PhotoStrip | None = None,
+    ):
         super().__init__(parent)
+        self.timezone = timezone
         self.may_chart = True  # the signed-in role charts visits
         self.header = QLabel("Choose a patient on the left.")
         self.header.setTextFormat(Qt.TextFormat.RichText)
@@ -159,6 +171,15 @@ class PatientPage(QWidget):
         layout.addWidget(self.point_table, 4)
         layout.addWidget(_heading("Left against right, per area"))
         layout.addWidget(self.side_table, 1)
+        # The patient's photos, visit by visit, each labelled with its visit's date; the
+        # thumbnails are read as they scroll into view (ui/photo_strip.py).
+        self.photo_heading = _heading("Photos")
+        self.photo_strip = photo_strip
+        layout.addWidget(self.photo_heading)
+        self.photo_heading.hide()
+        if photo_strip is not None:
+            layout.addWidget(photo_strip)
+            photo_strip.hide()
 
     def buttons(self) -> tuple[QPushButton, ...]:
         return (
@@ -188,6 +209,7 @@ class PatientPage(QWidget):
         self.visit_model.set_records([])
         self.point_model.set_records([])
         self.side_model.set_records([])
+        self.show_photos([], [])
         if patient is None:
             self.header.setText(FIRST_STEPS if empty_clinic else "No patient matches the search.")
         else:
@@ -201,6 +223,19 @@ class PatientPage(QWidget):
         self.visit_model.set_records(newest_first)
         if newest_first:
             self.visit_table.selectRow(0)
+
+    def show_photos(self, photos: list[PhotoRecord], visits: list[VisitSummary]) -> None:
+        """The patient's photos (oldest visit first), each with its visit's date."""
+        if self.photo_strip is None:
+            return
+        dates = {v.id: v.started_at.astimezone(self.timezone).date() for v in visits}
+        self.photo_strip.set_items([StripItem(p, dates.get(p.visit_id)) for p in photos])
+        self.photo_heading.setText(f"Photos ({len(photos)})")
+        self.photo_heading.setVisible(bool(photos))
+        self.photo_strip.setVisible(bool(photos))
+        if photos:
+            self.photo_strip.scrollToBottom()  # the newest visit's photos in view
+            self.photo_strip.load_visible()
 
     def show_visit(self, visit: VisitRecord) -> None:
         self.point_model.set_records(visit.points)

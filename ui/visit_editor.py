@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QTabBar,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -56,11 +58,13 @@ from ui.face_view import FaceView
 from ui.inspector import Inspector
 from ui.names import full_name, full_name_html, left_to_right
 from ui.pen_panel import PenPanel
+from ui.photo_strip import dropped_paths
 from ui.tasks import TaskRunner
 from ui.templates_menu import TemplatesMenu
 from ui.totals_panel import TotalsPanel
 from ui.visit_fields import VisitFieldsForm
-from ui.visit_saving import AUTOSAVE_DELAY_MS, TimerSource, VisitSaving
+from ui.visit_photos import VisitPhotos
+from ui.visit_saving import AUTOSAVE_DELAY_MS, Timer, TimerSource, VisitSaving
 from ui.visit_signing import (
     MISSING_STYLE,
     SIGNED_STYLE,
@@ -69,6 +73,7 @@ from ui.visit_signing import (
     amendment_heading,
     signature_text,
 )
+from ui.workstation_settings import WorkstationSettings
 
 __all__ = ["AUTOSAVE_DELAY_MS", "VisitEditor", "alert_banner_text"]
 
@@ -115,6 +120,8 @@ class VisitEditor(QMainWindow):
         starting_pen: StartingPen | None = None,
         tasks: TaskRunner | None = None,
         autosave_timer: TimerSource | None = None,
+        workstation_settings: WorkstationSettings | None = None,
+        photo_poll_timer: Timer | None = None,
     ):
         super().__init__(parent)
         self.database = database
@@ -182,6 +189,7 @@ class VisitEditor(QMainWindow):
         self.saving = VisitSaving(self, autosave_timer)
         self.signing = VisitSigning(self)
         self.templates_menu = TemplatesMenu(self, list(clinic_templates or []), self._acting)
+        self.photos = VisitPhotos(self, workstation_settings, photo_poll_timer)
         self._build_actions()
         self._build_layout(previous)
 
@@ -200,6 +208,8 @@ class VisitEditor(QMainWindow):
         self.set_locked(self.locked)
         self.run_task("safety", partial(safety_context, database, patient.id, visit.id), self._safety_loaded)
         self.signing.load_trail()
+        self.photos.start()
+        self.setAcceptDrops(True)  # photo files dropped anywhere on the editor are added
         self.resize(1500, 950)
 
     # ------------------------------------------------------------------ building
@@ -245,6 +255,9 @@ class VisitEditor(QMainWindow):
             EditorAction.VIEW_FRONT: self._acting(partial(view, 0)),
             EditorAction.VIEW_LEFT: self._acting(partial(view, 1)),
             EditorAction.VIEW_RIGHT: self._acting(partial(view, 2)),
+            EditorAction.ADD_PHOTOS: self._acting(self.photos.choose_files),
+            EditorAction.WATCH_PHOTOS: self._acting(self.photos.choose_folder),
+            EditorAction.PREVIOUS_PHOTO: self._acting(self.photos.toggle_previous),
         }
         self.actions = create_editor_actions(self, slots)
         self.undo_action = self.actions[EditorAction.UNDO]
@@ -262,6 +275,10 @@ class VisitEditor(QMainWindow):
         self.ghost_action = self.actions[EditorAction.GHOSTS]
         self.outline_action = self.actions[EditorAction.OUTLINES]
         self.muscle_action = self.actions[EditorAction.MUSCLES]
+        self.add_photos_action = self.actions[EditorAction.ADD_PHOTOS]
+        self.watch_photos_action = self.actions[EditorAction.WATCH_PHOTOS]
+        self.previous_photo_action = self.actions[EditorAction.PREVIOUS_PHOTO]
+        self.photos.add_button.clicked.connect(self.add_photos_action.trigger)
         self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_stack.undoTextChanged.connect(lambda text: self.undo_action.setToolTip(f"Undo {text}"))
@@ -288,6 +305,15 @@ class VisitEditor(QMainWindow):
         toolbar.addAction(self.record_action)
         for action in (self.ghost_action, self.outline_action, self.muscle_action, self.zoom_fit_action):
             toolbar.addAction(action)
+        toolbar.addSeparator()
+        photos_menu = QMenu("Photos", self)
+        for action in (self.add_photos_action, self.watch_photos_action, self.previous_photo_action):
+            photos_menu.addAction(action)
+        self.photos_button = QToolButton()
+        self.photos_button.setText("Photos")
+        self.photos_button.setMenu(photos_menu)
+        self.photos_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        toolbar.addWidget(self.photos_button)
         self.addToolBar(toolbar)
 
     def _build_layout(self, previous: VisitRecord | None) -> None:
@@ -326,7 +352,13 @@ class VisitEditor(QMainWindow):
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.addWidget(self.view_tabs)
-        centre_layout.addWidget(self.face_view, 1)
+        # The photo beside the face map, at the pose being charted (hidden until one is chosen).
+        self.face_and_photo = QSplitter()
+        self.face_and_photo.addWidget(self.face_view)
+        self.face_and_photo.addWidget(self.photos.viewer)
+        self.face_and_photo.setChildrenCollapsible(False)
+        self.photos.viewer.closed.connect(self.face_view.fit)
+        centre_layout.addWidget(self.face_and_photo, 1)
         # The legend doubles as the left/right balance, always in sight while charting.
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -343,6 +375,8 @@ class VisitEditor(QMainWindow):
         right_layout.addWidget(self.inspector)
         right_layout.addWidget(QLabel("<b>Totals</b>"))
         right_layout.addWidget(self.totals, 1)
+        # The visit's photos at the side: the face map keeps its height.
+        right_layout.addWidget(self.photos.panel)
 
         splitter = QSplitter()
         for widget in (left, centre, right):
@@ -484,8 +518,10 @@ class VisitEditor(QMainWindow):
                 selected=selected,
                 may_sign=self.signing.may_sign(),
                 may_amend=self.signing.may_amend(),
+                may_add_photos=self.photos.may_add(),
             ),
         )
+        self.photos.update_enabled()
         for action in self.template_actions.values():
             action.setEnabled(not self.locked)
         if self.saving.saving:
@@ -890,10 +926,25 @@ class VisitEditor(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    # ------------------------------------------------------------------ photos (ui/visit_photos.py)
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if dropped_paths(event.mimeData()) and self.photos.may_add():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dropEvent(self, event: Any) -> None:
+        if self.photos.dropped(event):
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
+
     def closeEvent(self, event: Any) -> None:
         typed_ok = self.commit_inspector()
         if (self.is_modified() or not typed_ok) and not self.locked and not self.ask_discard(self):
             event.ignore()
             return
         self.saving.closed()
+        self.photos.watch.watch(None)
         super().closeEvent(event)

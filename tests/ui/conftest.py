@@ -61,6 +61,18 @@ def fail_on_real_dialogs(monkeypatch):
         (QInputDialog, "getText"),
         (QInputDialog, "getMultiLineText"),
         (QFileDialog, "getOpenFileName"),
+        (QFileDialog, "getOpenFileNames"),
+        (QFileDialog, "getExistingDirectory"),
         (QFileDialog, "getSaveFileName"),
     ):
         monkeypatch.setattr(owner, name, blocked)
+
+
+@pytest.fixture(autouse=True)
+def private_workstation_settings(tmp_path, monkeypatch):
+    """This workstation's settings (the watched photo folder) in a file of the test's own."""
+    from PySide6.QtCore import QSettings
+
+    store = QSettings(str(tmp_path / "workstation.ini"), QSettings.Format.IniFormat)
+    monkeypatch.setattr("ui.workstation_settings.default_store", lambda: store)
+    return store
