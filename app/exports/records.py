@@ -61,7 +61,7 @@ from models.face_map import svg_path
 from models.marker_layout import Placement, place_markers
 from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
 from models.regions import REGIONS
-from models.tables import Patient, Product
+from models.tables import Patient, Photo, Product, Visit
 from models.totals import (
     describe_difference,
     describe_pair,
@@ -861,18 +861,28 @@ def _document(out: io.BytesIO, title: str, author: str, subject: str) -> SimpleD
 
 def _history_records(
     db: Database, chart_number: str
-) -> tuple[PatientRecord, list[VisitRecord], dict[str, str]]:
-    """The patient, every visit (oldest first) with its points, lots and injector, and the
-    product colours: one session, a handful of queries whatever the number of visits."""
+) -> tuple[PatientRecord, list[VisitRecord], dict[str, str], bool]:
+    """The patient, every visit (oldest first) with its points, lots and injector, the
+    product colours, and whether there are photos: one session, a handful of queries
+    whatever the number of visits."""
     with db.audited_read() as session:
         found, rows = whole_chart(session, chart_number)
         colours: dict[str, str] = {
             name: colour for name, colour in session.execute(select(Product.name, Product.colour))
         }
+        photographed = (
+            session.scalar(
+                select(Photo.id)
+                .join(Visit, Visit.id == Photo.visit_id)
+                .where(Visit.patient_id == found.id)
+                .limit(1)
+            )
+            is not None
+        )
         # Reading the chart and printing it are both disclosures: both go in the audit trail.
         record_event(session, db.actor, "view", "patient", found.id)
         record_event(session, db.actor, "print", "patient", found.id, report="history")
-        return patient_record(found), [visit_record(v) for v in rows], colours
+        return patient_record(found), [visit_record(v) for v in rows], colours, photographed
 
 
 class _Wrapped(Paragraph):  # type: ignore[misc]
@@ -921,7 +931,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     _register_fonts()
     styles = _styles()
     profile = load_clinic_profile(db)
-    patient, visits, colours = _history_records(db, chart_number)
+    patient, visits, colours, photographed = _history_records(db, chart_number)
     zone = db.timezone
     story = _logo(profile) + [
         _Wrapped(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>", styles["small"]),
@@ -1026,7 +1036,8 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             )
         )
         story.append(KeepTogether([row]))
-    story += _pose_comparisons(db, chart_number, styles)
+    if photographed:
+        story += _pose_comparisons(db, chart_number, styles)
 
     out = io.BytesIO()
     canvas_class = type(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.services.audit import record_event
 from app.services.patients import find_by_chart
@@ -30,7 +31,7 @@ from models.asymmetry import (
 )
 from models.errors import AliquotError, NotFoundError
 from models.landmarks import Landmark, Landmarks
-from models.tables import Photo, PhotoLandmarks, Visit
+from models.tables import InjectionPoint, Photo, PhotoLandmarks, Visit
 from models.totals import describe_pair, sided_rows, totals_by_paired_area
 from models.vocabulary import Pose
 
@@ -64,6 +65,11 @@ def patient_asymmetry(
             .outerjoin(PhotoLandmarks, PhotoLandmarks.photo_id == Photo.id)
             .where(Visit.patient_id == patient.id)
             .order_by(Visit.started_at, Photo.id)
+            .options(  # each visit's points read once for its doses per side, not visit by visit
+                selectinload(Visit.points).selectinload(InjectionPoint.product),
+                selectinload(Visit.points).selectinload(InjectionPoint.lot),
+                selectinload(Visit.provider),
+            )
         ).all()
         doses: dict[int, tuple[str, ...]] = {}
         results: list[PoseMeasurement] = []

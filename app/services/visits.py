@@ -29,7 +29,7 @@ from models.errors import ConflictError, NotFoundError, ValidationError
 from models.guardrails import bundled as bundled_guardrails
 from models.guardrails import product_rule as guardrail_ceilings
 from models.records import ChartedPoint, PointDraft, Signature, Signer, VisitRecord, VisitSummary
-from models.tables import InjectionPoint, Lot, Patient, Product, Provider, Visit
+from models.tables import InjectionPoint, Lot, Patient, Photo, Product, Provider, Visit
 from models.templates import ClinicTemplate
 from models.text import fold
 from models.totals import totals_by_product
@@ -537,6 +537,8 @@ def discard_empty_draft(db: Database, visit_id: int, version: int) -> Changes:
         visit = session.get(Visit, visit_id)
         if visit is None or visit.version != version or visit.status is not VisitStatus.DRAFT:
             return NOTHING
+        if session.scalar(select(Photo.id).where(Photo.visit_id == visit_id).limit(1)) is not None:
+            return NOTHING  # its photos are a record of the visit
         if visit.amends_visit_id is None and (
             visit.kind is VisitKind.REVIEW  # seeing the patient is a record of its own
             or visit.points

@@ -303,7 +303,9 @@ def test_asymmetry_is_measured_per_photo_with_its_change_and_the_doses_per_side(
     first = add_photo(db, visit.id, camera_jpeg(800, 800), "rest")
     place(first.id, face_points())
     later = create_visit(db, patient.id, provider.id, at(2026, 11, 16))
-    replace_points(db, later.id, later.version, [botox_point("forehead_l", "6"), botox_point("forehead_r", "4")])
+    replace_points(
+        db, later.id, later.version, [botox_point("forehead_l", "6"), botox_point("forehead_r", "4")]
+    )
     raised = moved(face_points(), Landmark.BROW_PEAK_L, up=8)  # 8 px at 0.25 mm/px: 2 mm
     rest = add_photo(db, later.id, camera_jpeg(800, 800), "rest")
     place(rest.id, raised)
@@ -314,11 +316,16 @@ def test_asymmetry_is_measured_per_photo_with_its_change_and_the_doses_per_side(
     by_photo = {m.photo_id: m for m in patient_asymmetry(db, "A-0001")}
     brow = by_photo[rest.id].measurements.paired[Measure.BROW_HEIGHT]
     assert brow.difference == pytest.approx(2.0, abs=1e-6) and brow.greater is Side.LEFT
-    assert by_photo[first.id].measurements.paired[Measure.BROW_HEIGHT].difference == pytest.approx(0, abs=1e-9)
+    assert by_photo[first.id].measurements.paired[Measure.BROW_HEIGHT].difference == pytest.approx(
+        0, abs=1e-9
+    )
     assert by_photo[rest.id].change is not None and by_photo[first.id].change is None
     excursion = by_photo[smile.id].smile_excursion
     assert excursion.left > excursion.right > 0
-    assert by_photo[unplaced.id].measurements is None and by_photo[unplaced.id].not_measured == "no landmarks placed"
+    assert (
+        by_photo[unplaced.id].measurements is None
+        and by_photo[unplaced.id].not_measured == "no landmarks placed"
+    )
     assert any("left 6 U" in line and "right 4 U" in line for line in by_photo[rest.id].doses_per_side)
     from app.services.asymmetry import describe, lines_of
 
@@ -354,3 +361,11 @@ def test_the_history_compares_the_first_and_latest_photo_of_each_pose_with_their
     assert "Photos: rest, first and latest" in text and "Photos: smile" not in text
     assert "First: 2026-11-02" in text and "Latest: 2026-11-16" in text
     assert "left greater by 2.0 mm" in text and "since the last visit: +2.0 mm" in text
+
+
+def test_a_new_visit_with_photos_is_never_discarded_as_empty(db, visit):
+    from app.services.visits import discard_empty_draft
+
+    add_photo(db, visit.id, camera_jpeg(), "rest")
+    assert not discard_empty_draft(db, visit.id, visit.version)
+    assert [p.pose for p in list_photos(db, "A-0001")] == ["rest"]
