@@ -82,7 +82,9 @@ def main() -> int:
 
         start = time.perf_counter()
         settle()
-        print(f"opened: first and latest photos read and decoded in {(time.perf_counter() - start) * 1000:.0f} ms")
+        print(
+            f"opened: first and latest photos read and decoded in {(time.perf_counter() - start) * 1000:.0f} ms"
+        )
         view.choose(earlier=visits[1], later=visits[2])
         settle()
         assert len(view.cache) == 3 and view.aligned
