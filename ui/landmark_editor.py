@@ -237,6 +237,16 @@ class LandmarkScene(QGraphicsScene):
             self.clicked(event.scenePos())
 
 
+class ZoomingView(QGraphicsView):
+    """The wheel zooms about the pointer (landmarks close together are placed zoomed in)."""
+
+    def wheelEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+            self.scale(1.25**steps, 1.25**steps)
+
+
 # --- the editor -----------------------------------------------------------------------------
 
 
@@ -268,8 +278,9 @@ class LandmarkEditor(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, key.value)
             self.keys.addItem(item)
         self.keys.setMinimumWidth(230)
+        self.keys.setToolTip("The mouse wheel over the photo zooms in and out")
         self.scene = LandmarkScene(self._clicked, self)
-        self.view = QGraphicsView(self.scene)
+        self.view = ZoomingView(self.scene)
         self.view.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
         self.view.setBackgroundBrush(QColor(60, 60, 60))
         self.view.setMinimumSize(400, 400)
@@ -339,9 +350,9 @@ class LandmarkEditor(QWidget):
             self._channel,
             partial(self._open, db, photo_id, chart_number),
             self._opened,
-            self._refused,
+            self._not_opened,
             owner=self,
-            failed=self._failed,
+            failed=self._not_opened,
         )
 
     # loading
@@ -527,6 +538,10 @@ class LandmarkEditor(QWidget):
         self.message.clear_message()
         self.status.setText(f"Saved {len(placed.points)} landmarks")
         self._show_measures(lines)
+
+    def _not_opened(self, message: str) -> None:
+        self.status.setText("The photo could not be opened")
+        self.message.refused(f"The photo could not be opened: {message}")
 
     def _refused(self, message: str) -> None:
         self.save_button.setEnabled(self.record is not None)
