@@ -107,9 +107,11 @@ class CompareView(QWidget):
         chart_number: str,
         pose: str | None = None,
         parent: QWidget | None = None,
+        visits: tuple[int, int] | None = None,
     ):
         super().__init__(parent)
         self.db, self.tasks, self.chart_number = db, tasks, chart_number
+        self._wanted_visits = visits  # (earlier, later) visit ids, instead of the first and latest
         self.setWindowTitle(f"Compare photos — {chart_number} — Aliquot")
         self._channel = f"compare-{id(self)}"
         self._wanted_pose = pose
@@ -250,6 +252,11 @@ class CompareView(QWidget):
                 box.addItem(shot.day.isoformat(), shot.visit_id)
         self.earlier_box.setCurrentIndex(0)
         self.later_box.setCurrentIndex(len(shots) - 1)
+        if self._wanted_visits is not None:  # asked for when opened: chosen once, if that pose has them
+            for box, visit_id in zip((self.earlier_box, self.later_box), self._wanted_visits, strict=True):
+                if box.findData(visit_id) >= 0:
+                    box.setCurrentIndex(box.findData(visit_id))
+            self._wanted_visits = None
         self._filling = False
         self._pair_chosen()
 
@@ -402,10 +409,17 @@ class CompareView(QWidget):
 
 
 def open_compare(
-    parent: QWidget | None, db: Database, tasks: TaskRunner, chart_number: str, pose: str | None = None
+    parent: QWidget | None,
+    db: Database,
+    tasks: TaskRunner,
+    chart_number: str,
+    pose: str | None = None,
+    visits: tuple[int, int] | None = None,
 ) -> QWidget:
-    """The Compare view of a patient's photos, in its own window."""
-    view = CompareView(db, tasks, chart_number, pose, parent)
+    """The Compare view of a patient's photos, in its own window: `pose` (by default the
+    first photographed at two visits), at the first and the latest visit with it, or at
+    `visits` (earlier, later visit ids)."""
+    view = CompareView(db, tasks, chart_number, pose, parent, visits)
     view.setWindowFlag(Qt.WindowType.Window)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()

@@ -189,8 +189,8 @@ def compared(demo_db, patient_visits):
     return chart, visits
 
 
-def open_view(qtbot, db, tasks, chart, pose="rest"):
-    view = open_compare(None, db, tasks, chart, pose)
+def open_view(qtbot, db, tasks, chart, pose="rest", visits=None):
+    view = open_compare(None, db, tasks, chart, pose, visits)
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.pair() is not None and view.status.text().startswith(pose))
     return view
@@ -257,6 +257,12 @@ def test_the_blend_slider_sets_the_later_photos_opacity(qtbot, demo_db, compared
     assert 80 <= mixed[0] <= 150 and 50 <= mixed[1] <= 120
     view.side_by_side.setChecked(True)
     assert view.later_item.opacity() == 1.0 and view.frame.pos().x() == side_by_side
+
+
+def test_the_view_opens_on_the_visits_asked_for(qtbot, demo_db, compared, tasks):
+    chart, visits = compared
+    view = open_view(qtbot, demo_db, tasks, chart, "rest", (visits[1], visits[2]))
+    assert [shot.visit_id for shot in view.pair()] == [visits[1], visits[2]]
 
 
 def test_switching_the_pair_uses_the_decoded_photos(qtbot, demo_db, compared, tasks, monkeypatch):
