@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.asymmetry import lines_of, patient_asymmetry
+from app.services.patients import chart_number_of
 from app.services.photos import PhotoRecord, PlacedLandmarks, load_landmarks, photo_image, save_landmarks
 from app.storage.database import Database
 from models.landmarks import Landmark
@@ -96,14 +97,6 @@ def read_photo(db: Database, photo_id: int, side: int = DISPLAY_SIDE) -> ReadPho
 def to_photo_pixels(record: PhotoRecord, pixmap_width: int, pixmap_height: int) -> QTransform:
     """From the decoded picture's pixels to the stored photo's (the landmarks' coordinates)."""
     return QTransform.fromScale(record.width / pixmap_width, record.height / pixmap_height)
-
-
-def chart_of(db: Database, patient_id: int) -> str:
-    """The chart number of a photo's patient (the asymmetry service asks for it)."""
-    from models.tables import Patient
-
-    with db.factory() as session:
-        return session.get_one(Patient, patient_id).chart_number
 
 
 def measures_of(db: Database, chart_number: str, photo_id: int) -> list[str]:
@@ -360,7 +353,7 @@ class LandmarkEditor(QWidget):
     @staticmethod
     def _open(db: Database, photo_id: int, chart_number: str | None) -> tuple[ReadPhoto, str, list[str]]:
         photo = read_photo(db, photo_id)
-        chart = chart_number or chart_of(db, photo.record.patient_id)
+        chart = chart_number or chart_number_of(db, photo.record.patient_id)
         return photo, chart, measures_of(db, chart, photo_id)
 
     def _opened(self, result: tuple[ReadPhoto, str, list[str]]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from app.services.catalogue import list_products
 from app.services.changes import Changes
@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
         )
         page.review_visit_button.clicked.connect(self.actions[MainAction.NEW_REVIEW_VISIT].trigger)
         page.history_button.clicked.connect(self.show_history)
+        page.compare_photos_button.clicked.connect(self.show_compare)
         # The halves' parts, by the names the rest of the window (and its tests) use.
         self.search = self.patient_list.search
         self.search_timer = self.patient_list.search_timer
@@ -467,6 +468,15 @@ class MainWindow(QMainWindow):
                 partial(set_archived, self.database, patient.id, not patient.archived),
                 lambda saved: self.tasks.announce(saved.changes),
             )
+
+    def show_compare(self) -> QWidget | None:
+        """The chosen patient's photos of a pose at two visits (ui/photo_compare.py)."""
+        from ui.photo_compare import open_compare
+
+        patient = self.current_patient
+        if patient is None:
+            return None
+        return open_compare(self, self.database, self.tasks, patient.chart_number)
 
     def show_history(self) -> None:
         from app.exports.records import history_pdf

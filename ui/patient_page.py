@@ -144,6 +144,10 @@ class PatientPage(QWidget):
         self.copy_visit_button = QPushButton("Copy previous visit")
         self.review_visit_button = QPushButton("New review visit")
         self.history_button = QPushButton("History PDF")
+        self.compare_photos_button = QPushButton("Compare photos…")
+        self.compare_photos_button.setToolTip(
+            "A pose at two visits, side by side or blended, aligned on the eyes"
+        )
         self.new_visit_button.setToolTip("Start charting a new visit for this patient (Ctrl+N)")
         self.new_visit_button.setShortcut("Ctrl+N")
         self.open_visit_button.setToolTip("Open the chosen visit on the face map (Enter)")
@@ -188,6 +192,7 @@ class PatientPage(QWidget):
             self.copy_visit_button,
             self.review_visit_button,
             self.history_button,
+            self.compare_photos_button,
         )
 
     def set_charting_allowed(self, allowed: bool) -> None:
@@ -202,6 +207,7 @@ class PatientPage(QWidget):
         """The patient's heading, their visits still to come; None: nobody is chosen."""
         self.next_due.clear()
         self.history_button.setEnabled(patient is not None)
+        self.compare_photos_button.setEnabled(patient is not None)
         for button in (self.new_visit_button, self.review_visit_button):
             button.setEnabled(patient is not None and self.may_chart)
         self.open_visit_button.setEnabled(False)

@@ -192,6 +192,15 @@ class VisitPhotos(QObject):
             "What the patient consented the photos may be used for: clinical record, teaching, marketing"
         )
         self.add_button = QPushButton("Add photos…")
+        # The chosen photo's landmarks (asymmetry in mm), and its pose compared across visits.
+        self.landmarks_button = QPushButton("Landmarks…")
+        self.landmarks_button.setToolTip("Place the facial landmarks and the iris on the chosen photo")
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("The chosen photo's pose at two visits, side by side or blended")
+        for button in (self.landmarks_button, self.compare_button):
+            button.setEnabled(False)
+        self.landmarks_button.clicked.connect(self.open_landmarks)
+        self.compare_button.clicked.connect(self.open_compare)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.RichText)
@@ -229,6 +238,8 @@ class VisitPhotos(QObject):
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Photos</b>"))
         top.addStretch(1)
+        top.addWidget(self.landmarks_button)
+        top.addWidget(self.compare_button)
         top.addWidget(self.add_button)
         layout.addLayout(top)
         row = QHBoxLayout()
@@ -421,6 +432,31 @@ class VisitPhotos(QObject):
 
     def _photo_chosen(self, record: PhotoRecord) -> None:
         self.viewer.show_photo(record)
+        self.chosen = record
+        self.compare_button.setEnabled(True)
+        self.landmarks_button.setEnabled(self.may_add())
+
+    chosen: PhotoRecord | None = None
+
+    def open_landmarks(self) -> QWidget | None:
+        from ui.landmark_editor import open_landmark_editor
+
+        if self.chosen is None:
+            return None
+        editor = self.editor
+        return open_landmark_editor(
+            editor, editor.database, editor.tasks, self.chosen.id, chart_number=editor.patient.chart_number
+        )
+
+    def open_compare(self) -> QWidget | None:
+        from ui.photo_compare import open_compare
+
+        if self.chosen is None:
+            return None
+        editor = self.editor
+        return open_compare(
+            editor, editor.database, editor.tasks, editor.patient.chart_number, pose=self.chosen.pose
+        )
 
     def toggle_previous(self) -> None:
         """P: the chosen photo's pose at the previous visit, and back."""

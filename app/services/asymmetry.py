@@ -164,7 +164,7 @@ def describe(measured: PoseMeasurement) -> dict[str, object]:
         previous = measured.change.paired if measured.change is not None else {}
         for kind, paired in result.paired.items():
             moved = previous.get(kind)
-            since = f" (since the last visit: {moved.difference:+.1f} mm)" if moved is not None else ""
+            since = f" (since the last visit: {_signed(moved.difference)} mm)" if moved is not None else ""
             lines.append(f"{kind.value}: {_sides(paired)}{since}")
             numbers[kind.value] = {
                 "left": round(paired.left, 2),
@@ -209,3 +209,9 @@ def _toward(deviation: float) -> str:
     if abs(deviation) < 0.1:
         return "on the midline"
     return f"{abs(deviation):.1f} mm to the patient's {'left' if deviation > 0 else 'right'}"
+
+
+def _signed(millimetres: float) -> str:
+    """ "+2.0", "-0.4", and "0.0" for no change (never "-0.0")."""
+    text = f"{millimetres:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text

@@ -92,6 +92,15 @@ def check_draft(draft: PatientDraft, stored_chart_number: str | None = None) -> 
     check_patient(draft, date.today(), stored_chart_number=stored_chart_number)
 
 
+def chart_number_of(db: Database, patient_id: int) -> str:
+    """A patient's chart number, from their id (a photo or a visit names the patient by id)."""
+    with db.factory() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            raise NotFoundError(f"no patient with id {patient_id}")
+        return patient.chart_number
+
+
 def find_by_chart(session: Session, chart_number: str) -> Patient | None:
     """The patient with this chart number in any letter case: A-0001 is a-0001."""
     return session.scalar(select(Patient).where(Patient.chart_key == identity_key(chart_number.strip())))

@@ -43,6 +43,17 @@ def write(path: Path, data: bytes, age_seconds: float = 10) -> Path:
     return path
 
 
+def drafts(db, patient, *days_ago):
+    """Visits of the patient some days ago, still drafts: a signed visit takes no photos."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.services.visits import create_visit, get_visit
+
+    provider = get_visit(db, list_visits(db, patient.chart_number)[-1].id).provider_id
+    now = datetime.now(UTC).replace(microsecond=0)
+    return [create_visit(db, patient.id, provider, now - timedelta(days=days)) for days in days_ago]
+
+
 def settled(qtbot, editor) -> None:
     qtbot.waitUntil(lambda: not editor.photos._adding and editor.tasks.is_idle())
 
@@ -140,7 +151,7 @@ def test_the_watched_folder_offers_new_files_once(qtbot, editor, demo_db, tmp_pa
 
 def test_the_strip_reads_thumbnails_only_for_what_is_in_view(qtbot, demo_db, db_path):
     patient = search_patients(demo_db)[0]
-    visit_id = list_visits(demo_db, patient.chart_number)[-1].id
+    visit_id = drafts(demo_db, patient, 5)[0].id
     image = jpeg(size=(64, 48))
     records = [add_photo(demo_db, visit_id, image, "rest") for _ in range(200)]
     from ui.tasks import TaskRunner
@@ -173,7 +184,7 @@ def test_the_strip_reads_thumbnails_only_for_what_is_in_view(qtbot, demo_db, db_
 
 def test_the_patient_page_shows_the_photos_labelled_by_visit(qtbot, demo_db):
     patient = search_patients(demo_db)[0]
-    visits = list_visits(demo_db, patient.chart_number)
+    visits = drafts(demo_db, patient, 40, 5)
     add_photo(demo_db, visits[0].id, jpeg(), "rest")
     add_photo(demo_db, visits[-1].id, jpeg(), "frown")
     window = MainWindow(demo_db)
@@ -192,7 +203,7 @@ def test_the_patient_page_shows_the_photos_labelled_by_visit(qtbot, demo_db):
 
 def test_the_photo_beside_the_face_map_turns_to_the_previous_visit_of_that_pose(qtbot, demo_db):
     patient = search_patients(demo_db)[0]
-    earlier = list_visits(demo_db, patient.chart_number)
+    earlier = drafts(demo_db, patient, 60, 30)
     add_photo(demo_db, earlier[0].id, jpeg("#aa7755"), "smile")  # an older smile
     before = add_photo(demo_db, earlier[-1].id, jpeg("#bb8866"), "smile")  # the latest earlier smile
     add_photo(demo_db, earlier[-1].id, jpeg(), "rest")  # another pose: never the one compared
@@ -255,3 +266,35 @@ def test_front_desk_cannot_add_photos(qtbot, demo_db, tmp_path):
     qtbot.waitUntil(editor.tasks.is_idle)
     assert visit_photos(demo_db, editor.visit.id) == []
     assert "cannot add photos" in editor.photos.message_text()
+
+
+def test_the_chosen_photo_opens_its_landmarks_and_its_pose_compared(qtbot, demo_db):
+    patient = search_patients(demo_db)[0]
+    earlier = drafts(demo_db, patient, 30)
+    add_photo(demo_db, earlier[-1].id, jpeg("#bb8866"), "smile")
+    opened = start_visit(demo_db, patient.id)
+    today = add_photo(demo_db, opened.visit.id, jpeg(), "smile")
+    editor = VisitEditor(
+        demo_db,
+        patient,
+        opened.visit,
+        list_products(demo_db.factory),
+        opened.providers,
+        opened.previous,
+        opened.templates,
+        created=opened.created,
+        photo_poll_timer=ManualTimer(),
+    )
+    qtbot.addWidget(editor)
+    editor.show()
+    photos = editor.photos
+    qtbot.waitUntil(lambda: photos.strip.photos.rowCount() == 1)
+    assert not photos.landmarks_button.isEnabled() and not photos.compare_button.isEnabled()
+    photos.strip.setCurrentIndex(photos.strip.photos.index(0))
+    qtbot.waitUntil(lambda: photos.compare_button.isEnabled())
+    landmarks = photos.open_landmarks()
+    compare = photos.open_compare()
+    qtbot.addWidget(landmarks)
+    qtbot.addWidget(compare)
+    assert landmarks.photo_id == today.id
+    assert patient.chart_number in compare.windowTitle() or compare.isVisible()
