@@ -44,6 +44,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/records.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/photos.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/compare.py
 	$(BIN)/python bench/startup.py
 	@test -d dist/aliquot || echo "bench/installer.py: run make dist first"
 	@test ! -d dist/aliquot || $(BIN)/python bench/installer.py

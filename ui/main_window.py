@@ -56,6 +56,7 @@ class PatientPageData:
     next_due: str
     newest: VisitRecord | None  # the newest visit with its points: chosen first
     photos: list[PhotoRecord] = field(default_factory=list)  # visit by visit, no image read
+    asymmetry: list[str] = field(default_factory=list)  # the latest measured photo, in words
 
 
 def load_patient_page(database: Database, patient: PatientRecord, today: date) -> PatientPageData:
@@ -65,12 +66,25 @@ def load_patient_page(database: Database, patient: PatientRecord, today: date) -
 
     visits = list_visits(database, patient.chart_number)
     due = describe_due(patient_due(database, patient.id, today)) or "nothing: no maintenance pending"
+    photos = list_photos(database, patient.chart_number)
     return PatientPageData(
         visits,
         f"Next due — {due}",
         get_visit(database, visits[-1].id) if visits else None,
-        list_photos(database, patient.chart_number),
+        photos,
+        latest_asymmetry(database, patient.chart_number) if photos else [],
     )
+
+
+def latest_asymmetry(database: Database, chart_number: str) -> list[str]:
+    """The newest measured photo's asymmetry in words, headed by its pose and day."""
+    from app.services.asymmetry import lines_of, patient_asymmetry
+
+    measured = [m for m in patient_asymmetry(database, chart_number) if m.measurements is not None]
+    if not measured:
+        return []
+    newest = measured[-1]
+    return [f"Asymmetry, {newest.pose} photo of {newest.visit_day.isoformat()}:", *lines_of(newest)]
 
 
 def find_recoveries(database: Database) -> list:
@@ -359,6 +373,7 @@ class MainWindow(QMainWindow):
         self._newest = page.newest  # shown as the newest visit is chosen, not asked for again
         self.patient_page.show_visits(page.visits)
         self.patient_page.show_photos(page.photos, page.visits)
+        self.patient_page.show_asymmetry(page.asymmetry)
 
     def _show_patient(self, patient: PatientRecord | None, empty_clinic: bool = False) -> None:
         self.current_patient = patient

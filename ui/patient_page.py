@@ -178,12 +178,19 @@ class PatientPage(QWidget):
         # The patient's photos, visit by visit, each labelled with its visit's date; the
         # thumbnails are read as they scroll into view (ui/photo_strip.py).
         self.photo_heading = _heading("Photos")
+        # The newest measured photo's asymmetry in mm, with the doses per side that visit.
+        self.asymmetry = QLabel()
+        self.asymmetry.setWordWrap(True)
+        self.asymmetry.setTextFormat(Qt.TextFormat.PlainText)
+        self.asymmetry.setAccessibleName("Measured asymmetry")
+        self.asymmetry.hide()
         self.photo_strip = photo_strip
         layout.addWidget(self.photo_heading)
         self.photo_heading.hide()
         if photo_strip is not None:
             layout.addWidget(photo_strip)
             photo_strip.hide()
+        layout.addWidget(self.asymmetry)
 
     def buttons(self) -> tuple[QPushButton, ...]:
         return (
@@ -242,6 +249,10 @@ class PatientPage(QWidget):
         if photos:
             self.photo_strip.scrollToBottom()  # the newest visit's photos in view
             self.photo_strip.load_visible()
+
+    def show_asymmetry(self, lines: list[str]) -> None:
+        self.asymmetry.setText("\n".join(lines))
+        self.asymmetry.setVisible(bool(lines))
 
     def show_visit(self, visit: VisitRecord) -> None:
         self.point_model.set_records(visit.points)

@@ -298,3 +298,22 @@ def test_the_chosen_photo_opens_its_landmarks_and_its_pose_compared(qtbot, demo_
     qtbot.addWidget(compare)
     assert landmarks.photo_id == today.id
     assert patient.chart_number in compare.windowTitle() or compare.isVisible()
+
+
+def test_the_patient_page_shows_the_newest_measured_asymmetry(qtbot, demo_db):
+    from app.services.photos import save_landmarks
+    from models.landmarks import Landmark
+    from tests.models.face_landmarks import IRIS_PX, face_points, moved, on_photo
+
+    patient = search_patients(demo_db)[0]
+    [visit] = drafts(demo_db, patient, 3)
+    photo = add_photo(demo_db, visit.id, jpeg(size=(800, 800)), "rest")
+    raised = on_photo(moved(face_points(), Landmark.BROW_PEAK_L, up=8), size=800)
+    save_landmarks(demo_db, photo.id, {key.value: point for key, point in raised.items()}, IRIS_PX)
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    window.show()
+    label = window.patient_page.asymmetry
+    qtbot.waitUntil(lambda: window.current_patient is not None and label.isVisible())
+    assert label.text().startswith("Asymmetry, rest photo of ")
+    assert "brow height: left" in label.text() and "left greater by 2.0 mm" in label.text()
