@@ -183,7 +183,12 @@ class VisitPhotos(QObject):
         self.pose.setAccessibleName("Pose of the photos added")
         for pose in Pose:
             self.pose.addItem(pose_label(pose), pose.value)
-        self.pose.setToolTip("The pose of the photos added next (a drop, Add photos…, the watched folder)")
+        self.pose.setToolTip(
+            "The pose of the photos added next (a drop, Add photos…, the watched folder);"
+            " type a clinic's own pose, e.g. lip eversion"
+        )
+        self.pose.setEditable(True)  # a clinic's own poses are typed; the service checks them
+        self.pose.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.scope = QComboBox()
         self.scope.setAccessibleName("Consent scope of the photos added")
         for scope in PhotoScope:
@@ -229,6 +234,14 @@ class VisitPhotos(QObject):
         self._queue: list[tuple[Path, _Batch]] = []
         self._adding = False
         self.panel = self._build_panel()
+
+    def chosen_pose(self) -> str:
+        """The pose chosen, or the clinic's own typed ("Lip eversion" is kept as lip-eversion)."""
+        typed = self.pose.currentText().strip()
+        index = self.pose.findText(typed)
+        if index >= 0:
+            return str(self.pose.itemData(index))
+        return "-".join(typed.lower().split())
 
     def _build_panel(self) -> QWidget:
         panel = QWidget()
@@ -339,7 +352,7 @@ class VisitPhotos(QObject):
         if not self.may_add():
             self.say_refused("Your role cannot add photos.")
             return
-        batch = _Batch(str(self.pose.currentData()), PhotoScope(self.scope.currentData()), refused=[])
+        batch = _Batch(self.chosen_pose(), PhotoScope(self.scope.currentData()), refused=[])
         self._queue.extend((path, batch) for path in paths)
         self.say(f"Adding {len(paths)} photo{'s' if len(paths) > 1 else ''}…")
         if not self._adding:

@@ -317,3 +317,11 @@ def test_the_patient_page_shows_the_newest_measured_asymmetry(qtbot, demo_db):
     qtbot.waitUntil(lambda: window.current_patient is not None and label.isVisible())
     assert label.text().startswith("Asymmetry, rest photo of ")
     assert "brow height: left" in label.text() and "left greater by 2.0 mm" in label.text()
+
+
+def test_a_clinic_s_own_pose_is_typed(qtbot, editor):
+    photos = editor.photos
+    photos.pose.setCurrentIndex(photos.pose.findData("smile"))
+    assert photos.chosen_pose() == "smile"
+    photos.pose.setEditText("Lip eversion")
+    assert photos.chosen_pose() == "lip-eversion"
