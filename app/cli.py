@@ -277,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
     export_photo.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     _add_force(export_photo)
 
+    lot = commands.add_parser("lot", help="a lot recall: every patient, visit, site and amount from a lot")
+    lot.add_argument("lot", metavar="LOT")
+    lot.add_argument("--product", metavar="NAME", help="when several products have a lot of that number")
+    lot.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    lot.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
+    _add_force(lot)
+
     audit = commands.add_parser("audit", help="the audit trail: verify it, or show it")
     audit_actions = audit.add_subparsers(
         dest="audit_action", metavar="ACTION", required=True, parser_class=_Parser
@@ -1026,6 +1035,74 @@ def _print_asymmetry(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+LOT_COLUMNS = [
+    "chart",
+    "patient",
+    "phone",
+    "visit",
+    "date",
+    "signed",
+    "product",
+    "lot",
+    "expiry",
+    "site",
+    "amount",
+    "unit",
+    "aliquots",
+]
+
+
+def _cmd_lot(db: Database, args: argparse.Namespace) -> int:
+    import json
+
+    from app.services.lots import lot_recall
+    from app.storage.files import check_output_file, csv_bytes, write_atomically_bytes
+    from models.base import format_amount
+
+    if args.output is not None:
+        check_output_file(args.output, replace=args.force)
+    uses = lot_recall(db, args.lot, args.product)
+    rows = [
+        [
+            u.chart_number,
+            u.patient_name,
+            u.phone or "",
+            u.visit_id,
+            u.visit_day.isoformat(),
+            "yes" if u.signed else "no",
+            u.product,
+            u.lot,
+            u.expiry.isoformat() if u.expiry else "",
+            u.region_code,
+            format_amount(u.amount),
+            u.unit,
+            u.aliquots,
+        ]
+        for u in uses
+    ]
+    patients = len({u.chart_number for u in uses})
+    summary = f"lot {args.lot}: {len(uses)} injections, {patients} patient{'s' if patients != 1 else ''}"
+    if args.format == "csv":
+        content = csv_bytes(LOT_COLUMNS, rows)
+    elif args.format == "json":
+        content = (
+            json.dumps([dict(zip(LOT_COLUMNS, r, strict=True)) for r in rows], ensure_ascii=False, indent=2)
+            + "\n"
+        ).encode()
+    else:
+        lines = [summary] + [
+            f"{r[0]:<9} {str(r[1])[:26]:<26} {r[4]}  visit {r[3]:<7} {r[9]:<18} {r[10]:>6} {r[11]:<3} {r[6]}"
+            for r in rows
+        ]
+        content = ("\n".join(lines) + "\n").encode()
+    if args.output is None:
+        sys.stdout.buffer.write(content)
+        return 0
+    write_atomically_bytes(args.output, content, replace=args.force)
+    print(f"{summary}, written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _cmd_audit(db: Database, args: argparse.Namespace) -> int:
     if args.audit_action == "verify":
         from app.services.trail import verify_trail
@@ -1175,4 +1252,5 @@ COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "amend": _cmd_amend,
     "audit": _cmd_audit,
     "photos": _cmd_photos,
+    "lot": _cmd_lot,
 }

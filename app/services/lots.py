@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 
 from app.storage.database import Database
+from models.errors import NotFoundError, ValidationError
 from models.tables import Lot, Product
 from models.text import fold
 
@@ -47,3 +48,118 @@ def starting_lot(lots: list[LotRecord], last_number: str | None) -> LotRecord | 
         if last_number is not None and lot.number == last_number:
             return lot
     return max(lots, key=lambda lot: (lot.expiry or date.min, lot.received or date.min), default=None)
+
+
+@dataclass(frozen=True)
+class LotUse:
+    """One injection from a lot: who, when, where and how much (a recall's line)."""
+
+    chart_number: str
+    patient_name: str
+    phone: str | None
+    visit_id: int
+    visit_day: date
+    signed: bool
+    product: str
+    lot: str
+    expiry: date | None
+    region_code: str
+    amount: Decimal
+    unit: str
+    aliquots: int
+
+
+def lot_recall(db: Database, lot_number: str, product_name: str | None = None) -> list[LotUse]:
+    """Every injection from a lot (of one product, or of any that has that lot number), by
+    patient and visit: the answer to a manufacturer's recall. Visits corrected by an
+    amendment are left out (the amendment stands for them). The search is audited."""
+    from app.services.audit import record_event
+    from app.services.visits import local_date
+    from models.signed_content import superseded
+    from models.tables import InjectionPoint, Patient, Visit
+    from models.vocabulary import VisitStatus
+
+    number = lot_number.strip()
+    if not number:
+        raise ValidationError("give the lot number to look for", "lot")
+    with db.audited_read() as session:
+        lots = select(Lot.id).join(Product, Product.id == Lot.product_id).where(Lot.number == number)
+        if product_name is not None:
+            lots = lots.where(Product.name_key == fold(product_name))
+        lot_ids = session.scalars(lots).all()
+        if not lot_ids:
+            which = f" of {product_name}" if product_name else ""
+            raise NotFoundError(f"no lot {number}{which} is registered")
+        rows = (
+            session.connection()
+            .execute(  # plain rows: a lot may reach thousands of injections
+                select(
+                    Patient.chart_number,
+                    Patient.given_name,
+                    Patient.family_name,
+                    Patient.phone,
+                    Visit.id,
+                    type_coerce(Visit.started_at, String),  # read once per visit, below
+                    type_coerce(Visit.status, String),
+                    Product.name,
+                    Lot.number,
+                    Lot.expiry,
+                    InjectionPoint.region_code,
+                    type_coerce(InjectionPoint.amount, String),  # each distinct amount read once, below
+                    Product.dose_unit,
+                    InjectionPoint.aliquots,
+                )
+                .select_from(InjectionPoint)
+                .join(Lot, Lot.id == InjectionPoint.lot_id)
+                .join(Product, Product.id == InjectionPoint.product_id)
+                .join(Visit, Visit.id == InjectionPoint.visit_id)
+                .join(Patient, Patient.id == Visit.patient_id)
+                .where(InjectionPoint.lot_id.in_(lot_ids), ~superseded())
+                .order_by(
+                    Patient.family_name,
+                    Patient.given_name,
+                    Patient.id,
+                    Visit.started_at,
+                    InjectionPoint.position,
+                )
+            )
+            .all()
+        )
+        record_event(session, db.actor, "search", "lot", number, product=product_name, injections=len(rows))
+    days: dict[int, date] = {}  # a visit's day, worked out once for all its sites
+    amounts: dict[object, Decimal] = {}
+    return [
+        LotUse(
+            chart,
+            f"{given} {family}",
+            phone,
+            visit_id,
+            days[visit_id]
+            if visit_id in days
+            else days.setdefault(visit_id, local_date(_moment(started), db.timezone)),
+            status == VisitStatus.SIGNED,
+            product,
+            lot,
+            expiry,
+            region,
+            amounts[amount] if amount in amounts else amounts.setdefault(amount, amount_of(amount)),
+            unit if isinstance(unit, str) else unit.value,
+            aliquots,
+        )
+        for chart, given, family, phone, visit_id, started, status, product, lot, expiry, region, amount, unit, aliquots in rows
+    ]
+
+
+def amount_of(stored: object) -> Decimal:
+    """An amount as the driver gave it (a float on SQLite, a Decimal on PostgreSQL)."""
+    from models.base import normalize_amount
+
+    return normalize_amount(Decimal(str(stored)))
+
+
+def _moment(stored: object) -> datetime:
+    """A stored time as the driver gave it: SQLite's UTC text, or PostgreSQL's datetime."""
+    if isinstance(stored, str):
+        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    assert isinstance(stored, datetime)
+    return stored
