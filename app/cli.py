@@ -286,6 +286,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_force(lot)
 
+    events = commands.add_parser(
+        "events", help="adverse events: list them, record one, and a vascular occlusion's timed log"
+    )
+    events.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD")
+    events.add_argument("--product", metavar="NAME", help="events after visits that used this product")
+    events.add_argument("--lot", metavar="LOT", help="events after visits that used this lot")
+    events.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    event_actions = events.add_subparsers(dest="events_action", metavar="ACTION", parser_class=_Parser)
+    report_event = event_actions.add_parser("add", help="record an adverse event of a patient")
+    report_event.add_argument("patient", metavar="CHART")
+    report_event.add_argument("--kind", required=True, choices=[k.value for k in _event_kinds()])
+    report_event.add_argument("--severity", required=True, choices=["mild", "moderate", "severe"])
+    report_event.add_argument("--onset", required=True, type=_moment, metavar="YYYY-MM-DDTHH:MM+ZZ:ZZ")
+    report_event.add_argument("--visit", type=_positive_int, metavar="VISIT", help="the visit it followed")
+    report_event.add_argument("--regions", nargs="*", default=[], metavar="REGION")
+    report_event.add_argument("--description", default="", metavar="TEXT")
+    report_event.add_argument("--actions", default="", metavar="TEXT")
+    report_event.add_argument("--referral", default="", metavar="TEXT")
+    dose = event_actions.add_parser("dose", help="log a dose given to treat an event (hyaluronidase)")
+    dose.add_argument("event", type=_positive_int, metavar="EVENT")
+    dose.add_argument("--product", required=True, metavar="NAME")
+    dose.add_argument("--amount", required=True, metavar="AMOUNT")
+    dose.add_argument("--lot", metavar="LOT")
+    dose.add_argument("--expiry", type=_iso_date, metavar="YYYY-MM-DD", help="a lot not registered yet")
+    dose.add_argument("--regions", nargs="*", default=[], metavar="REGION")
+    dose.add_argument("--at", type=_moment, metavar="TIME", help="default: now")
+    assess = event_actions.add_parser("assess", help="log an assessment: refill, skin colour, pain, vision")
+    assess.add_argument("event", type=_positive_int, metavar="EVENT")
+    assess.add_argument("--refill", metavar="SECONDS", help="capillary refill time")
+    assess.add_argument(
+        "--colour", default="", metavar="TEXT", help="skin colour, e.g. blanched, mottled, dusky"
+    )
+    assess.add_argument("--pain", type=int, metavar="0-10")
+    assess.add_argument("--vision", default="", metavar="TEXT")
+    assess.add_argument("--at", type=_moment, metavar="TIME", help="default: now")
+    close = event_actions.add_parser("close", help="record the outcome (and a follow-up day)")
+    close.add_argument("event", type=_positive_int, metavar="EVENT")
+    close.add_argument("--outcome", required=True, metavar="TEXT")
+    close.add_argument("--follow-up", type=_iso_date, metavar="YYYY-MM-DD")
+
     audit = commands.add_parser("audit", help="the audit trail: verify it, or show it")
     audit_actions = audit.add_subparsers(
         dest="audit_action", metavar="ACTION", required=True, parser_class=_Parser
@@ -351,6 +391,24 @@ def _positive_int(text: str) -> int:
 
 def _non_negative_int(text: str) -> int:
     return _whole_number(text, 0)
+
+
+def _event_kinds() -> list[Any]:
+    from models.vocabulary import EventKind
+
+    return list(EventKind)
+
+
+def _moment(text: str) -> Any:
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time like 2026-11-20T14:05+00:00") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs its time zone, e.g. 2026-11-20T14:05+01:00")
+    return moment
 
 
 def _iso_date(text: str) -> date:
@@ -1103,6 +1161,104 @@ def _cmd_lot(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_events(db: Database, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from app.services import adverse_events as events
+    from models.amounts import parse_amount
+    from models.vocabulary import EventKind, Severity
+
+    now = datetime.now(UTC)
+    if args.events_action == "add":
+        record = events.report_adverse_event(
+            db,
+            args.patient,
+            EventKind(args.kind),
+            Severity(args.severity),
+            args.onset,
+            args.visit,
+            tuple(args.regions),
+            args.description,
+            args.actions,
+            args.referral,
+        )
+        print(
+            f"adverse event {record.id}: {record.kind.value} ({record.severity.value}) of {record.chart_number}"
+        )
+        return 0
+    if args.events_action == "dose":
+        from app.services.visits import ProductLookup
+
+        with db.factory() as session:
+            product = ProductLookup(session).product(args.product)
+            amount = parse_amount(args.amount, product.dose_unit.value, product.name)
+        record = events.log_dose(
+            db, args.event, args.at or now, args.product, amount, args.lot, args.expiry, tuple(args.regions)
+        )
+        print(f"event {record.id}: {record.log[-1].words} at {record.log[-1].at:%H:%M} UTC")
+        return 0
+    if args.events_action == "assess":
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            refill = Decimal(args.refill) if args.refill is not None else None
+        except InvalidOperation:
+            raise UsageError(f"{args.refill!r} is not a number of seconds") from None
+        record = events.log_assessment(
+            db, args.event, args.at or now, refill, args.colour, args.pain, args.vision
+        )
+        print(f"event {record.id}: {record.log[-1].words}")
+        return 0
+    if args.events_action == "close":
+        record = events.close_adverse_event(db, args.event, args.outcome, args.follow_up)
+        print(f"event {record.id}: {record.outcome}")
+        return 0
+    found = events.list_adverse_events(db, args.since, args.product, args.lot)
+    columns = [
+        "id",
+        "chart",
+        "patient",
+        "visit",
+        "onset",
+        "kind",
+        "severity",
+        "regions",
+        "actions",
+        "outcome",
+        "log",
+    ]
+    rows = [
+        [
+            e.id,
+            e.chart_number,
+            e.patient_name,
+            e.visit_id or "",
+            e.onset_at.astimezone(db.timezone).strftime("%Y-%m-%d %H:%M"),
+            e.kind.value,
+            e.severity.value,
+            " ".join(e.regions),
+            e.actions,
+            e.outcome,
+            "; ".join(f"{line.at.astimezone(db.timezone):%H:%M} {line.words}" for line in e.log),
+        ]
+        for e in found
+    ]
+    if args.format == "json":
+        _print_json([dict(zip(columns, row, strict=True)) for row in rows])
+    elif args.format == "csv":
+        from app.storage.files import csv_bytes
+
+        sys.stdout.buffer.write(csv_bytes(columns, rows))
+    else:
+        if not rows:
+            print("no adverse events recorded")
+        for row in rows:
+            print(
+                f"{row[0]:>5}  {row[4]}  {row[1]:<9} {str(row[2])[:24]:<24} {row[5]:<18} {row[6]:<8} {row[9]}".rstrip()
+            )
+    return 0
+
+
 def _cmd_audit(db: Database, args: argparse.Namespace) -> int:
     if args.audit_action == "verify":
         from app.services.trail import verify_trail
@@ -1253,4 +1409,5 @@ COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "audit": _cmd_audit,
     "photos": _cmd_photos,
     "lot": _cmd_lot,
+    "events": _cmd_events,
 }

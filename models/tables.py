@@ -35,9 +35,12 @@ from models.validation import identity_key
 from models.vocabulary import (
     Depth,
     DoseUnit,
+    EventKind,
+    LogEntryKind,
     PhotoScope,
     ProductKind,
     Role,
+    Severity,
     Sex,
     Technique,
     View,
@@ -364,6 +367,58 @@ class PhotoLandmarks(Base):
     iris_diameter_px: Mapped[float | None] = mapped_column(Float)
     placed_by: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AdverseEvent(Base):
+    """Something that went wrong after a treatment: what, when it began, how bad, where on
+    the face, what was done and how it ended. Belongs to the patient and, usually, to the
+    visit it followed. A vascular occlusion also has a timed log (`AdverseEventLog`)."""
+
+    __tablename__ = "adverse_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[EventKind] = mapped_column(_vocabulary(EventKind, "event_kind"))
+    severity: Mapped[Severity] = mapped_column(_vocabulary(Severity, "event_severity"))
+    onset_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    regions: Mapped[str] = mapped_column(Text, default="")  # region codes, space-separated
+    description: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[str] = mapped_column(Text, default="")
+    referral: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    follow_up: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    log: Mapped[list[AdverseEventLog]] = relationship(order_by="AdverseEventLog.at")
+
+
+class AdverseEventLog(Base):
+    """A timed line of an adverse event (a vascular occlusion above all): each hyaluronidase
+    dose with its sites and lot, each assessment of refill, colour, pain and vision."""
+
+    __tablename__ = "adverse_event_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("adverse_event.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[LogEntryKind] = mapped_column(_vocabulary(LogEntryKind, "event_log_kind"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal | None] = mapped_column(Amount)
+    regions: Mapped[str] = mapped_column(Text, default="")
+    capillary_refill_s: Mapped[Decimal | None] = mapped_column(Amount)
+    skin_colour: Mapped[str] = mapped_column(String(60), default="")
+    pain: Mapped[int | None] = mapped_column(Integer)  # 0–10
+    vision: Mapped[str] = mapped_column(String(120), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(120))
+
+    product: Mapped[Product | None] = relationship()
+    lot: Mapped[Lot | None] = relationship()
+
+    __table_args__ = (CheckConstraint("pain IS NULL OR (pain >= 0 AND pain <= 10)", name="pain_scale"),)
 
 
 class UserAccount(Base):

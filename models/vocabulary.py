@@ -91,6 +91,35 @@ class PhotoScope(StrEnum):
         return order.index(self) >= order.index(purpose)
 
 
+class EventKind(StrEnum):
+    """What went wrong after a treatment (an adverse event)."""
+
+    BRUISING = "bruising"
+    SWELLING = "swelling"
+    HEADACHE = "headache"
+    EYELID_PTOSIS = "eyelid-ptosis"
+    BROW_PTOSIS = "brow-ptosis"
+    ASYMMETRY = "asymmetry"
+    NODULE = "nodule"
+    INFECTION = "infection"
+    HYPERSENSITIVITY = "hypersensitivity"
+    VASCULAR_OCCLUSION = "vascular-occlusion"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class LogEntryKind(StrEnum):
+    """A line of a vascular occlusion's timed log."""
+
+    DOSE = "dose"  # hyaluronidase given: amount, sites, lot
+    ASSESSMENT = "assessment"  # capillary refill, skin colour, pain, vision
+
+
 class Depth(StrEnum):
     INTRADERMAL = "intradermal"
     SUBDERMAL = "subdermal"  # subdermal / subcutaneous

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from html import escape
@@ -46,6 +47,7 @@ from svglib.svglib import svg2rlg
 
 import resources
 from app.exports.charts import whole_chart
+from app.services.adverse_events import AdverseEventRecord, list_adverse_events
 from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
 from app.services.patients import patient_record
@@ -61,7 +63,7 @@ from models.face_map import svg_path
 from models.marker_layout import Placement, place_markers
 from models.records import DRAFT_MARK, ChartedPoint, PatientRecord, VisitRecord, status_words
 from models.regions import REGIONS
-from models.tables import Patient, Photo, Product, Visit
+from models.tables import AdverseEvent, Patient, Photo, Product, Visit
 from models.totals import (
     describe_difference,
     describe_pair,
@@ -576,6 +578,7 @@ def visit_record_pdf(db: Database, visit_id: int, purpose: PhotoScope = PhotoSco
             )
         ]
     story += _photo_section(db, visit.id, purpose, styles)
+    story += _events_section(list_adverse_events(db, visit_id=visit.id), db.timezone, styles)
     if visit.notes:
         story.append(Paragraph(f"<b>Notes:</b> {rich(visit.notes)}", styles["body"]))
     story += _safety_section(db, visit, styles)
@@ -657,6 +660,44 @@ def _photo_section(
     grid = Table(rows, colWidths=[PHOTO_WIDTH + 3 * mm] * PHOTOS_PER_ROW, hAlign="LEFT")
     grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return [CondPageBreak(60 * mm), Paragraph("Photos", styles["heading"]), grid]
+
+
+def event_lines(event: AdverseEventRecord, zone: ZoneInfo) -> list[str]:
+    """An adverse event as the records print it: what and when, then its timed log in order."""
+    onset = event.onset_at.astimezone(zone)
+    where = f" · {', '.join(REGIONS[c].label for c in event.regions)}" if event.regions else ""
+    lines = [
+        f"<b>{rich(event.kind.value)}</b> ({rich(event.severity.value)}), onset {onset:%Y-%m-%d %H:%M}{rich(where)}"
+    ]
+    for label, text in (
+        ("", event.description),
+        ("Done: ", event.actions),
+        ("Referred: ", event.referral),
+        ("Outcome: ", event.outcome),
+    ):
+        if text:
+            lines.append(f"{label}{rich(text)}")
+    for line in event.log:
+        since = line.at - event.onset_at
+        minutes = int(since.total_seconds() // 60)
+        lines.append(
+            f"{line.at.astimezone(zone):%H:%M} (+{minutes // 60}h{minutes % 60:02d}) {line.kind.value}: {rich(line.words)}"
+        )
+    if event.follow_up:
+        lines.append(f"Follow-up {event.follow_up.isoformat()}")
+    return lines
+
+
+def _events_section(
+    events: list[AdverseEventRecord], zone: ZoneInfo, styles: dict[str, ParagraphStyle]
+) -> list[Any]:
+    """The adverse events that followed this visit, each with its timed log."""
+    if not events:
+        return []
+    story: list[Any] = [Paragraph("Adverse events", styles["heading"])]
+    for event in reversed(events):  # oldest first on the record
+        story += [Paragraph(line, styles["body"]) for line in event_lines(event, zone)]
+    return story
 
 
 COMPARE_WIDTH = 84 * mm
@@ -859,9 +900,17 @@ def _document(out: io.BytesIO, title: str, author: str, subject: str) -> SimpleD
     )
 
 
+@dataclass(frozen=True)
+class ChartExtras:
+    """What else a chart holds that the history prints (asked once, in the chart's session)."""
+
+    photos: bool
+    events: bool
+
+
 def _history_records(
     db: Database, chart_number: str
-) -> tuple[PatientRecord, list[VisitRecord], dict[str, str], bool]:
+) -> tuple[PatientRecord, list[VisitRecord], dict[str, str], ChartExtras]:
     """The patient, every visit (oldest first) with its points, lots and injector, the
     product colours, and whether there are photos: one session, a handful of queries
     whatever the number of visits."""
@@ -870,15 +919,10 @@ def _history_records(
         colours: dict[str, str] = {
             name: colour for name, colour in session.execute(select(Product.name, Product.colour))
         }
-        photographed = (
-            session.scalar(
-                select(Photo.id)
-                .join(Visit, Visit.id == Photo.visit_id)
-                .where(Visit.patient_id == found.id)
-                .limit(1)
-            )
-            is not None
-        )
+        photos = select(Photo.id).join(Visit, Visit.id == Photo.visit_id).where(Visit.patient_id == found.id)
+        events = select(AdverseEvent.id).where(AdverseEvent.patient_id == found.id)
+        has = session.execute(select(photos.exists(), events.exists())).one()
+        photographed = ChartExtras(photos=bool(has[0]), events=bool(has[1]))
         # Reading the chart and printing it are both disclosures: both go in the audit trail.
         record_event(session, db.actor, "view", "patient", found.id)
         record_event(session, db.actor, "print", "patient", found.id, report="history")
@@ -932,6 +976,10 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
     styles = _styles()
     profile = load_clinic_profile(db)
     patient, visits, colours, photographed = _history_records(db, chart_number)
+    events_after: dict[int | None, list[AdverseEventRecord]] = {}
+    if photographed.events:
+        for event in list_adverse_events(db, patient_id=patient.id):
+            events_after.setdefault(event.visit_id, []).append(event)
     zone = db.timezone
     story = _logo(profile) + [
         _Wrapped(f"<b>{rich(profile.name or NO_CLINIC_NAME)}</b>", styles["small"]),
@@ -1007,6 +1055,9 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             lines.append("<b>Markers:</b> " + "; ".join(rich(entry) for entry in marker_legend(numbered)))
         else:
             lines.append("Nothing charted.")
+        for event in reversed(events_after.get(visit.id, [])):
+            lines += ["<font color='#b00020'>Adverse event:</font> " + event_lines(event, db.timezone)[0]]
+            lines += event_lines(event, db.timezone)[1:]
         # The front always; a profile when the visit has points on it, the maps then narrower.
         views = [v for v in View if v is View.FRONT or any(p.view is v for _n, p in numbered)]
         map_width = {1: 38 * mm, 2: 32 * mm, 3: 29 * mm}[len(views)]
@@ -1036,7 +1087,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             )
         )
         story.append(KeepTogether([row]))
-    if photographed:
+    if photographed.photos:
         story += _pose_comparisons(db, chart_number, styles)
 
     out = io.BytesIO()
