@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="photos_action", metavar="ACTION", required=True, parser_class=_Parser
     )
     add_photos = photo_actions.add_parser(
-        "add", help="add photo files to a visit (JPEG, PNG, TIFF, HEIC, WebP)"
+        "add", help="add photo files to a visit (JPEG, PNG, TIFF, HEIC)"
     )
     add_photos.add_argument("visit", type=_positive_int, metavar="VISIT")
     add_photos.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -276,6 +276,32 @@ def build_parser() -> argparse.ArgumentParser:
     export_photo.add_argument("photo", type=_positive_int, metavar="PHOTO")
     export_photo.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     _add_force(export_photo)
+
+    stock = commands.add_parser("stock", help="stock on hand per lot, deliveries, write-offs, barcodes")
+    stock.add_argument("--json", action="store_true")
+    stock_actions = stock.add_subparsers(dest="stock_action", metavar="ACTION", parser_class=_Parser)
+    receive = stock_actions.add_parser("receive", help="a delivery of vials or syringes of a lot")
+    receive.add_argument("product", nargs="?", metavar="PRODUCT", help="not needed with --gs1")
+    receive.add_argument("--lot", metavar="LOT")
+    receive.add_argument("--expiry", type=_iso_date, metavar="YYYY-MM-DD")
+    receive.add_argument("--quantity", required=True, type=_positive_int, metavar="N")
+    receive.add_argument(
+        "--package", metavar="SIZE", help="each vial's U or syringe's mL (default: the usual size)"
+    )
+    receive.add_argument("--supplier", default="", metavar="TEXT")
+    receive.add_argument("--gs1", metavar="SCAN", help="the box's GS1 barcode, as the scanner types it")
+    waste = stock_actions.add_parser("write-off", help="stock that left other than into a patient")
+    waste.add_argument("product", metavar="PRODUCT")
+    waste.add_argument("--lot", required=True, metavar="LOT")
+    waste.add_argument("--amount", required=True, metavar="AMOUNT")
+    waste.add_argument("--reason", choices=["wasted", "expired", "broken"], default="wasted")
+    waste.add_argument("--notes", default="", metavar="TEXT")
+    barcode = stock_actions.add_parser("map", help="say once which product a box's GTIN is")
+    barcode.add_argument("gtin", metavar="GTIN")
+    barcode.add_argument("product", metavar="PRODUCT")
+    low = stock_actions.add_parser("threshold", help="below this much on hand a product is low")
+    low.add_argument("product", metavar="PRODUCT")
+    low.add_argument("amount", metavar="AMOUNT", help="in the product's unit; 'none' to clear")
 
     lot = commands.add_parser("lot", help="a lot recall: every patient, visit, site and amount from a lot")
     lot.add_argument("lot", metavar="LOT")
@@ -1093,6 +1119,85 @@ def _print_asymmetry(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_stock(db: Database, args: argparse.Namespace) -> int:
+    from app.services import stock
+    from app.services.visits import ProductLookup
+    from models.amounts import format_dose, parse_amount
+
+    def amount_of(text: str, product_name: str) -> Decimal:
+        with db.factory() as session:
+            product = ProductLookup(session).product(product_name)
+        return parse_amount(text, product.dose_unit.value, product.name)
+
+    if args.stock_action == "receive":
+        size = amount_of(args.package, args.product or "") if args.package and args.product else None
+        if args.package and size is None:
+            from decimal import Decimal, InvalidOperation
+
+            try:
+                size = Decimal(args.package)
+            except InvalidOperation:
+                raise UsageError(f"{args.package!r} is not a package size") from None
+        got = stock.receive_stock(
+            db, args.product, args.lot, args.expiry, args.quantity, size, args.supplier, args.gs1
+        )
+        print(
+            f"received {got.packages} × {got.product} lot {got.lot}"
+            f" (expiry {got.expiry or 'none'}): {format_dose(got.amount, got.unit)}"
+        )
+        return 0
+    if args.stock_action == "write-off":
+        stock.write_off(
+            db, args.product, args.lot, amount_of(args.amount, args.product), args.reason, args.notes
+        )
+        print(f"{args.reason}: {args.amount} of {args.product} lot {args.lot}")
+        return 0
+    if args.stock_action == "map":
+        stock.map_barcode(db, args.gtin, args.product)
+        print(f"GTIN {args.gtin} is {args.product}")
+        return 0
+    if args.stock_action == "threshold":
+        amount = None if args.amount.lower() == "none" else amount_of(args.amount, args.product)
+        stock.set_threshold(db, args.product, amount)
+        print(f"{args.product}: low below {args.amount}")
+        return 0
+    report = stock.stock_on_hand(db)
+    if args.json:
+        from models.base import format_amount
+
+        _print_json(
+            {
+                "lots": [
+                    {
+                        "product": s.product,
+                        "lot": s.lot,
+                        "expiry": s.expiry.isoformat() if s.expiry else None,
+                        "unit": s.unit,
+                        "received": format_amount(s.received),
+                        "charted": format_amount(s.charted),
+                        "written_off": format_amount(s.written_off),
+                        "on_hand": format_amount(s.on_hand),
+                    }
+                    for s in report.lots
+                ],
+                "warnings": report.warnings,
+            }
+        )
+        return 0
+    if not report.lots:
+        print("no stock recorded: aliquot stock receive PRODUCT --lot LOT --expiry DAY --quantity N")
+    for s in report.lots:
+        packages = f" ({s.packages_on_hand:.2f} packages)" if s.packages_on_hand is not None else ""
+        print(
+            f"{s.product:<24} lot {s.lot:<12} exp {s.expiry or '-'}  on hand {format_dose(s.on_hand, s.unit)}{packages}"
+            f"  (in {format_dose(s.received, s.unit)}, charted {format_dose(s.charted, s.unit)},"
+            f" written off {format_dose(s.written_off, s.unit)})"
+        )
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    return 0
+
+
 LOT_COLUMNS = [
     "chart",
     "patient",
@@ -1410,4 +1515,5 @@ COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "photos": _cmd_photos,
     "lot": _cmd_lot,
     "events": _cmd_events,
+    "stock": _cmd_stock,
 }

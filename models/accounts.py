@@ -20,15 +20,27 @@ class Permission(StrEnum):
     USERS = "manage user accounts"
     SETTINGS = "change clinic settings"
     AUDIT = "read the audit trail"
+    STOCK = "receive and write off stock"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.INJECTOR: frozenset({Permission.PATIENTS, Permission.CHART, Permission.SIGN, Permission.IMPORT}),
-    Role.PRESCRIBER: frozenset(
-        {Permission.PATIENTS, Permission.CHART, Permission.SIGN, Permission.COSIGN, Permission.IMPORT}
+    Role.INJECTOR: frozenset(
+        {Permission.PATIENTS, Permission.CHART, Permission.SIGN, Permission.IMPORT, Permission.STOCK}
     ),
-    Role.FRONT_DESK: frozenset({Permission.PATIENTS}),
-    Role.ADMIN: frozenset({Permission.PATIENTS, Permission.USERS, Permission.SETTINGS, Permission.AUDIT}),
+    Role.PRESCRIBER: frozenset(
+        {
+            Permission.PATIENTS,
+            Permission.CHART,
+            Permission.SIGN,
+            Permission.COSIGN,
+            Permission.IMPORT,
+            Permission.STOCK,
+        }
+    ),
+    Role.FRONT_DESK: frozenset({Permission.PATIENTS, Permission.STOCK}),  # deliveries come to the desk
+    Role.ADMIN: frozenset(
+        {Permission.PATIENTS, Permission.USERS, Permission.SETTINGS, Permission.AUDIT, Permission.STOCK}
+    ),
 }
 # Roles that chart and sign: their account names their entry in the injector register.
 CLINICAL_ROLES = frozenset({Role.INJECTOR, Role.PRESCRIBER})

@@ -211,6 +211,9 @@ class Visit(Base):
     signed_record: Mapped[str | None] = mapped_column(Text)
     signed_snapshot: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # Imported from a file (another system, a clinic's history): what it charted was given
+    # elsewhere, so it takes nothing from this clinic's stock.
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # An amendment is a visit of its own that corrects a signed one, which stays as it was.
     amends_visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
     amendment_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -419,6 +422,38 @@ class AdverseEventLog(Base):
     lot: Mapped[Lot | None] = relationship()
 
     __table_args__ = (CheckConstraint("pain IS NULL OR (pain >= 0 AND pain <= 10)", name="pain_scale"),)
+
+
+class ProductBarcode(Base):
+    """A GTIN (the number in a box's GS1 barcode) and the catalogue product it is: mapped
+    once by the clinic, then every scan of that box names its product."""
+
+    __tablename__ = "product_barcode"
+
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"))
+
+
+class StockMovement(Base):
+    """Stock coming in (a delivery of packages of a lot) or going out other than by charting
+    (wasted, expired, broken), in the product's own unit. What charting uses is read from the
+    visits themselves, so an undone or corrected point gives its amount back."""
+
+    __tablename__ = "stock_movement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "received", "wasted", "expired", "broken"
+    packages: Mapped[int | None] = mapped_column(Integer)  # a delivery: how many vials or syringes
+    amount: Mapped[Decimal] = mapped_column(Amount)  # + in, - out, in the product's unit
+    supplier: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(120))
+
+    lot: Mapped[Lot] = relationship()
+
+    __table_args__ = (CheckConstraint("amount <> 0", name="stock_movement_amount"),)
 
 
 class UserAccount(Base):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # Pillow is loaded with the photos service, not at start
     from app.services.photos import PhotoRecord
 
 ICON_SIDE = 112  # pixels: the thumbnail as the strip shows it
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif"}
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif"}
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -313,7 +313,7 @@ class VisitPhotos(QObject):
             parent,
             "Add photos to this visit",
             "",
-            "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.heic *.heif);;All files (*)",
+            "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.heic *.heif);;All files (*)",
         )
         return paths
 

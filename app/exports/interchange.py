@@ -540,6 +540,7 @@ class _Importer:
             provider=provider,
             started_at=started_at,
             status=VisitStatus.DRAFT,  # a signed one is sealed once its points are in
+            imported=True,  # given elsewhere: takes nothing from this clinic's stock
             kind=kind,
             concern=concern,
             notes=notes,

@@ -51,7 +51,7 @@ MAX_PIXELS = 100_000_000  # 100 megapixels: beyond any phone or clinical camera
 MAX_SIDE = 4096  # pixels: the stored image's long side
 THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 92
-ACCEPTED = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "HEIF": "HEIC", "WEBP": "WebP"}
+ACCEPTED = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "HEIF": "HEIC"}
 _EXIF_TAKEN, _EXIF_OFFSET, _EXIF_IFD = 36867, 36881, 0x8769
 
 
@@ -127,7 +127,7 @@ def prepare_photo(data: bytes, name: str = "the file") -> PreparedPhoto:
             kind = ACCEPTED.get(image.format or "")
             if kind is None:
                 raise ValidationError(
-                    f"{name} is a {image.format or 'file'} image; photos are JPEG, PNG, TIFF, HEIC or WebP",
+                    f"{name} is a {image.format or 'file'} image; photos are JPEG, PNG, TIFF or HEIC",
                     "photo",
                 )
             if image.width * image.height > MAX_PIXELS:
