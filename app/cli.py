@@ -252,9 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     photo_actions = photos.add_subparsers(
         dest="photos_action", metavar="ACTION", required=True, parser_class=_Parser
     )
-    add_photos = photo_actions.add_parser(
-        "add", help="add photo files to a visit (JPEG, PNG, TIFF, HEIC)"
-    )
+    add_photos = photo_actions.add_parser("add", help="add photo files to a visit (JPEG, PNG, TIFF, HEIC)")
     add_photos.add_argument("visit", type=_positive_int, metavar="VISIT")
     add_photos.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_photos.add_argument("--pose", required=True, metavar="POSE", help="rest, smile, frown, brow-raise, …")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import String, or_, select, type_coerce
 
@@ -50,8 +51,7 @@ def starting_lot(lots: list[LotRecord], last_number: str | None) -> LotRecord | 
     return max(lots, key=lambda lot: (lot.expiry or date.min, lot.received or date.min), default=None)
 
 
-@dataclass(frozen=True)
-class LotUse:
+class LotUse(NamedTuple):  # a tuple: a recall may list tens of thousands
     """One injection from a lot: who, when, where and how much (a recall's line)."""
 
     chart_number: str
@@ -83,10 +83,18 @@ def lot_recall(db: Database, lot_number: str, product_name: str | None = None) -
     if not number:
         raise ValidationError("give the lot number to look for", "lot")
     with db.audited_read() as session:
-        lots = select(Lot.id).join(Product, Product.id == Lot.product_id).where(Lot.number == number)
+        lots = (
+            select(Lot.id, Product.name, Lot.number, Lot.expiry, Product.dose_unit)
+            .join(Product, Product.id == Lot.product_id)
+            .where(Lot.number == number)
+        )
         if product_name is not None:
             lots = lots.where(Product.name_key == fold(product_name))
-        lot_ids = session.scalars(lots).all()
+        found = {
+            lot_id: (name, lot, expiry, unit.value)
+            for lot_id, name, lot, expiry, unit in session.execute(lots)
+        }
+        lot_ids = list(found)
         if not lot_ids:
             which = f" of {product_name}" if product_name else ""
             raise NotFoundError(f"no lot {number}{which} is registered")
@@ -101,17 +109,12 @@ def lot_recall(db: Database, lot_number: str, product_name: str | None = None) -
                     Visit.id,
                     type_coerce(Visit.started_at, String),  # read once per visit, below
                     type_coerce(Visit.status, String),
-                    Product.name,
-                    Lot.number,
-                    Lot.expiry,
+                    InjectionPoint.lot_id,  # the lot's product, number and expiry: `found`
                     InjectionPoint.region_code,
                     type_coerce(InjectionPoint.amount, String),  # each distinct amount read once, below
-                    Product.dose_unit,
                     InjectionPoint.aliquots,
                 )
                 .select_from(InjectionPoint)
-                .join(Lot, Lot.id == InjectionPoint.lot_id)
-                .join(Product, Product.id == InjectionPoint.product_id)
                 .join(Visit, Visit.id == InjectionPoint.visit_id)
                 .join(Patient, Patient.id == Visit.patient_id)
                 .where(InjectionPoint.lot_id.in_(lot_ids), ~superseded())
@@ -128,26 +131,33 @@ def lot_recall(db: Database, lot_number: str, product_name: str | None = None) -
         record_event(session, db.actor, "search", "lot", number, product=product_name, injections=len(rows))
     days: dict[int, date] = {}  # a visit's day, worked out once for all its sites
     amounts: dict[object, Decimal] = {}
-    return [
-        LotUse(
-            chart,
-            f"{given} {family}",
-            phone,
-            visit_id,
-            days[visit_id]
-            if visit_id in days
-            else days.setdefault(visit_id, local_date(_moment(started), db.timezone)),
-            status == VisitStatus.SIGNED,
-            product,
-            lot,
-            expiry,
-            region,
-            amounts[amount] if amount in amounts else amounts.setdefault(amount, amount_of(amount)),
-            unit if isinstance(unit, str) else unit.value,
-            aliquots,
+    uses = []
+    for chart, given, family, phone, visit_id, started, status, lot_id, region, amount, aliquots in rows:
+        day = days.get(visit_id)
+        if day is None:
+            day = days[visit_id] = local_date(_moment(started), db.timezone)
+        dose = amounts.get(amount)
+        if dose is None:
+            dose = amounts[amount] = amount_of(amount)
+        product, lot, expiry, unit = found[lot_id]  # type: ignore[index]  # the query asked for these lots
+        uses.append(
+            LotUse(
+                chart,
+                f"{given} {family}",
+                phone,
+                visit_id,
+                day,
+                status == VisitStatus.SIGNED,
+                product,
+                lot,
+                expiry,
+                region,
+                dose,
+                unit,
+                aliquots,
+            )
         )
-        for chart, given, family, phone, visit_id, started, status, product, lot, expiry, region, amount, unit, aliquots in rows
-    ]
+    return uses
 
 
 def amount_of(stored: object) -> Decimal:
