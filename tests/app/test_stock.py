@@ -99,3 +99,21 @@ def test_warnings_for_a_lot_near_expiry_and_a_product_running_low(db):
     assert any(w.startswith("Botox Cosmetic is low: 100 U on hand") for w in warnings)
     with pytest.raises(ValidationError, match="at least one"):
         receive_stock(db, "Botox Cosmetic", "S1", soon, 0)
+
+
+def test_the_command_line_receives_a_scanned_box_and_lists_stock(db_path, db):
+    import json
+
+    from tests.app.test_cli import aliquot, assert_one_line_refusal
+
+    db.close()
+    scan = f"]d201{GTIN}17301231" + "10NB88"
+    refused = aliquot("stock", "receive", "--gs1", scan, "--quantity", 2, db=db_path, check=False)
+    assert_one_line_refusal(refused, f"GTIN {GTIN} is not mapped to a product yet")
+    aliquot("stock", "map", GTIN, "Botox Cosmetic", db=db_path)
+    got = aliquot("stock", "receive", "--gs1", scan, "--quantity", 2, "--package", "100", db=db_path).stdout
+    assert "received 2 × Botox Cosmetic lot NB88 (expiry 2030-12-31): 200 U" in got
+    listed = json.loads(aliquot("stock", "--json", db=db_path).stdout)
+    assert [(s["product"], s["lot"], s["on_hand"]) for s in listed["lots"]] == [
+        ("Botox Cosmetic", "NB88", "200")
+    ]
