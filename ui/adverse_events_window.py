@@ -333,6 +333,12 @@ class AdverseEventsWindow(QMainWindow):
         for other in (self.dose_box, self.assess_box):
             other.setVisible(other is box)
         (self.dose_time if box is self.dose_box else self.assess_time).set_moment(self._now_here())
+        event = self.chosen
+        doses = [line.words for line in event.log if line.kind is LogEntryKind.DOSE] if event else []
+        if box is self.dose_box and doses:  # the enzyme of the last dose: the vial in hand
+            for index in range(self.dose_product.count()):
+                if doses[-1].startswith(self.dose_product.itemText(index) + " "):
+                    self.dose_product.setCurrentIndex(index)
         self.log_message.clear()
 
     def _aware(self, field: DateTimeField) -> datetime:
@@ -459,7 +465,7 @@ class AdverseEventsWindow(QMainWindow):
         event = self.chosen
         text = clock_text(event, self.clock()) if event is not None else ""
         self.clock_label.setText(
-            f"⏱ {text}   (reminder: a dose every 60 min is a common protocol, not a rule)" if text else ""
+            f"{text}   (reminder: a dose every 60 min is a common protocol, not a rule)" if text else ""
         )
         self.clock_label.setVisible(bool(text))
         if not self.ticker.isActive():
