@@ -55,6 +55,16 @@ class MainAction(Enum):
         None,
         "Injectors' signed visits no prescriber has co-signed yet (prescribers co-sign them)",
     )
+    LOT_RECALL = (
+        "&Lot recall…",
+        None,
+        "Every patient, visit, site and amount from one lot (a manufacturer's recall); CSV export",
+    )
+    ADVERSE_EVENTS = (
+        "Adverse &events…",
+        None,
+        "The clinic's adverse events; record one, and a vascular occlusion's timed log",
+    )
     AUDIT = ("&Audit trail…", None, "Who did what and when, and a check that the trail is intact (admins)")
     QUIT = ("&Quit", QKeySequence.StandardKey.Quit, "Close Aliquot")
 

@@ -145,6 +145,8 @@ class MainWindow(QMainWindow):
         self.due_window = None
         self.cosign_window = None
         self.audit_window = None
+        self.lot_window = None
+        self.events_window = None
         self.preview = None
         self._new_visits = 0
         self._newest: VisitRecord | None = None
@@ -204,6 +206,8 @@ class MainWindow(QMainWindow):
         actions[MainAction.LOCK].triggered.connect(lambda: self.session.lock())
         actions[MainAction.COSIGN_LIST].triggered.connect(self.show_cosign_list)
         actions[MainAction.AUDIT].triggered.connect(self.show_audit)
+        actions[MainAction.LOT_RECALL].triggered.connect(self.show_lot_recall)
+        actions[MainAction.ADVERSE_EVENTS].triggered.connect(lambda: self.show_adverse_events())
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -229,6 +233,9 @@ class MainWindow(QMainWindow):
         recall_menu = self.menuBar().addMenu("&Recall")
         recall_menu.addAction(self.actions[MainAction.DUE_LIST])
         recall_menu.addAction(self.actions[MainAction.RECALL_SETTINGS])
+        safety_menu = self.menuBar().addMenu("Sa&fety")
+        safety_menu.addAction(self.actions[MainAction.LOT_RECALL])
+        safety_menu.addAction(self.actions[MainAction.ADVERSE_EVENTS])
         signing_menu = self.menuBar().addMenu("&Signing")
         signing_menu.addAction(self.actions[MainAction.COSIGN_LIST])
         signing_menu.addAction(self.actions[MainAction.AUDIT])
@@ -257,6 +264,11 @@ class MainWindow(QMainWindow):
         page.review_visit_button.clicked.connect(self.actions[MainAction.NEW_REVIEW_VISIT].trigger)
         page.history_button.clicked.connect(self.show_history)
         page.compare_photos_button.clicked.connect(self.show_compare)
+        page.events_button.clicked.connect(
+            lambda: self.show_adverse_events(
+                self.current_patient.chart_number if self.current_patient else None
+            )
+        )
         # The halves' parts, by the names the rest of the window (and its tests) use.
         self.search = self.patient_list.search
         self.search_timer = self.patient_list.search_timer
@@ -423,6 +435,8 @@ class MainWindow(QMainWindow):
         self.actions[MainAction.IMPORT].setEnabled(self.may(Permission.IMPORT) and not self._file_work)
         self.actions[MainAction.COSIGN_LIST].setEnabled(signed_in and self.may(Permission.COSIGN))
         self.actions[MainAction.AUDIT].setEnabled(self.may(Permission.AUDIT))
+        if self.events_window is not None:
+            self.events_window.set_charting_allowed(may_chart)
 
     def unsaved_editors(self) -> list:
         """The open visit editors holding unsaved changes (the signed-in user's work)."""
@@ -562,6 +576,36 @@ class MainWindow(QMainWindow):
             self.audit_window = AuditWindow(self.database, self, tasks=self.tasks)
             self.audit_window.setWindowFlag(Qt.WindowType.Window)
         self._bring_up(self.audit_window)
+
+    def show_lot_recall(self) -> None:
+        from ui.lot_search import LotSearchWindow
+
+        names = [p.name for p in self.products]
+        if self.lot_window is None:
+            self.lot_window = LotSearchWindow(self.database, names, self, tasks=self.tasks)
+            self.lot_window.setWindowFlag(Qt.WindowType.Window)
+        else:
+            self.lot_window.set_products(names)
+        self._bring_up(self.lot_window)
+
+    def show_adverse_events(self, chart_number: str | None = None) -> None:
+        from ui.adverse_events_window import AdverseEventsWindow
+
+        if self.events_window is None:
+            self.events_window = AdverseEventsWindow(
+                self.database,
+                self,
+                tasks=self.tasks,
+                may_chart=self.may(Permission.CHART),
+                chart_number=chart_number,
+            )
+            self.events_window.setWindowFlag(Qt.WindowType.Window)
+        else:
+            if chart_number:
+                self.events_window.chart.setText(chart_number)
+                self.events_window.load_visits()
+            self.events_window.refresh()
+        self._bring_up(self.events_window)
 
     @staticmethod
     def _bring_up(window) -> None:

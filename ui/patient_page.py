@@ -145,6 +145,10 @@ class PatientPage(QWidget):
         self.review_visit_button = QPushButton("New review visit")
         self.history_button = QPushButton("History PDF")
         self.compare_photos_button = QPushButton("Compare photos…")
+        self.events_button = QPushButton("Adverse events…")
+        self.events_button.setToolTip(
+            "This patient's adverse events; record one, or log an occlusion's doses"
+        )
         self.compare_photos_button.setToolTip(
             "A pose at two visits, side by side or blended, aligned on the eyes"
         )
@@ -200,6 +204,7 @@ class PatientPage(QWidget):
             self.review_visit_button,
             self.history_button,
             self.compare_photos_button,
+            self.events_button,
         )
 
     def set_charting_allowed(self, allowed: bool) -> None:
@@ -215,6 +220,7 @@ class PatientPage(QWidget):
         self.next_due.clear()
         self.history_button.setEnabled(patient is not None)
         self.compare_photos_button.setEnabled(patient is not None)
+        self.events_button.setEnabled(patient is not None)
         for button in (self.new_visit_button, self.review_visit_button):
             button.setEnabled(patient is not None and self.may_chart)
         self.open_visit_button.setEnabled(False)
