@@ -1196,58 +1196,25 @@ def _cmd_stock(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
-LOT_COLUMNS = [
-    "chart",
-    "patient",
-    "phone",
-    "visit",
-    "date",
-    "signed",
-    "product",
-    "lot",
-    "expiry",
-    "site",
-    "amount",
-    "unit",
-    "aliquots",
-]
-
-
 def _cmd_lot(db: Database, args: argparse.Namespace) -> int:
     import json
 
-    from app.services.lots import lot_recall
+    from app.services.lots import RECALL_COLUMNS, lot_recall, recall_rows
     from app.storage.files import check_output_file, csv_bytes, write_atomically_bytes
-    from models.base import format_amount
 
     if args.output is not None:
         check_output_file(args.output, replace=args.force)
     uses = lot_recall(db, args.lot, args.product)
-    rows = [
-        [
-            u.chart_number,
-            u.patient_name,
-            u.phone or "",
-            u.visit_id,
-            u.visit_day.isoformat(),
-            "yes" if u.signed else "no",
-            u.product,
-            u.lot,
-            u.expiry.isoformat() if u.expiry else "",
-            u.region_code,
-            format_amount(u.amount),
-            u.unit,
-            u.aliquots,
-        ]
-        for u in uses
-    ]
+    rows = recall_rows(uses)
     patients = len({u.chart_number for u in uses})
     summary = f"lot {args.lot}: {len(uses)} injections, {patients} patient{'s' if patients != 1 else ''}"
     if args.format == "csv":
-        content = csv_bytes(LOT_COLUMNS, rows)
+        content = csv_bytes(RECALL_COLUMNS, rows)
     elif args.format == "json":
         content = (
-            json.dumps([dict(zip(LOT_COLUMNS, r, strict=True)) for r in rows], ensure_ascii=False, indent=2)
+            json.dumps(
+                [dict(zip(RECALL_COLUMNS, r, strict=True)) for r in rows], ensure_ascii=False, indent=2
+            )
             + "\n"
         ).encode()
     else:

@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.cli import LOT_COLUMNS
-from app.services.lots import LotUse, lot_recall
+from app.services.lots import RECALL_COLUMNS, LotUse, lot_recall, recall_rows
 from app.storage.database import Database
 from app.storage.files import csv_bytes, write_atomically_bytes
 from models.base import format_amount
@@ -43,28 +42,6 @@ def lot_of(typed: str) -> str:
     if (text.startswith("01") or text.startswith("]")) and len(text) > 16:
         return parse_gs1(text).lot
     return text
-
-
-def csv_rows(uses: list[LotUse]) -> list[list[object]]:
-    """The rows of the CSV, as `aliquot lot --format csv` writes them."""
-    return [
-        [
-            u.chart_number,
-            u.patient_name,
-            u.phone or "",
-            u.visit_id,
-            u.visit_day.isoformat(),
-            "yes" if u.signed else "no",
-            u.product,
-            u.lot,
-            u.expiry.isoformat() if u.expiry else "",
-            u.region_code,
-            format_amount(u.amount),
-            u.unit,
-            u.aliquots,
-        ]
-        for u in uses
-    ]
 
 
 def summary_of(lot: str, uses: list[LotUse]) -> str:
@@ -212,7 +189,7 @@ class LotSearchWindow(QMainWindow):
         path = self.ask_save_path(self, f"lot-{self.searched_lot}.csv")
         if path is None:
             return
-        content = csv_bytes(LOT_COLUMNS, csv_rows(self.uses))
+        content = csv_bytes(RECALL_COLUMNS, recall_rows(self.uses))
         self.export_button.setEnabled(False)
         self.tasks.run(
             "lot-export",

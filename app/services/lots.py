@@ -173,3 +173,44 @@ def _moment(stored: object) -> datetime:
         return datetime.fromisoformat(stored).replace(tzinfo=UTC)
     assert isinstance(stored, datetime)
     return stored
+
+
+RECALL_COLUMNS = [
+    "chart",
+    "patient",
+    "phone",
+    "visit",
+    "date",
+    "signed",
+    "product",
+    "lot",
+    "expiry",
+    "site",
+    "amount",
+    "unit",
+    "aliquots",
+]
+
+
+def recall_rows(uses: list[LotUse]) -> list[list[object]]:
+    """A recall's lines under RECALL_COLUMNS, as the CSV, the JSON and the window give them."""
+    from models.base import format_amount
+
+    return [
+        [
+            u.chart_number,
+            u.patient_name,
+            u.phone or "",
+            u.visit_id,
+            u.visit_day.isoformat(),
+            "yes" if u.signed else "no",
+            u.product,
+            u.lot,
+            u.expiry.isoformat() if u.expiry else "",
+            u.region_code,
+            format_amount(u.amount),
+            u.unit,
+            u.aliquots,
+        ]
+        for u in uses
+    ]

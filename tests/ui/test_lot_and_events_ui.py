@@ -11,9 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
-from app.cli import LOT_COLUMNS
 from app.services.adverse_events import list_adverse_events
-from app.services.lots import lot_recall
+from app.services.lots import RECALL_COLUMNS, lot_recall
 from app.services.visits import list_visits
 from models.gs1 import GROUP_SEPARATOR
 from models.tables import InjectionPoint, Lot, Patient, Visit
@@ -65,7 +64,7 @@ def test_lot_search_lists_the_recall_and_exports_a_csv_that_reads_back(qtbot, de
     window.export_button.click()
     qtbot.waitUntil(lambda: target.exists() and window.tasks.is_idle())
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    assert rows[0] == LOT_COLUMNS
+    assert rows[0] == RECALL_COLUMNS
     assert [(r[0], int(r[3]), r[7], r[9]) for r in rows[1:]] == [
         (u.chart_number, u.visit_id, u.lot, u.region_code) for u in expected
     ]
