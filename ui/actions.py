@@ -60,6 +60,11 @@ class MainAction(Enum):
         None,
         "Every patient, visit, site and amount from one lot (a manufacturer's recall); CSV export",
     )
+    STOCK = (
+        "&Stock…",
+        None,
+        "Stock on hand per lot with near-expiry and low-stock warnings; receive a delivery, typed or scanned",
+    )
     ADVERSE_EVENTS = (
         "Adverse &events…",
         None,

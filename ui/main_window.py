@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         actions[MainAction.COSIGN_LIST].triggered.connect(self.show_cosign_list)
         actions[MainAction.AUDIT].triggered.connect(self.show_audit)
         actions[MainAction.LOT_RECALL].triggered.connect(self.show_lot_recall)
+        actions[MainAction.STOCK].triggered.connect(self.show_stock)
         actions[MainAction.ADVERSE_EVENTS].triggered.connect(lambda: self.show_adverse_events())
 
     def _build_menus(self) -> None:
@@ -234,6 +235,7 @@ class MainWindow(QMainWindow):
         recall_menu.addAction(self.actions[MainAction.DUE_LIST])
         recall_menu.addAction(self.actions[MainAction.RECALL_SETTINGS])
         safety_menu = self.menuBar().addMenu("Sa&fety")
+        safety_menu.addAction(self.actions[MainAction.STOCK])
         safety_menu.addAction(self.actions[MainAction.LOT_RECALL])
         safety_menu.addAction(self.actions[MainAction.ADVERSE_EVENTS])
         signing_menu = self.menuBar().addMenu("&Signing")
@@ -576,6 +578,23 @@ class MainWindow(QMainWindow):
             self.audit_window = AuditWindow(self.database, self, tasks=self.tasks)
             self.audit_window.setWindowFlag(Qt.WindowType.Window)
         self._bring_up(self.audit_window)
+
+    stock_window: QWidget | None = None
+
+    def show_stock(self) -> None:
+        from ui.stock_window import StockWindow
+
+        if self.stock_window is None:
+            window = StockWindow(
+                self.database,
+                [p.name for p in self.products],
+                self,
+                tasks=self.tasks,
+                may_receive=self.may(Permission.STOCK),
+            )
+            window.setWindowFlag(Qt.WindowType.Window)
+            self.stock_window = window
+        self._bring_up(self.stock_window)
 
     def show_lot_recall(self) -> None:
         from ui.lot_search import LotSearchWindow
