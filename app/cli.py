@@ -301,6 +301,21 @@ def build_parser() -> argparse.ArgumentParser:
     low.add_argument("product", metavar="PRODUCT")
     low.add_argument("amount", metavar="AMOUNT", help="in the product's unit; 'none' to clear")
 
+    vials = commands.add_parser("vials", help="reconstituted toxin vials: those in use, mix one, finish one")
+    vials.add_argument("--json", action="store_true")
+    vial_actions = vials.add_subparsers(dest="vials_action", metavar="ACTION", parser_class=_Parser)
+    mix = vial_actions.add_parser("mix", help="record a vial mixed (its concentration and discard-by follow)")
+    mix.add_argument("product", metavar="PRODUCT")
+    mix.add_argument("--lot", required=True, metavar="LOT")
+    mix.add_argument("--vial", metavar="UNITS", help="the vial's size (default: the lot's or usual size)")
+    mix.add_argument("--diluent", metavar="ML", help="diluent volume in mL (default: the label's)")
+    mix.add_argument("--diluent-type", default="", metavar="TEXT", help="default: 0.9% sodium chloride")
+    mix.add_argument(
+        "--use-within", type=_positive_int, metavar="HOURS", help="where the label gives no time"
+    )
+    finish = vial_actions.add_parser("finish", help="the vial is used up or discarded")
+    finish.add_argument("vial", type=_positive_int, metavar="VIAL")
+
     lot = commands.add_parser("lot", help="a lot recall: every patient, visit, site and amount from a lot")
     lot.add_argument("lot", metavar="LOT")
     lot.add_argument("--product", metavar="NAME", help="when several products have a lot of that number")
@@ -1117,6 +1132,64 @@ def _print_asymmetry(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_vials(db: Database, args: argparse.Namespace) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    from app.services.reconstitution import DEFAULT_DILUENT, finish_vial, mix_vial, open_vials
+
+    def number(text: str | None, what: str) -> Decimal | None:
+        try:
+            return None if text is None else Decimal(text)
+        except InvalidOperation:
+            raise UsageError(f"{text!r} is not a {what}") from None
+
+    def said(vial: Any) -> str:
+        use_by = (
+            f", use by {vial.discard_by.astimezone(db.timezone):%Y-%m-%d %H:%M}" if vial.discard_by else ""
+        )
+        return f"vial {vial.id}: {vial.describe()}; mixed {vial.mixed_at.astimezone(db.timezone):%Y-%m-%d %H:%M}{use_by}"
+
+    if args.vials_action == "mix":
+        vial = mix_vial(
+            db,
+            args.product,
+            args.lot,
+            number(args.vial, "vial size"),
+            number(args.diluent, "volume in mL"),
+            args.diluent_type or DEFAULT_DILUENT,
+            use_within=args.use_within,
+        )
+        print(said(vial))
+        return 0
+    if args.vials_action == "finish":
+        print(said(finish_vial(db, args.vial)) + " — finished")
+        return 0
+    found = open_vials(db)
+    if args.json:
+        from models.base import format_amount
+
+        _print_json(
+            [
+                {
+                    "id": v.id,
+                    "product": v.product,
+                    "lot": v.lot,
+                    "per_0.1_mL": format_amount(v.per_tenth_ml.quantize(Decimal("0.01")).normalize()),
+                    "unit": v.unit,
+                    "mixed_at": v.mixed_at.isoformat(),
+                    "discard_by": v.discard_by.isoformat() if v.discard_by else None,
+                }
+                for v in found
+            ]
+        )
+        return 0
+    if not found:
+        print("no vial in use")
+    for vial in found:
+        print(said(vial))
+    return 0
+
+
 def _cmd_stock(db: Database, args: argparse.Namespace) -> int:
     from app.services import stock
     from app.services.visits import ProductLookup
@@ -1481,4 +1554,5 @@ COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "lot": _cmd_lot,
     "events": _cmd_events,
     "stock": _cmd_stock,
+    "vials": _cmd_vials,
 }

@@ -424,6 +424,27 @@ class AdverseEventLog(Base):
     __table_args__ = (CheckConstraint("pain IS NULL OR (pain >= 0 AND pain <= 10)", name="pain_scale"),)
 
 
+class Reconstitution(Base):
+    """A vial mixed: how much toxin in how much diluent (so its concentration), when and by
+    whom, and until when it may be used (the label's use-within time)."""
+
+    __tablename__ = "reconstitution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
+    vial_size: Mapped[Decimal] = mapped_column(Amount)  # in the product's units
+    diluent_ml: Mapped[Decimal] = mapped_column(Amount)
+    diluent: Mapped[str] = mapped_column(String(120))
+    mixed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mixed_by: Mapped[str] = mapped_column(String(120))
+    discard_by: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: the label gives no time
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lot: Mapped[Lot] = relationship()
+
+    __table_args__ = (CheckConstraint("vial_size > 0 AND diluent_ml > 0", name="reconstitution_amounts"),)
+
+
 class ProductBarcode(Base):
     """A GTIN (the number in a box's GS1 barcode) and the catalogue product it is: mapped
     once by the clinic, then every scan of that box names its product."""

@@ -52,6 +52,7 @@ from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
 from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
+from app.services.reconstitution import visit_vials
 from app.services.settings import ClinicProfile, load_clinic_profile, load_signing_settings
 from app.services.signing import AmendmentNote, amendment_trail
 from app.services.visits import get_visit, visit_record
@@ -577,6 +578,16 @@ def visit_record_pdf(db: Database, visit_id: int, purpose: PhotoScope = PhotoSco
                 ]
             )
         ]
+    for vial in visit_vials(db, visit.id):
+        mixed = f"mixed {vial.mixed_at.astimezone(db.timezone):%Y-%m-%d %H:%M} by {vial.mixed_by}"
+        use_by = (
+            f", use by {vial.discard_by.astimezone(db.timezone):%Y-%m-%d %H:%M}" if vial.discard_by else ""
+        )
+        story.append(
+            Paragraph(
+                f"<b>Reconstitution:</b> {rich(vial.describe())}; {rich(mixed)}{use_by}", styles["body"]
+            )
+        )
     story += _photo_section(db, visit.id, purpose, styles)
     story += _events_section(list_adverse_events(db, visit_id=visit.id), db.timezone, styles)
     if visit.notes:

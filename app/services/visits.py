@@ -347,6 +347,9 @@ def replace_points(
                 except ValidationError as error:
                     raise ValidationError(f"point {position}: {error}", error.field) from None
             check_points_together(new_points)
+            from app.services.reconstitution import check_vials  # it reads lots through this module
+
+            check_vials(session, new_points, visit.started_at)
             session.execute(delete(InjectionPoint).where(InjectionPoint.visit_id == visit.id))
             session.expire(visit, ["points"])
             visit.points = new_points
