@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen python docs/make_event_screenshots.py docs/screenshots
 
 A demo clinic is made in a temporary folder (its prescriber signed in). Writes
-lot-recall.png: the lot used most, searched; and vascular-occlusion.png: an occlusion after
+lot-recall.png: the lot used most, searched; stock.png: three deliveries, one near its
+expiry and one product below its threshold; and vascular-occlusion.png: an occlusion after
 a filler visit with two hyaluronidase doses and two assessments, the clock read 65 minutes
 after the onset.
 """
@@ -83,6 +84,21 @@ def main(out: Path) -> None:
         settle(app, lots)
         lots.grab().save(str(out / "lot-recall.png"))
         lots.close()
+
+        from app.services.stock import receive_stock, set_threshold
+        from ui.stock_window import StockWindow
+
+        today = date.today()
+        receive_stock(db, "Botox Cosmetic", "C90412", today + timedelta(days=400), 6, Decimal("100"), "Allergan")
+        receive_stock(db, "Botox Cosmetic", "C88107", today + timedelta(days=18), 1, Decimal("50"), "Allergan")
+        receive_stock(db, "Restylane Kysse", "RK5512", today + timedelta(days=300), 4, Decimal("1"), "Galderma")
+        set_threshold(db, "Restylane Kysse", Decimal("5"))
+        stock = StockWindow(db, names)
+        stock.resize(1100, 620)
+        stock.show()
+        settle(app, stock)
+        stock.grab().save(str(out / "stock.png"))
+        stock.close()
 
         visit = next(v for v in reversed(list_visits(db, chart)) if v.totals)
         onset = visit.started_at.replace(second=0, microsecond=0) + timedelta(minutes=25)

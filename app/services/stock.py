@@ -283,9 +283,12 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
         )
         unit = next((s.unit for s in lots if s.product == name), "")
         if total < threshold:
-            warnings.append(
-                f"{name} is low: {format_dose(total, unit) if unit else total} on hand, below {threshold}"
+            low = (
+                f"{format_dose(total, unit)} on hand, below {format_dose(threshold, unit)}"
+                if unit
+                else "none on hand"
             )
+            warnings.append(f"{name} is low: {low}")
     return StockReport(lots, warnings)
 
 
