@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit
@@ -30,6 +31,13 @@ class Inspector(QGroupBox):
         self.summary = QLabel("Click a point on the face to select it; drag to select several.")
         self.summary.setWordWrap(True)
         form.addRow(self.summary)
+        # (product, lot) -> the reconstituted vial in use: a toxin dose shows its volume
+        self.vials: dict[tuple[str, str], Any] = {}
+        self.volume = QLabel()  # "4 U = 0.1 mL = 10 units on a U-100 insulin syringe"
+        self.volume.setWordWrap(True)
+        self.volume.setAccessibleName("Volume of the dose")
+        self.volume.hide()
+        form.addRow(self.volume)
         # 0 aliquots stands for "the selected points differ"; a real count is 1 or more.
         self.gauge = QLineEdit()
         rows = add_point_rows(form, self.gauge, min_aliquots=0)
@@ -112,11 +120,27 @@ class Inspector(QGroupBox):
         lot = self._common("lot_number")
         self.lot.addItem((lot or "no lot") if lot != MIXED else MIXED, "keep")
         self.lot.setEnabled(len(products) == 1)
+        self._show_volume()
         for field in (self.amount.line, self.gauge, self.notes):
             field.setModified(False)
         self._loading = False
         if len(products) == 1:
             self.lots_wanted.emit(products[0])
+
+    def set_vials(self, vials: dict[tuple[str, str], Any]) -> None:
+        """The reconstituted vials in use, by product and lot: a toxin point shows its volume."""
+        self.vials = vials
+        if self.points:
+            self._show_volume()
+
+    def _show_volume(self) -> None:
+        """One toxin dose from a vial in use: what it is in the syringe, under the summary."""
+        keys = {(p.product_name, p.lot_number or "") for p in self.points}
+        amounts = {p.amount for p in self.points}
+        vial = self.vials.get(keys.pop()) if len(keys) == 1 and len(amounts) == 1 else None
+        words = vial.volume_words(amounts.pop()) if vial is not None else ""
+        self.volume.setText(words)
+        self.volume.setVisible(bool(words))
 
     def set_lots(self, product_name: str, lots) -> None:
         if not self.points or {p.product_name for p in self.points} != {product_name}:

@@ -66,6 +66,16 @@ class Vial:
             f" {format_amount(self.diluent_ml)} mL {self.diluent} = {concentration} {self.unit} per 0.1 mL"
         )
 
+    def volume_words(self, amount: Decimal) -> str:
+        """What a dose drawn from this vial is in the syringe:
+        "4 U = 0.1 mL = 10 units on a U-100 insulin syringe"."""
+        millilitres = amount * self.diluent_ml / self.vial_size
+        syringe = millilitres * 100  # a U-100 insulin syringe: 100 marks per mL
+        return (
+            f"{format_dose(amount, self.unit)} = {format_amount(millilitres.quantize(Decimal('0.001')).normalize())} mL"
+            f" = {format_amount(syringe.quantize(Decimal('0.1')).normalize())} units on a U-100 insulin syringe"
+        )
+
     def usable_at(self, moment: datetime) -> bool:
         return (
             self.mixed_at - MIXED_DURING_VISIT <= moment
@@ -220,3 +230,12 @@ def visit_vials(db: Database, visit_id: int) -> list[Vial]:
         if visit is None:
             raise NotFoundError(f"no visit with id {visit_id}")
         return vials_of_visit(session, visit.points, visit.started_at)
+
+
+def vials_in_use(db: Database, at: datetime) -> dict[tuple[str, str], Vial]:
+    """The vial in use at `at` for each product and lot (the latest mixed): what a visit
+    charts from, so that the editor can say a dose's volume."""
+    in_use: dict[tuple[str, str], Vial] = {}
+    for vial in sorted(open_vials(db, at), key=lambda v: v.mixed_at):
+        in_use[(vial.product, vial.lot)] = vial
+    return in_use

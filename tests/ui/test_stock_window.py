@@ -54,3 +54,31 @@ def test_a_scanned_box_is_refused_until_its_gtin_is_mapped(qtbot, demo_db):
 
 def test_who_may_not_receive_cannot(qtbot, demo_db):
     assert not window(qtbot, demo_db, may_receive=False).receive_button.isEnabled()
+
+
+def test_the_inspector_says_a_toxin_dose_s_volume_from_the_vial_in_use(qtbot, demo_db):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from app.services.reconstitution import mix_vial
+    from app.services.stock import receive_stock
+    from tests.ui.test_visit_editor import open_editor
+
+    receive_stock(demo_db, "Botox Cosmetic", "V100", date(2030, 12, 31), 1, Decimal("100"))
+    mix_vial(demo_db, "Botox Cosmetic", "V100", mixed_at=datetime.now(UTC) - timedelta(minutes=10))
+    editor = open_editor(qtbot, demo_db)
+    qtbot.waitUntil(lambda: bool(editor.inspector.vials))
+    from models.records import ChartedPoint
+    from models.vocabulary import DoseUnit, View
+
+    point = ChartedPoint(
+        View.FRONT, 0.5, 0.37, "glabella", "Botox Cosmetic", DoseUnit.UNITS, Decimal("4"), 1, "V100"
+    )
+    editor.inspector.show_points([point])
+    assert editor.inspector.volume.isVisibleTo(editor.inspector)
+    assert editor.inspector.volume.text() == "4 U = 0.1 mL = 10 units on a U-100 insulin syringe"
+    other = ChartedPoint(
+        View.FRONT, 0.5, 0.37, "glabella", "Botox Cosmetic", DoseUnit.UNITS, Decimal("4"), 1, "C9"
+    )
+    editor.inspector.show_points([other])  # a lot with no vial in use: nothing to say
+    assert not editor.inspector.volume.isVisibleTo(editor.inspector)
