@@ -319,7 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     lot = commands.add_parser("lot", help="a lot recall: every patient, visit, site and amount from a lot")
     lot.add_argument("lot", metavar="LOT")
     lot.add_argument("--product", metavar="NAME", help="when several products have a lot of that number")
-    lot.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    lot.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "pdf"],
+        default="table",
+        help="pdf: the recall report (-o FILE)",
+    )
     lot.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output"
     )
@@ -1277,6 +1282,14 @@ def _cmd_lot(db: Database, args: argparse.Namespace) -> int:
 
     if args.output is not None:
         check_output_file(args.output, replace=args.force)
+    if args.format == "pdf":
+        from app.exports.records import lot_recall_pdf
+
+        if args.output is None:
+            raise UsageError("the recall report is a PDF: give -o FILE")
+        write_atomically_bytes(args.output, lot_recall_pdf(db, args.lot, args.product), replace=args.force)
+        print(f"the recall report of lot {args.lot} written to {args.output}", file=sys.stderr)
+        return 0
     uses = lot_recall(db, args.lot, args.product)
     rows = recall_rows(uses)
     patients = len({u.chart_number for u in uses})

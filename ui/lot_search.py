@@ -85,6 +85,9 @@ class LotSearchWindow(QMainWindow):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export_csv)
+        self.report_button = QPushButton("Recall report PDF…")
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.export_report)
         row = QHBoxLayout()
         row.addWidget(QLabel("&Lot:", buddy=self.lot))
         row.addWidget(self.lot, 2)
@@ -93,6 +96,7 @@ class LotSearchWindow(QMainWindow):
         row.addWidget(self.search_button)
         row.addStretch(0)
         row.addWidget(self.export_button)
+        row.addWidget(self.report_button)
 
         self.model: RecordTableModel[LotUse] = RecordTableModel(
             [
@@ -175,6 +179,7 @@ class LotSearchWindow(QMainWindow):
         self.summary.setStyleSheet("")
         self.summary.setText(summary_of(lot, uses))
         self.export_button.setEnabled(bool(uses))
+        self.report_button.setEnabled(bool(uses))
 
     def _refused(self, message: str) -> None:
         self.uses, self.searched_lot = [], ""
@@ -201,6 +206,31 @@ class LotSearchWindow(QMainWindow):
             owner=self,
             ended=lambda: self.export_button.setEnabled(bool(self.uses)),
             failed=self._export_failed,
+        )
+
+    def export_report(self) -> None:
+        """The recall report as PDF (the same lines, with the phone to call)."""
+        from app.exports.records import lot_recall_pdf
+
+        if not self.uses:
+            return
+        path = self.ask_save_path(self, f"lot-{self.searched_lot}-recall.pdf")
+        if path is None:
+            return
+        lot, product = self.searched_lot, self.product.currentData()
+
+        def write() -> Path:
+            return write_atomically_bytes(path, lot_recall_pdf(self.database, lot, product), replace=True)
+
+        self.tasks.run(
+            "lot-report",
+            write,
+            lambda written: self.summary.setText(
+                summary_of(lot, self.uses) + f" — report written to {written}"
+            ),
+            refused=self._export_failed,
+            failed=self._export_failed,
+            owner=self,
         )
 
     def _export_failed(self, message: str) -> None:

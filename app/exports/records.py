@@ -1114,3 +1114,56 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
         f"Treatment history, chart {patient.chart_number}",
     ).build(story, canvasmaker=canvas_class)
     return out.getvalue()
+
+
+def lot_recall_pdf(db: Database, lot_number: str, product_name: str | None = None) -> bytes:
+    """A manufacturer's recall, printed: the lot, and every patient, visit, site and amount
+    from it, with the phone to call (the search is audited by `lot_recall`)."""
+    from app.services.lots import lot_recall
+
+    _register_fonts()
+    styles = _styles()
+    profile = load_clinic_profile(db)
+    uses = lot_recall(db, lot_number, product_name)
+    patients = len({u.chart_number for u in uses})
+    story: list[Any] = [
+        Paragraph(f"<font name='{BOLD}'>{rich(profile.name or NO_CLINIC_NAME)}</font>", styles["small"]),
+        Spacer(1, 4 * mm),
+        Paragraph(f"Lot recall: {rich(lot_number)}", styles["title"]),
+        Paragraph(
+            f"{len(uses)} injection{'s' if len(uses) != 1 else ''} to {patients} patient{'s' if patients != 1 else ''}"
+            + (f" · {rich(uses[0].product)}, expiry {uses[0].expiry or 'not recorded'}" if uses else ""),
+            styles["body"],
+        ),
+        Spacer(1, 3 * mm),
+    ]
+    rows: list[list[Any]] = [["Chart", "Patient", "Phone", "Visit", "Day", "Site", "Amount"]]
+    for use in uses:
+        rows.append(
+            [
+                Paragraph(rich(use.chart_number), styles["cell"]),
+                Paragraph(rich(use.patient_name), styles["cell"]),
+                Paragraph(rich(use.phone or "—"), styles["cell"]),
+                str(use.visit_id),
+                use.visit_day.isoformat(),
+                Paragraph(
+                    rich(REGIONS[use.region_code].label if use.region_code in REGIONS else use.region_code),
+                    styles["cell"],
+                ),
+                format_dose(use.amount, use.unit),
+            ]
+        )
+    table = Table(
+        rows,
+        colWidths=[20 * mm, 42 * mm, 28 * mm, 14 * mm, 22 * mm, 32 * mm, 16 * mm],
+        repeatRows=1,
+        hAlign="LEFT",
+    )
+    table.setStyle(_totals_style(6))
+    story += [table, Spacer(1, 4 * mm), Paragraph(printed_on(db), styles["small"])]
+    out = io.BytesIO()
+    canvas_class = type("RecallCanvas", (_NumberedCanvas,), {"footer": ("", f"Lot recall {lot_number}")})
+    _document(
+        out, f"Lot recall {lot_number}", profile.name or "Aliquot", f"Patients given lot {lot_number}"
+    ).build(story, canvasmaker=canvas_class)
+    return out.getvalue()

@@ -77,3 +77,13 @@ def test_the_command_line_writes_the_recall_as_csv_and_json(clinic, db_path, tmp
     aliquot("lot", "C1234", "--format", "csv", "-o", out, db=db_path)
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert [r["patient"] for r in rows] == ["Zoë Ångström-Núñez", "שרה לוי", "שרה לוי"]
+
+
+def test_the_recall_report_prints_every_patient_to_call(clinic):
+    from app.exports.records import lot_recall_pdf
+    from tests.app.test_records import text_of
+
+    db, *_ = clinic
+    text = " ".join(text_of(lot_recall_pdf(db, "C1234")))
+    assert "Lot recall: C1234" in text and "3 injections to 2 patients" in text
+    assert "Zoë Ångström-Núñez" in text and "שרה לוי" in text and "Glabella" in text

@@ -71,6 +71,12 @@ def test_lot_search_lists_the_recall_and_exports_a_csv_that_reads_back(qtbot, de
     assert [Decimal(r[10]) for r in rows[1:]] == [u.amount for u in expected]
     assert "written to" in window.summary.text()
 
+    report = tmp_path / "recall.pdf"
+    monkeypatch.setattr(LotSearchWindow, "ask_save_path", classmethod(lambda cls, parent, name: report))
+    window.report_button.click()
+    qtbot.waitUntil(lambda: report.exists() and window.tasks.is_idle())
+    assert report.read_bytes().startswith(b"%PDF-") and "report written to" in window.summary.text()
+
 
 @pytest.mark.parametrize(
     "scan",
