@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from app.services.adverse_events import (
     AdverseEventRecord,
     LogLine,
+    close_adverse_event,
     list_adverse_events,
     log_assessment,
     log_dose,
@@ -203,12 +204,17 @@ class AdverseEventsWindow(QMainWindow):
         self.dose_button.clicked.connect(lambda: self._show_form(self.dose_box))
         self.assess_button = QPushButton("Assessment…")
         self.assess_button.clicked.connect(lambda: self._show_form(self.assess_box))
+        self.outcome_button = QPushButton("Outcome…")
+        self.outcome_button.setToolTip("How the event ended, and a follow-up day")
+        self.outcome_button.clicked.connect(lambda: self._show_form(self.outcome_box))
         buttons = QHBoxLayout()
         buttons.addWidget(self.dose_button)
         buttons.addWidget(self.assess_button)
+        buttons.addWidget(self.outcome_button)
         buttons.addStretch(1)
         self._build_dose_form()
         self._build_assessment_form()
+        self._build_outcome_form()
         self.log_message = QLabel()
         self.log_message.setWordWrap(True)
 
@@ -220,6 +226,7 @@ class AdverseEventsWindow(QMainWindow):
         detail_layout.addLayout(buttons)
         detail_layout.addWidget(self.dose_box)
         detail_layout.addWidget(self.assess_box)
+        detail_layout.addWidget(self.outcome_box)
         detail_layout.addWidget(self.log_message)
 
         left = QWidget()
@@ -323,6 +330,48 @@ class AdverseEventsWindow(QMainWindow):
         self.assess_box.setLayout(form)
         self.assess_box.hide()
 
+    def _build_outcome_form(self) -> None:
+        self.outcome = QLineEdit()
+        self.outcome.setPlaceholderText("e.g. resolved, no necrosis; ptosis settled at 4 weeks")
+        self.outcome.setAccessibleName("Outcome")
+        self.follow_up = QLineEdit()
+        self.follow_up.setPlaceholderText("YYYY-MM-DD (optional)")
+        self.follow_up.setAccessibleName("Follow-up day")
+        self.outcome_save = QPushButton("Save outcome")
+        self.outcome_save.clicked.connect(self.save_outcome)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(lambda: self.outcome_box.hide())
+        row = QHBoxLayout()
+        row.addWidget(self.outcome_save)
+        row.addWidget(cancel)
+        row.addStretch(1)
+        form = QFormLayout()
+        form.addRow("Outcome:", self.outcome)
+        form.addRow("Follow-up:", self.follow_up)
+        form.addRow(row)
+        self.outcome_box = QGroupBox("Outcome")
+        self.outcome_box.setLayout(form)
+        self.outcome_box.hide()
+
+    def save_outcome(self) -> None:
+        event = self.chosen
+        if event is None:
+            return
+        typed = self.follow_up.text().strip()
+        try:
+            follow_up = date.fromisoformat(typed) if typed else None
+        except ValueError:
+            self._say_log_refusal(f"{typed!r} is not a day like 2026-12-17")
+            return
+        self.tasks.run(
+            "event-outcome",
+            partial(close_adverse_event, self.database, event.id, self.outcome.text(), follow_up),
+            partial(self._logged, self.outcome_box),
+            refused=self._say_log_refusal,
+            failed=self._say_log_refusal,
+            owner=self,
+        )
+
     def _now_here(self) -> datetime:
         return self.clock().astimezone(self.database.timezone).replace(second=0, microsecond=0, tzinfo=None)
 
@@ -330,8 +379,11 @@ class AdverseEventsWindow(QMainWindow):
         self.onset.set_moment(self._now_here())
 
     def _show_form(self, box: QGroupBox) -> None:
-        for other in (self.dose_box, self.assess_box):
+        for other in (self.dose_box, self.assess_box, self.outcome_box):
             other.setVisible(other is box)
+        if box is self.outcome_box:
+            self.log_message.clear()
+            return
         (self.dose_time if box is self.dose_box else self.assess_time).set_moment(self._now_here())
         event = self.chosen
         doses = [line.words for line in event.log if line.kind is LogEntryKind.DOSE] if event else []
@@ -353,12 +405,14 @@ class AdverseEventsWindow(QMainWindow):
         if not allowed:
             self.dose_box.hide()
             self.assess_box.hide()
+            self.outcome_box.hide()
         self.record_box.setToolTip("" if allowed else "Your role may read adverse events but not record them")
 
     def _enable_log_buttons(self) -> None:
         enabled = self.may_chart and self.chosen is not None
         self.dose_button.setEnabled(enabled)
         self.assess_button.setEnabled(enabled)
+        self.outcome_button.setEnabled(enabled)
 
     # ------------------------------------------------------------------ loading
 

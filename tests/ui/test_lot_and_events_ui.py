@@ -231,3 +231,26 @@ def test_a_front_desk_user_reads_the_list_but_cannot_record(qtbot, demo_db):
     assert window.chosen is not None
     assert not window.record_button.isEnabled() and not window.record_box.isEnabled()
     assert not window.dose_button.isEnabled() and not window.assess_button.isEnabled()
+
+
+def test_an_event_s_outcome_and_follow_up_are_recorded_in_the_window(qtbot, demo_db):
+    from app.services.adverse_events import list_adverse_events, report_adverse_event
+
+    chart, visit_id, started = a_treated_patient(demo_db)
+    event = report_adverse_event(
+        demo_db, chart, EventKind.BRUISING, Severity.MILD, started + timedelta(hours=2), visit_id
+    )
+    window = open_events_window(qtbot, demo_db, started + timedelta(days=1))
+    window.table.selectRow(0)
+    assert window.outcome_button.isEnabled()
+    window.outcome_button.click()
+    assert window.outcome_box.isVisibleTo(window)
+    window.outcome.setText("resolved in a week")
+    window.follow_up.setText("not a day")
+    window.outcome_save.click()
+    assert "is not a day" in window.log_message.text()
+    window.follow_up.setText("2026-12-20")
+    window.outcome_save.click()
+    qtbot.waitUntil(lambda: window.tasks.is_idle() and not window.outcome_box.isVisibleTo(window))
+    [stored] = [e for e in list_adverse_events(demo_db) if e.id == event.id]
+    assert (stored.outcome, stored.follow_up.isoformat()) == ("resolved in a week", "2026-12-20")
