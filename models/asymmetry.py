@@ -54,6 +54,7 @@ from types import MappingProxyType
 
 from models.errors import ValidationError
 from models.landmarks import Landmark, Landmarks, Point
+from models.vocabulary import Side as Side  # the patient's side (never the midline here)
 
 IRIS_DIAMETER_MM = 11.7
 # Two sides whose values differ by less than this are reported as even (`greater` is None);
@@ -65,13 +66,6 @@ EVEN_WITHIN_MM = 0.1
 Affine = tuple[tuple[float, float, float], tuple[float, float, float]]
 
 L = Landmark
-
-
-class Side(StrEnum):
-    """The patient's side."""
-
-    LEFT = "left"
-    RIGHT = "right"
 
 
 class Midline(StrEnum):

@@ -102,3 +102,17 @@ def format_amount(value: Decimal) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def stored_moment(stored: datetime | str) -> datetime:
+    """A time read without its column's conversion (a query that reads many rows): SQLite
+    gives its stored UTC text, PostgreSQL a datetime. Always aware, in UTC."""
+    if isinstance(stored, str):
+        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return stored if stored.tzinfo is not None else stored.replace(tzinfo=UTC)
+
+
+def stored_amount(stored: object) -> Decimal:
+    """An amount read without its column's conversion: a float on SQLite, a Decimal on
+    PostgreSQL; normalized as the Amount column gives it."""
+    return normalize_amount(Decimal(str(stored)))

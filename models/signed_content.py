@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy import ColumnElement, Row, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models.audit_chain import canonical_json, moment_text
-from models.base import format_amount
+from models.base import format_amount, stored_amount
 from models.tables import InjectionPoint, Lot, Visit
 
 # Read as stored, with as little conversion as the one spelling needs (a whole clinic is
@@ -67,7 +66,7 @@ _BATCH = 5000
 def _amount_text(stored: object) -> str:
     """An amount as it was charted ("4", "0.05"), whether the driver gave a float or a
     Decimal; the few distinct amounts of a clinic are worked out once."""
-    return format_amount(Decimal(str(stored)))
+    return format_amount(stored_amount(stored))
 
 
 def _day_text(stored: object) -> str | None:

@@ -279,13 +279,6 @@ class VisitPhotos(QObject):
 
     def _loaded(self, records: list[PhotoRecord]) -> None:
         self.strip.set_items([StripItem(r) for r in records])
-        if records:
-            self._keep_visit()
-
-    def _keep_visit(self) -> None:
-        """A visit holding photos is not an empty draft: closing the editor unsaved keeps it
-        (and its photos) instead of taking the new visit back."""
-        self.editor.created_unsaved = False
 
     # ------------------------------------------------------------------ who may
 
@@ -374,7 +367,6 @@ class VisitPhotos(QObject):
 
     def _added(self, batch: _Batch, record: PhotoRecord) -> None:
         batch.added += 1
-        self._keep_visit()
         self.strip.append(StripItem(record))
         self.editor.tasks.announce(record.changes)  # the patient page shows it
         self._batch_step(batch)

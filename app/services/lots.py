@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import String, or_, select, type_coerce
 
 from app.storage.database import Database
+from models.base import stored_amount, stored_moment
 from models.errors import NotFoundError, ValidationError
 from models.tables import Lot, Product
 from models.text import fold
@@ -135,10 +136,10 @@ def lot_recall(db: Database, lot_number: str, product_name: str | None = None) -
     for chart, given, family, phone, visit_id, started, status, lot_id, region, amount, aliquots in rows:
         day = days.get(visit_id)
         if day is None:
-            day = days[visit_id] = local_date(_moment(started), db.timezone)
+            day = days[visit_id] = local_date(stored_moment(started), db.timezone)
         dose = amounts.get(amount)
         if dose is None:
-            dose = amounts[amount] = amount_of(amount)
+            dose = amounts[amount] = stored_amount(amount)
         product, lot, expiry, unit = found[lot_id]  # type: ignore[index]  # the query asked for these lots
         uses.append(
             LotUse(
@@ -158,21 +159,6 @@ def lot_recall(db: Database, lot_number: str, product_name: str | None = None) -
             )
         )
     return uses
-
-
-def amount_of(stored: object) -> Decimal:
-    """An amount as the driver gave it (a float on SQLite, a Decimal on PostgreSQL)."""
-    from models.base import normalize_amount
-
-    return normalize_amount(Decimal(str(stored)))
-
-
-def _moment(stored: object) -> datetime:
-    """A stored time as the driver gave it: SQLite's UTC text, or PostgreSQL's datetime."""
-    if isinstance(stored, str):
-        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
-    assert isinstance(stored, datetime)
-    return stored
 
 
 RECALL_COLUMNS = [

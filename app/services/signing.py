@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event, record_events
@@ -251,25 +251,19 @@ def seal_many(db: Database, session: Session, signatures: dict[int, BulkSignatur
         )
     statement = (
         update(Visit.__table__)  # type: ignore[arg-type]
-        .where(Visit.__table__.c.id == _param("visit_id"))
+        .where(Visit.__table__.c.id == bindparam("visit_id"))
         .values(
             status=VisitStatus.SIGNED.value,
-            signed_at=_param("signed_at"),
-            signer_role=_param("signer_role"),
-            signed_by_user_id=_param("signed_by_user_id"),
-            signed_record=_param("signed_record"),
-            signed_snapshot=_param("signed_snapshot"),
-            content_hash=_param("content_hash"),
+            signed_at=bindparam("signed_at"),
+            signer_role=bindparam("signer_role"),
+            signed_by_user_id=bindparam("signed_by_user_id"),
+            signed_record=bindparam("signed_record"),
+            signed_snapshot=bindparam("signed_snapshot"),
+            content_hash=bindparam("content_hash"),
         )
     )
     session.connection().execute(statement, rows)
     record_events(session, db.actor, events)
-
-
-def _param(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 # Co-signing

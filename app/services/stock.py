@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -26,7 +26,7 @@ from app.services.visits import ProductLookup, local_date
 from app.storage.database import Database
 from models.accounts import Permission
 from models.amounts import format_dose
-from models.base import utcnow
+from models.base import stored_moment, utcnow
 from models.errors import NotFoundError, ValidationError
 from models.gs1 import parse_gs1
 from models.signed_content import superseded
@@ -240,7 +240,7 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
             lot = session.get_one(Lot, lot_id)
             # From the day of the first delivery on (a morning's visits charted after the
             # delivery was entered count too).
-            since = datetime.combine(local_date(_aware(first_at), db.timezone), time(), db.timezone)
+            since = datetime.combine(local_date(stored_moment(first_at), db.timezone), time(), db.timezone)
             charted = session.scalar(
                 select(func.coalesce(func.sum(InjectionPoint.amount), 0))
                 .join(Visit, Visit.id == InjectionPoint.visit_id)
@@ -290,10 +290,3 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
             )
             warnings.append(f"{name} is low: {low}")
     return StockReport(lots, warnings)
-
-
-def _aware(moment: datetime | str) -> datetime:
-    """An aggregate's time as the driver gave it (SQLite: its stored UTC text)."""
-    if isinstance(moment, str):
-        return datetime.fromisoformat(moment).replace(tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
