@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     vials = commands.add_parser("vials", help="reconstituted toxin vials: those in use, mix one, finish one")
     vials.add_argument("--json", action="store_true")
-    vial_actions = vials.add_subparsers(dest="vials_action", metavar="ACTION", parser_class=_Parser)
+    vial_actions = vials.add_subparsers(dest="package_action", metavar="ACTION", parser_class=_Parser)
     mix = vial_actions.add_parser("mix", help="record a vial mixed (its concentration and discard-by follow)")
     mix.add_argument("product", metavar="PRODUCT")
     mix.add_argument("--lot", required=True, metavar="LOT")
@@ -313,8 +313,22 @@ def build_parser() -> argparse.ArgumentParser:
     mix.add_argument(
         "--use-within", type=_positive_int, metavar="HOURS", help="where the label gives no time"
     )
-    finish = vial_actions.add_parser("finish", help="the vial is used up or discarded")
-    finish.add_argument("vial", type=_positive_int, metavar="VIAL")
+    syringes = commands.add_parser(
+        "syringes",
+        help="opened filler syringes: those open, open one, finish one (a part-used one stays open)",
+    )
+    syringes.add_argument("--json", action="store_true")
+    syringe_actions = syringes.add_subparsers(dest="package_action", metavar="ACTION", parser_class=_Parser)
+    opened = syringe_actions.add_parser("open", help="record a syringe opened")
+    opened.add_argument("product", metavar="PRODUCT")
+    opened.add_argument("--lot", required=True, metavar="LOT")
+    opened.add_argument("--size", metavar="ML", help="the syringe's mL (default: the lot's or usual size)")
+    for actions, what in ((vial_actions, "vial"), (syringe_actions, "syringe")):
+        finish = actions.add_parser(
+            "finish", help=f"the {what} is used up (--wasted: its rest thrown away); what is left is wastage"
+        )
+        finish.add_argument("package", type=_positive_int, metavar=what.upper())
+        finish.add_argument("--wasted", action="store_true", help="the rest was thrown away")
 
     lot = commands.add_parser("lot", help="a lot recall: every patient, visit, site and amount from a lot")
     lot.add_argument("lot", metavar="LOT")
@@ -1137,61 +1151,90 @@ def _print_asymmetry(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_vials(db: Database, args: argparse.Namespace) -> int:
-    from decimal import Decimal, InvalidOperation
+def _cmd_packages(db: Database, args: argparse.Namespace) -> int:
+    """`aliquot vials` and `aliquot syringes`: those open, mix or open one, finish one."""
+    from datetime import datetime
+    from decimal import Decimal
 
-    from app.services.reconstitution import DEFAULT_DILUENT, finish_vial, mix_vial, open_vials
+    from app.services.packages import (
+        DEFAULT_DILUENT,
+        Package,
+        finish_package,
+        mix_vial,
+        open_packages,
+        open_syringe,
+    )
+    from models.amounts import format_dose, parse_amount
+    from models.base import format_amount
+    from models.vocabulary import DoseUnit, PackageKind
 
-    def number(text: str | None, what: str) -> Decimal | None:
-        try:
-            return None if text is None else Decimal(text)
-        except InvalidOperation:
-            raise UsageError(f"{text!r} is not a {what}") from None
+    kind = PackageKind.VIAL if args.command == "vials" else PackageKind.SYRINGE
 
-    def said(vial: Any) -> str:
-        use_by = (
-            f", use by {vial.discard_by.astimezone(db.timezone):%Y-%m-%d %H:%M}" if vial.discard_by else ""
+    def amount(text: str | None, unit: DoseUnit) -> Decimal | None:
+        return None if text is None else parse_amount(text, unit)
+
+    def said(package: Package) -> str:
+        def at(moment: datetime) -> str:
+            return f"{moment.astimezone(db.timezone):%Y-%m-%d %H:%M}"
+
+        verb = "mixed" if package.kind is PackageKind.VIAL else "opened"
+        use_by = f", use by {at(package.discard_by)}" if package.discard_by else ""
+        state = (
+            f"; {package.finish.value if package.finish else ''} {at(package.finished_at)},"
+            f" {format_dose(max(package.left, Decimal(0)), package.unit)} wasted"
+            if package.finished_at is not None
+            else f"; {format_dose(package.left, package.unit)} left"
         )
-        return f"vial {vial.id}: {vial.describe()}; mixed {vial.mixed_at.astimezone(db.timezone):%Y-%m-%d %H:%M}{use_by}"
+        return f"{package.name}: {package.describe()}; {verb} {at(package.opened_at)}{use_by}{state}"
 
-    if args.vials_action == "mix":
-        vial = mix_vial(
-            db,
-            args.product,
-            args.lot,
-            number(args.vial, "vial size"),
-            number(args.diluent, "volume in mL"),
-            args.diluent_type or DEFAULT_DILUENT,
-            use_within=args.use_within,
+    if args.package_action == "mix":
+        print(
+            said(
+                mix_vial(
+                    db,
+                    args.product,
+                    args.lot,
+                    amount(args.vial, DoseUnit.UNITS),
+                    amount(args.diluent, DoseUnit.MILLILITRES),
+                    args.diluent_type or DEFAULT_DILUENT,
+                    use_within=args.use_within,
+                )
+            )
         )
-        print(said(vial))
         return 0
-    if args.vials_action == "finish":
-        print(said(finish_vial(db, args.vial)) + " — finished")
+    if args.package_action == "open":
+        print(said(open_syringe(db, args.product, args.lot, amount(args.size, DoseUnit.MILLILITRES))))
         return 0
-    found = open_vials(db)
+    if args.package_action == "finish":
+        print(said(finish_package(db, args.package, wasted=args.wasted)))
+        return 0
+    found = open_packages(db, kind=kind)
     if args.json:
-        from models.base import format_amount
-
         _print_json(
             [
                 {
-                    "id": v.id,
-                    "product": v.product,
-                    "lot": v.lot,
-                    "per_0.1_mL": format_amount(v.per_tenth_ml.quantize(Decimal("0.01")).normalize()),
-                    "unit": v.unit,
-                    "mixed_at": v.mixed_at.isoformat(),
-                    "discard_by": v.discard_by.isoformat() if v.discard_by else None,
+                    "id": p.id,
+                    "product": p.product,
+                    "lot": p.lot,
+                    "size": format_amount(p.size),
+                    "left": format_amount(p.left),
+                    "unit": p.unit,
+                    "opened_at": p.opened_at.isoformat(),
+                    "discard_by": p.discard_by.isoformat() if p.discard_by else None,
                 }
-                for v in found
+                | (
+                    {"per_0.1_mL": format_amount(p.per_tenth_ml.quantize(Decimal("0.01")).normalize())}
+                    if p.diluent_ml is not None
+                    else {}
+                )
+                for p in found
             ]
         )
         return 0
     if not found:
-        print("no vial in use")
-    for vial in found:
-        print(said(vial))
+        print(f"no {kind.value} open")
+    for package in found:
+        print(said(package))
     return 0
 
 
@@ -1252,7 +1295,10 @@ def _cmd_stock(db: Database, args: argparse.Namespace) -> int:
                         "received": format_amount(s.received),
                         "charted": format_amount(s.charted),
                         "written_off": format_amount(s.written_off),
+                        "left_in_finished": format_amount(s.left_in_finished),
                         "on_hand": format_amount(s.on_hand),
+                        "left_in_open": format_amount(s.left_in_open),
+                        "open_packages": s.open_packages,
                     }
                     for s in report.lots
                 ],
@@ -1264,10 +1310,13 @@ def _cmd_stock(db: Database, args: argparse.Namespace) -> int:
         print("no stock recorded: aliquot stock receive PRODUCT --lot LOT --expiry DAY --quantity N")
     for s in report.lots:
         packages = f" ({s.packages_on_hand:.2f} packages)" if s.packages_on_hand is not None else ""
+        in_open = (
+            f", {format_dose(s.left_in_open, s.unit)} of it in {s.open_packages} open" if s.open_packages else ""
+        )
         print(
             f"{s.product:<24} lot {s.lot:<12} exp {s.expiry or '-'}  on hand {format_dose(s.on_hand, s.unit)}{packages}"
-            f"  (in {format_dose(s.received, s.unit)}, charted {format_dose(s.charted, s.unit)},"
-            f" written off {format_dose(s.written_off, s.unit)})"
+            f"{in_open}  (in {format_dose(s.received, s.unit)}, charted {format_dose(s.charted, s.unit)},"
+            f" wasted {format_dose(s.wasted, s.unit)})"
         )
     for warning in report.warnings:
         print(f"warning: {warning}")
@@ -1567,5 +1616,6 @@ COMMANDS: dict[str, Callable[[Database, argparse.Namespace], int]] = {
     "lot": _cmd_lot,
     "events": _cmd_events,
     "stock": _cmd_stock,
-    "vials": _cmd_vials,
+    "vials": _cmd_packages,
+    "syringes": _cmd_packages,
 }

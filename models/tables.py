@@ -37,6 +37,8 @@ from models.vocabulary import (
     DoseUnit,
     EventKind,
     LogEntryKind,
+    PackageFinish,
+    PackageKind,
     PhotoScope,
     ProductKind,
     Role,
@@ -258,6 +260,10 @@ class InjectionPoint(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
     # Indexed for recalls: "which patients received lot X?"
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
+    # The vial or syringe it was drawn from, when the clinic records them (app/services/packages.py)
+    package_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opened_package.id", ondelete="RESTRICT"), index=True
+    )
     amount: Mapped[Decimal] = mapped_column(Amount)
     aliquots: Mapped[int] = mapped_column(Integer, default=1)
     depth: Mapped[Depth | None] = mapped_column(_vocabulary(Depth, "depth"))
@@ -268,6 +274,7 @@ class InjectionPoint(Base):
     visit: Mapped[Visit] = relationship(back_populates="points")
     product: Mapped[Product] = relationship()
     lot: Mapped[Lot | None] = relationship()
+    package: Mapped[OpenedPackage | None] = relationship()
 
     __table_args__ = (
         CheckConstraint("aliquots >= 1", name="aliquots_positive"),
@@ -424,25 +431,36 @@ class AdverseEventLog(Base):
     __table_args__ = (CheckConstraint("pain IS NULL OR (pain >= 0 AND pain <= 10)", name="pain_scale"),)
 
 
-class Reconstitution(Base):
-    """A vial mixed: how much toxin in how much diluent (so its concentration), when and by
-    whom, and until when it may be used (the label's use-within time)."""
+class OpenedPackage(Base):
+    """A vial mixed or a syringe opened at the chair. Points charted from it name it, so
+    what is left in it is its size less what was charted from it; once it is finished
+    (used up or wasted) or past its discard-by time, that rest is wastage.
 
-    __tablename__ = "reconstitution"
+    A vial records how much toxin in how much diluent (so its concentration), and until
+    when it may be used (the label's use-within time); a syringe records its mL."""
+
+    __tablename__ = "opened_package"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
-    vial_size: Mapped[Decimal] = mapped_column(Amount)  # in the product's units
-    diluent_ml: Mapped[Decimal] = mapped_column(Amount)
-    diluent: Mapped[str] = mapped_column(String(120))
-    mixed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    mixed_by: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[PackageKind] = mapped_column(_vocabulary(PackageKind, "package_kind"))
+    size: Mapped[Decimal] = mapped_column(Amount)  # in the product's unit: U of a vial, mL of a syringe
+    diluent_ml: Mapped[Decimal | None] = mapped_column(Amount)  # a vial's only
+    diluent: Mapped[str] = mapped_column(String(120), default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)  # a vial: mixed at
+    opened_by: Mapped[str] = mapped_column(String(120))
     discard_by: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: the label gives no time
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_by: Mapped[str] = mapped_column(String(120), default="")
+    finish: Mapped[PackageFinish | None] = mapped_column(_vocabulary(PackageFinish, "package_finish"))
 
     lot: Mapped[Lot] = relationship()
 
-    __table_args__ = (CheckConstraint("vial_size > 0 AND diluent_ml > 0", name="reconstitution_amounts"),)
+    __table_args__ = (
+        CheckConstraint("size > 0 AND (diluent_ml IS NULL OR diluent_ml > 0)", name="package_amounts"),
+        CheckConstraint("kind = 'syringe' OR diluent_ml IS NOT NULL", name="vial_has_diluent"),
+        CheckConstraint("(finished_at IS NULL) = (finish IS NULL)", name="finished_how"),
+    )
 
 
 class ProductBarcode(Base):

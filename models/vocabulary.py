@@ -120,6 +120,21 @@ class LogEntryKind(StrEnum):
     ASSESSMENT = "assessment"  # capillary refill, skin colour, pain, vision
 
 
+class PackageKind(StrEnum):
+    """What is opened and drawn from at the chair."""
+
+    VIAL = "vial"  # a toxin vial, reconstituted
+    SYRINGE = "syringe"  # a prefilled filler syringe
+
+
+class PackageFinish(StrEnum):
+    """How an opened vial or syringe was closed: its rest (size less what was charted from
+    it) is wastage either way; "wasted" says the rest was thrown away on purpose."""
+
+    USED_UP = "used up"
+    WASTED = "wasted"
+
+
 class Depth(StrEnum):
     INTRADERMAL = "intradermal"
     SUBDERMAL = "subdermal"  # subdermal / subcutaneous

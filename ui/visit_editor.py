@@ -174,10 +174,10 @@ class VisitEditor(QMainWindow):
         self.inspector.edit_requested.connect(self.edit_selected)
         self.inspector.lots_wanted.connect(partial(self._load_lots, self.inspector))
         if not self.locked:  # what a dose is in the syringe, for the vials in use at the visit
-            from app.services.reconstitution import vials_in_use
+            from app.services.packages import packages_in_use
 
             self.run_task(
-                "vials", partial(vials_in_use, self.database, visit.started_at), self.inspector.set_vials
+                "vials", partial(packages_in_use, self.database, visit.started_at), self.inspector.set_vials
             )
         self.totals = TotalsPanel(self.products)
         # Safety checks run on every change, in memory: at once against the rules as shipped

@@ -13,6 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -50,9 +51,9 @@ from app.exports.charts import whole_chart
 from app.services.adverse_events import AdverseEventRecord, list_adverse_events
 from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
+from app.services.packages import Package, visit_packages
 from app.services.patients import patient_record
 from app.services.recall import describe_due, patient_due
-from app.services.reconstitution import visit_vials
 from app.services.settings import ClinicProfile, load_clinic_profile, load_signing_settings
 from app.services.signing import AmendmentNote, amendment_trail
 from app.services.visits import get_visit, visit_record
@@ -73,7 +74,7 @@ from models.totals import (
     totals_by_paired_area,
     totals_by_product,
 )
-from models.vocabulary import PhotoScope, View, VisitStatus
+from models.vocabulary import PackageKind, PhotoScope, View, VisitStatus
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 FALLBACK = "DroidSansFallback"  # Chinese and Japanese: what DejaVu Sans has no glyph for
@@ -578,16 +579,8 @@ def visit_record_pdf(db: Database, visit_id: int, purpose: PhotoScope = PhotoSco
                 ]
             )
         ]
-    for vial in visit_vials(db, visit.id):
-        mixed = f"mixed {vial.mixed_at.astimezone(db.timezone):%Y-%m-%d %H:%M} by {vial.mixed_by}"
-        use_by = (
-            f", use by {vial.discard_by.astimezone(db.timezone):%Y-%m-%d %H:%M}" if vial.discard_by else ""
-        )
-        story.append(
-            Paragraph(
-                f"<b>Reconstitution:</b> {rich(vial.describe())}; {rich(mixed)}{use_by}", styles["body"]
-            )
-        )
+    for package, drawn in visit_packages(db, visit.id):
+        story.append(Paragraph(_package_line(package, drawn, db.timezone), styles["body"]))
     story += _photo_section(db, visit.id, purpose, styles)
     story += _events_section(list_adverse_events(db, visit_id=visit.id), db.timezone, styles)
     if visit.notes:
@@ -634,6 +627,22 @@ def visit_record_pdf(db: Database, visit_id: int, purpose: PhotoScope = PhotoSco
 PHOTO_PRINT_SIDE = 700  # pixels: a record's photo, small enough for a light PDF
 PHOTO_WIDTH = 40 * mm
 PHOTOS_PER_ROW = 4
+
+
+def _package_line(package: Package, drawn: Decimal, zone: ZoneInfo) -> str:
+    """ "Reconstitution (vial 12): Botox Cosmetic lot C1234: 100 U in 2.5 mL … = 4 U per
+    0.1 mL; mixed 2026-12-03 09:10 by dana, use by 2026-12-04 09:10; 24 U drawn at this
+    visit" (what the visit drew is its own locked points, so a signed record never changes)."""
+    opened = package.opened_at.astimezone(zone)
+    if package.kind is PackageKind.VIAL:
+        heading, verb = f"Reconstitution ({package.name})", "mixed"
+    else:
+        heading, verb = f"Syringe {package.id}", "opened"
+    use_by = f", use by {package.discard_by.astimezone(zone):%Y-%m-%d %H:%M}" if package.discard_by else ""
+    return (
+        f"<b>{heading}:</b> {rich(package.describe())}; {verb} {opened:%Y-%m-%d %H:%M} by"
+        f" {rich(package.opened_by)}{use_by}; {format_dose(drawn, package.unit)} drawn at this visit"
+    )
 
 
 def _photo_section(

@@ -4,7 +4,9 @@ and so what is on hand.
 A lot's stock starts with its first delivery recorded here. What charting used is read from
 the visits charted from then on (not imported ones: those were given elsewhere), so a point
 removed or corrected gives its amount back, and an amendment counts instead of the visit it
-corrects. Amounts are in the product's own unit (U of that brand, or mL).
+corrects. Where the clinic records its vials and syringes (app/services/packages.py), the
+rest of one finished or past its discard-by time is wastage too, and what is left in the
+open ones is shown apart. Amounts are in the product's own unit (U of that brand, or mL).
 
 A box's GS1 barcode, scanned into `--gs1` or a lot field, gives the lot and expiry; its GTIN
 names the product once the clinic has mapped it (`map_barcode`).
@@ -21,6 +23,7 @@ from sqlalchemy import func, select
 
 from app.services.audit import record_event
 from app.services.catalogue import package_sizes
+from app.services.packages import Package, packages_of
 from app.services.users import require
 from app.services.visits import ProductLookup, local_date
 from app.storage.database import Database
@@ -30,7 +33,16 @@ from models.base import stored_moment, utcnow
 from models.errors import NotFoundError, ValidationError
 from models.gs1 import parse_gs1
 from models.signed_content import superseded
-from models.tables import AppMeta, InjectionPoint, Lot, Product, ProductBarcode, StockMovement, Visit
+from models.tables import (
+    AppMeta,
+    InjectionPoint,
+    Lot,
+    OpenedPackage,
+    Product,
+    ProductBarcode,
+    StockMovement,
+    Visit,
+)
 
 EXPIRY_WARNING_DAYS = 30
 WRITE_OFF_REASONS = ("wasted", "expired", "broken")
@@ -206,10 +218,19 @@ class LotStock:
     charted: Decimal
     written_off: Decimal
     package_size: Decimal | None
+    # The rest of its vials and syringes finished or past their discard-by time
+    left_in_finished: Decimal = Decimal(0)
+    # What is left in the open ones: on hand, but no longer sealed
+    left_in_open: Decimal = Decimal(0)
+    open_packages: int = 0
+
+    @property
+    def wasted(self) -> Decimal:
+        return self.written_off + self.left_in_finished
 
     @property
     def on_hand(self) -> Decimal:
-        return self.received - self.charted - self.written_off
+        return self.received - self.charted - self.wasted
 
     @property
     def packages_on_hand(self) -> Decimal | None:
@@ -226,7 +247,11 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
     """Every lot with stock recorded: received, used by charting, written off, on hand; and
     the warnings (a lot expiring within 30 days, a product below its threshold)."""
     today = today or local_date(utcnow(), db.timezone)
+    now = utcnow()
     with db.factory() as session:
+        opened: dict[int, list[Package]] = {}
+        for package in packages_of(session, session.scalars(select(OpenedPackage)).all()):
+            opened.setdefault(package.lot_id, []).append(package)
         moved = session.execute(
             select(
                 StockMovement.lot_id,
@@ -252,6 +277,7 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
                 )
             )
             product = lot.product
+            packages = opened.get(lot_id, [])
             lots.append(
                 LotStock(
                     product.name,
@@ -262,6 +288,9 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
                     Decimal(charted or 0),
                     -Decimal(out or 0),
                     lot.package_size or product.package_size,
+                    sum((max(p.left, Decimal(0)) for p in packages if p.closed_by(now)), Decimal(0)),
+                    sum((p.left for p in packages if not p.closed_by(now)), Decimal(0)),
+                    sum(1 for p in packages if not p.closed_by(now)),
                 )
             )
         stored = session.get(AppMeta, THRESHOLDS_KEY)

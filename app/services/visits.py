@@ -347,9 +347,10 @@ def replace_points(
                 except ValidationError as error:
                     raise ValidationError(f"point {position}: {error}", error.field) from None
             check_points_together(new_points)
-            from app.services.reconstitution import check_vials  # it reads lots through this module
+            if not visit.imported:  # given elsewhere: not from this clinic's vials and syringes
+                from app.services.packages import draw_points  # it reads lots through this module
 
-            check_vials(session, new_points, visit.started_at)
+                draw_points(session, new_points, visit.started_at, visit.id)
             session.execute(delete(InjectionPoint).where(InjectionPoint.visit_id == visit.id))
             session.expire(visit, ["points"])
             visit.points = new_points

@@ -209,3 +209,36 @@ def test_visits_signed_before_0009_are_sealed_and_chained_by_the_upgrade(db_path
             connection.exec_driver_sql("UPDATE injection_point SET amount = 40")
     finally:
         upgraded.close()
+
+
+def test_vials_mixed_before_0014_keep_their_points_linked(db_path, patient, provider, db):
+    """0014 moves the mixed vials into opened_package and links the points already charted
+    from them; down again, the vials go back as they were."""
+    from datetime import UTC, date, datetime, timedelta
+    from decimal import Decimal
+
+    from app.services.packages import mix_vial
+    from app.services.stock import receive_stock
+    from app.services.visits import create_visit, replace_points
+    from tests.conftest import botox_point
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    receive_stock(db, "Botox Cosmetic", "C1234", date(2030, 12, 31), 1, Decimal("100"))
+    vial = mix_vial(db, "Botox Cosmetic", "C1234", mixed_at=now - timedelta(minutes=40))
+    visit = create_visit(db, patient.id, provider.id, now - timedelta(minutes=30))
+    replace_points(db, visit.id, visit.version, [botox_point(), botox_point("corrugator_l", "8")])
+    db.close()
+    engine = schema.make_engine(sqlite_url(db_path))
+    schema.downgrade(engine, "0013")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT id, vial_size FROM reconstitution").all() == [(vial.id, 100)]
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT package_id FROM injection_point").scalars().all() == [
+            vial.id,
+            vial.id,
+        ]
+        assert connection.exec_driver_sql("SELECT kind, size, finish FROM opened_package").all() == [
+            ("vial", 100, None)
+        ]
+    engine.dispose()

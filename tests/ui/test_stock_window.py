@@ -60,7 +60,7 @@ def test_the_inspector_says_a_toxin_dose_s_volume_from_the_vial_in_use(qtbot, de
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from app.services.reconstitution import mix_vial
+    from app.services.packages import mix_vial
     from app.services.stock import receive_stock
     from tests.ui.test_visit_editor import open_editor
 
