@@ -31,11 +31,12 @@ class Inspector(QGroupBox):
         self.summary = QLabel("Click a point on the face to select it; drag to select several.")
         self.summary.setWordWrap(True)
         form.addRow(self.summary)
-        # (product, lot) -> the reconstituted vial in use: a toxin dose shows its volume
-        self.vials: dict[tuple[str, str], Any] = {}
-        self.volume = QLabel()  # "4 U = 0.1 mL = 10 units on a U-100 insulin syringe"
+        # (product, lot) -> the vial or syringe its doses are drawn from (app/services/packages.py)
+        self.packages: dict[tuple[str, str], Any] = {}
+        # "4 U = 0.1 mL = 10 units on a U-100 insulin syringe", then what is left in the vial
+        self.volume = QLabel()
         self.volume.setWordWrap(True)
-        self.volume.setAccessibleName("Volume of the dose")
+        self.volume.setAccessibleName("Volume of the dose and what is left in the vial or syringe")
         self.volume.hide()
         form.addRow(self.volume)
         # 0 aliquots stands for "the selected points differ"; a real count is 1 or more.
@@ -127,20 +128,26 @@ class Inspector(QGroupBox):
         if len(products) == 1:
             self.lots_wanted.emit(products[0])
 
-    def set_vials(self, vials: dict[tuple[str, str], Any]) -> None:
-        """The reconstituted vials in use, by product and lot: a toxin point shows its volume."""
-        self.vials = vials
+    def set_packages(self, packages: dict[tuple[str, str], Any]) -> None:
+        """The vials and syringes open at the visit, by product and lot: a point of one of
+        those lots shows what its dose is in the syringe and what is left."""
+        self.packages = packages
         if self.points:
             self._show_volume()
 
     def _show_volume(self) -> None:
-        """One toxin dose from a vial in use: what it is in the syringe, under the summary."""
+        """Points of one open lot: the vial or syringe they are drawn from and what is left in
+        it as last saved; one toxin dose also says what it is in the syringe."""
         keys = {(p.product_name, p.lot_number or "") for p in self.points}
-        amounts = {p.amount for p in self.points}
-        vial = self.vials.get(keys.pop()) if len(keys) == 1 and len(amounts) == 1 else None
-        words = vial.volume_words(amounts.pop()) if vial is not None else ""
-        self.volume.setText(words)
-        self.volume.setVisible(bool(words))
+        package = self.packages.get(keys.pop()) if len(keys) == 1 else None
+        lines = []
+        if package is not None:
+            amounts = {p.amount for p in self.points}
+            if len(amounts) == 1 and (volume := package.volume_words(amounts.pop())):
+                lines.append(volume)
+            lines.append(f"From {package.left_words()} (as last saved)")
+        self.volume.setText("\n".join(lines))
+        self.volume.setVisible(bool(lines))
 
     def set_lots(self, product_name: str, lots) -> None:
         if not self.points or {p.product_name for p in self.points} != {product_name}:

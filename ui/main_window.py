@@ -587,10 +587,11 @@ class MainWindow(QMainWindow):
         if self.stock_window is None:
             window = StockWindow(
                 self.database,
-                [p.name for p in self.products],
+                self.products,
                 self,
                 tasks=self.tasks,
                 may_receive=self.may(Permission.STOCK),
+                may_open=self.may(Permission.CHART),
             )
             window.setWindowFlag(Qt.WindowType.Window)
             self.stock_window = window

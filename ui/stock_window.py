@@ -1,8 +1,11 @@
 """Stock: on hand per lot with its warnings (near expiry, running low), and deliveries
-received here, typed or scanned from the box's GS1 barcode (app/services/stock.py)."""
+received here, typed or scanned from the box's GS1 barcode (app/services/stock.py); and the
+vials and syringes open at the chair, mixed or opened and finished here
+(app/services/packages.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -18,13 +21,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.services.packages import Package, finish_package, mix_vial, open_packages, open_syringe
 from app.services.stock import LotStock, Received, StockReport, receive_stock, stock_on_hand
 from app.storage.database import Database
-from models.amounts import format_dose
+from models.amounts import format_dose, parse_amount
+from models.errors import ValidationError
+from models.records import ProductRecord
+from models.vocabulary import DoseUnit, ProductKind
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
 
@@ -41,14 +49,22 @@ class StockWindow(QMainWindow):
     def __init__(
         self,
         database: Database,
-        product_names: list[str],
+        products: Sequence[ProductRecord],
         parent: QWidget | None = None,
         tasks: TaskRunner | None = None,
         may_receive: bool = True,
+        may_open: bool = True,
     ):
         super().__init__(parent)
         self.setWindowTitle("Stock")
         self.database = database
+        self.units = {p.name: p.dose_unit for p in products}
+        # What is opened at the chair: toxins are mixed, mL products come in syringes.
+        self.openable = [
+            p.name
+            for p in products
+            if p.kind == ProductKind.NEUROMODULATOR or p.dose_unit is DoseUnit.MILLILITRES
+        ]
         self.tasks = tasks if tasks is not None else TaskRunner(self)
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
@@ -66,7 +82,16 @@ class StockWindow(QMainWindow):
                 ),
                 Column("Received", lambda s: format_dose(s.received, s.unit), align_right=True),
                 Column("Charted", lambda s: format_dose(s.charted, s.unit), align_right=True),
-                Column("Written off", lambda s: format_dose(s.written_off, s.unit), align_right=True),
+                Column("Wasted", lambda s: format_dose(s.wasted, s.unit), align_right=True),
+                Column(
+                    "In open vials/syringes",
+                    lambda s: (
+                        f"{format_dose(s.left_in_open, s.unit)} in {s.open_packages}"
+                        if s.open_packages
+                        else ""
+                    ),
+                    align_right=True,
+                ),
             ]
         )
         self.table = QTableView()
@@ -76,7 +101,7 @@ class StockWindow(QMainWindow):
 
         self.product = QComboBox()
         self.product.addItem("From the scan", None)
-        for name in product_names:
+        for name in self.units:
             self.product.addItem(name, name)
         self.lot = QLineEdit()
         self.lot.setPlaceholderText("lot number, or scan the box")
@@ -102,19 +127,190 @@ class StockWindow(QMainWindow):
         buttons = QHBoxLayout()
         buttons.addWidget(self.receive_button)
         buttons.addWidget(self.message, 1)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.addWidget(self.warnings)
+        lots_tab = QWidget()
+        layout = QVBoxLayout(lots_tab)
         layout.addWidget(self.table, 1)
         layout.addWidget(QLabel("<b>Receive a delivery</b>"))
         layout.addLayout(form)
         layout.addLayout(buttons)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(lots_tab, "Lots on hand")
+        self.tabs.addTab(self._packages_tab(may_open), "Open vials and syringes")
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.addWidget(self.warnings)
+        outer.addWidget(self.tabs, 1)
         self.setCentralWidget(body)
-        self.resize(900, 600)
+        self.resize(980, 640)
         self.refresh()
+
+    def _packages_tab(self, may_open: bool) -> QWidget:
+        """The vials and syringes open now, what is left in each; mix or open one; finish one."""
+        zone = self.database.timezone
+        self.package_model: RecordTableModel[Package] = RecordTableModel(
+            [
+                Column("Vial or syringe", lambda p: p.name),
+                Column("Product", lambda p: p.product),
+                Column("Lot", lambda p: p.lot),
+                Column(
+                    "Left",
+                    lambda p: f"{format_dose(p.left, p.unit)} of {format_dose(p.size, p.unit)}",
+                    align_right=True,
+                ),
+                Column(
+                    "Concentration",
+                    lambda p: (
+                        f"{p.per_tenth_ml.quantize(Decimal('0.01')).normalize()} {p.unit}/0.1 mL"
+                        if p.diluent_ml is not None
+                        else ""
+                    ),
+                ),
+                Column("Opened", lambda p: f"{p.opened_at.astimezone(zone):%Y-%m-%d %H:%M} by {p.opened_by}"),
+                Column(
+                    "Use by",
+                    lambda p: f"{p.discard_by.astimezone(zone):%Y-%m-%d %H:%M}" if p.discard_by else "—",
+                ),
+            ]
+        )
+        self.package_table = QTableView()
+        self.package_table.setModel(self.package_model)
+        self.package_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.package_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.package_table.verticalHeader().hide()
+        self.used_up_button = QPushButton("Used up")
+        self.used_up_button.setToolTip("Nothing is left: what the chart does not account for is wastage")
+        self.wasted_button = QPushButton("Rest wasted")
+        self.wasted_button.setToolTip("What is left is thrown away, recorded as wastage")
+        for button, wasted in ((self.used_up_button, False), (self.wasted_button, True)):
+            button.setEnabled(False)
+            button.clicked.connect(partial(self.finish_selected, wasted))
+        self.package_table.selectionModel().selectionChanged.connect(self._package_selected)
+        self.may_open = may_open
+
+        self.open_product = QComboBox()
+        for name in self.openable:
+            self.open_product.addItem(name, name)
+        self.open_lot = QLineEdit()
+        self.open_lot.setPlaceholderText("lot number")
+        self.open_size = QLineEdit()
+        self.open_size.setPlaceholderText("default: the lot's or usual size")
+        self.open_diluent = QLineEdit()
+        self.open_diluent.setPlaceholderText("mL of diluent (default: the label's)")
+        self.open_button = QPushButton()
+        self.open_button.setEnabled(may_open)
+        self.open_button.clicked.connect(self.open_package)
+        self.open_product.currentIndexChanged.connect(self._open_product_chosen)
+        self.package_message = QLabel()
+        self.package_message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Product:", self.open_product)
+        form.addRow("Lot:", self.open_lot)
+        form.addRow("Size:", self.open_size)
+        self.diluent_label = QLabel("Diluent:")
+        form.addRow(self.diluent_label, self.open_diluent)
+        finish = QHBoxLayout()
+        finish.addWidget(self.used_up_button)
+        finish.addWidget(self.wasted_button)
+        finish.addStretch(1)
+        opening = QHBoxLayout()
+        opening.addWidget(self.open_button)
+        opening.addWidget(self.package_message, 1)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.package_table, 1)
+        layout.addLayout(finish)
+        layout.addWidget(QLabel("<b>Mix a vial or open a syringe</b>"))
+        layout.addLayout(form)
+        layout.addLayout(opening)
+        self._open_product_chosen()
+        return tab
+
+    def _open_product_chosen(self, _index: int = 0) -> None:
+        unit = self.units.get(self.open_product.currentData() or "")
+        vial = unit is DoseUnit.UNITS
+        self.open_button.setText("Mix vial" if vial else "Open syringe")
+        self.open_size.setPlaceholderText(
+            "U in the vial (default: the lot's or usual size)"
+            if vial
+            else "mL in the syringe (default: usual size)"
+        )
+        self.open_diluent.setVisible(vial)
+        self.diluent_label.setVisible(vial)
 
     def refresh(self) -> None:
         self.tasks.run("stock", partial(stock_on_hand, self.database), self._shown, owner=self)
+        self.tasks.run("packages", partial(open_packages, self.database), self._packages_shown, owner=self)
+
+    def _packages_shown(self, packages: list[Package]) -> None:
+        self.package_model.set_records(packages)
+        self.package_table.resizeColumnsToContents()
+        self._package_selected()
+
+    def _package_selected(self, *_: object) -> None:
+        chosen = bool(self.package_table.selectionModel().selectedRows()) and self.may_open
+        self.used_up_button.setEnabled(chosen)
+        self.wasted_button.setEnabled(chosen)
+
+    def finish_selected(self, wasted: bool) -> None:
+        [row] = self.package_table.selectionModel().selectedRows()
+        package = self.package_model.record(row.row())
+        self.tasks.run(
+            "package-finish",
+            partial(finish_package, self.database, package.id, wasted),
+            self._finished,
+            refused=self._package_refused,
+            failed=self._package_refused,
+            owner=self,
+        )
+
+    def _finished(self, package: Package) -> None:
+        rest = format_dose(max(package.left, Decimal(0)), package.unit)
+        self.package_message.setStyleSheet("")
+        self.package_message.setText(
+            f"{package.name.capitalize()} finished ({package.finish}): {rest} wasted"
+        )
+        self.refresh()
+
+    def open_package(self) -> None:
+        name = self.open_product.currentData()
+        unit = self.units[name]
+        try:
+            size = parse_amount(self.open_size.text(), unit, name) if self.open_size.text().strip() else None
+            diluent = (
+                parse_amount(self.open_diluent.text(), DoseUnit.MILLILITRES, "the diluent")
+                if unit is DoseUnit.UNITS and self.open_diluent.text().strip()
+                else None
+            )
+        except ValidationError as error:
+            self._package_refused(str(error))
+            return
+        lot = self.open_lot.text().strip()
+        if not lot:
+            self._package_refused("type the lot of the vial or syringe")
+            return
+        opening = (
+            partial(mix_vial, self.database, name, lot, size, diluent)
+            if unit is DoseUnit.UNITS
+            else partial(open_syringe, self.database, name, lot, size)
+        )
+        self.tasks.run(
+            "package-open",
+            opening,
+            self._opened,
+            refused=self._package_refused,
+            failed=self._package_refused,
+            owner=self,
+        )
+
+    def _opened(self, package: Package) -> None:
+        self.package_message.setStyleSheet("")
+        self.package_message.setText(f"{package.name.capitalize()}: {package.describe()}")
+        self.open_lot.clear()
+        self.refresh()
+
+    def _package_refused(self, message: str) -> None:
+        self.package_message.setStyleSheet(WARNING_STYLE)
+        self.package_message.setText(f"Not done: {message}")
 
     def _shown(self, report: StockReport) -> None:
         self.model.set_records(report.lots)

@@ -173,12 +173,8 @@ class VisitEditor(QMainWindow):
         self._inspected_uids: list[int] = []  # the points the inspector shows and edits
         self.inspector.edit_requested.connect(self.edit_selected)
         self.inspector.lots_wanted.connect(partial(self._load_lots, self.inspector))
-        if not self.locked:  # what a dose is in the syringe, for the vials in use at the visit
-            from app.services.packages import packages_in_use
-
-            self.run_task(
-                "vials", partial(packages_in_use, self.database, visit.started_at), self.inspector.set_vials
-            )
+        if not self.locked:  # the vials and syringes open at the visit: a dose's volume, what is left
+            self.load_packages()
         self.totals = TotalsPanel(self.products)
         # Safety checks run on every change, in memory: at once against the rules as shipped
         # and the allergies, then against the clinic's rules and the patient's earlier visits
@@ -513,6 +509,16 @@ class VisitEditor(QMainWindow):
         # The first edit after a save: the document announced it before the stack counted it.
         self.saving.chart_changed()
         self.update_title()
+
+    def load_packages(self) -> None:
+        """The vials and syringes open at the visit, read again after every save."""
+        from app.services.packages import packages_in_use
+
+        self.run_task(
+            "packages",
+            partial(packages_in_use, self.database, self.visit.started_at),
+            self.inspector.set_packages,
+        )
 
     def update_actions(self) -> None:
         """Each action enabled as the registry says, for the editor as it is now."""

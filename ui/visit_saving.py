@@ -174,6 +174,7 @@ class VisitSaving(QObject):
         editor.run_task(
             "next-due", partial(patient_due, editor.database, editor.patient.id, today), self._next_due
         )
+        editor.load_packages()  # what is left in them changed
         editor.saved.emit(visit)
         self.ended.emit(True)
 

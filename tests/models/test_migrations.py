@@ -231,7 +231,9 @@ def test_vials_mixed_before_0014_keep_their_points_linked(db_path, patient, prov
     engine = schema.make_engine(sqlite_url(db_path))
     schema.downgrade(engine, "0013")
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT id, vial_size FROM reconstitution").all() == [(vial.id, 100)]
+        assert connection.exec_driver_sql("SELECT id, vial_size FROM reconstitution").all() == [
+            (vial.id, 100)
+        ]
     schema.upgrade(engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT package_id FROM injection_point").scalars().all() == [

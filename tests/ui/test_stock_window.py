@@ -12,7 +12,12 @@ GTIN = "09506000134352"
 
 
 def window(qtbot, db, may_receive=True) -> StockWindow:
-    shown = StockWindow(db, ["Botox Cosmetic", "Dysport"], tasks=TaskRunner(), may_receive=may_receive)
+    from app.services.catalogue import list_products
+
+    products = [
+        p for p in list_products(db.factory) if p.name in ("Botox Cosmetic", "Dysport", "Juvéderm Voluma XC")
+    ]
+    shown = StockWindow(db, products, tasks=TaskRunner(), may_receive=may_receive)
     qtbot.addWidget(shown)
     shown.show()
     qtbot.waitUntil(lambda: shown.tasks.is_idle())
@@ -65,9 +70,9 @@ def test_the_inspector_says_a_toxin_dose_s_volume_from_the_vial_in_use(qtbot, de
     from tests.ui.test_visit_editor import open_editor
 
     receive_stock(demo_db, "Botox Cosmetic", "V100", date(2030, 12, 31), 1, Decimal("100"))
-    mix_vial(demo_db, "Botox Cosmetic", "V100", mixed_at=datetime.now(UTC) - timedelta(minutes=10))
+    vial = mix_vial(demo_db, "Botox Cosmetic", "V100", mixed_at=datetime.now(UTC) - timedelta(minutes=10))
     editor = open_editor(qtbot, demo_db)
-    qtbot.waitUntil(lambda: bool(editor.inspector.vials))
+    qtbot.waitUntil(lambda: bool(editor.inspector.packages))
     from models.records import ChartedPoint
     from models.vocabulary import DoseUnit, View
 
@@ -76,9 +81,86 @@ def test_the_inspector_says_a_toxin_dose_s_volume_from_the_vial_in_use(qtbot, de
     )
     editor.inspector.show_points([point])
     assert editor.inspector.volume.isVisibleTo(editor.inspector)
-    assert editor.inspector.volume.text() == "4 U = 0.1 mL = 10 units on a U-100 insulin syringe"
+    assert editor.inspector.volume.text() == (
+        "4 U = 0.1 mL = 10 units on a U-100 insulin syringe\n"
+        f"From vial {vial.id}: 100 U left of 100 U (as last saved)"
+    )
     other = ChartedPoint(
         View.FRONT, 0.5, 0.37, "glabella", "Botox Cosmetic", DoseUnit.UNITS, Decimal("4"), 1, "C9"
     )
     editor.inspector.show_points([other])  # a lot with no vial in use: nothing to say
     assert not editor.inspector.volume.isVisibleTo(editor.inspector)
+
+
+def test_saving_draws_the_points_from_the_open_vial_and_the_inspector_says_what_is_left(qtbot, demo_db):
+    from datetime import UTC, datetime
+
+    from app.services.packages import mix_vial, open_packages
+    from tests.ui.test_visit_editor import click, front_anchor, new_visit_editor, search_patients
+
+    patient = search_patients(demo_db)[0]
+    probe = new_visit_editor(qtbot, demo_db, patient, False)
+    qtbot.waitUntil(
+        lambda: probe.pen is not None and probe.pen.lot_number is not None and probe.tasks.is_idle()
+    )
+    lot = probe.pen.lot_number  # the lot the pen chooses: the in-date one expiring first
+    probe.close()
+    vial = mix_vial(demo_db, "Botox Cosmetic", lot, mixed_at=datetime.now(UTC) - timedelta(minutes=10))
+    editor = new_visit_editor(qtbot, demo_db, patient, False)
+    qtbot.waitUntil(
+        lambda: editor.pen is not None and editor.tasks.is_idle() and bool(editor.inspector.packages)
+    )
+    click(qtbot, editor, *front_anchor("glabella"))
+    click(qtbot, editor, *front_anchor("chin"))
+    editor.save_action.trigger()
+    qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
+    [opened] = [p for p in open_packages(demo_db) if p.id == vial.id]
+    assert opened.left == vial.size - 8
+    qtbot.waitUntil(lambda: editor.inspector.packages[("Botox Cosmetic", lot)].left == vial.size - 8)
+    click(qtbot, editor, *front_anchor("glabella"))  # selects the saved point
+    qtbot.waitUntil(lambda: editor.inspector.volume.isVisibleTo(editor.inspector))
+    assert f"From vial {vial.id}: {vial.size - 8} U left of {vial.size} U" in editor.inspector.volume.text()
+
+
+def test_a_vial_mixed_and_a_syringe_opened_in_the_window_then_finished(qtbot, demo_db):
+    from decimal import Decimal
+
+    from app.services.packages import open_packages
+    from app.services.stock import receive_stock
+
+    receive_stock(demo_db, "Botox Cosmetic", "MX1", date(2030, 12, 31), 1, Decimal("100"))
+    receive_stock(demo_db, "Juvéderm Voluma XC", "VS1", date(2030, 12, 31), 2, Decimal("1"))
+    shown = window(qtbot, demo_db)
+    shown.tabs.setCurrentIndex(1)
+
+    def open_one(product: str, lot: str, size: str = "", diluent: str = "") -> None:
+        shown.open_product.setCurrentIndex(shown.open_product.findData(product))
+        shown.open_lot.setText(lot)
+        shown.open_size.setText(size)
+        shown.open_diluent.setText(diluent)
+        shown.open_button.click()
+        qtbot.waitUntil(lambda: shown.tasks.is_idle())
+
+    shown.open_product.setCurrentIndex(shown.open_product.findData("Botox Cosmetic"))
+    assert shown.open_button.text() == "Mix vial" and shown.open_diluent.isVisibleTo(shown)
+    open_one("Botox Cosmetic", "MX1", diluent="2,5")  # a comma is a decimal mark too
+    assert shown.package_message.text().endswith(
+        "100 U in 2.5 mL 0.9% sodium chloride, preservative-free = 4 U per 0.1 mL"
+    )
+    open_one("Botox Cosmetic", "MX1", size="100", diluent="2.5.0")
+    assert shown.package_message.text().startswith("Not done: “2.5.0” has more than one decimal mark")
+    shown.open_product.setCurrentIndex(shown.open_product.findData("Juvéderm Voluma XC"))
+    assert shown.open_button.text() == "Open syringe" and not shown.open_diluent.isVisibleTo(shown)
+    open_one("Juvéderm Voluma XC", "VS1", size="1")
+    qtbot.waitUntil(lambda: shown.package_model.rowCount() == 2)
+    names = [shown.package_model.data(shown.package_model.index(r, 0)) for r in range(2)]
+    [syringe] = [p for p in open_packages(demo_db) if p.name.startswith("syringe")]
+    assert names == [syringe.name, f"vial {syringe.id - 1}"]
+    assert shown.package_model.data(shown.package_model.index(0, 3)) == "1 mL of 1 mL"
+    assert not shown.wasted_button.isEnabled()
+    shown.package_table.selectRow(0)
+    shown.wasted_button.click()
+    qtbot.waitUntil(lambda: shown.tasks.is_idle() and shown.package_model.rowCount() == 1)
+    assert shown.package_message.text() == f"{syringe.name.capitalize()} finished (wasted): 1 mL wasted"
+    [lot] = [s for s in stock_on_hand(demo_db).lots if s.lot == "VS1"]
+    assert (lot.wasted, lot.on_hand) == (1, 1)
