@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -52,6 +53,7 @@ from models.regions import REGIONS
 from models.vocabulary import EventKind, LogEntryKind, Severity
 from ui.amount_field import AmountField
 from ui.date_field import DateField, DateTimeField, years_from_today
+from ui.region_picker import RegionPicker
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
 
@@ -162,6 +164,11 @@ class AdverseEventsWindow(QMainWindow):
         self.actions_taken = QPlainTextEdit()
         self.actions_taken.setPlaceholderText("what was done: massage, warm compress, hyaluronidase")
         self.actions_taken.setFixedHeight(56)
+        self.regions = RegionPicker()
+        self.regions.setFixedSize(210, 270)
+        self.referral = QLineEdit()
+        self.referral.setPlaceholderText("referred to: ophthalmology, emergency department, the prescriber")
+        self.referral.setAccessibleName("Referral")
         self.record_button = QPushButton("Record event")
         self.record_button.clicked.connect(self.record)
         self.record_message = QLabel()
@@ -174,9 +181,17 @@ class AdverseEventsWindow(QMainWindow):
         form.addRow("&Onset:", self.onset)
         form.addRow("&Description:", self.description)
         form.addRow("&Actions:", self.actions_taken)
+        form.addRow("&Referral:", self.referral)
         form.addRow(self.record_button, self.record_message)
+        regions = QVBoxLayout()
+        regions.addWidget(QLabel("Regions affected:"))
+        regions.addWidget(self.regions)
+        regions.addStretch(1)
+        record_layout = QHBoxLayout()
+        record_layout.addLayout(form, 1)
+        record_layout.addLayout(regions)
         self.record_box = QGroupBox("Record an adverse event")
-        self.record_box.setLayout(form)
+        self.record_box.setLayout(record_layout)
 
         # The chosen event and its timed log.
         self.heading = QLabel("Choose an event in the list.")
@@ -237,7 +252,7 @@ class AdverseEventsWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(detail)
-        splitter.setSizes([700, 600])
+        splitter.setSizes([780, 520])
         self.setCentralWidget(splitter)
 
         self.ticker = ticker if ticker is not None else QTimer(self, interval=TICK_MS)
@@ -501,11 +516,17 @@ class AdverseEventsWindow(QMainWindow):
             return
         zone = self.database.timezone
         visit = f", after visit {event.visit_id}" if event.visit_id else ""
+        details = [
+            ("Regions", ", ".join(REGIONS[code].label for code in event.regions if code in REGIONS)),
+            ("Seen", event.description),
+            ("Done", event.actions),
+            ("Referred to", event.referral),
+        ]
         self.heading.setText(
             f"<b>{event.kind.value.replace('-', ' ').capitalize()}</b> ({event.severity.value}) —"
-            f" {event.patient_name}, {event.chart_number}{visit}<br>"
-            f"Onset {event.onset_at.astimezone(zone):%Y-%m-%d %H:%M}, recorded by {event.recorded_by}."
-            + (f"<br>{event.description}" if event.description else "")
+            f" {escape(event.patient_name)}, {escape(event.chart_number)}{visit}<br>"
+            f"Onset {event.onset_at.astimezone(zone):%Y-%m-%d %H:%M}, recorded by {escape(event.recorded_by)}."
+            + "".join(f"<br><b>{name}:</b> {escape(text)}" for name, text in details if text)
         )
         self.log_model.set_records(event.log)
         self.log_table.resizeColumnsToContents()
@@ -552,9 +573,10 @@ class AdverseEventsWindow(QMainWindow):
                 Severity(self.severity.currentData()),
                 onset,
                 self.visit.currentData(),
-                (),
+                self.regions.regions(),
                 self.description.toPlainText(),
                 self.actions_taken.toPlainText(),
+                self.referral.text(),
             ),
             self._recorded,
             refused=self._say_refusal,
@@ -568,6 +590,8 @@ class AdverseEventsWindow(QMainWindow):
         self.record_message.setText(f"Recorded: event {event.id}.")
         self.description.clear()
         self.actions_taken.clear()
+        self.referral.clear()
+        self.regions.set_regions(())
         self._updated(event)
 
     def _updated(self, event: AdverseEventRecord) -> None:

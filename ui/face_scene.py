@@ -36,6 +36,38 @@ WARNING_COLOUR = QColor("#e65100")  # amber: a safety warning, saving asks for a
 Z_DRAWING, Z_MUSCLES, Z_REGIONS, Z_GHOSTS, Z_MARKERS = 0, 1, 2, 3, 4
 
 
+def add_drawing_layer(
+    scene: QGraphicsScene, renderer: QSvgRenderer, element: str, z: int
+) -> QGraphicsSvgItem:
+    """One layer of the face drawing (the drawing, the muscles) that clicks pass through."""
+    item = QGraphicsSvgItem()
+    item.setSharedRenderer(renderer)
+    item.setElementId(element)
+    item.setPos(renderer.boundsOnElement(element).topLeft())
+    item.setZValue(z)
+    item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+    scene.addItem(item)
+    return item
+
+
+def add_region_outlines(scene: QGraphicsScene, view: View) -> dict[str, QGraphicsPathItem]:
+    """Every region's outline of a view, hidden, clicks passing through: shown on hover or
+    when chosen."""
+    outlines: dict[str, QGraphicsPathItem] = {}
+    for outline in face_map(view).outlines:
+        path = QPainterPath()
+        path.addPolygon(QPolygonF([to_scene(x, y) for x, y in outline.polygon]))
+        path.closeSubpath()
+        item = scene.addPath(
+            path, QPen(QColor("#1565c0"), 1.2, Qt.PenStyle.DashLine), QBrush(QColor(21, 101, 192, 28))
+        )
+        item.setZValue(Z_REGIONS)
+        item.setVisible(False)
+        item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        outlines[outline.code] = item
+    return outlines
+
+
 def marker_label(point: ChartedPoint) -> str:
     """'4U' for units, '0.1' for mL, as injectors write on paper charts."""
     amount = format_amount(point.amount)
@@ -160,21 +192,10 @@ class FaceScene(QGraphicsScene):
         self.setBackgroundBrush(QColor("white"))
 
         self.renderer = QSvgRenderer(str(svg_path(view)), self)
-        self.drawing = self._svg_layer("drawing", Z_DRAWING)
-        self.muscles = self._svg_layer("muscles", Z_MUSCLES)
+        self.drawing = add_drawing_layer(self, self.renderer, "drawing", Z_DRAWING)
+        self.muscles = add_drawing_layer(self, self.renderer, "muscles", Z_MUSCLES)
         self.muscles.setVisible(False)
-        self.outlines: dict[str, QGraphicsPathItem] = {}
-        for outline in self.face_map.outlines:
-            path = QPainterPath()
-            path.addPolygon(QPolygonF([to_scene(x, y) for x, y in outline.polygon]))
-            path.closeSubpath()
-            item = self.addPath(
-                path, QPen(QColor("#1565c0"), 1.2, Qt.PenStyle.DashLine), QBrush(QColor(21, 101, 192, 28))
-            )
-            item.setZValue(Z_REGIONS)
-            item.setVisible(False)
-            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-            self.outlines[outline.code] = item
+        self.outlines = add_region_outlines(self, view)
         self.show_all_outlines = False
         self._hovered: str | None = None
 
@@ -185,16 +206,6 @@ class FaceScene(QGraphicsScene):
         self._press: QPointF | None = None
         document.subscribe(self._document_changed)
         self._document_changed("added", [uid for uid, _ in document.items()])
-
-    def _svg_layer(self, element: str, z: int) -> QGraphicsSvgItem:
-        item = QGraphicsSvgItem()
-        item.setSharedRenderer(self.renderer)
-        item.setElementId(element)
-        item.setPos(self.renderer.boundsOnElement(element).topLeft())
-        item.setZValue(z)
-        item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.addItem(item)
-        return item
 
     # ---------------------------------------------------------------- mirroring
 

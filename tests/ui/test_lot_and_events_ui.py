@@ -15,6 +15,7 @@ from app.services.adverse_events import list_adverse_events
 from app.services.lots import RECALL_COLUMNS, lot_recall
 from app.services.visits import list_visits
 from models.gs1 import GROUP_SEPARATOR
+from models.regions import REGIONS
 from models.tables import InjectionPoint, Lot, Patient, Visit
 from models.vocabulary import EventKind, LogEntryKind, Severity
 from tests.ui.conftest import signed_in_as
@@ -127,6 +128,14 @@ def open_events_window(qtbot, db, now, **kwargs) -> AdverseEventsWindow:
     return window
 
 
+def click_face(qtbot, picker, region: str) -> None:
+    from models.regions import front_anchor
+    from ui.face_scene import to_scene
+
+    where = picker.view.mapFromScene(to_scene(*front_anchor(region)))
+    qtbot.mouseClick(picker.view.viewport(), Qt.MouseButton.LeftButton, pos=where)
+
+
 def local(db, moment):
     return moment.astimezone(db.timezone).replace(tzinfo=None, second=0, microsecond=0)
 
@@ -144,6 +153,11 @@ def test_an_occlusion_with_a_dose_and_an_assessment_is_stored_and_logged_in_time
     window.onset.set_moment(local(demo_db, onset))
     window.description.setPlainText("blanching along the left nasolabial fold")
     window.actions_taken.setPlainText("massage, warm compress")
+    window.referral.setText("ophthalmology <same day>")
+    for region in ("nasolabial_l", "chin", "upper_lip_l", "chin"):  # the second click on the chin takes it away
+        click_face(qtbot, window.regions, region)
+    assert window.regions.regions() == ("nasolabial_l", "upper_lip_l")
+    assert window.regions.names.text() == ", ".join(REGIONS[c].label for c in ("nasolabial_l", "upper_lip_l"))
     window.record_button.click()
     qtbot.waitUntil(lambda: window.tasks.is_idle() and window.chosen is not None)
     assert window.record_message.text().startswith("Recorded"), window.record_message.text()
@@ -180,6 +194,9 @@ def test_an_occlusion_with_a_dose_and_an_assessment_is_stored_and_logged_in_time
         Severity.SEVERE,
     )
     assert stored.onset_at == onset
+    assert (stored.regions, stored.referral) == (("nasolabial_l", "upper_lip_l"), "ophthalmology <same day>")
+    assert "Referred to:</b> ophthalmology &lt;same day&gt;" in window.heading.text()
+    assert not window.regions.regions(), "the form is cleared for the next event"
     assert [line.kind for line in stored.log] == [LogEntryKind.DOSE, LogEntryKind.ASSESSMENT]
     assert "Hylenex 300 U (lot HY-77)" in stored.log[0].words
     assert "capillary refill 4 s" in stored.log[1].words and "pain 7/10" in stored.log[1].words
