@@ -256,12 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_photos.add_argument("visit", type=_positive_int, metavar="VISIT")
     add_photos.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_photos.add_argument("--pose", required=True, metavar="POSE", help="rest, smile, frown, brow-raise, …")
-    add_photos.add_argument(
-        "--scope",
-        choices=["clinical", "teaching", "marketing"],
-        default="clinical",
-        help="what the patient consented to for these photos (default: the clinical record only)",
-    )
+    _scope_argument(add_photos)
     list_photos = photo_actions.add_parser("list", help="a patient's photos")
     list_photos.add_argument("patient", metavar="CHART")
     list_photos.add_argument("--json", action="store_true")
@@ -379,6 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--pain", type=int, metavar="0-10")
     assess.add_argument("--vision", default="", metavar="TEXT")
     assess.add_argument("--at", type=_moment, metavar="TIME", help="default: now")
+    event_photo = event_actions.add_parser("photo", help="add photos of the event as it was seen")
+    event_photo.add_argument("event", type=_positive_int, metavar="EVENT")
+    event_photo.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    event_photo.add_argument("--pose", default="close-up", metavar="POSE", help="default: close-up")
+    _scope_argument(event_photo)
     close = event_actions.add_parser("close", help="record the outcome (and a follow-up day)")
     close.add_argument("event", type=_positive_int, metavar="EVENT")
     close.add_argument("--outcome", required=True, metavar="TEXT")
@@ -1086,18 +1086,14 @@ def _cmd_amend(db: Database, args: argparse.Namespace) -> int:
 
 
 def _cmd_photos(db: Database, args: argparse.Namespace) -> int:
-    from app.services.photos import MAX_FILE_BYTES, add_photo, export_photo, list_photos
+    from app.services.photos import add_photo, export_photo, list_photos, read_photo_file
     from models.vocabulary import PhotoScope
 
     if args.photos_action == "add":
         for path in args.files:  # each file whole or not at all; the first refusal stops
-            if not path.is_file():
-                raise NotFoundError(f"{path}: no such file")
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise AliquotError(
-                    f"{path.name} is larger than a photo may be ({MAX_FILE_BYTES // 1_000_000} MB)"
-                )
-            added = add_photo(db, args.visit, path.read_bytes(), args.pose, PhotoScope(args.scope), path.name)
+            added = add_photo(
+                db, args.visit, read_photo_file(path), args.pose, PhotoScope(args.scope), path.name
+            )
             print(
                 f"photo {added.id}: {path.name} ({added.width} × {added.height}, {added.pose}) added to visit {args.visit}"
             )
@@ -1311,7 +1307,9 @@ def _cmd_stock(db: Database, args: argparse.Namespace) -> int:
     for s in report.lots:
         packages = f" ({s.packages_on_hand:.2f} packages)" if s.packages_on_hand is not None else ""
         in_open = (
-            f", {format_dose(s.left_in_open, s.unit)} of it in {s.open_packages} open" if s.open_packages else ""
+            f", {format_dose(s.left_in_open, s.unit)} of it in {s.open_packages} open"
+            if s.open_packages
+            else ""
         )
         print(
             f"{s.product:<24} lot {s.lot:<12} exp {s.expiry or '-'}  on hand {format_dose(s.on_hand, s.unit)}{packages}"
@@ -1366,6 +1364,15 @@ def _cmd_lot(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _scope_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scope",
+        choices=["clinical", "teaching", "marketing"],
+        default="clinical",
+        help="what the patient consented to for these photos (default: the clinical record only)",
+    )
+
+
 def _cmd_events(db: Database, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -1413,6 +1420,18 @@ def _cmd_events(db: Database, args: argparse.Namespace) -> int:
             db, args.event, args.at or now, refill, args.colour, args.pain, args.vision
         )
         print(f"event {record.id}: {record.log[-1].words}")
+        return 0
+    if args.events_action == "photo":
+        from app.services.photos import add_event_photo, read_photo_file
+        from models.vocabulary import PhotoScope
+
+        for path in args.files:  # each file whole or not at all; the first refusal stops
+            added = add_event_photo(
+                db, args.event, read_photo_file(path), PhotoScope(args.scope), path.name, args.pose
+            )
+            print(
+                f"photo {added.id}: {path.name} ({added.width} × {added.height}, {added.pose}) added to event {args.event}"
+            )
         return 0
     if args.events_action == "close":
         record = events.close_adverse_event(db, args.event, args.outcome, args.follow_up)

@@ -328,7 +328,7 @@ class RecallItem(Base):
 
 
 class Photo(Base):
-    """A clinical photo of a visit, as stored: orientation applied, identifying metadata
+    """A clinical photo of a visit (or of an adverse event), as stored: orientation applied, identifying metadata
     (location, camera serial …) removed, the capture time kept here. Its image is in
     `photo_image`, apart, so that listing photos never reads images; `sha256` is the
     stored image's, checked by `aliquot db check`."""
@@ -336,7 +336,11 @@ class Photo(Base):
     __tablename__ = "photo"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="RESTRICT"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="RESTRICT"), index=True)
+    # Or of an adverse event, photographed when it was seen (its visit may be signed by then)
+    adverse_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("adverse_event.id", ondelete="RESTRICT"), index=True
+    )
     pose: Mapped[str] = mapped_column(String(40))  # a models.vocabulary.Pose or a clinic's own key
     scope: Mapped[PhotoScope] = mapped_column(_vocabulary(PhotoScope, "photo_scope"))
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from the camera; None: unknown
@@ -351,6 +355,7 @@ class Photo(Base):
 
     __table_args__ = (
         CheckConstraint("width > 0 AND height > 0", name="photo_size_positive"),
+        CheckConstraint("(visit_id IS NULL) <> (adverse_event_id IS NULL)", name="photo_of_visit_or_event"),
         Index("ix_photo_visit_pose", "visit_id", "pose"),
     )
 

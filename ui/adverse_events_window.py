@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -44,6 +45,7 @@ from app.services.adverse_events import (
     report_adverse_event,
 )
 from app.services.catalogue import list_products
+from app.services.photos import PhotoRecord, add_event_photo_files, event_photos, thumbnails
 from app.services.visits import list_visits
 from app.storage.database import Database
 from models.dates import Century
@@ -53,6 +55,7 @@ from models.regions import REGIONS
 from models.vocabulary import EventKind, LogEntryKind, Severity
 from ui.amount_field import AmountField
 from ui.date_field import DateField, DateTimeField, years_from_today
+from ui.photo_strip import PhotoStrip, StripItem, choose_photo_files, photo_paths
 from ui.region_picker import RegionPicker
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
@@ -222,10 +225,21 @@ class AdverseEventsWindow(QMainWindow):
         self.outcome_button = QPushButton("Outcome…")
         self.outcome_button.setToolTip("How the event ended, and a follow-up day")
         self.outcome_button.clicked.connect(lambda: self._show_form(self.outcome_box))
+        self.photos_button = QPushButton("Add photos…")
+        self.photos_button.setToolTip(
+            "Photos of the event as it was seen, kept with the event (drop files on the strip too)"
+        )
+        self.photos_button.clicked.connect(
+            lambda: self.add_photos([Path(p) for p in self.ask_photo_paths(self)])
+        )
+        self.photo_strip = PhotoStrip(self.tasks, partial(thumbnails, database), self)
+        self.photo_strip.files_dropped.connect(self.add_photos)
+        self.photo_strip.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.dose_button)
         buttons.addWidget(self.assess_button)
         buttons.addWidget(self.outcome_button)
+        buttons.addWidget(self.photos_button)
         buttons.addStretch(1)
         self._build_dose_form()
         self._build_assessment_form()
@@ -238,6 +252,7 @@ class AdverseEventsWindow(QMainWindow):
         detail_layout.addWidget(self.heading)
         detail_layout.addWidget(self.clock_label)
         detail_layout.addWidget(self.log_table, 1)
+        detail_layout.addWidget(self.photo_strip)
         detail_layout.addLayout(buttons)
         detail_layout.addWidget(self.dose_box)
         detail_layout.addWidget(self.assess_box)
@@ -428,6 +443,7 @@ class AdverseEventsWindow(QMainWindow):
         self.dose_button.setEnabled(enabled)
         self.assess_button.setEnabled(enabled)
         self.outcome_button.setEnabled(enabled)
+        self.photos_button.setEnabled(enabled)
 
     # ------------------------------------------------------------------ loading
 
@@ -513,6 +529,8 @@ class AdverseEventsWindow(QMainWindow):
             self.heading.setText("Choose an event in the list.")
             self.log_model.set_records([])
             self.clock_label.hide()
+            self.photo_strip.set_items([])
+            self.photo_strip.hide()
             return
         zone = self.database.timezone
         visit = f", after visit {event.visit_id}" if event.visit_id else ""
@@ -530,7 +548,55 @@ class AdverseEventsWindow(QMainWindow):
         )
         self.log_model.set_records(event.log)
         self.log_table.resizeColumnsToContents()
+        self.tasks.run(
+            f"event-photos-{id(self)}",
+            partial(event_photos, self.database, event.id),
+            self._photos_loaded,
+            owner=self,
+        )
         self._tick()
+
+    def _photos_loaded(self, photos: list[PhotoRecord]) -> None:
+        if all(p.adverse_event_id == self.chosen_id for p in photos):  # not a previous choice's
+            self.photo_strip.set_items([StripItem(p) for p in photos])
+            self.photo_strip.setVisible(bool(photos))
+
+    @classmethod
+    def ask_photo_paths(cls, parent: QWidget) -> list[str]:
+        """Tests replace this."""
+        return choose_photo_files(parent, "Add photos of this event")
+
+    def add_photos(self, paths: list[Path]) -> None:
+        """Keep these files as photos of the chosen event; a refused file is named, the
+        others still go in."""
+        event = self.chosen
+        paths = photo_paths(paths)
+        if event is None or not paths:
+            return
+        self.photos_button.setEnabled(False)
+        self.log_message.setStyleSheet("")
+        self.log_message.setText(f"Adding {len(paths)} photo{'s' if len(paths) > 1 else ''}…")
+        self.tasks.run(
+            "event-photos-add",
+            partial(add_event_photo_files, self.database, event.id, paths),
+            self._photos_added,
+            refused=self._say_log_refusal,
+            failed=self._say_log_refusal,
+            owner=self,
+            ended=self._enable_log_buttons,
+        )
+
+    def _photos_added(self, result: tuple[list[PhotoRecord], list[str]]) -> None:
+        added, refused = result
+        for record in added:
+            if record.adverse_event_id == self.chosen_id:
+                self.photo_strip.append(StripItem(record))
+        self.photo_strip.setVisible(self.photo_strip.photos.rowCount() > 0)
+        said = f"Added {len(added)} photo{'s' if len(added) != 1 else ''}."
+        if refused:
+            self.log_message.setStyleSheet(REFUSED_STYLE)
+            said += " Not added: " + "; ".join(refused)
+        self.log_message.setText(said)
 
     def _after_onset(self, line: LogLine) -> str:
         event = self.chosen

@@ -47,6 +47,16 @@ def pose_label(pose: str) -> str:
     return POSE_LABELS.get(pose, pose)  # type: ignore[call-overload]
 
 
+def choose_photo_files(parent: QWidget, title: str) -> list[str]:
+    """The file dialog that picks photos to add (tests replace the callers' hooks)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    paths, _ = QFileDialog.getOpenFileNames(
+        parent, title, "", "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.heic *.heif);;All files (*)"
+    )
+    return paths
+
+
 def photo_paths(paths: list[Path]) -> list[Path]:
     """The files among these that may be photos (by their name; the service reads them)."""
     return [p for p in paths if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith(".")]

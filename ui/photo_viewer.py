@@ -40,6 +40,8 @@ def load_photo(database: Database, photo_id: int) -> ShownPhoto:
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
+    if record.visit_id is None:  # an adverse event's photo: when it was taken
+        return ShownPhoto(record, image, record.taken_at or record.added_at)
     return ShownPhoto(record, image, get_visit(database, record.visit_id).started_at)
 
 

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.photos import MAX_FILE_BYTES, PhotoRecord, add_photo, thumbnails, visit_photos
+from app.services.photos import PhotoRecord, add_photo, read_photo_file, thumbnails, visit_photos
 from app.storage.database import Database
 from models.accounts import Permission
 from models.errors import ValidationError
 from models.vocabulary import PhotoScope, Pose
 from ui.field_message import REFUSED_STYLE
-from ui.photo_strip import PhotoStrip, StripItem, photo_paths, pose_label
+from ui.photo_strip import PhotoStrip, StripItem, choose_photo_files, photo_paths, pose_label
 from ui.photo_viewer import PhotoViewer
 from ui.workstation_settings import PHOTO_FOLDER, WorkstationSettings
 
@@ -46,20 +46,6 @@ if TYPE_CHECKING:
 POLL_MS = 2000  # how often the watched folder is looked at
 SETTLED_SECONDS = 2.0  # a file untouched this long is whole (a camera may still be writing it)
 BANNER_STYLE = "QFrame#photoBanner {background: #e8f0fe; border: 1px solid #8ab4f8; padding: 2px}"
-
-
-def read_photo_file(path: Path) -> bytes:
-    """A photo file's bytes, refused (with its name) when it is too large or unreadable."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ValidationError(
-                f"{path.name} is {size / 1e6:.0f} MB; a photo may be at most {MAX_FILE_BYTES // 1_000_000} MB",
-                "photo",
-            )
-        return path.read_bytes()
-    except OSError as error:
-        raise ValidationError(f"{path.name} could not be read ({error.strerror or error})", "photo") from None
 
 
 def add_photo_file(
@@ -302,13 +288,7 @@ class VisitPhotos(QObject):
     @classmethod
     def ask_photo_paths(cls, parent: QWidget) -> list[str]:
         """Tests replace this."""
-        paths, _ = QFileDialog.getOpenFileNames(
-            parent,
-            "Add photos to this visit",
-            "",
-            "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.heic *.heif);;All files (*)",
-        )
-        return paths
+        return choose_photo_files(parent, "Add photos to this visit")
 
     @classmethod
     def ask_photo_folder(cls, parent: QWidget, current: str) -> str | None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import arabic_reshaper
@@ -53,6 +53,7 @@ from app.services.audit import record_event
 from app.services.guardrails import visit_warnings
 from app.services.packages import Package, visit_packages
 from app.services.patients import patient_record
+from app.services.photos import PhotoRecord
 from app.services.recall import describe_due, patient_due
 from app.services.settings import ClinicProfile, load_clinic_profile, load_signing_settings
 from app.services.signing import AmendmentNote, amendment_trail
@@ -75,6 +76,9 @@ from models.totals import (
     totals_by_product,
 )
 from models.vocabulary import PackageKind, PhotoScope, View, VisitStatus
+
+if TYPE_CHECKING:
+    from app.services.photos import PhotoRecord
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 FALLBACK = "DroidSansFallback"  # Chinese and Japanese: what DejaVu Sans has no glyph for
@@ -582,7 +586,7 @@ def visit_record_pdf(db: Database, visit_id: int, purpose: PhotoScope = PhotoSco
     for package, drawn in visit_packages(db, visit.id):
         story.append(Paragraph(_package_line(package, drawn, db.timezone), styles["body"]))
     story += _photo_section(db, visit.id, purpose, styles)
-    story += _events_section(list_adverse_events(db, visit_id=visit.id), db.timezone, styles)
+    story += _events_section(db, list_adverse_events(db, visit_id=visit.id), purpose, styles)
     if visit.notes:
         story.append(Paragraph(f"<b>Notes:</b> {rich(visit.notes)}", styles["body"]))
     story += _safety_section(db, visit, styles)
@@ -650,13 +654,23 @@ def _photo_section(
 ) -> list[Any]:
     """The visit's photos, small, four to a row, each with its pose and capture time; only
     those whose consent covers what this record is for."""
+    from app.services.photos import visit_photos
+
+    grid = _photo_grid(db, visit_photos(db, visit_id), purpose, styles)
+    return [CondPageBreak(60 * mm), Paragraph("Photos", styles["heading"]), grid] if grid else []
+
+
+def _photo_grid(
+    db: Database, photos: list[PhotoRecord], purpose: PhotoScope, styles: dict[str, ParagraphStyle]
+) -> Table | None:
+    """Photos four to a row with their pose and day; those whose consent covers `purpose`."""
     from PIL import Image as PillowImage
 
-    from app.services.photos import photo_image, visit_photos
+    from app.services.photos import photo_image
 
-    shown = [p for p in visit_photos(db, visit_id) if p.scope.allows(purpose)]
+    shown = [p for p in photos if p.scope.allows(purpose)]
     if not shown:
-        return []
+        return None
     cells = []
     for photo in shown:
         _record, data = photo_image(db, photo.id, "print")
@@ -679,7 +693,7 @@ def _photo_section(
     rows[-1] += [[]] * (PHOTOS_PER_ROW - len(rows[-1]))  # empty cells
     grid = Table(rows, colWidths=[PHOTO_WIDTH + 3 * mm] * PHOTOS_PER_ROW, hAlign="LEFT")
     grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    return [CondPageBreak(60 * mm), Paragraph("Photos", styles["heading"]), grid]
+    return grid
 
 
 def event_lines(event: AdverseEventRecord, zone: ZoneInfo) -> list[str]:
@@ -709,14 +723,19 @@ def event_lines(event: AdverseEventRecord, zone: ZoneInfo) -> list[str]:
 
 
 def _events_section(
-    events: list[AdverseEventRecord], zone: ZoneInfo, styles: dict[str, ParagraphStyle]
+    db: Database, events: list[AdverseEventRecord], purpose: PhotoScope, styles: dict[str, ParagraphStyle]
 ) -> list[Any]:
-    """The adverse events that followed this visit, each with its timed log."""
+    """The adverse events that followed this visit, each with its timed log and photos."""
+    from app.services.photos import event_photos
+
     if not events:
         return []
     story: list[Any] = [Paragraph("Adverse events", styles["heading"])]
     for event in reversed(events):  # oldest first on the record
-        story += [Paragraph(line, styles["body"]) for line in event_lines(event, zone)]
+        story += [Paragraph(line, styles["body"]) for line in event_lines(event, db.timezone)]
+        grid = _photo_grid(db, event_photos(db, event.id), purpose, styles)
+        if grid is not None:
+            story.append(grid)
     return story
 
 

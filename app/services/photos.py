@@ -34,15 +34,16 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.changes import NOTHING, Changes, note
 from app.services.users import require
 from app.storage.database import Database
 from models.accounts import Permission
-from models.errors import ConflictError, NotFoundError, ValidationError
+from models.errors import AliquotError, ConflictError, NotFoundError, ValidationError
 from models.landmarks import Landmarks
-from models.tables import Photo, PhotoImage, PhotoLandmarks, Visit
+from models.tables import AdverseEvent, Photo, PhotoImage, PhotoLandmarks, Visit
 from models.validation import check_text
 from models.vocabulary import PhotoScope, Pose, VisitStatus
 
@@ -71,7 +72,7 @@ class PreparedPhoto:
 @dataclass(frozen=True)
 class PhotoRecord:
     id: int
-    visit_id: int
+    visit_id: int | None  # None: a photo of an adverse event
     patient_id: int
     pose: str
     scope: PhotoScope
@@ -82,6 +83,7 @@ class PhotoRecord:
     media_type: str
     byte_size: int
     sha256: str
+    adverse_event_id: int | None = None
     changes: Changes = field(default=NOTHING, compare=False)
 
 
@@ -209,6 +211,23 @@ def thumbnail_of(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def read_photo_file(path: Path) -> bytes:
+    """A photo file's bytes, refused (with its name) when it is missing, too large or
+    unreadable."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ValidationError(
+                f"{path.name} is {size / 1e6:.0f} MB; a photo may be at most {MAX_FILE_BYTES // 1_000_000} MB",
+                "photo",
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ValidationError(f"{path.name} could not be read ({error.strerror or error})", "photo") from None
+
+
 def check_pose(pose: str) -> str:
     pose = pose.strip().lower()
     if pose in {p.value for p in Pose}:
@@ -231,10 +250,7 @@ def add_photo(
     source_name: str = "",
 ) -> PhotoRecord:
     """Keep one photo of a visit (prepared first, so a refusal stores nothing)."""
-    pose = check_pose(pose)
-    source_name = Path(source_name).name[:255]
-    check_text(source_name, "photo", "file name")
-    prepared = prepare_photo(data, source_name or "the file")
+    pose, source_name, prepared = _taken_in(data, pose, source_name)
     with db.factory.begin() as session:
         require(db, session, Permission.CHART)
         visit = session.get(Visit, visit_id)
@@ -245,37 +261,94 @@ def add_photo(
                 f"visit {visit_id} is signed and its record cannot change: add photos before signing,"
                 " or to an amendment or the next visit"
             )
-        photo = Photo(
-            visit_id=visit_id,
-            pose=pose,
-            scope=scope,
-            taken_at=prepared.taken_at,
-            width=prepared.width,
-            height=prepared.height,
-            media_type=prepared.media_type,
-            byte_size=len(prepared.data),
-            sha256=prepared.sha256,
-            source_name=source_name,
-            thumbnail=prepared.thumbnail,
-        )
-        session.add(photo)
-        session.flush()
-        session.add(PhotoImage(photo_id=photo.id, data=prepared.data))
-        record_event(
-            session,
-            db.actor,
-            "add-photo",
-            "visit",
-            visit_id,
-            photo=photo.id,
-            pose=pose,
-            scope=scope.value,
-            sha256=prepared.sha256,
-            file=source_name,
-        )
-        session.flush()
+        photo = _stored(session, db, Photo(visit_id=visit_id), prepared, pose, scope, source_name)
         changes = note(session, Changes.of_patients(visit.patient_id))
         return replace(_record(photo, visit.patient_id), changes=changes)
+
+
+EVENT_POSE = "close-up"
+
+
+def add_event_photo(
+    db: Database,
+    event_id: int,
+    data: bytes,
+    scope: PhotoScope = PhotoScope.CLINICAL,
+    source_name: str = "",
+    pose: str = EVENT_POSE,
+) -> PhotoRecord:
+    """Keep one photo of an adverse event: the complication as it was seen, kept with the
+    event (the visit it followed may be signed by then)."""
+    pose, source_name, prepared = _taken_in(data, pose, source_name)
+    with db.factory.begin() as session:
+        require(db, session, Permission.CHART)
+        event = session.get(AdverseEvent, event_id)
+        if event is None:
+            raise NotFoundError(f"no adverse event {event_id} (see: aliquot events)")
+        photo = _stored(session, db, Photo(adverse_event_id=event_id), prepared, pose, scope, source_name)
+        changes = note(session, Changes.of_patients(event.patient_id))
+        return replace(_record(photo, event.patient_id), changes=changes)
+
+
+def add_event_photo_files(
+    db: Database, event_id: int, paths: list[Path]
+) -> tuple[list[PhotoRecord], list[str]]:
+    """Several files as photos of an event, each whole or not at all: those kept, and what
+    was refused of the others (the window adds what it can and names the rest)."""
+    added, refused = [], []
+    for path in paths:
+        try:
+            added.append(add_event_photo(db, event_id, read_photo_file(path), source_name=path.name))
+        except AliquotError as error:
+            refused.append(f"{path.name}: {error}")
+    return added, refused
+
+
+def _taken_in(data: bytes, pose: str, source_name: str) -> tuple[str, str, PreparedPhoto]:
+    """The pose and file name checked, the image prepared: all before any transaction."""
+    pose = check_pose(pose)
+    source_name = Path(source_name).name[:255]
+    check_text(source_name, "photo", "file name")
+    return pose, source_name, prepare_photo(data, source_name or "the file")
+
+
+def _stored(
+    session: Session,
+    db: Database,
+    photo: Photo,
+    prepared: PreparedPhoto,
+    pose: str,
+    scope: PhotoScope,
+    source_name: str,
+) -> Photo:
+    """A new photo row (of a visit or an event) with its image and its audit event."""
+    photo.pose = pose
+    photo.scope = scope
+    photo.taken_at = prepared.taken_at
+    photo.width, photo.height = prepared.width, prepared.height
+    photo.media_type = prepared.media_type
+    photo.byte_size = len(prepared.data)
+    photo.sha256 = prepared.sha256
+    photo.source_name = source_name
+    photo.thumbnail = prepared.thumbnail
+    session.add(photo)
+    session.flush()
+    session.add(PhotoImage(photo_id=photo.id, data=prepared.data))
+    of_event = photo.adverse_event_id is not None
+    record_event(
+        session,
+        db.actor,
+        "add-photo",
+        "adverse-event" if of_event else "visit",
+        photo.adverse_event_id if of_event else photo.visit_id,
+        photo=photo.id,
+        pose=pose,
+        scope=scope.value,
+        sha256=prepared.sha256,
+        file=source_name,
+    )
+    session.flush()
+    return photo
 
 
 def _record(photo: Photo, patient_id: int) -> PhotoRecord:
@@ -292,6 +365,7 @@ def _record(photo: Photo, patient_id: int) -> PhotoRecord:
         photo.media_type,
         photo.byte_size,
         photo.sha256,
+        photo.adverse_event_id,
     )
 
 
@@ -324,11 +398,29 @@ def photo_image(db: Database, photo_id: int, purpose: str = "view") -> tuple[Pho
             raise ValidationError(
                 f"photo {photo_id} does not match its SHA-256: it was changed in the database"
             )
-        patient_id = session.get_one(Visit, photo.visit_id).patient_id
+        patient_id = _patient_of(session, photo)
         record_event(
             session, db.actor, purpose, "photo", photo_id, patient_id=patient_id, visit_id=photo.visit_id
         )
         return _record(photo, patient_id), image
+
+
+def _patient_of(session: Session, photo: Photo) -> int:
+    if photo.visit_id is not None:
+        return session.get_one(Visit, photo.visit_id).patient_id
+    return session.get_one(AdverseEvent, photo.adverse_event_id).patient_id
+
+
+def event_photos(db: Database, event_id: int) -> list[PhotoRecord]:
+    """An adverse event's photos in the order they were added (no image is read)."""
+    with db.factory() as session:
+        event = session.get(AdverseEvent, event_id)
+        if event is None:
+            raise NotFoundError(f"no adverse event {event_id} (see: aliquot events)")
+        rows = session.scalars(
+            select(Photo).where(Photo.adverse_event_id == event_id).order_by(Photo.id)
+        ).all()
+        return [_record(photo, event.patient_id) for photo in rows]
 
 
 def export_photo(db: Database, photo_id: int, path: Path, replace: bool = False) -> Path:
@@ -383,6 +475,8 @@ def previous_of_pose(db: Database, photo_id: int) -> PhotoRecord | None:
         photo = session.get(Photo, photo_id)
         if photo is None:
             raise NotFoundError(f"no photo with id {photo_id}")
+        if photo.visit_id is None:  # an adverse event's photo: compared with no visit's
+            return None
         visit = session.get_one(Visit, photo.visit_id)
         earlier = session.scalar(
             select(Photo)
@@ -436,15 +530,14 @@ def save_landmarks(
             )
         else:
             stored.points, stored.iris_diameter_px, stored.placed_by = text, iris_diameter_px, db.actor
-        visit = session.get_one(Visit, photo.visit_id)
         record_event(
             session,
             db.actor,
             "landmarks",
             "photo",
             photo_id,
-            patient_id=visit.patient_id,
-            visit_id=visit.id,
+            patient_id=_patient_of(session, photo),
+            visit_id=photo.visit_id,
             count=len(clean),
         )
         return PlacedLandmarks(photo_id, clean, iris_diameter_px, db.actor)

@@ -172,3 +172,71 @@ def test_the_command_line_records_and_lists_events(db, treated, db_path):
         ("A-0001", "bruising", "mild", "nasolabial_l")
     ]
     assert "skin purple, pain 2/10" in listed[0]["log"]
+
+
+def test_photos_of_an_event_are_kept_with_it_even_after_its_visit_was_signed(db, db_path, provider, patient):
+    import io
+
+    import pypdf
+
+    from app.exports.records import visit_record_pdf
+    from app.services.photos import add_event_photo, event_photos, photo_image
+    from app.services.signing import sign_visit
+    from app.services.users import add_user, sign_in
+    from models.errors import NotFoundError
+    from models.vocabulary import PhotoScope, Role
+    from tests.app.test_photos import camera_jpeg
+    from tests.conftest import snapshot
+
+    visit = create_visit(db, patient.id, provider.id, at(2026, 11, 2, 10), consent_recorded=True)
+    visit = replace_points(db, visit.id, visit.version, [botox_point()])
+    add_user(db, "admin", Role.ADMIN, "admin password 1")
+    sign_in(db, "admin", "admin password 1")
+    add_user(db, "dana", Role.INJECTOR, "dana password 1", provider_id=provider.id)
+    sign_in(db, "dana", "dana password 1")
+    sign_visit(db, visit.id)
+    event = report_adverse_event(
+        db, "A-0001", EventKind.EYELID_PTOSIS, Severity.MODERATE, at(2026, 11, 9, 9), visit.id, ("glabella",)
+    )
+    first = add_event_photo(db, event.id, camera_jpeg(600, 400), source_name="ptosis.jpg")
+    add_event_photo(db, event.id, camera_jpeg(500, 400), PhotoScope.TEACHING, pose="eyes-open")
+    shown = event_photos(db, event.id)
+    assert [(p.pose, p.visit_id, p.adverse_event_id, p.patient_id) for p in shown] == [
+        ("close-up", None, event.id, patient.id),
+        ("eyes-open", None, event.id, patient.id),
+    ]
+    record, image = photo_image(db, first.id)
+    assert record == shown[0] and image[:2] == b"\xff\xd8"
+
+    reader = pypdf.PdfReader(io.BytesIO(visit_record_pdf(db, visit.id)))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "eyelid-ptosis" in text and "close-up" in text and "eyes-open" in text
+    assert sum(len(page.images) for page in reader.pages) >= 2
+    teaching = pypdf.PdfReader(io.BytesIO(visit_record_pdf(db, visit.id, PhotoScope.TEACHING)))
+    text = " ".join(page.extract_text() for page in teaching.pages)
+    assert "eyes-open" in text and "close-up" not in text, "a clinical-only photo never leaves the record"
+
+    before = snapshot(db)
+    with pytest.raises(NotFoundError, match="no adverse event 99"):
+        add_event_photo(db, 99, camera_jpeg())
+    with pytest.raises(ValidationError):
+        add_event_photo(db, event.id, b"GIF89a not a photo")
+    assert snapshot(db) == before
+
+
+def test_the_command_line_adds_photos_to_an_event(db, treated, db_path, tmp_path):
+    from app.services.photos import event_photos
+    from tests.app.test_cli import aliquot, assert_one_line_refusal
+    from tests.app.test_photos import camera_jpeg
+
+    event = report_adverse_event(
+        db, "A-0001", EventKind.NODULE, Severity.MILD, at(2026, 11, 20, 9), treated.id
+    )
+    db.close()
+    photo = tmp_path / "nodule.jpg"
+    photo.write_bytes(camera_jpeg())
+    added = aliquot("events", "photo", event.id, photo, db=db_path).stdout
+    assert added.strip().endswith(f"nodule.jpg (600 × 400, close-up) added to event {event.id}")
+    refused = aliquot("events", "photo", event.id, tmp_path / "missing.jpg", db=db_path, check=False)
+    assert_one_line_refusal(refused, "missing.jpg: no such file")
+    assert len(event_photos(db, event.id)) == 1

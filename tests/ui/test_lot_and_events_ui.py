@@ -154,7 +154,12 @@ def test_an_occlusion_with_a_dose_and_an_assessment_is_stored_and_logged_in_time
     window.description.setPlainText("blanching along the left nasolabial fold")
     window.actions_taken.setPlainText("massage, warm compress")
     window.referral.setText("ophthalmology <same day>")
-    for region in ("nasolabial_l", "chin", "upper_lip_l", "chin"):  # the second click on the chin takes it away
+    for region in (
+        "nasolabial_l",
+        "chin",
+        "upper_lip_l",
+        "chin",
+    ):  # the second click on the chin takes it away
         click_face(qtbot, window.regions, region)
     assert window.regions.regions() == ("nasolabial_l", "upper_lip_l")
     assert window.regions.names.text() == ", ".join(REGIONS[c].label for c in ("nasolabial_l", "upper_lip_l"))
@@ -271,3 +276,36 @@ def test_an_event_s_outcome_and_follow_up_are_recorded_in_the_window(qtbot, demo
     qtbot.waitUntil(lambda: window.tasks.is_idle() and not window.outcome_box.isVisibleTo(window))
     [stored] = [e for e in list_adverse_events(demo_db) if e.id == event.id]
     assert (stored.outcome, stored.follow_up.isoformat()) == ("resolved in a week", "2026-12-20")
+
+
+def test_photos_of_an_event_are_added_in_the_window_and_a_hostile_file_is_named(
+    qtbot, demo_db, tmp_path, monkeypatch
+):
+    from app.services.adverse_events import report_adverse_event
+    from app.services.photos import event_photos
+    from tests.app.test_photos import camera_jpeg
+
+    chart, visit_id, started = a_treated_patient(demo_db)
+    event = report_adverse_event(
+        demo_db, chart, EventKind.NODULE, Severity.MILD, started + timedelta(hours=2), visit_id
+    )
+    good, hostile = tmp_path / "nodule.jpg", tmp_path / "nodule-2.png"
+    good.write_bytes(camera_jpeg())
+    hostile.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    monkeypatch.setattr(
+        AdverseEventsWindow, "ask_photo_paths", classmethod(lambda cls, parent: [str(good), str(hostile)])
+    )
+    window = open_events_window(qtbot, demo_db, started + timedelta(days=1))
+    assert not window.photos_button.isEnabled()
+    window.table.selectRow(0)
+    assert window.photos_button.isEnabled() and not window.photo_strip.isVisibleTo(window)
+    window.photos_button.click()
+    qtbot.waitUntil(lambda: window.tasks.is_idle() and window.photos_button.isEnabled())
+    assert window.log_message.text().startswith("Added 1 photo. Not added: nodule-2.png:")
+    assert [p.pose for p in event_photos(demo_db, event.id)] == ["close-up"]
+    assert window.photo_strip.isVisibleTo(window) and window.photo_strip.photos.rowCount() == 1
+
+    window.table.clearSelection()
+    window.table.selectRow(0)  # chosen again: the strip is read back from the database
+    qtbot.waitUntil(lambda: window.tasks.is_idle())
+    assert [r.id for r in window.photo_strip.records()] == [p.id for p in event_photos(demo_db, event.id)]
