@@ -28,6 +28,13 @@ class Gs1Scan:
     serial: str | None
 
 
+def looks_like_scan(text: str) -> bool:
+    """What a keyboard-wedge scanner types for a box's GS1 barcode ("01…", or "]d2…" with
+    the symbology prefix), longer than any lot number: read as a scan, not as a lot."""
+    text = text.strip()
+    return (text.startswith("01") or text.startswith("]")) and len(text) > 16
+
+
 def parse_gs1(text: str) -> Gs1Scan:
     """The GTIN, lot, expiry and serial of a scanned box; refused, with what was read, when
     the scan is not a GS1 message of a product with its lot."""

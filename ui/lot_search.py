@@ -27,7 +27,7 @@ from app.storage.database import Database
 from app.storage.files import csv_bytes, write_atomically_bytes
 from models.base import format_amount
 from models.errors import ValidationError
-from models.gs1 import parse_gs1
+from models.gs1 import looks_like_scan, parse_gs1
 from models.regions import REGIONS
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
@@ -39,7 +39,7 @@ def lot_of(typed: str) -> str:
     """The lot number typed, or the lot of a GS1 box scan typed into the field (a scanner
     types "01…" or "]d2…"); ValidationError when a scan is not one."""
     text = typed.strip()
-    if (text.startswith("01") or text.startswith("]")) and len(text) > 16:
+    if looks_like_scan(text):
         return parse_gs1(text).lot
     return text
 

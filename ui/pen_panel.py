@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit
 from models.amounts import format_dose
 from models.chart import Pen
 from models.dates import Century
+from models.errors import ValidationError
+from models.gs1 import looks_like_scan, parse_gs1
 from models.records import ProductRecord
 from models.vocabulary import Depth, DoseUnit, ProductKind, Technique
 from ui.date_field import DateField, years_from_today
@@ -65,7 +67,9 @@ class PenPanel(QGroupBox):
         rows = add_point_rows(form, self.gauge)
         self.amount, self.aliquots, self.depth = rows.amount, rows.aliquots, rows.depth
         self.technique, self.lot = rows.technique, rows.lot
-        self.new_lot_number = QLineEdit(placeholderText="lot number")
+        self.new_lot_number = QLineEdit(placeholderText="lot number, or scan the box")
+        # A scanner types the box's GS1 barcode and Enter: its lot and expiry fill the fields.
+        self.new_lot_number.editingFinished.connect(self._read_scan)
         # No default expiry: the date on the box must be typed, never guessed.
         self.new_lot_expiry = DateField(
             Century.FUTURE, years_from_today(1), month_end=True
@@ -139,6 +143,25 @@ class PenPanel(QGroupBox):
         self._loading = False
         self._changed()
 
+    def _read_scan(self) -> None:
+        typed = self.new_lot_number.text()
+        if not looks_like_scan(typed):
+            return
+        try:
+            scan = parse_gs1(typed)
+        except ValidationError:
+            return  # the pen says why it cannot place (pen())
+        self._loading = True
+        self.new_lot_number.setText(scan.lot)
+        if scan.expiry is not None:
+            self.new_lot_expiry.set_date(scan.expiry)
+        known = [self.lot.itemData(i) for i in range(self.lot.count())]
+        numbers = [lot[0] if isinstance(lot, tuple) else None for lot in known]
+        if scan.lot in numbers:  # a lot already registered: chosen as it is
+            self.lot.setCurrentIndex(numbers.index(scan.lot))
+        self._loading = False
+        self._changed()
+
     def pen(self) -> Pen | None:
         """What a click places; None when no product is chosen or a typed field is not
         understood (`refusal` then says why)."""
@@ -154,6 +177,13 @@ class PenPanel(QGroupBox):
             amount = self.amount.amount()
         except ValueError as refused:
             self.refusal = f"The pen's amount is not a dose: {refused}."
+            return None
+        if self.lot.currentText() == NEW_LOT and looks_like_scan(self.new_lot_number.text()):
+            try:
+                parse_gs1(self.new_lot_number.text())
+                self.refusal = "Press Enter after the scan to read the box's lot and expiry."
+            except ValidationError as refused:
+                self.refusal = f"The scanned box could not be read: {str(refused).rstrip('.')}."
             return None
         try:
             lot_number, lot_expiry, lot_package_size = self._chosen_lot()

@@ -31,18 +31,13 @@ from app.services.stock import LotStock, Received, StockReport, receive_stock, s
 from app.storage.database import Database
 from models.amounts import format_dose, parse_amount
 from models.errors import ValidationError
+from models.gs1 import looks_like_scan
 from models.records import ProductRecord
 from models.vocabulary import DoseUnit, ProductKind
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
 
 WARNING_STYLE = "QLabel {color: #8e0016}"
-
-
-def is_scan(text: str) -> bool:
-    """What a scanner types for a GS1 box barcode: "01…" or "]d2…", longer than a lot."""
-    text = text.strip()
-    return (text.startswith("01") or text.startswith("]")) and len(text) > 16
 
 
 class StockWindow(QMainWindow):
@@ -320,7 +315,7 @@ class StockWindow(QMainWindow):
 
     def receive(self) -> None:
         typed = self.lot.text().strip()
-        scan = typed if is_scan(typed) else None
+        scan = typed if looks_like_scan(typed) else None
         try:
             expiry = date.fromisoformat(self.expiry.text().strip()) if self.expiry.text().strip() else None
             size = Decimal(self.package.text().strip()) if self.package.text().strip() else None

@@ -148,19 +148,21 @@ def _package(row: OpenedPackage, drawn: Decimal) -> Package:
 
 
 def drawn_from(
-    session: Session, package_ids: Iterable[int], except_visit: int | None = None
+    session: Session, package_ids: Iterable[int] | None, except_visit: int | None = None
 ) -> dict[int, Decimal]:
     """What the points charted from each package took (an amended visit counts once: its
-    amendment stands for it)."""
-    ids = set(package_ids)
-    if not ids:
-        return {}
+    amendment stands for it); `package_ids` None: every package (the stock report)."""
     query = (
         select(InjectionPoint.package_id, func.sum(InjectionPoint.amount))
         .join(Visit, Visit.id == InjectionPoint.visit_id)
-        .where(InjectionPoint.package_id.in_(ids), ~superseded())
+        .where(InjectionPoint.package_id.is_not(None), ~superseded())
         .group_by(InjectionPoint.package_id)
     )
+    if package_ids is not None:
+        ids = set(package_ids)
+        if not ids:
+            return {}
+        query = query.where(InjectionPoint.package_id.in_(ids))
     if except_visit is not None:
         query = query.where(Visit.id != except_visit)
     return {
@@ -168,8 +170,9 @@ def drawn_from(
     }
 
 
-def packages_of(session: Session, rows: Sequence[OpenedPackage]) -> list[Package]:
-    drawn = drawn_from(session, (row.id for row in rows))
+def packages_of(session: Session, rows: Sequence[OpenedPackage], every_one: bool = False) -> list[Package]:
+    """These packages with what was drawn from each (`every_one`: the rows are all of them)."""
+    drawn = drawn_from(session, None if every_one else (row.id for row in rows))
     return [_package(row, drawn.get(row.id, Decimal(0))) for row in rows]
 
 
@@ -316,8 +319,10 @@ def open_packages(db: Database, at: datetime | None = None, kind: PackageKind | 
     """The vials and syringes open now (or at `at`), the latest opened first."""
     moment = at or utcnow()
     with db.factory() as session:
-        query = select(OpenedPackage).where(
-            OpenedPackage.finished_at.is_(None) | (OpenedPackage.finished_at >= moment)
+        query = select(OpenedPackage).where(  # what usable_at says, in SQL: a year's vials are many
+            OpenedPackage.finished_at.is_(None) | (OpenedPackage.finished_at >= moment),
+            OpenedPackage.discard_by.is_(None) | (OpenedPackage.discard_by >= moment),
+            OpenedPackage.opened_at <= moment + MIXED_DURING_VISIT,
         )
         if kind is not None:
             query = query.where(OpenedPackage.kind == kind)

@@ -250,7 +250,7 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
     now = utcnow()
     with db.factory() as session:
         opened: dict[int, list[Package]] = {}
-        for package in packages_of(session, session.scalars(select(OpenedPackage)).all()):
+        for package in packages_of(session, session.scalars(select(OpenedPackage)).all(), every_one=True):
             opened.setdefault(package.lot_id, []).append(package)
         moved = session.execute(
             select(

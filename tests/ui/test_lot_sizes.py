@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from app.services.catalogue import list_products
@@ -64,3 +65,24 @@ def test_the_pen_registers_a_new_lot_in_the_vial_size_chosen(qtbot, demo_db):
     assert (point.lot_number, point.lot_package_size) == ("C5050", Decimal(50))
     with demo_db.factory() as session:
         assert session.scalar(select(Lot.package_size).where(Lot.number == "C5050")) == Decimal(50)
+
+
+def test_a_box_scanned_into_the_new_lot_field_gives_its_lot_and_expiry(qtbot, demo_db):
+    editor = open_editor(qtbot, demo_db)
+    panel = editor.pen_panel
+    panel.lot.setCurrentIndex(panel.lot.findText(NEW_LOT))
+    # A keyboard-wedge scanner types the DataMatrix (with its symbology prefix) and Enter.
+    type_into(qtbot, panel.new_lot_number, "]d201095060001343521730123110SC-77")
+    assert editor.pen is None and "Press Enter after the scan" in (panel.refusal or "")
+    qtbot.keyClick(panel.new_lot_number, Qt.Key.Key_Return)
+    assert panel.new_lot_number.text() == "SC-77"
+    assert panel.new_lot_expiry.date() == date(2030, 12, 31)
+    assert (editor.pen.lot_number, editor.pen.lot_expiry) == ("SC-77", date(2030, 12, 31))
+
+    panel.new_lot_number.clear()
+    type_into(qtbot, panel.new_lot_number, "0109506000134353173012311099")  # a wrong check digit
+    qtbot.keyClick(panel.new_lot_number, Qt.Key.Key_Return)
+    assert editor.pen is None
+    assert panel.refusal.startswith("The scanned box could not be read: the scan '0109506000134353")
+    assert panel.refusal.endswith("got 3.")
+    assert "Invalid GTIN check digit" in panel.refusal

@@ -38,9 +38,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # The older schema has no place for an event's photos: they go, with their images and
     # landmarks; every visit's photo stays.
-    op.execute(
-        "DELETE FROM photo_landmarks WHERE photo_id IN (SELECT id FROM photo WHERE visit_id IS NULL)"
-    )
+    op.execute("DELETE FROM photo_landmarks WHERE photo_id IN (SELECT id FROM photo WHERE visit_id IS NULL)")
     op.execute("DELETE FROM photo_image WHERE photo_id IN (SELECT id FROM photo WHERE visit_id IS NULL)")
     op.execute("DELETE FROM photo WHERE visit_id IS NULL")
     with op.batch_alter_table("photo", schema=None) as batch_op:
