@@ -89,11 +89,17 @@ def main(out: Path) -> None:
         from ui.stock_window import StockWindow
 
         today = date.today()
-        receive_stock(db, "Botox Cosmetic", "C90412", today + timedelta(days=400), 6, Decimal("100"), "Allergan")
-        receive_stock(db, "Botox Cosmetic", "C88107", today + timedelta(days=18), 1, Decimal("50"), "Allergan")
-        receive_stock(db, "Restylane Kysse", "RK5512", today + timedelta(days=300), 4, Decimal("1"), "Galderma")
+        receive_stock(
+            db, "Botox Cosmetic", "C90412", today + timedelta(days=400), 6, Decimal("100"), "Allergan"
+        )
+        receive_stock(
+            db, "Botox Cosmetic", "C88107", today + timedelta(days=18), 1, Decimal("50"), "Allergan"
+        )
+        receive_stock(
+            db, "Restylane Kysse", "RK5512", today + timedelta(days=300), 4, Decimal("1"), "Galderma"
+        )
         set_threshold(db, "Restylane Kysse", Decimal("5"))
-        stock = StockWindow(db, names)
+        stock = StockWindow(db, list_products(db.factory))
         stock.resize(1100, 620)
         stock.show()
         settle(app, stock)
