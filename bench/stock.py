@@ -32,11 +32,15 @@ def main() -> int:
         return 2
     now = datetime.now(UTC).replace(microsecond=0)
     toxin_lot, filler_lot = f"BV{uuid.uuid4().hex[:6]}", f"BF{uuid.uuid4().hex[:6]}"
-    receive_stock(db, "Botox Cosmetic", toxin_lot, date(2030, 12, 31), 40, Decimal(100), received_on=date.today())
-    receive_stock(db, "Juvéderm Voluma XC", filler_lot, date(2030, 12, 31), 20, Decimal(1), received_on=date.today())
+    receive_stock(
+        db, "Botox Cosmetic", toxin_lot, date(2030, 12, 31), 40, Decimal(100), received_on=date.today()
+    )
+    receive_stock(
+        db, "Juvéderm Voluma XC", filler_lot, date(2030, 12, 31), 20, Decimal(1), received_on=date.today()
+    )
     with db.factory.begin() as session:  # a year of vials, mixed and finished, as a busy clinic has
         lot_id = session.scalar(select(Lot.id).where(Lot.number == toxin_lot))
-        start = now - timedelta(days=365)
+        start = now - timedelta(days=365)  # to a fortnight ago, each finished the day it was mixed
         session.execute(
             insert(OpenedPackage),
             [
@@ -46,10 +50,10 @@ def main() -> int:
                     "size": Decimal(100),
                     "diluent_ml": Decimal("2.5"),
                     "diluent": "0.9% sodium chloride",
-                    "opened_at": start + timedelta(hours=2.4 * i),
+                    "opened_at": start + timedelta(hours=2.3 * i),
                     "opened_by": "bench",
-                    "discard_by": start + timedelta(hours=2.4 * i + 24),
-                    "finished_at": start + timedelta(hours=2.4 * i + 8),
+                    "discard_by": start + timedelta(hours=2.3 * i + 24),
+                    "finished_at": start + timedelta(hours=2.3 * i + 8),
                     "finished_by": "bench",
                     "finish": PackageFinish.USED_UP,
                 }
@@ -58,8 +62,9 @@ def main() -> int:
         )
         patient_id = session.scalar(select(Patient.id).order_by(Patient.id).limit(1))
         provider_id = session.scalar(select(Provider.id).order_by(Provider.id).limit(1))
-    for _ in range(3):
-        mix_vial(db, "Botox Cosmetic", toxin_lot, mixed_at=now - timedelta(minutes=30))
+    vials = [
+        mix_vial(db, "Botox Cosmetic", toxin_lot, mixed_at=now - timedelta(minutes=30)) for _ in range(3)
+    ]
     syringe = open_syringe(db, "Juvéderm Voluma XC", filler_lot, opened_at=now - timedelta(minutes=30))
     assert patient_id is not None and provider_id is not None
     visit = create_visit(db, patient_id, provider_id, now - timedelta(minutes=20))
@@ -78,14 +83,16 @@ def main() -> int:
     results = [
         report("save a 30-point visit drawn from open vials and a syringe", median_ms(save, 9), 150),
         report(
-            f"stock report ({YEAR_OF_VIALS} finished vials on the lot)", median_ms(lambda: stock_on_hand(db), 9), 250
+            f"stock report ({YEAR_OF_VIALS} finished vials on the lot)",
+            median_ms(lambda: stock_on_hand(db), 9),
+            250,
         ),
         report("open vials and syringes listed", median_ms(lambda: open_packages(db), 9), 100),
     ]
     left = {p.id: p.left for p in open_packages(db)}
-    print(f"the syringe has {left[syringe.id]} mL left; the vials {sorted(v for k, v in left.items() if k != syringe.id)}")
-    for package_id in left:
-        finish_package(db, package_id)
+    print(f"left: the syringe {left[syringe.id]} mL, the vials {[str(left[v.id]) for v in vials]} U")
+    for package in [*vials, syringe]:
+        finish_package(db, package.id)
     return 0 if all(results) else 1
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
@@ -33,7 +33,7 @@ from app.services.visits import ProductLookup
 from app.storage.database import Database
 from models.accounts import Permission
 from models.amounts import format_dose
-from models.base import format_amount, utcnow
+from models.base import Amount, format_amount, utcnow
 from models.errors import NotFoundError, ValidationError
 from models.signed_content import superseded
 from models.tables import InjectionPoint, Lot, OpenedPackage, Product, Visit
@@ -120,10 +120,6 @@ class Package:
             and (self.finished_at is None or moment <= self.finished_at)
         )
 
-    def closed_by(self, moment: datetime) -> bool:
-        """Finished, or past its discard-by time: its rest is wastage."""
-        return self.finished_at is not None or (self.discard_by is not None and self.discard_by < moment)
-
 
 def _package(row: OpenedPackage, drawn: Decimal) -> Package:
     product = row.lot.product
@@ -148,21 +144,19 @@ def _package(row: OpenedPackage, drawn: Decimal) -> Package:
 
 
 def drawn_from(
-    session: Session, package_ids: Iterable[int] | None, except_visit: int | None = None
+    session: Session, package_ids: Iterable[int], except_visit: int | None = None
 ) -> dict[int, Decimal]:
     """What the points charted from each package took (an amended visit counts once: its
-    amendment stands for it); `package_ids` None: every package (the stock report)."""
+    amendment stands for it)."""
+    ids = set(package_ids)
+    if not ids:
+        return {}
     query = (
         select(InjectionPoint.package_id, func.sum(InjectionPoint.amount))
         .join(Visit, Visit.id == InjectionPoint.visit_id)
-        .where(InjectionPoint.package_id.is_not(None), ~superseded())
+        .where(InjectionPoint.package_id.in_(ids), ~superseded())
         .group_by(InjectionPoint.package_id)
     )
-    if package_ids is not None:
-        ids = set(package_ids)
-        if not ids:
-            return {}
-        query = query.where(InjectionPoint.package_id.in_(ids))
     if except_visit is not None:
         query = query.where(Visit.id != except_visit)
     return {
@@ -170,10 +164,47 @@ def drawn_from(
     }
 
 
-def packages_of(session: Session, rows: Sequence[OpenedPackage], every_one: bool = False) -> list[Package]:
-    """These packages with what was drawn from each (`every_one`: the rows are all of them)."""
-    drawn = drawn_from(session, None if every_one else (row.id for row in rows))
+def packages_of(session: Session, rows: Sequence[OpenedPackage]) -> list[Package]:
+    drawn = drawn_from(session, (row.id for row in rows))
     return [_package(row, drawn.get(row.id, Decimal(0))) for row in rows]
+
+
+@dataclass(frozen=True)
+class LotPackages:
+    """A lot's vials and syringes at a moment: the rest of those closed (finished, or past
+    their discard-by time), which is wastage, and what is left in those still open."""
+
+    left_in_closed: Decimal
+    left_in_open: Decimal
+    open_count: int
+
+
+def packages_by_lot(session: Session, moment: datetime) -> dict[int, LotPackages]:
+    """Every lot's packages summed in one query (a clinic mixes thousands of vials a year)."""
+    drawn = (
+        select(InjectionPoint.package_id, func.sum(InjectionPoint.amount).label("drawn"))
+        .join(Visit, Visit.id == InjectionPoint.visit_id)
+        .where(InjectionPoint.package_id.is_not(None), ~superseded())
+        .group_by(InjectionPoint.package_id)
+        .subquery()
+    )
+    none = Decimal(0)  # an Amount column's literals are Decimals too
+    rest = OpenedPackage.size - func.coalesce(drawn.c.drawn, none)
+    closed = OpenedPackage.finished_at.is_not(None) | (OpenedPackage.discard_by < moment)
+    rows = session.execute(
+        select(
+            OpenedPackage.lot_id,
+            type_coerce(func.sum(case((closed & (rest > none), rest), else_=none)), Amount),
+            type_coerce(func.sum(case((closed, none), else_=rest)), Amount),
+            func.sum(case((closed, 0), else_=1)),
+        )
+        .outerjoin(drawn, drawn.c.package_id == OpenedPackage.id)
+        .group_by(OpenedPackage.lot_id)
+    )
+    return {
+        lot_id: LotPackages(Decimal(wasted or 0), Decimal(in_open or 0), int(count or 0))
+        for lot_id, wasted, in_open, count in rows
+    }
 
 
 def _registered_lot(session: Session, product: Product, lot_number: str) -> Lot:
@@ -319,28 +350,45 @@ def open_packages(db: Database, at: datetime | None = None, kind: PackageKind | 
     """The vials and syringes open now (or at `at`), the latest opened first."""
     moment = at or utcnow()
     with db.factory() as session:
-        query = select(OpenedPackage).where(  # what usable_at says, in SQL: a year's vials are many
-            OpenedPackage.finished_at.is_(None) | (OpenedPackage.finished_at >= moment),
-            OpenedPackage.discard_by.is_(None) | (OpenedPackage.discard_by >= moment),
-            OpenedPackage.opened_at <= moment + MIXED_DURING_VISIT,
-        )
+        query = select(OpenedPackage).where(*_usable_at(moment))
         if kind is not None:
             query = query.where(OpenedPackage.kind == kind)
         rows = session.scalars(query.order_by(OpenedPackage.opened_at.desc(), OpenedPackage.id.desc())).all()
         return [p for p in packages_of(session, rows) if p.usable_at(moment)]
 
 
-def _lot_packages(session: Session, lot_ids: Iterable[int]) -> dict[int, list[OpenedPackage]]:
-    ids = set(lot_ids)
+def _usable_at(moment: datetime) -> tuple[ColumnElement[bool], ...]:
+    """What Package.usable_at says, in SQL (a clinic mixes thousands of vials a year: only
+    those open at the moment are read)."""
+    return (
+        OpenedPackage.finished_at.is_(None) | (OpenedPackage.finished_at >= moment),
+        OpenedPackage.discard_by.is_(None) | (OpenedPackage.discard_by >= moment),
+        OpenedPackage.opened_at <= moment + MIXED_DURING_VISIT,
+    )
+
+
+def _lot_packages(session: Session, lot_ids: set[int], moment: datetime) -> dict[int, list[OpenedPackage]]:
+    """The packages of these lots open at the moment, the oldest first; a lot with packages
+    recorded but none open maps to its latest one alone (to say why it cannot be charted)."""
     found: dict[int, list[OpenedPackage]] = defaultdict(list)
-    if ids:
-        rows = session.scalars(
+    if not lot_ids:
+        return found
+    rows = session.scalars(
+        select(OpenedPackage)
+        .where(OpenedPackage.lot_id.in_(lot_ids), *_usable_at(moment))
+        .order_by(OpenedPackage.opened_at, OpenedPackage.id)
+    )
+    for row in rows:
+        found[row.lot_id].append(row)
+    for lot_id in lot_ids - set(found):
+        latest = session.scalar(
             select(OpenedPackage)
-            .where(OpenedPackage.lot_id.in_(ids))
-            .order_by(OpenedPackage.opened_at, OpenedPackage.id)
+            .where(OpenedPackage.lot_id == lot_id)
+            .order_by(OpenedPackage.opened_at.desc(), OpenedPackage.id.desc())
+            .limit(1)
         )
-        for row in rows:
-            found[row.lot_id].append(row)
+        if latest is not None:
+            found[lot_id].append(latest)
     return found
 
 
@@ -350,7 +398,7 @@ def draw_points(
     """Link each point to the vial or syringe it was drawn from. A lot whose packages are
     recorded is charted from only while one is open at the visit, and a point only from
     one with enough left (the oldest such), else the visit is refused with what is left."""
-    by_lot = _lot_packages(session, _lot_ids(points))
+    by_lot = _lot_packages(session, _lot_ids(points), started_at)
     if not by_lot:
         return
     rows = [row for rows in by_lot.values() for row in rows]

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from app.services.audit import record_event
 from app.services.catalogue import package_sizes
-from app.services.packages import Package, packages_of
+from app.services.packages import LotPackages, packages_by_lot
 from app.services.users import require
 from app.services.visits import ProductLookup, local_date
 from app.storage.database import Database
@@ -37,7 +37,6 @@ from models.tables import (
     AppMeta,
     InjectionPoint,
     Lot,
-    OpenedPackage,
     Product,
     ProductBarcode,
     StockMovement,
@@ -47,6 +46,7 @@ from models.tables import (
 EXPIRY_WARNING_DAYS = 30
 WRITE_OFF_REASONS = ("wasted", "expired", "broken")
 THRESHOLDS_KEY = "stock_thresholds"  # app_meta: product name -> low-stock amount
+NO_PACKAGES = LotPackages(Decimal(0), Decimal(0), 0)
 
 
 @dataclass(frozen=True)
@@ -249,9 +249,7 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
     today = today or local_date(utcnow(), db.timezone)
     now = utcnow()
     with db.factory() as session:
-        opened: dict[int, list[Package]] = {}
-        for package in packages_of(session, session.scalars(select(OpenedPackage)).all(), every_one=True):
-            opened.setdefault(package.lot_id, []).append(package)
+        opened = packages_by_lot(session, now)
         moved = session.execute(
             select(
                 StockMovement.lot_id,
@@ -277,7 +275,7 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
                 )
             )
             product = lot.product
-            packages = opened.get(lot_id, [])
+            packages = opened.get(lot_id, NO_PACKAGES)
             lots.append(
                 LotStock(
                     product.name,
@@ -288,9 +286,9 @@ def stock_on_hand(db: Database, today: date | None = None) -> StockReport:
                     Decimal(charted or 0),
                     -Decimal(out or 0),
                     lot.package_size or product.package_size,
-                    sum((max(p.left, Decimal(0)) for p in packages if p.closed_by(now)), Decimal(0)),
-                    sum((p.left for p in packages if not p.closed_by(now)), Decimal(0)),
-                    sum(1 for p in packages if not p.closed_by(now)),
+                    packages.left_in_closed,
+                    packages.left_in_open,
+                    packages.open_count,
                 )
             )
         stored = session.get(AppMeta, THRESHOLDS_KEY)

@@ -218,3 +218,53 @@ def test_photos_are_kept_and_checked_on_the_server(pg_db):
     _, image = photo_image(pg_db, added.id)
     assert hashlib.sha256(image).hexdigest() == added.sha256
     assert check_photos(pg_db) == []
+
+
+def test_vials_syringes_and_stock_on_the_server(pg_db):
+    """The points drawn from each vial and syringe, and the stock report's sums of what is
+    left in them, are the same on PostgreSQL (NUMERIC) as on SQLite."""
+    from app.services.adverse_events import report_adverse_event
+    from app.services.packages import finish_package, mix_vial, open_packages, open_syringe
+    from app.services.photos import add_event_photo, event_photos
+    from app.services.stock import receive_stock, stock_on_hand
+    from models.vocabulary import EventKind, Severity
+    from tests.app.test_photos import camera_jpeg
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    patient = create_patient(pg_db, PatientDraft("P-3", "Núñez", "Zoë", date(1980, 1, 1), Sex.FEMALE))
+    provider = create_provider(pg_db, "Dana Reyes", "RN")
+    receive_stock(
+        pg_db, "Botox Cosmetic", "C1234", date(2030, 12, 31), 2, Decimal(100), received_on=now.date()
+    )
+    receive_stock(
+        pg_db, "Juvéderm Voluma XC", "V1", date(2030, 12, 31), 2, Decimal(1), received_on=now.date()
+    )
+    vial = mix_vial(pg_db, "Botox Cosmetic", "C1234", mixed_at=now - timedelta(minutes=30))
+    syringe = open_syringe(pg_db, "Juvéderm Voluma XC", "V1", opened_at=now - timedelta(minutes=30))
+    visit = create_visit(pg_db, patient.id, provider.id, now - timedelta(minutes=20))
+    filler = botox_point(
+        "cheek_l",
+        "0.35",
+        product_name="Juvéderm Voluma XC",
+        unit="mL",
+        lot_number="V1",
+        depth="supraperiosteal",
+    )
+    replace_points(pg_db, visit.id, visit.version, [botox_point("glabella", "12.5"), filler])
+    assert {p.id: p.left for p in open_packages(pg_db)} == {
+        vial.id: Decimal("87.5"),
+        syringe.id: Decimal("0.65"),
+    }
+    finish_package(pg_db, syringe.id, wasted=True)
+    lots = {s.lot: s for s in stock_on_hand(pg_db).lots}
+    assert (lots["C1234"].left_in_open, lots["C1234"].on_hand, lots["C1234"].open_packages) == (
+        Decimal("87.5"),
+        Decimal("187.5"),
+        1,
+    )
+    assert (lots["V1"].wasted, lots["V1"].on_hand) == (Decimal("0.65"), Decimal(1))
+    event = report_adverse_event(
+        pg_db, "P-3", EventKind.BRUISING, Severity.MILD, now - timedelta(minutes=5), visit.id
+    )
+    add_event_photo(pg_db, event.id, camera_jpeg())
+    assert [p.adverse_event_id for p in event_photos(pg_db, event.id)] == [event.id]
