@@ -56,6 +56,7 @@ from models.vocabulary import EventKind, LogEntryKind, Severity
 from ui.amount_field import AmountField
 from ui.date_field import DateField, DateTimeField, years_from_today
 from ui.photo_strip import PhotoStrip, StripItem, choose_photo_files, photo_paths
+from ui.point_form import scanned_into
 from ui.region_picker import RegionPicker
 from ui.table_model import Column, RecordTableModel
 from ui.tasks import TaskRunner
@@ -295,8 +296,9 @@ class AdverseEventsWindow(QMainWindow):
         self.dose_product.currentIndexChanged.connect(self._dose_product_chosen)
         self.dose_amount = AmountField()
         self.dose_lot = QLineEdit()
-        self.dose_lot.setPlaceholderText("optional")
+        self.dose_lot.setPlaceholderText("optional; or scan the box")
         self.dose_lot.setAccessibleName("Lot")
+        self.dose_lot.editingFinished.connect(self._dose_lot_typed)
         self.dose_expiry = DateField(Century.NEAR, years_from_today(1), month_end=True)
         self.dose_expiry.line.setPlaceholderText("a new lot's expiry, e.g. 2027-08")
         self.dose_sites = QListWidget()
@@ -667,6 +669,12 @@ class AdverseEventsWindow(QMainWindow):
         self._show_event(event)
         self.refresh()
 
+    def _dose_lot_typed(self) -> None:
+        try:
+            scanned_into(self.dose_lot, self.dose_expiry)
+        except ValidationError as refused:
+            self._say_log_refusal(f"the scanned box could not be read: {refused}")
+
     def save_dose(self) -> None:
         event = self.chosen
         product = self.dose_product.currentData()
@@ -674,6 +682,7 @@ class AdverseEventsWindow(QMainWindow):
             self._say_log_refusal("choose an event and an enzyme product")
             return
         try:
+            scanned_into(self.dose_lot, self.dose_expiry)  # a scan not yet read (no Enter after it)
             at = self._aware(self.dose_time)
             amount = self.dose_amount.amount()
             expiry = self.dose_expiry.date()

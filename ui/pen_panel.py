@@ -16,7 +16,7 @@ from models.gs1 import looks_like_scan, parse_gs1
 from models.records import ProductRecord
 from models.vocabulary import Depth, DoseUnit, ProductKind, Technique
 from ui.date_field import DateField, years_from_today
-from ui.point_form import add_lots, add_point_rows, optional
+from ui.point_form import add_lots, add_point_rows, optional, scanned_into
 
 GAUGES = ["30G", "32G", "31G", "27G", "25G", "22G"]
 NEW_LOT = "New lot…"
@@ -144,23 +144,21 @@ class PenPanel(QGroupBox):
         self._changed()
 
     def _read_scan(self) -> None:
-        typed = self.new_lot_number.text()
-        if not looks_like_scan(typed):
-            return
-        try:
-            scan = parse_gs1(typed)
-        except ValidationError:
-            return  # the pen says why it cannot place (pen())
         self._loading = True
-        self.new_lot_number.setText(scan.lot)
-        if scan.expiry is not None:
-            self.new_lot_expiry.set_date(scan.expiry)
-        known = [self.lot.itemData(i) for i in range(self.lot.count())]
-        numbers = [lot[0] if isinstance(lot, tuple) else None for lot in known]
-        if scan.lot in numbers:  # a lot already registered: chosen as it is
-            self.lot.setCurrentIndex(numbers.index(scan.lot))
+        try:
+            scan = scanned_into(self.new_lot_number, self.new_lot_expiry)
+        except ValidationError:
+            scan = None  # the pen says why it cannot place (pen())
+        if scan is not None:
+            numbers = [
+                lot[0] if isinstance(lot, tuple) else None
+                for lot in map(self.lot.itemData, range(self.lot.count()))
+            ]
+            if scan.lot in numbers:  # a lot already registered: chosen as it is
+                self.lot.setCurrentIndex(numbers.index(scan.lot))
         self._loading = False
-        self._changed()
+        if scan is not None:
+            self._changed()
 
     def pen(self) -> Pen | None:
         """What a click places; None when no product is chosen or a typed field is not

@@ -10,9 +10,11 @@ from typing import Any, Protocol, TypeVar
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox
 
+from models.gs1 import Gs1Scan, looks_like_scan, parse_gs1
 from models.validation import MAX_ALIQUOTS
 from models.vocabulary import Depth, Technique
 from ui.amount_field import AmountField
+from ui.date_field import DateField
 
 E = TypeVar("E", bound=Enum)
 
@@ -35,6 +37,19 @@ def vocabulary_combo(vocabulary: type[Enum]) -> QComboBox:
     for member in vocabulary:
         combo.addItem(member.value, member)
     return combo
+
+
+def scanned_into(lot: QLineEdit, expiry: DateField) -> Gs1Scan | None:
+    """A box's GS1 barcode a scanner typed into a lot field: the field gets the lot and the
+    expiry field the box's expiry. None when the text is no scan; ValidationError, with what
+    was read, when it is one that cannot be read."""
+    if not looks_like_scan(lot.text()):
+        return None
+    scan = parse_gs1(lot.text())
+    lot.setText(scan.lot)
+    if scan.expiry is not None:
+        expiry.set_date(scan.expiry)
+    return scan
 
 
 def add_lots(combo: QComboBox, lots: Iterable[LotLike]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -296,8 +296,8 @@ def test_photos_of_an_event_are_added_in_the_window_and_a_hostile_file_is_named(
         AdverseEventsWindow, "ask_photo_paths", classmethod(lambda cls, parent: [str(good), str(hostile)])
     )
     window = open_events_window(qtbot, demo_db, started + timedelta(days=1))
-    assert not window.photos_button.isEnabled()
     window.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.tasks.is_idle())
     assert window.photos_button.isEnabled() and not window.photo_strip.isVisibleTo(window)
     window.photos_button.click()
     qtbot.waitUntil(lambda: window.tasks.is_idle() and window.photos_button.isEnabled())
@@ -309,3 +309,22 @@ def test_photos_of_an_event_are_added_in_the_window_and_a_hostile_file_is_named(
     window.table.selectRow(0)  # chosen again: the strip is read back from the database
     qtbot.waitUntil(lambda: window.tasks.is_idle())
     assert [r.id for r in window.photo_strip.records()] == [p.id for p in event_photos(demo_db, event.id)]
+
+
+def test_a_scanned_enzyme_box_fills_the_dose_s_lot_and_expiry(qtbot, demo_db):
+    from app.services.adverse_events import report_adverse_event
+
+    chart, visit_id, started = a_treated_patient(demo_db)
+    report_adverse_event(
+        demo_db, chart, EventKind.VASCULAR_OCCLUSION, Severity.SEVERE, started + timedelta(minutes=10), visit_id
+    )
+    window = open_events_window(qtbot, demo_db, started + timedelta(minutes=40))
+    window.table.selectRow(0)
+    window.dose_button.click()
+    window.dose_lot.setText("]d2010950600013435217280200" + "10HY-99")  # day 00: the month's end
+    window.dose_lot.editingFinished.emit()
+    assert (window.dose_lot.text(), window.dose_expiry.date()) == ("HY-99", date(2028, 2, 29))
+    window.dose_lot.setText("0109506000134353172802001099")
+    window.dose_lot.editingFinished.emit()
+    assert "the scanned box could not be read" in window.log_message.text()
+    assert "Invalid GTIN check digit" in window.log_message.text()
