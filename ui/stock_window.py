@@ -27,7 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.packages import Package, finish_package, mix_vial, open_packages, open_syringe
-from app.services.stock import LotStock, Received, StockReport, receive_stock, stock_on_hand
+from app.services.stock import (
+    WRITE_OFF_REASONS,
+    LotStock,
+    Received,
+    StockReport,
+    receive_stock,
+    set_threshold,
+    stock_on_hand,
+    write_off,
+)
 from app.storage.database import Database
 from models.amounts import format_dose, parse_amount
 from models.errors import ValidationError
@@ -92,6 +101,7 @@ class StockWindow(QMainWindow):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
 
         self.product = QComboBox()
@@ -125,6 +135,7 @@ class StockWindow(QMainWindow):
         lots_tab = QWidget()
         layout = QVBoxLayout(lots_tab)
         layout.addWidget(self.table, 1)
+        layout.addLayout(self._lot_actions(may_receive))
         layout.addWidget(QLabel("<b>Receive a delivery</b>"))
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -137,6 +148,107 @@ class StockWindow(QMainWindow):
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(body)
         self.resize(980, 640)
+        self.refresh()
+
+    def _lot_actions(self, may_change: bool) -> QHBoxLayout:
+        """For the lot chosen in the list: write some of it off, or set its product's
+        low-stock threshold."""
+        self.write_off_amount = QLineEdit()
+        self.write_off_amount.setPlaceholderText("amount")
+        self.write_off_amount.setMaximumWidth(90)
+        self.write_off_reason = QComboBox()
+        for reason in WRITE_OFF_REASONS:
+            self.write_off_reason.addItem(reason, reason)
+        self.write_off_notes = QLineEdit()
+        self.write_off_notes.setPlaceholderText("why (e.g. vial dropped)")
+        self.write_off_button = QPushButton("Write off")
+        self.write_off_button.clicked.connect(self.write_off_chosen)
+        self.threshold = QLineEdit()
+        self.threshold.setPlaceholderText("low below")
+        self.threshold.setMaximumWidth(90)
+        self.threshold_button = QPushButton("Set threshold")
+        self.threshold_button.setToolTip("The product is low below this much on hand, all its lots together")
+        self.threshold_button.clicked.connect(self.set_chosen_threshold)
+        self.may_change = may_change
+        self.table.selectionModel().selectionChanged.connect(self._lot_chosen)
+        row = QHBoxLayout()
+        for widget in (
+            QLabel("Chosen lot:"),
+            self.write_off_amount,
+            self.write_off_reason,
+            self.write_off_notes,
+            self.write_off_button,
+            self.threshold,
+            self.threshold_button,
+        ):
+            row.addWidget(widget)
+        self._lot_chosen()
+        return row
+
+    def chosen_lot(self) -> LotStock | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.record(rows[0].row()) if rows else None
+
+    def _lot_chosen(self, *_: object) -> None:
+        chosen = self.chosen_lot() is not None and self.may_change
+        for widget in (self.write_off_button, self.threshold_button):
+            widget.setEnabled(chosen)
+
+    def write_off_chosen(self) -> None:
+        lot = self.chosen_lot()
+        assert lot is not None
+        try:
+            amount = parse_amount(self.write_off_amount.text(), lot.unit, lot.product)
+        except ValidationError as error:
+            self._refused(str(error), "Not written off")
+            return
+        self.tasks.run(
+            "stock-write-off",
+            partial(
+                write_off,
+                self.database,
+                lot.product,
+                lot.lot,
+                amount,
+                self.write_off_reason.currentData(),
+                self.write_off_notes.text(),
+            ),
+            lambda _none: self._done(
+                f"Written off: {format_dose(amount, lot.unit)} of {lot.product} lot {lot.lot}"
+            ),
+            refused=partial(self._refused, verb="Not written off"),
+            failed=partial(self._refused, verb="Not written off"),
+            owner=self,
+        )
+
+    def set_chosen_threshold(self) -> None:
+        lot = self.chosen_lot()
+        assert lot is not None
+        typed = self.threshold.text().strip()
+        try:
+            amount = parse_amount(typed, lot.unit, lot.product) if typed else None
+        except ValidationError as error:
+            self._refused(str(error), "Not set")
+            return
+        said = (
+            f"{lot.product} is low below {format_dose(amount, lot.unit)}"
+            if amount
+            else f"{lot.product}: no threshold"
+        )
+        self.tasks.run(
+            "stock-threshold",
+            partial(set_threshold, self.database, lot.product, amount),
+            lambda _none: self._done(said),
+            refused=partial(self._refused, verb="Not set"),
+            failed=partial(self._refused, verb="Not set"),
+            owner=self,
+        )
+
+    def _done(self, said: str) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText(said)
+        self.write_off_amount.clear()
+        self.write_off_notes.clear()
         self.refresh()
 
     def _packages_tab(self, may_open: bool) -> QWidget:
@@ -312,6 +424,7 @@ class StockWindow(QMainWindow):
         self.table.resizeColumnsToContents()
         self.warnings.setText("\n".join(f"⚠ {w}" for w in report.warnings))
         self.warnings.setVisible(bool(report.warnings))
+        self._lot_chosen()  # the list was read again: no lot is chosen
 
     def receive(self) -> None:
         typed = self.lot.text().strip()
@@ -354,9 +467,9 @@ class StockWindow(QMainWindow):
         self.lot.clear()
         self.refresh()
 
-    def _refused(self, message: str) -> None:
+    def _refused(self, message: str, verb: str = "Not received") -> None:
         self.message.setStyleSheet(WARNING_STYLE)
-        self.message.setText(f"Not received: {message}")
+        self.message.setText(f"{verb}: {message}")
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.tasks.wait()

@@ -164,3 +164,33 @@ def test_a_vial_mixed_and_a_syringe_opened_in_the_window_then_finished(qtbot, de
     assert shown.package_message.text() == f"{syringe.name.capitalize()} finished (wasted): 1 mL wasted"
     [lot] = [s for s in stock_on_hand(demo_db).lots if s.lot == "VS1"]
     assert (lot.wasted, lot.on_hand) == (1, 1)
+
+
+def test_a_chosen_lot_is_written_off_and_its_product_given_a_threshold(qtbot, demo_db):
+    from decimal import Decimal
+
+    from app.services.stock import receive_stock
+
+    receive_stock(demo_db, "Dysport", "DY1", date(2030, 12, 31), 2, Decimal("300"))
+    shown = window(qtbot, demo_db)
+    assert not shown.write_off_button.isEnabled()
+    [row] = [r for r in range(shown.model.rowCount()) if shown.model.record(r).lot == "DY1"]
+    shown.table.selectRow(row)
+    assert shown.write_off_button.isEnabled()
+    shown.write_off_amount.setText("4 mL")  # Dysport is dosed in its own units
+    shown.write_off_button.click()
+    assert shown.message.text().startswith("Not written off: Dysport is dosed in units (U), not mL")
+    shown.write_off_amount.setText("150,5")
+    shown.write_off_reason.setCurrentIndex(shown.write_off_reason.findData("broken"))
+    shown.write_off_notes.setText("vial dropped")
+    shown.write_off_button.click()
+    qtbot.waitUntil(lambda: shown.tasks.is_idle() and shown.message.text().startswith("Written off"))
+    assert shown.message.text() == "Written off: 150.5 U of Dysport lot DY1"
+    [lot] = [s for s in stock_on_hand(demo_db).lots if s.lot == "DY1"]
+    assert (lot.written_off, lot.on_hand) == (Decimal("150.5"), Decimal("449.5"))
+    [row] = [r for r in range(shown.model.rowCount()) if shown.model.record(r).lot == "DY1"]
+    shown.table.selectRow(row)
+    shown.threshold.setText("500")
+    shown.threshold_button.click()
+    qtbot.waitUntil(lambda: shown.tasks.is_idle() and "Dysport is low" in shown.warnings.text())
+    assert "Dysport is low: 449.5 U on hand, below 500 U" in shown.warnings.text()
