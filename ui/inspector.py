@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit
 
+from app.services.packages import dose_words
 from models.errors import ValidationError
 from models.records import ChartedPoint
 from models.regions import REGIONS
@@ -31,8 +32,8 @@ class Inspector(QGroupBox):
         self.summary = QLabel("Click a point on the face to select it; drag to select several.")
         self.summary.setWordWrap(True)
         form.addRow(self.summary)
-        # (product, lot) -> the vial or syringe its doses are drawn from (app/services/packages.py)
-        self.packages: dict[tuple[str, str], Any] = {}
+        # (product, lot) -> its open vials or syringes, the oldest first (app/services/packages.py)
+        self.packages: dict[tuple[str, str], list[Any]] = {}
         # "4 U = 0.1 mL = 10 units on a U-100 insulin syringe", then what is left in the vial
         self.volume = QLabel()
         self.volume.setWordWrap(True)
@@ -128,7 +129,7 @@ class Inspector(QGroupBox):
         if len(products) == 1:
             self.lots_wanted.emit(products[0])
 
-    def set_packages(self, packages: dict[tuple[str, str], Any]) -> None:
+    def set_packages(self, packages: dict[tuple[str, str], list[Any]]) -> None:
         """The vials and syringes open at the visit, by product and lot: a point of one of
         those lots shows what its dose is in the syringe and what is left."""
         self.packages = packages
@@ -136,16 +137,12 @@ class Inspector(QGroupBox):
             self._show_volume()
 
     def _show_volume(self) -> None:
-        """Points of one open lot: the vial or syringe they are drawn from and what is left in
-        it as last saved; one toxin dose also says what it is in the syringe."""
+        """Points of one open lot with one dose: the vial or syringe a save draws it from,
+        its volume there, and what is left in it as last saved."""
         keys = {(p.product_name, p.lot_number or "") for p in self.points}
-        package = self.packages.get(keys.pop()) if len(keys) == 1 else None
-        lines = []
-        if package is not None:
-            amounts = {p.amount for p in self.points}
-            if len(amounts) == 1 and (volume := package.volume_words(amounts.pop())):
-                lines.append(volume)
-            lines.append(f"From {package.left_words()} (as last saved)")
+        amounts = {p.amount for p in self.points}
+        packages = self.packages.get(keys.pop(), []) if len(keys) == 1 else []
+        lines = dose_words(packages, amounts.pop()) if packages and len(amounts) == 1 else []
         self.volume.setText("\n".join(lines))
         self.volume.setVisible(bool(lines))
 

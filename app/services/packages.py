@@ -412,7 +412,7 @@ def draw_points(
         usable = [packages[row.id] for row in by_lot[lot_id] if packages[row.id].usable_at(started_at)]
         if not usable:
             raise ValidationError(_none_open(packages[by_lot[lot_id][-1].id], started_at), "lot")
-        chosen = next((p for p in usable if left[p.id] >= point.amount), None)
+        chosen = drawn_first(usable, point.amount, left)
         if chosen is None:
             unit = usable[0].unit
             held = "; ".join(
@@ -476,13 +476,45 @@ def visit_packages(db: Database, visit_id: int) -> list[tuple[Package, Decimal]]
         return [(package, Decimal(here[package.id])) for package in packages_of(session, rows)]
 
 
-def packages_in_use(db: Database, at: datetime) -> dict[tuple[str, str], Package]:
-    """For each product and lot, the package a dose charted at `at` is drawn from first
-    (the oldest open one with something left), so that the editor can say a dose's volume
-    and what is left."""
-    in_use: dict[tuple[str, str], Package] = {}
+def packages_in_use(db: Database, at: datetime) -> dict[tuple[str, str], list[Package]]:
+    """For each product and lot, its packages open at `at`, the oldest first: what a dose
+    charted then is drawn from (`drawn_first`), so that the editor can say a dose's volume
+    in the vial it will come from, and what is left."""
+    in_use: dict[tuple[str, str], list[Package]] = defaultdict(list)
     for package in sorted(open_packages(db, at), key=lambda p: (p.opened_at, p.id)):
-        key = (package.product, package.lot)
-        if key not in in_use or in_use[key].left <= 0:
-            in_use[key] = package
-    return in_use
+        in_use[(package.product, package.lot)].append(package)
+    return dict(in_use)
+
+
+def drawn_first(packages: Sequence[Package], amount: Decimal, left: dict[int, Decimal]) -> Package | None:
+    """The package a dose is drawn from: the oldest open one with enough left (an old vial
+    is used up before a new one); None when none has."""
+    return next((p for p in packages if left[p.id] >= amount), None)
+
+
+def dose_words(packages: Sequence[Package], amount: Decimal) -> list[str]:
+    """What the editor says of a dose of an open lot: the vial or syringe it will be drawn
+    from, its volume there, and a warning when the lot's open vials differ in
+    concentration (the same units are then a different volume in each)."""
+    chosen = drawn_first(packages, amount, {p.id: p.left for p in packages})
+    unit = packages[0].unit
+    if chosen is None:
+        return [
+            f"No open {packages[0].kind.value} of this lot has {format_dose(amount, unit)} left"
+            f" ({'; '.join(p.left_words() for p in packages)}): record the next one opened before saving"
+        ]
+    lines = []
+    if chosen.diluent_ml is not None:
+        lines.append(f"{chosen.volume_words(amount)}, from {chosen.name} ({_concentration(chosen)})")
+    lines.append(f"From {chosen.left_words()} (as last saved)")
+    concentrations = {_concentration(p) for p in packages if p.diluent_ml is not None}
+    if len(concentrations) > 1:
+        lines.append(
+            f"⚠ The open vials of this lot differ in concentration ({', '.join(sorted(concentrations))}):"
+            f" draw this dose from {chosen.name}"
+        )
+    return lines
+
+
+def _concentration(vial: Package) -> str:
+    return f"{format_amount(vial.per_tenth_ml.quantize(Decimal('0.01')).normalize())} {vial.unit} per 0.1 mL"

@@ -261,3 +261,33 @@ def test_the_command_line_opens_lists_and_finishes_vials_and_syringes(db_path, d
         ("C1234", "200", "100", 1),
         ("V1", "1", "0", 0),
     ]
+
+
+def test_the_editor_s_words_name_the_vial_a_dose_is_drawn_from_and_its_concentration(
+    db, patient, provider, lot
+):
+    """Two vials of one lot mixed at different strengths: the volume is said for the vial a
+    save will draw the dose from, never for another one (4 U is 0.1 mL in one, 0.04 mL in
+    the other)."""
+    from app.services.packages import dose_words, packages_in_use
+
+    old = mix_vial(db, "Botox Cosmetic", lot, mixed_at=now() - timedelta(hours=3))  # 4 U per 0.1 mL
+    visit = create_visit(db, patient.id, provider.id, now() - timedelta(hours=2))
+    replace_points(
+        db, visit.id, visit.version, [botox_point("forehead", "49"), botox_point("masseter_l", "49")]
+    )
+    strong = mix_vial(
+        db, "Botox Cosmetic", lot, Decimal("100"), Decimal("1"), mixed_at=now() - timedelta(minutes=5)
+    )
+    [packages] = packages_in_use(db, now()).values()
+    assert [p.id for p in packages] == [old.id, strong.id]
+    assert dose_words(packages, Decimal("2")) == [
+        f"2 U = 0.05 mL = 5 units on a U-100 insulin syringe, from vial {old.id} (4 U per 0.1 mL)",
+        f"From vial {old.id}: 2 U left of 100 U (as last saved)",
+        f"⚠ The open vials of this lot differ in concentration (10 U per 0.1 mL, 4 U per 0.1 mL):"
+        f" draw this dose from vial {old.id}",
+    ]
+    assert dose_words(packages, Decimal("4"))[0] == (
+        f"4 U = 0.04 mL = 4 units on a U-100 insulin syringe, from vial {strong.id} (10 U per 0.1 mL)"
+    )
+    assert dose_words(packages, Decimal("150"))[0].startswith("No open vial of this lot has 150 U left")

@@ -316,7 +316,12 @@ def test_a_scanned_enzyme_box_fills_the_dose_s_lot_and_expiry(qtbot, demo_db):
 
     chart, visit_id, started = a_treated_patient(demo_db)
     report_adverse_event(
-        demo_db, chart, EventKind.VASCULAR_OCCLUSION, Severity.SEVERE, started + timedelta(minutes=10), visit_id
+        demo_db,
+        chart,
+        EventKind.VASCULAR_OCCLUSION,
+        Severity.SEVERE,
+        started + timedelta(minutes=10),
+        visit_id,
     )
     window = open_events_window(qtbot, demo_db, started + timedelta(minutes=40))
     window.table.selectRow(0)

@@ -82,7 +82,7 @@ def test_the_inspector_says_a_toxin_dose_s_volume_from_the_vial_in_use(qtbot, de
     editor.inspector.show_points([point])
     assert editor.inspector.volume.isVisibleTo(editor.inspector)
     assert editor.inspector.volume.text() == (
-        "4 U = 0.1 mL = 10 units on a U-100 insulin syringe\n"
+        f"4 U = 0.1 mL = 10 units on a U-100 insulin syringe, from vial {vial.id} (4 U per 0.1 mL)\n"
         f"From vial {vial.id}: 100 U left of 100 U (as last saved)"
     )
     other = ChartedPoint(
@@ -116,7 +116,7 @@ def test_saving_draws_the_points_from_the_open_vial_and_the_inspector_says_what_
     qtbot.waitUntil(lambda: not editor.is_modified() and editor.tasks.is_idle())
     [opened] = [p for p in open_packages(demo_db) if p.id == vial.id]
     assert opened.left == vial.size - 8
-    qtbot.waitUntil(lambda: editor.inspector.packages[("Botox Cosmetic", lot)].left == vial.size - 8)
+    qtbot.waitUntil(lambda: editor.inspector.packages[("Botox Cosmetic", lot)][0].left == vial.size - 8)
     click(qtbot, editor, *front_anchor("glabella"))  # selects the saved point
     qtbot.waitUntil(lambda: editor.inspector.volume.isVisibleTo(editor.inspector))
     assert f"From vial {vial.id}: {vial.size - 8} U left of {vial.size} U" in editor.inspector.volume.text()
