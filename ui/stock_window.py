@@ -303,6 +303,11 @@ class StockWindow(QMainWindow):
         self.open_size.setPlaceholderText("default: the lot's or usual size")
         self.open_diluent = QLineEdit()
         self.open_diluent.setPlaceholderText("mL of diluent (default: the label's)")
+        self.use_within = QSpinBox()
+        self.use_within.setRange(0, 24 * 30)
+        self.use_within.setSuffix(" h")
+        self.use_within.setSpecialValueText("the label's (catalogue)")
+        self.use_within.setToolTip("Hours the mixed vial may be used: needed where the catalogue gives none")
         self.open_button = QPushButton()
         self.open_button.setEnabled(may_open)
         self.open_button.clicked.connect(self.open_package)
@@ -315,6 +320,8 @@ class StockWindow(QMainWindow):
         form.addRow("Size:", self.open_size)
         self.diluent_label = QLabel("Diluent:")
         form.addRow(self.diluent_label, self.open_diluent)
+        self.use_within_label = QLabel("Use within:")
+        form.addRow(self.use_within_label, self.use_within)
         finish = QHBoxLayout()
         finish.addWidget(self.used_up_button)
         finish.addWidget(self.wasted_button)
@@ -341,8 +348,8 @@ class StockWindow(QMainWindow):
             if vial
             else "mL in the syringe (default: usual size)"
         )
-        self.open_diluent.setVisible(vial)
-        self.diluent_label.setVisible(vial)
+        for widget in (self.open_diluent, self.diluent_label, self.use_within, self.use_within_label):
+            widget.setVisible(vial)
 
     def refresh(self) -> None:
         self.tasks.run("stock", partial(stock_on_hand, self.database), self._shown, owner=self)
@@ -396,7 +403,9 @@ class StockWindow(QMainWindow):
             self._package_refused("type the lot of the vial or syringe")
             return
         opening = (
-            partial(mix_vial, self.database, name, lot, size, diluent)
+            partial(
+                mix_vial, self.database, name, lot, size, diluent, use_within=self.use_within.value() or None
+            )
             if unit is DoseUnit.UNITS
             else partial(open_syringe, self.database, name, lot, size)
         )

@@ -742,6 +742,10 @@ def amend_from_file(db: Database, visit_id: int, reason: str, path: Path) -> Vis
             drafts = [_point_draft(p, where / f"point {i}") for i, p in enumerate(data["points"], start=1)]
             importer = _Importer(session, db, source)
             points = importer._points(drafts, local_date(started_at, db.timezone), where)
+            if not amendment.imported:  # drawn from this clinic's vials and syringes, as a save is
+                from app.services.packages import draw_points
+
+                draw_points(session, points, started_at, amendment.id)
             amendment.started_at = started_at
             amendment.provider = provider
             amendment.concern = _free_text(data.get("concern"), where / "concern")

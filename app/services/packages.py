@@ -264,6 +264,14 @@ def mix_vial(
         if size is None or volume is None or size <= 0 or volume <= 0:
             raise ValidationError("give the vial's size and the diluent volume (more than 0)", "vial")
         hours = use_within if use_within is not None else use_within_hours(product.reconstitution)
+        if hours is None:  # never left open for weeks, the oldest vial drawn from first
+            raise ValidationError(
+                f"the catalogue gives no use-within time for {product.name} once mixed: give the"
+                " label's hours (--use-within HOURS, or Use within in the window)",
+                "use_within",
+            )
+        if hours <= 0:
+            raise ValidationError("a use-within time is more than 0 hours", "use_within")
         row = OpenedPackage(
             lot=lot,
             kind=PackageKind.VIAL,
@@ -272,7 +280,7 @@ def mix_vial(
             diluent=diluent.strip() or DEFAULT_DILUENT,
             opened_at=mixed_at,
             opened_by=db.actor,
-            discard_by=mixed_at + timedelta(hours=hours) if hours is not None else None,
+            discard_by=mixed_at + timedelta(hours=hours),
         )
         return _opened(session, db, row, product)
 

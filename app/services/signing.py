@@ -381,6 +381,7 @@ _POINT_COLUMNS = (
     "region_code",
     "product_id",
     "lot_id",
+    "package_id",  # the vial or syringe it was drawn from: the amendment counts in its stead
     "amount",
     "aliquots",
     "depth",
@@ -418,6 +419,7 @@ def amendment_in_session(db: Database, session: Session, visit_id: int, reason: 
         consent_recorded=original.consent_recorded,
         amends_visit_id=original.id,
         amendment_reason=reason,
+        imported=original.imported,  # given elsewhere: its correction draws on no vial or stock either
     )
     session.add(copy)
     session.flush()

@@ -291,3 +291,38 @@ def test_the_editor_s_words_name_the_vial_a_dose_is_drawn_from_and_its_concentra
         f"4 U = 0.04 mL = 4 units on a U-100 insulin syringe, from vial {strong.id} (10 U per 0.1 mL)"
     )
     assert dose_words(packages, Decimal("150"))[0].startswith("No open vial of this lot has 150 U left")
+
+
+def test_an_amendment_counts_in_its_visit_s_stead_and_keeps_its_vial(db, patient, provider, lot):
+    from app.exports.records import visit_record_pdf
+    from app.services.signing import sign_visit, start_amendment
+    from app.services.users import add_user, sign_in
+    from models.vocabulary import Role
+    from tests.app.test_records import text_of
+
+    vial = mix_vial(db, "Botox Cosmetic", lot, mixed_at=now() - timedelta(minutes=50))
+    visit = create_visit(db, patient.id, provider.id, now() - timedelta(minutes=30), consent_recorded=True)
+    replace_points(db, visit.id, visit.version, [botox_point("procerus", "4"), botox_point("corrugator_l", "8")])
+    add_user(db, "admin", Role.ADMIN, "admin password 1")
+    sign_in(db, "admin", "admin password 1")
+    add_user(db, "dana", Role.INJECTOR, "dana password 1", provider_id=provider.id)
+    sign_in(db, "dana", "dana password 1")
+    sign_visit(db, visit.id)
+    finish_package(db, vial.id)
+    amendment = start_amendment(db, visit.id, "the glabella dose was 12 U, the lot is right")
+    assert package_ids(db, amendment.id) == [vial.id, vial.id]
+    stock = on_hand(db, lot)
+    assert (stock.charted, stock.wasted, stock.on_hand) == (12, 88, 100), "12 U counted once"
+    text = " ".join(text_of(visit_record_pdf(db, amendment.id)))
+    assert f"Reconstitution (vial {vial.id})" in text and "12 U drawn at this visit" in text
+
+
+def test_a_vial_whose_label_time_the_catalogue_lacks_is_mixed_only_with_the_clinic_s_hours(db):
+    receive_stock(db, "Dysport", "D300", datetime(2030, 12, 31).date(), 1, Decimal("300"))
+    with pytest.raises(ValidationError, match="the catalogue gives no use-within time for Dysport once mixed"):
+        mix_vial(db, "Dysport", "D300", Decimal("300"), Decimal("2.5"))
+    with pytest.raises(ValidationError, match="more than 0 hours"):
+        mix_vial(db, "Dysport", "D300", Decimal("300"), Decimal("2.5"), use_within=0)
+    mixed_at = now() - timedelta(hours=1)
+    vial = mix_vial(db, "Dysport", "D300", Decimal("300"), Decimal("2.5"), mixed_at=mixed_at, use_within=24)
+    assert vial.discard_by == mixed_at + timedelta(hours=24)
