@@ -118,6 +118,7 @@ class AdverseEventsWindow(QMainWindow):
         self.events: list[AdverseEventRecord] = []
         self.chosen_id: int | None = None
         self.may_chart = may_chart
+        self.adding_photos = False
         self.setWindowTitle("Adverse events — Aliquot")
         self.resize(1300, 820)
         zone = database.timezone
@@ -176,6 +177,7 @@ class AdverseEventsWindow(QMainWindow):
         self.record_button = QPushButton("Record event")
         self.record_button.clicked.connect(self.record)
         self.record_message = QLabel()
+        self.record_message.setTextFormat(Qt.TextFormat.PlainText)
         self.record_message.setWordWrap(True)
         form = QFormLayout()
         form.addRow("&Chart:", self.chart)
@@ -246,6 +248,7 @@ class AdverseEventsWindow(QMainWindow):
         self._build_assessment_form()
         self._build_outcome_form()
         self.log_message = QLabel()
+        self.log_message.setTextFormat(Qt.TextFormat.PlainText)  # file names, typed lots
         self.log_message.setWordWrap(True)
 
         detail = QWidget()
@@ -442,10 +445,10 @@ class AdverseEventsWindow(QMainWindow):
 
     def _enable_log_buttons(self) -> None:
         enabled = self.may_chart and self.chosen is not None
+        self.photos_button.setEnabled(enabled and not self.adding_photos)
         self.dose_button.setEnabled(enabled)
         self.assess_button.setEnabled(enabled)
         self.outcome_button.setEnabled(enabled)
-        self.photos_button.setEnabled(enabled)
 
     # ------------------------------------------------------------------ loading
 
@@ -573,8 +576,12 @@ class AdverseEventsWindow(QMainWindow):
         others still go in."""
         event = self.chosen
         paths = photo_paths(paths)
-        if event is None or not paths:
+        if event is None or not paths or not self.may_chart:
             return
+        if self.adding_photos:  # one batch at a time: its result is said whole
+            self._say_log_refusal("photos are still being added: drop these again when they are in")
+            return
+        self.adding_photos = True
         self.photos_button.setEnabled(False)
         self.log_message.setStyleSheet("")
         self.log_message.setText(f"Adding {len(paths)} photo{'s' if len(paths) > 1 else ''}…")
@@ -585,13 +592,18 @@ class AdverseEventsWindow(QMainWindow):
             refused=self._say_log_refusal,
             failed=self._say_log_refusal,
             owner=self,
-            ended=self._enable_log_buttons,
+            ended=self._photos_ended,
         )
+
+    def _photos_ended(self) -> None:
+        self.adding_photos = False
+        self._enable_log_buttons()
 
     def _photos_added(self, result: tuple[list[PhotoRecord], list[str]]) -> None:
         added, refused = result
+        shown = {r.id for r in self.photo_strip.records()}  # a reload may have shown some already
         for record in added:
-            if record.adverse_event_id == self.chosen_id:
+            if record.adverse_event_id == self.chosen_id and record.id not in shown:
                 self.photo_strip.append(StripItem(record))
         self.photo_strip.setVisible(self.photo_strip.photos.rowCount() > 0)
         said = f"Added {len(added)} photo{'s' if len(added) != 1 else ''}."

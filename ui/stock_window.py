@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -71,6 +72,7 @@ class StockWindow(QMainWindow):
         ]
         self.tasks = tasks if tasks is not None else TaskRunner(self)
         self.warnings = QLabel()
+        self.warnings.setTextFormat(Qt.TextFormat.PlainText)  # lot numbers are typed or scanned
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(WARNING_STYLE)
         self.model: RecordTableModel[LotStock] = RecordTableModel(
@@ -121,6 +123,7 @@ class StockWindow(QMainWindow):
         self.receive_button.setEnabled(may_receive)
         self.receive_button.clicked.connect(self.receive)
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Product:", self.product)
@@ -219,7 +222,9 @@ class StockWindow(QMainWindow):
             refused=partial(self._refused, verb="Not written off"),
             failed=partial(self._refused, verb="Not written off"),
             owner=self,
+            ended=self._lot_chosen,
         )
+        self.write_off_button.setEnabled(False)  # one click, one write-off
 
     def set_chosen_threshold(self) -> None:
         lot = self.chosen_lot()
@@ -242,7 +247,9 @@ class StockWindow(QMainWindow):
             refused=partial(self._refused, verb="Not set"),
             failed=partial(self._refused, verb="Not set"),
             owner=self,
+            ended=self._lot_chosen,
         )
+        self.threshold_button.setEnabled(False)
 
     def _done(self, said: str) -> None:
         self.message.setStyleSheet("")
@@ -313,6 +320,7 @@ class StockWindow(QMainWindow):
         self.open_button.clicked.connect(self.open_package)
         self.open_product.currentIndexChanged.connect(self._open_product_chosen)
         self.package_message = QLabel()
+        self.package_message.setTextFormat(Qt.TextFormat.PlainText)
         self.package_message.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Product:", self.open_product)
@@ -375,7 +383,10 @@ class StockWindow(QMainWindow):
             refused=self._package_refused,
             failed=self._package_refused,
             owner=self,
+            ended=self._package_selected,
         )
+        self.used_up_button.setEnabled(False)  # one click, one finish
+        self.wasted_button.setEnabled(False)
 
     def _finished(self, package: Package) -> None:
         rest = format_dose(max(package.left, Decimal(0)), package.unit)
@@ -387,6 +398,9 @@ class StockWindow(QMainWindow):
 
     def open_package(self) -> None:
         name = self.open_product.currentData()
+        if name is None:
+            self._package_refused("no product in the catalogue is mixed or opened at the chair")
+            return
         unit = self.units[name]
         try:
             size = parse_amount(self.open_size.text(), unit, name) if self.open_size.text().strip() else None
@@ -416,7 +430,9 @@ class StockWindow(QMainWindow):
             refused=self._package_refused,
             failed=self._package_refused,
             owner=self,
+            ended=lambda: self.open_button.setEnabled(self.may_open),
         )
+        self.open_button.setEnabled(False)  # one click, one vial
 
     def _opened(self, package: Package) -> None:
         self.package_message.setStyleSheet("")
