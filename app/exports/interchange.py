@@ -745,7 +745,7 @@ def amend_from_file(db: Database, visit_id: int, reason: str, path: Path) -> Vis
             if not amendment.imported:  # drawn from this clinic's vials and syringes, as a save is
                 from app.services.packages import draw_points
 
-                draw_points(session, points, started_at, amendment.id)
+                draw_points(session, points, started_at, amendment.id, db.timezone)
             amendment.started_at = started_at
             amendment.provider = provider
             amendment.concern = _free_text(data.get("concern"), where / "concern")

@@ -23,13 +23,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_event
 from app.services.users import require
-from app.services.visits import ProductLookup
+from app.services.visits import ProductLookup, local_date
 from app.storage.database import Database
 from models.accounts import Permission
 from models.amounts import format_dose
@@ -232,10 +233,10 @@ def _opened(session: Session, db: Database, row: OpenedPackage, product: Product
     return _package(row, Decimal(0))
 
 
-def _check_opening(opened_at: datetime, lot: Lot) -> None:
+def _check_opening(opened_at: datetime, lot: Lot, zone: ZoneInfo) -> None:
     if opened_at > utcnow() + timedelta(minutes=5):
         raise ValidationError("a vial or syringe is recorded once it is opened, not before", "opened_at")
-    if lot.expiry is not None and lot.expiry < opened_at.date():
+    if lot.expiry is not None and lot.expiry < local_date(opened_at, zone):  # the clinic's day
         raise ValidationError(f"lot {lot.number} expired on {lot.expiry.isoformat()}", "lot")
 
 
@@ -258,7 +259,7 @@ def mix_vial(
         if product.kind is not ProductKind.NEUROMODULATOR:
             raise ValidationError(f"{product.name} is not reconstituted: only toxins are mixed", "product")
         lot = _registered_lot(session, product, lot_number)
-        _check_opening(mixed_at, lot)
+        _check_opening(mixed_at, lot, db.timezone)
         size = vial_size or lot.package_size or product.package_size
         volume = diluent_ml or product.default_diluent_ml
         if size is None or volume is None or size <= 0 or volume <= 0:
@@ -302,7 +303,7 @@ def open_syringe(
                 f"{product.name} comes in vials, not syringes: mix a vial instead", "product"
             )
         lot = _registered_lot(session, product, lot_number)
-        _check_opening(opened_at, lot)
+        _check_opening(opened_at, lot, db.timezone)
         size = size or lot.package_size or product.package_size
         if size is None or size <= 0:
             raise ValidationError("give the syringe's size in mL (more than 0)", "size")
@@ -330,12 +331,12 @@ def finish_package(
             raise NotFoundError(f"no vial or syringe {package_id} (see: aliquot vials, aliquot syringes)")
         if row.finished_at is not None:
             raise ValidationError(
-                f"{row.kind.value} {row.id} was already finished at {row.finished_at:%Y-%m-%d %H:%M} UTC",
+                f"{row.kind.value} {row.id} was already finished at {_local(row.finished_at, db.timezone)}",
                 "package",
             )
         if at < row.opened_at:
             raise ValidationError(
-                f"{row.kind.value} {row.id} was opened only at {row.opened_at:%Y-%m-%d %H:%M} UTC"
+                f"{row.kind.value} {row.id} was opened only at {_local(row.opened_at, db.timezone)}"
             )
         row.finished_at = at
         row.finished_by = db.actor
@@ -385,6 +386,9 @@ def _lot_packages(session: Session, lot_ids: set[int], moment: datetime) -> dict
         select(OpenedPackage)
         .where(OpenedPackage.lot_id.in_(lot_ids), *_usable_at(moment))
         .order_by(OpenedPackage.opened_at, OpenedPackage.id)
+        # Two workstations drawing from one vial at once take turns (PostgreSQL; SQLite's
+        # writes already do), so neither draws what the other just took.
+        .with_for_update()
     )
     for row in rows:
         found[row.lot_id].append(row)
@@ -401,11 +405,12 @@ def _lot_packages(session: Session, lot_ids: set[int], moment: datetime) -> dict
 
 
 def draw_points(
-    session: Session, points: Sequence[InjectionPoint], started_at: datetime, visit_id: int
+    session: Session, points: Sequence[InjectionPoint], started_at: datetime, visit_id: int, zone: ZoneInfo
 ) -> None:
     """Link each point to the vial or syringe it was drawn from. A lot whose packages are
     recorded is charted from only while one is open at the visit, and a point only from
-    one with enough left (the oldest such), else the visit is refused with what is left."""
+    one with enough left (the oldest such), else the visit is refused with what is left
+    (times in the clinic's zone `zone`)."""
     by_lot = _lot_packages(session, _lot_ids(points), started_at)
     if not by_lot:
         return
@@ -419,7 +424,7 @@ def draw_points(
             continue
         usable = [packages[row.id] for row in by_lot[lot_id] if packages[row.id].usable_at(started_at)]
         if not usable:
-            raise ValidationError(_none_open(packages[by_lot[lot_id][-1].id], started_at), "lot")
+            raise ValidationError(_none_open(packages[by_lot[lot_id][-1].id], started_at, zone), "lot")
         chosen = drawn_first(usable, point.amount, left)
         if chosen is None:
             unit = usable[0].unit
@@ -427,34 +432,42 @@ def draw_points(
                 f"{p.name}: {format_dose(max(left[p.id], Decimal(0)), unit)} left of {format_dose(p.size, unit)}"
                 for p in usable
             )
-            remedy = (
-                "record the next vial mixed (aliquot vials mix)"
-                if usable[0].kind is PackageKind.VIAL
-                else ("record the next syringe opened (aliquot syringes open)")
-            )
             raise ValidationError(
                 f"point {position}: {format_dose(point.amount, unit)} of {usable[0].product} lot {usable[0].lot}"
-                f" is more than is left in its open {usable[0].kind.value} ({held}); {remedy}, or correct the dose",
+                f" is more than is left in its open {usable[0].kind.value} ({held});"
+                f" {_record_next(usable[0].kind)}, or correct the dose (a dose taken from two"
+                f" {usable[0].kind.value}s is charted as two points)",
                 "amount",
             )
         left[chosen.id] -= point.amount
         point.package_id = chosen.id
 
 
-def _none_open(latest: Package, started_at: datetime) -> str:
+def _none_open(latest: Package, started_at: datetime, zone: ZoneInfo) -> str:
     what = "vial mixed" if latest.kind is PackageKind.VIAL else "syringe opened"
     why = (
-        f"was finished at {latest.finished_at:%Y-%m-%d %H:%M} UTC"
+        f"was finished at {_local(latest.finished_at, zone)}"
         if latest.finished_at is not None and latest.finished_at < started_at
-        else f"was to be used by {latest.discard_by:%Y-%m-%d %H:%M} UTC"
+        else f"was to be used by {_local(latest.discard_by, zone)}"
         if latest.discard_by is not None and latest.discard_by < started_at
-        else f"was opened only at {latest.opened_at:%Y-%m-%d %H:%M} UTC"
+        else f"was opened only at {_local(latest.opened_at, zone)}"
     )
-    command = "aliquot vials mix" if latest.kind is PackageKind.VIAL else "aliquot syringes open"
     return (
-        f"lot {latest.lot} of {latest.product}: its {what} at {latest.opened_at:%Y-%m-%d %H:%M} UTC"
-        f" {why}; record a newly {what.split()[1]} {latest.kind.value} ({command}) before charting from it"
+        f"lot {latest.lot} of {latest.product}: its {what} at {_local(latest.opened_at, zone)} {why};"
+        f" {_record_next(latest.kind)} before charting from it"
     )
+
+
+def _record_next(kind: PackageKind) -> str:
+    if kind is PackageKind.VIAL:
+        return "record the next vial mixed (Safety ▸ Stock ▸ Open vials and syringes, or aliquot vials mix)"
+    return (
+        "record the next syringe opened (Safety ▸ Stock ▸ Open vials and syringes, or aliquot syringes open)"
+    )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
 def _lot_ids(points: Iterable[InjectionPoint]) -> set[int]:

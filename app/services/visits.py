@@ -350,7 +350,7 @@ def replace_points(
             if not visit.imported:  # given elsewhere: not from this clinic's vials and syringes
                 from app.services.packages import draw_points  # it reads lots through this module
 
-                draw_points(session, new_points, visit.started_at, visit.id)
+                draw_points(session, new_points, visit.started_at, visit.id, db.timezone)
             session.execute(delete(InjectionPoint).where(InjectionPoint.visit_id == visit.id))
             session.expire(visit, ["points"])
             visit.points = new_points

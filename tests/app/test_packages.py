@@ -133,7 +133,8 @@ def test_each_point_is_drawn_from_the_oldest_open_vial_with_enough_left(db, pati
         ValidationError,
         match=rf"point 4: 45 U of Botox Cosmetic lot C1234 is more than is left in its open vial"
         rf" \(vial {first.id}: 6 U left of 50 U; vial {second.id}: 40 U left of 50 U\);"
-        r" record the next vial mixed \(aliquot vials mix\), or correct the dose",
+        r" record the next vial mixed \(Safety ▸ Stock ▸ Open vials and syringes, or aliquot vials mix\),"
+        r" or correct the dose \(a dose taken from two vials is charted as two points\)",
     ):
         replace_points(
             db,
@@ -209,7 +210,7 @@ def test_a_part_used_syringe_stays_open_across_visits_until_it_is_finished(db, p
     with pytest.raises(
         ValidationError,
         match=rf"0.5 mL .* \(syringe {syringe.id}: 0.4 mL left of 1 mL\);"
-        r" record the next syringe opened \(aliquot syringes open\)",
+        r" record the next syringe opened \(Safety ▸ Stock ▸ Open vials and syringes, or aliquot syringes open\)",
     ):
         replace_points(db, second.id, second.version, [filler_point("0.5")])
     assert snapshot(db) == before
