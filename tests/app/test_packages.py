@@ -303,7 +303,9 @@ def test_an_amendment_counts_in_its_visit_s_stead_and_keeps_its_vial(db, patient
 
     vial = mix_vial(db, "Botox Cosmetic", lot, mixed_at=now() - timedelta(minutes=50))
     visit = create_visit(db, patient.id, provider.id, now() - timedelta(minutes=30), consent_recorded=True)
-    replace_points(db, visit.id, visit.version, [botox_point("procerus", "4"), botox_point("corrugator_l", "8")])
+    replace_points(
+        db, visit.id, visit.version, [botox_point("procerus", "4"), botox_point("corrugator_l", "8")]
+    )
     add_user(db, "admin", Role.ADMIN, "admin password 1")
     sign_in(db, "admin", "admin password 1")
     add_user(db, "dana", Role.INJECTOR, "dana password 1", provider_id=provider.id)
@@ -320,7 +322,9 @@ def test_an_amendment_counts_in_its_visit_s_stead_and_keeps_its_vial(db, patient
 
 def test_a_vial_whose_label_time_the_catalogue_lacks_is_mixed_only_with_the_clinic_s_hours(db):
     receive_stock(db, "Dysport", "D300", datetime(2030, 12, 31).date(), 1, Decimal("300"))
-    with pytest.raises(ValidationError, match="the catalogue gives no use-within time for Dysport once mixed"):
+    with pytest.raises(
+        ValidationError, match="the catalogue gives no use-within time for Dysport once mixed"
+    ):
         mix_vial(db, "Dysport", "D300", Decimal("300"), Decimal("2.5"))
     with pytest.raises(ValidationError, match="more than 0 hours"):
         mix_vial(db, "Dysport", "D300", Decimal("300"), Decimal("2.5"), use_within=0)

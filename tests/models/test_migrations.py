@@ -224,23 +224,30 @@ def test_vials_mixed_before_0014_keep_their_points_linked(db_path, patient, prov
 
     now = datetime.now(UTC).replace(microsecond=0)
     receive_stock(db, "Botox Cosmetic", "C1234", date(2030, 12, 31), 1, Decimal("100"))
+    small = mix_vial(
+        db, "Botox Cosmetic", "C1234", Decimal(10), Decimal("0.25"), mixed_at=now - timedelta(minutes=50)
+    )
     vial = mix_vial(db, "Botox Cosmetic", "C1234", mixed_at=now - timedelta(minutes=40))
     visit = create_visit(db, patient.id, provider.id, now - timedelta(minutes=30))
-    replace_points(db, visit.id, visit.version, [botox_point(), botox_point("corrugator_l", "8")])
+    replace_points(db, visit.id, visit.version, [botox_point("corrugator_l", "8"), botox_point()])
     db.close()
     engine = schema.make_engine(sqlite_url(db_path))
     schema.downgrade(engine, "0013")
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT id, vial_size FROM reconstitution").all() == [
-            (vial.id, 100)
+        assert connection.exec_driver_sql("SELECT id, vial_size FROM reconstitution ORDER BY id").all() == [
+            (small.id, 10),
+            (vial.id, 100),
         ]
     schema.upgrade(engine)
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT package_id FROM injection_point").scalars().all() == [
-            vial.id,
-            vial.id,
-        ]
-        assert connection.exec_driver_sql("SELECT kind, size, finish FROM opened_package").all() == [
-            ("vial", 100, None)
+        # 8 U from the small vial (10 U), then 4 U no longer fits in it: from the next one
+        assert connection.exec_driver_sql(
+            "SELECT package_id FROM injection_point ORDER BY position"
+        ).scalars().all() == [small.id, vial.id]
+        assert connection.exec_driver_sql(
+            "SELECT kind, size, finish FROM opened_package ORDER BY id"
+        ).all() == [
+            ("vial", 10, None),
+            ("vial", 100, None),
         ]
     engine.dispose()

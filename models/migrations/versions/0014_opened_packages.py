@@ -7,8 +7,8 @@ Create Date: 2026-12-03
 - opened_package: what was `reconstitution` (a toxin vial mixed), now also a filler
   syringe opened; with who finished it and how (used up or wasted). Every vial is copied.
 - injection_point.package_id: the vial or syringe a point was drawn from. Points already
-  charted from a lot with recorded vials are linked to the vial of that lot in use at their
-  visit (the latest mixed), as the charting check chose it.
+  charted (not imported) from a lot with recorded vials are linked to the oldest vial of that
+  lot in use at their visit with enough left, in charting order, as saving does now.
 """
 
 from datetime import timedelta
@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from models.base import UTCDateTime
+from models.base import Amount, UTCDateTime
 
 revision = "0014"
 down_revision = "0013"
@@ -106,29 +106,38 @@ def upgrade() -> None:
 
 
 def _link_points_to_their_vials() -> None:
+    """Each point charted (not imported) from a lot with recorded vials goes to the oldest
+    vial in use at its visit with enough left, in charting order, as saving does now."""
     bind = op.get_bind()
-    moment = UTCDateTime()
+    moment, amount = UTCDateTime(), Amount()
     vials: dict[int, list[Any]] = {}
     row: Any
     for row in bind.execute(
         sa.select(
             sa.column("id"),
             sa.column("lot_id"),
+            sa.column("size", amount),
             sa.column("opened_at", moment),
             sa.column("discard_by", moment),
             sa.column("finished_at", moment),
-        ).select_from(sa.table("opened_package"))
+        )
+        .select_from(sa.table("opened_package"))
+        .order_by(sa.column("opened_at"), sa.column("id"))
     ):
         vials.setdefault(row.lot_id, []).append(row)
     if not vials:
         return
+    left = {vial.id: vial.size for rows in vials.values() for vial in rows}
     points: list[Any] = bind.execute(  # type: ignore[assignment]
         sa.text(
-            "SELECT p.id, p.lot_id, v.started_at FROM injection_point p JOIN visit v ON v.id = p.visit_id"
-            " WHERE p.lot_id IN (SELECT lot_id FROM opened_package)"
-        ).columns(sa.column("id"), sa.column("lot_id"), sa.column("started_at", moment))
+            "SELECT p.id, p.lot_id, p.amount, v.started_at FROM injection_point p JOIN visit v ON v.id = p.visit_id"
+            " WHERE p.lot_id IN (SELECT lot_id FROM opened_package) AND NOT v.imported"
+            " ORDER BY v.started_at, v.id, p.position"
+        ).columns(
+            sa.column("id"), sa.column("lot_id"), sa.column("amount", amount), sa.column("started_at", moment)
+        )
     ).all()
-    for point_id, lot_id, started_at in points:
+    for point_id, lot_id, dose, started_at in points:
         usable = [
             v
             for v in vials[lot_id]
@@ -136,12 +145,14 @@ def _link_points_to_their_vials() -> None:
             and (v.discard_by is None or started_at <= v.discard_by)
             and (v.finished_at is None or started_at <= v.finished_at)
         ]
-        if usable:
-            vial = max(usable, key=lambda v: v.opened_at)
-            bind.execute(
-                sa.text("UPDATE injection_point SET package_id = :vial WHERE id = :point"),
-                {"vial": vial.id, "point": point_id},
-            )
+        if not usable:
+            continue
+        vial = next((v for v in usable if left[v.id] >= dose), usable[-1])  # else the latest, as charted
+        left[vial.id] -= dose
+        bind.execute(
+            sa.text("UPDATE injection_point SET package_id = :vial WHERE id = :point"),
+            {"vial": vial.id, "point": point_id},
+        )
 
 
 def downgrade() -> None:

@@ -36,11 +36,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The older schema has no place for an event's photos: they go, with their images and
-    # landmarks; every visit's photo stays.
-    op.execute("DELETE FROM photo_landmarks WHERE photo_id IN (SELECT id FROM photo WHERE visit_id IS NULL)")
-    op.execute("DELETE FROM photo_image WHERE photo_id IN (SELECT id FROM photo WHERE visit_id IS NULL)")
-    op.execute("DELETE FROM photo WHERE visit_id IS NULL")
+    # The older schema has no place for an event's photos: a database holding some is not
+    # taken back (they would be lost); every visit's photo would stay.
+    kept = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM photo WHERE visit_id IS NULL")).scalar_one()
+    if kept:
+        raise RuntimeError(
+            f"{kept} photo(s) of adverse events have no place before revision 0015: export them"
+            " (aliquot photos export) and remove them before going back"
+        )
     with op.batch_alter_table("photo", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_photo_photo_of_visit_or_event"), type_="check")
         batch_op.drop_constraint(batch_op.f("fk_photo_adverse_event_id_adverse_event"), type_="foreignkey")
