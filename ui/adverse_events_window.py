@@ -46,6 +46,7 @@ from app.services.adverse_events import (
 )
 from app.services.catalogue import list_products
 from app.services.photos import PhotoRecord, add_event_photo_files, event_photos, thumbnails
+from app.services.stock import barcode_products
 from app.services.visits import list_visits
 from app.storage.database import Database
 from models.dates import Century
@@ -119,6 +120,7 @@ class AdverseEventsWindow(QMainWindow):
         self.chosen_id: int | None = None
         self.may_chart = may_chart
         self.adding_photos = False
+        self.barcodes: dict[str, str] = {}  # GTIN -> product, as the clinic mapped its boxes
         self.setWindowTitle("Adverse events — Aliquot")
         self.resize(1300, 820)
         zone = database.timezone
@@ -285,6 +287,9 @@ class AdverseEventsWindow(QMainWindow):
             partial(list_products, database.factory),
             self._products_loaded,
             owner=self,
+        )
+        self.tasks.run(
+            "event-barcodes", partial(barcode_products, database), self._barcodes_loaded, owner=self
         )
         if chart_number:
             self.load_visits()
@@ -681,9 +686,17 @@ class AdverseEventsWindow(QMainWindow):
         self._show_event(event)
         self.refresh()
 
+    def _barcodes_loaded(self, barcodes: dict[str, str]) -> None:
+        self.barcodes = barcodes
+
+    def _scanned_dose_lot(self) -> None:
+        """A scanned enzyme box: its lot and expiry, refused when it is another product."""
+        product = self.dose_product.currentData()
+        scanned_into(self.dose_lot, self.dose_expiry, product.name if product else None, self.barcodes)
+
     def _dose_lot_typed(self) -> None:
         try:
-            scanned_into(self.dose_lot, self.dose_expiry)
+            self._scanned_dose_lot()
         except ValidationError as refused:
             self._say_log_refusal(f"the scanned box could not be read: {refused}")
 
@@ -694,7 +707,7 @@ class AdverseEventsWindow(QMainWindow):
             self._say_log_refusal("choose an event and an enzyme product")
             return
         try:
-            scanned_into(self.dose_lot, self.dose_expiry)  # a scan not yet read (no Enter after it)
+            self._scanned_dose_lot()  # a scan not yet read (no Enter after it)
             at = self._aware(self.dose_time)
             amount = self.dose_amount.amount()
             expiry = self.dose_expiry.date()

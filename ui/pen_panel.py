@@ -77,6 +77,7 @@ class PenPanel(QGroupBox):
         self.new_lot_size = QComboBox()  # the product's package sizes: a 50 U or a 100 U vial
         self.new_lot_size.setAccessibleName("New lot's vial or syringe size")
         self.refusal: str | None = None  # why the pen cannot place a point, if it cannot
+        self.barcodes: dict[str, str] = {}  # GTIN -> product, as the clinic mapped its boxes
         form.addRow("New lot", self.new_lot_number)
         form.addRow("Expires", self.new_lot_expiry)
         form.addRow("Size", self.new_lot_size)
@@ -146,7 +147,9 @@ class PenPanel(QGroupBox):
     def _read_scan(self) -> None:
         self._loading = True
         try:
-            scan = scanned_into(self.new_lot_number, self.new_lot_expiry)
+            scan = scanned_into(
+                self.new_lot_number, self.new_lot_expiry, self.product.currentData(), self.barcodes
+            )
         except ValidationError:
             scan = None  # the pen says why it cannot place (pen())
         if scan is not None:
@@ -177,9 +180,14 @@ class PenPanel(QGroupBox):
             self.refusal = f"The pen's amount is not a dose: {refused}."
             return None
         if self.lot.currentText() == NEW_LOT and looks_like_scan(self.new_lot_number.text()):
-            try:
-                parse_gs1(self.new_lot_number.text())
-                self.refusal = "Press Enter after the scan to read the box's lot and expiry."
+            try:  # a scan not read yet (no Enter after it), or one that cannot be
+                scan = parse_gs1(self.new_lot_number.text())
+                other = self.barcodes.get(scan.gtin)
+                self.refusal = (
+                    f"The scanned box is {other}, not {name}: scan a box of {name}."
+                    if other is not None and other != name
+                    else "Press Enter after the scan to read the box's lot and expiry."
+                )
             except ValidationError as refused:
                 self.refusal = f"The scanned box could not be read: {str(refused).rstrip('.')}."
             return None

@@ -3,13 +3,14 @@ and the inspector (the selected points): amount, aliquots, depth, technique, gau
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox
 
+from models.errors import ValidationError
 from models.gs1 import Gs1Scan, looks_like_scan, parse_gs1
 from models.validation import MAX_ALIQUOTS
 from models.vocabulary import Depth, Technique
@@ -39,13 +40,19 @@ def vocabulary_combo(vocabulary: type[Enum]) -> QComboBox:
     return combo
 
 
-def scanned_into(lot: QLineEdit, expiry: DateField) -> Gs1Scan | None:
+def scanned_into(
+    lot: QLineEdit, expiry: DateField, product: str | None = None, barcodes: Mapping[str, str] | None = None
+) -> Gs1Scan | None:
     """A box's GS1 barcode a scanner typed into a lot field: the field gets the lot and the
     expiry field the box's expiry. None when the text is no scan; ValidationError, with what
-    was read, when it is one that cannot be read."""
+    was read, when it is one that cannot be read, or the box of another product than
+    `product` (by the clinic's GTIN mapping, `barcodes`)."""
     if not looks_like_scan(lot.text()):
         return None
     scan = parse_gs1(lot.text())
+    scanned = (barcodes or {}).get(scan.gtin)
+    if product is not None and scanned is not None and scanned != product:
+        raise ValidationError(f"the scanned box is {scanned}, not {product}: scan a box of {product}", "lot")
     lot.setText(scan.lot)
     if scan.expiry is not None:
         expiry.set_date(scan.expiry)

@@ -175,6 +175,9 @@ class VisitEditor(QMainWindow):
         self.inspector.lots_wanted.connect(partial(self._load_lots, self.inspector))
         if not self.locked:  # the vials and syringes open at the visit: a dose's volume, what is left
             self.load_packages()
+            from app.services.stock import barcode_products
+
+            self.run_task("barcodes", partial(barcode_products, self.database), self._barcodes_loaded)
         self.totals = TotalsPanel(self.products)
         # Safety checks run on every change, in memory: at once against the rules as shipped
         # and the allergies, then against the clinic's rules and the patient's earlier visits
@@ -509,6 +512,9 @@ class VisitEditor(QMainWindow):
         # The first edit after a save: the document announced it before the stack counted it.
         self.saving.chart_changed()
         self.update_title()
+
+    def _barcodes_loaded(self, barcodes: dict[str, str]) -> None:
+        self.pen_panel.barcodes = barcodes
 
     def load_packages(self) -> None:
         """The vials and syringes open at the visit, read again after every save."""

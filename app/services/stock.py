@@ -76,6 +76,19 @@ def map_barcode(db: Database, gtin: str, product_name: str) -> None:
         record_event(session, db.actor, "map-barcode", "product", product.id, gtin=gtin)
 
 
+def barcode_products(db: Database) -> dict[str, str]:
+    """Every GTIN the clinic mapped, with its product's name: a box scanned while charting
+    is checked against the product it is charted as."""
+    with db.factory() as session:
+        return dict(
+            session.execute(
+                select(ProductBarcode.gtin, Product.name).join(
+                    Product, Product.id == ProductBarcode.product_id
+                )
+            ).all()
+        )
+
+
 def receive_stock(
     db: Database,
     product_name: str | None,

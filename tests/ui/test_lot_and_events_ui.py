@@ -333,3 +333,10 @@ def test_a_scanned_enzyme_box_fills_the_dose_s_lot_and_expiry(qtbot, demo_db):
     window.dose_lot.editingFinished.emit()
     assert "the scanned box could not be read" in window.log_message.text()
     assert "Invalid GTIN check digit" in window.log_message.text()
+    window.barcodes = {"09506000134352": "Botox Cosmetic"}  # the clinic mapped this box to a toxin
+    window.dose_lot.setText("0109506000134352172802001077")
+    window.dose_lot.editingFinished.emit()
+    product = window.dose_product.currentData().name
+    assert window.log_message.text().endswith(
+        f"the scanned box is Botox Cosmetic, not {product}: scan a box of {product}"
+    )

@@ -86,3 +86,19 @@ def test_a_box_scanned_into_the_new_lot_field_gives_its_lot_and_expiry(qtbot, de
     assert panel.refusal.startswith("The scanned box could not be read: the scan '0109506000134353")
     assert panel.refusal.endswith("got 3.")
     assert "Invalid GTIN check digit" in panel.refusal
+
+
+def test_a_scanned_box_of_another_product_is_refused_in_the_pen(qtbot, demo_db):
+    from app.services.stock import map_barcode
+
+    map_barcode(demo_db, "09506000134352", "Dysport")  # the clinic's mapping of this box
+    editor = open_editor(qtbot, demo_db)
+    qtbot.waitUntil(lambda: bool(editor.pen_panel.barcodes))
+    panel = editor.pen_panel
+    assert editor.pen.product_name == "Botox Cosmetic"
+    panel.lot.setCurrentIndex(panel.lot.findText(NEW_LOT))
+    type_into(qtbot, panel.new_lot_number, "0109506000134352173012311077")
+    qtbot.keyClick(panel.new_lot_number, Qt.Key.Key_Return)
+    assert editor.pen is None
+    assert panel.refusal == "The scanned box is Dysport, not Botox Cosmetic: scan a box of Botox Cosmetic."
+    assert panel.new_lot_number.text() == "0109506000134352173012311077", "nothing filled from another box"
