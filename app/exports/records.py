@@ -739,6 +739,31 @@ def _events_section(
     return story
 
 
+def _history_events(
+    db: Database, events_after: dict[int | None, list[AdverseEventRecord]], styles: dict[str, ParagraphStyle]
+) -> list[Any]:
+    """In the history: the adverse events that followed no visit, whole (they have no visit
+    row), and every event's photos (the clinical record: every photo, whatever its scope)."""
+    from app.services.photos import event_photos
+
+    story: list[Any] = []
+    for event in sorted((e for events in events_after.values() for e in events), key=lambda e: e.onset_at):
+        followed_a_visit = event.visit_id is not None
+        grid = _photo_grid(db, event_photos(db, event.id), PhotoScope.CLINICAL, styles)
+        if followed_a_visit and grid is None:
+            continue  # printed in its visit's row already
+        if not story:
+            story.append(_Wrapped("Adverse events: photos, and those after no visit", styles["heading"]))
+        lines = event_lines(event, db.timezone)
+        shown = lines[:1] if followed_a_visit else lines
+        story.append(
+            KeepTogether(
+                [_Wrapped("<br/>".join(shown), styles["body"])] + ([grid] if grid is not None else [])
+            )
+        )
+    return story
+
+
 COMPARE_WIDTH = 84 * mm
 
 
@@ -1126,6 +1151,7 @@ def history_pdf(db: Database, chart_number: str) -> bytes:
             )
         )
         story.append(KeepTogether([row]))
+    story += _history_events(db, events_after, styles)
     if photographed.photos:
         story += _pose_comparisons(db, chart_number, styles)
 

@@ -170,8 +170,8 @@ def receive_stock(
 def write_off(
     db: Database, product_name: str, lot_number: str, amount: Decimal, reason: str = "wasted", notes: str = ""
 ) -> None:
-    """Stock that left other than into a patient: wasted (a syringe's rest, a vial past its
-    use-within time), expired, broken."""
+    """Stock that left other than into a patient, and not as the rest of a recorded vial or
+    syringe (finishing one counts its rest already): wasted, expired, broken."""
     if reason not in WRITE_OFF_REASONS:
         raise ValidationError(f"a write-off is {', '.join(WRITE_OFF_REASONS)}", "reason")
     if amount <= 0:

@@ -240,3 +240,33 @@ def test_the_command_line_adds_photos_to_an_event(db, treated, db_path, tmp_path
     refused = aliquot("events", "photo", event.id, tmp_path / "missing.jpg", db=db_path, check=False)
     assert_one_line_refusal(refused, "missing.jpg: no such file")
     assert len(event_photos(db, event.id)) == 1
+
+
+def test_the_history_prints_an_event_after_no_visit_and_every_event_s_photos(db, treated):
+    import io
+
+    import pypdf
+
+    from app.exports.records import history_pdf
+    from app.services.photos import add_event_photo
+    from models.vocabulary import PhotoScope
+    from tests.app.test_photos import camera_jpeg
+
+    after = report_adverse_event(db, "A-0001", EventKind.NODULE, Severity.MILD, at(2026, 11, 20, 9), treated.id)
+    add_event_photo(db, after.id, camera_jpeg(600, 400), PhotoScope.CLINICAL)
+    report_adverse_event(
+        db,
+        "A-0001",
+        EventKind.HYPERSENSITIVITY,
+        Severity.MODERATE,
+        at(2026, 11, 25, 9),
+        None,
+        ("upper_lip_l",),
+        "swelling of the upper lip, treated elsewhere",
+        referral="the family doctor",
+    )
+    reader = pypdf.PdfReader(io.BytesIO(history_pdf(db, "A-0001")))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Adverse events: photos, and those after no visit" in text
+    assert "hypersensitivity (moderate)" in text and "Referred: the family doctor" in text
+    assert "close-up" in text and sum(len(page.images) for page in reader.pages) >= 1
