@@ -252,7 +252,9 @@ def test_the_history_prints_an_event_after_no_visit_and_every_event_s_photos(db,
     from models.vocabulary import PhotoScope
     from tests.app.test_photos import camera_jpeg
 
-    after = report_adverse_event(db, "A-0001", EventKind.NODULE, Severity.MILD, at(2026, 11, 20, 9), treated.id)
+    after = report_adverse_event(
+        db, "A-0001", EventKind.NODULE, Severity.MILD, at(2026, 11, 20, 9), treated.id
+    )
     add_event_photo(db, after.id, camera_jpeg(600, 400), PhotoScope.CLINICAL)
     report_adverse_event(
         db,

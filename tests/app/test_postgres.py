@@ -6,7 +6,7 @@ Without it the tests are skipped on a developer's machine and fail in CI.
 
 import copy
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -230,7 +230,7 @@ def test_vials_syringes_and_stock_on_the_server(pg_db):
     from models.vocabulary import EventKind, Severity
     from tests.app.test_photos import camera_jpeg
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     patient = create_patient(pg_db, PatientDraft("P-3", "Núñez", "Zoë", date(1980, 1, 1), Sex.FEMALE))
     provider = create_provider(pg_db, "Dana Reyes", "RN")
     receive_stock(
