@@ -268,3 +268,39 @@ def test_vials_syringes_and_stock_on_the_server(pg_db):
     )
     add_event_photo(pg_db, event.id, camera_jpeg())
     assert [p.adverse_event_id for p in event_photos(pg_db, event.id)] == [event.id]
+
+
+def test_two_workstations_drawing_from_one_vial_take_turns(pg_db, pg_url):
+    """While one workstation's save is drawing from a vial, another's waits for it (here it
+    gives up after 0.3 s): neither can read "20 U left" while the other takes them."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from app.services.packages import _lot_packages, mix_vial
+    from app.services.stock import receive_stock
+    from tests.conftest import snapshot
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    patient = create_patient(pg_db, PatientDraft("P-4", "Ito", "Kenji", date(1980, 1, 1), Sex.MALE))
+    provider = create_provider(pg_db, "Dana Reyes", "RN")
+    receive_stock(
+        pg_db, "Botox Cosmetic", "C1234", date(2030, 12, 31), 1, Decimal(100), received_on=now.date()
+    )
+    mix_vial(pg_db, "Botox Cosmetic", "C1234", mixed_at=now - timedelta(minutes=30))
+    visit = create_visit(pg_db, patient.id, provider.id, now - timedelta(minutes=20))
+    other = open_database(pg_url, "other@room-2")
+
+    @event.listens_for(other.engine, "connect")
+    def _impatient(connection, _record):  # type: ignore[no-untyped-def]
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+
+    other.engine.dispose()
+    with pg_db.factory.begin() as session:  # a save on this workstation, drawing from the vial
+        lot_id = session.execute(text("SELECT id FROM lot WHERE number = 'C1234'")).scalar_one()
+        assert _lot_packages(session, {lot_id}, now)
+        before = snapshot(pg_db)
+        with pytest.raises(OperationalError, match="lock timeout"):  # it waited, then gave up
+            replace_points(other, visit.id, visit.version, [botox_point()])
+    assert snapshot(pg_db) == before
+    other.close()
