@@ -59,7 +59,7 @@ from ui.date_field import DateField, DateTimeField, years_from_today
 from ui.photo_strip import PhotoStrip, StripItem, choose_photo_files, photo_paths
 from ui.point_form import scanned_into
 from ui.region_picker import RegionPicker
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 from ui.tasks import TaskRunner
 
 DOSE_EVERY = timedelta(minutes=60)  # a common protocol's interval: shown as a reminder only
@@ -139,14 +139,7 @@ class AdverseEventsWindow(QMainWindow):
             ],
             self,
         )
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = record_table(self.model, fit_columns=False)
         self.table.selectionModel().currentRowChanged.connect(self._row_chosen)
         self.count = QLabel()
 

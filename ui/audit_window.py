@@ -10,14 +10,12 @@ from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +24,7 @@ from app.services.trail import TrailEntry, TrailReport, audit_log, verify_trail
 from app.storage.database import Database
 from models.dates import Century
 from ui.date_field import DateField, years_from_today
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 from ui.tasks import TaskRunner
 
 SHOWN = 5000  # the newest events listed; narrow the filters to see older ones
@@ -87,13 +85,7 @@ class AuditWindow(QMainWindow):
             ],
             self,
         )
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = record_table(self.model, one_row=False, fit_columns=False)
         self.count = QLabel()
 
         self.verify_button = QPushButton("Verify trail")

@@ -7,13 +7,11 @@ from functools import partial
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +20,7 @@ from app.services.changes import Changes
 from app.services.signing import AwaitingCosign, awaiting_cosign, cosign_visit
 from app.storage.database import Database
 from models.records import VisitRecord
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 from ui.tasks import TaskRunner
 
 
@@ -51,13 +49,7 @@ class CosignWindow(QMainWindow):
             ],
             self,
         )
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = record_table(self.model, fit_columns=False)
         self.table.doubleClicked.connect(lambda _index: self.open_chosen())
         self.count = QLabel()
         self.message = QLabel()

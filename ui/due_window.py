@@ -7,14 +7,12 @@ from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +23,7 @@ from app.services.recall import DueFilter, DuePage, due_page, due_patients
 from app.storage.database import Database
 from models.recall import DueStatus
 from models.vocabulary import ProductKind
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 from ui.tasks import TaskRunner
 
 STATUS_COLOURS = {
@@ -98,13 +96,7 @@ class DueWindow(QMainWindow):
             ],
             self,
         )
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = record_table(self.model, one_row=False, fit_columns=False)
         self.table.doubleClicked.connect(self._open_patient)
         self.counts = QLabel()
         self.counts.setTextFormat(Qt.TextFormat.RichText)

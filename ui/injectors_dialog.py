@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
 )
 
 from app.services.providers import ProviderRecord, create_provider, list_providers, update_provider
 from app.storage.database import Database
 from models.errors import AliquotError, ValidationError
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 
 INTRO = (
     "The injectors who chart visits. Taking someone off the list keeps every visit they"
@@ -57,14 +54,7 @@ class InjectorsDialog(QDialog):
                 ),
             ]
         )
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = record_table(self.model)
         self.table.selectionModel().currentRowChanged.connect(lambda current, _old: self._show(current.row()))
         layout.addWidget(self.table, 1)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +27,7 @@ from models.base import format_amount
 from models.errors import ValidationError
 from models.gs1 import looks_like_scan, parse_gs1
 from models.regions import REGIONS
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 from ui.tasks import TaskRunner
 
 REFUSED_STYLE = "QLabel {color: #8e0016}"
@@ -115,13 +113,7 @@ class LotSearchWindow(QMainWindow):
             ],
             self,
         )
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = record_table(self.model, one_row=False, fit_columns=False)
         self.summary = QLabel("Type a lot number or scan the box, then Search.")
         self.summary.setAccessibleName("Summary")
         self.summary.setWordWrap(True)

@@ -7,36 +7,19 @@ from datetime import date
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from models.records import PatientRecord
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 
 SEARCH_DELAY_MS = 200
 LIST_LIMIT = 200  # search_patients' first page
-
-
-def record_table(model: RecordTableModel) -> QTableView:
-    """A read-only table choosing one row at a time, as the main window's tables are."""
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    return view
 
 
 class PatientList(QWidget):

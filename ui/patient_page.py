@@ -17,9 +17,8 @@ from models.records import ChartedPoint, PatientRecord, VisitRecord, VisitSummar
 from models.regions import REGIONS
 from models.totals import totals_by_paired_area
 from ui.names import full_name_html, left_to_right
-from ui.patient_list import record_table
 from ui.photo_strip import PhotoStrip, StripItem
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 from ui.totals_panel import side_totals_model
 
 if TYPE_CHECKING:  # Pillow is loaded with the photos service, not at start

@@ -12,7 +12,6 @@ from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSpinBox,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -44,7 +42,7 @@ from models.errors import ValidationError
 from models.gs1 import looks_like_scan
 from models.records import ProductRecord
 from models.vocabulary import DoseUnit, ProductKind
-from ui.table_model import Column, RecordTableModel
+from ui.table_model import Column, RecordTableModel, record_table
 from ui.tasks import TaskRunner
 
 WARNING_STYLE = "QLabel {color: #8e0016}"
@@ -100,11 +98,7 @@ class StockWindow(QMainWindow):
                 ),
             ]
         )
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
+        self.table = record_table(self.model, fit_columns=False)
 
         self.product = QComboBox()
         self.product.addItem("From the scan", None)
@@ -286,11 +280,7 @@ class StockWindow(QMainWindow):
                 ),
             ]
         )
-        self.package_table = QTableView()
-        self.package_table.setModel(self.package_model)
-        self.package_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.package_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.package_table.verticalHeader().hide()
+        self.package_table = record_table(self.package_model, fit_columns=False)
         self.used_up_button = QPushButton("Used up")
         self.used_up_button.setToolTip("Nothing is left: what the chart does not account for is wastage")
         self.wasted_button = QPushButton("Rest wasted")

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 Record = TypeVar("Record")
 _Index = QModelIndex | QPersistentModelIndex
@@ -68,3 +69,21 @@ class RecordTableModel(QAbstractTableModel, Generic[Record]):
         ):
             return self._columns[section].header
         return None
+
+
+def record_table(model: QAbstractTableModel, one_row: bool = True, fit_columns: bool = True) -> QTableView:
+    """A read-only table of records, chosen a row at a time (`one_row`), or several at once.
+    `fit_columns` sizes every column to its contents; a list that may hold thousands of
+    rows (an audit log, a lot recall) sizes them once it is filled instead."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    if one_row:
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setStretchLastSection(True)
+    if fit_columns:
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return view

@@ -15,17 +15,22 @@ application's handler turns into a message to the user. No failure is dropped si
 
 After work that changed records, `announce(Changes)` emits `changed` once; windows redraw
 from it instead of refreshing by hand. The application waits for running tasks when it quits.
+
+Python's collector of reference cycles runs on whichever thread happens to allocate past its
+threshold: on a pool thread it would free widgets there, and Qt aborts. The first runner
+therefore moves that collection to the GUI thread (`GuiThreadCollector`).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from app.services.changes import Changes
 from models.errors import AliquotError
@@ -76,6 +81,38 @@ class _Pending:
     failed: Callable[[str], None] | None = None
 
 
+class GuiThreadCollector(QObject):
+    """Python's automatic cycle collection switched off, and the same thresholds checked
+    on the GUI thread from a timer instead: a widget caught in a cycle is then always freed
+    on the thread that owns it. One per application (`install`), for its whole life."""
+
+    INTERVAL_MS = 500
+
+    def __init__(self, application: QCoreApplication):
+        super().__init__(application)
+        self.thresholds = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.collect_due)
+        self.timer.start(self.INTERVAL_MS)
+
+    @classmethod
+    def install(cls) -> None:
+        application = QCoreApplication.instance()
+        if application is not None and application.findChild(cls) is None:
+            cls(application)
+
+    def collect_due(self) -> None:
+        """Collect the generations whose threshold is passed, as Python itself would."""
+        counts = gc.get_count()
+        if counts[0] > self.thresholds[0]:
+            gc.collect(0)
+            if counts[1] > self.thresholds[1]:
+                gc.collect(1)
+                if counts[2] > self.thresholds[2]:
+                    gc.collect(2)
+
+
 class TaskRunner(QObject):
     failed = Signal(str)
     """A task failed and had no handler of its own for it: the user is to be told."""
@@ -98,6 +135,7 @@ class TaskRunner(QObject):
         application = QCoreApplication.instance()
         if application is not None:
             application.aboutToQuit.connect(self.wait)
+        GuiThreadCollector.install()
 
     def run(
         self,

@@ -249,3 +249,36 @@ def test_a_change_is_announced_once_and_nothing_is_not(qtbot):
     runner.announce(NOTHING)
     runner.announce(Changes.of_patients(7))
     assert heard == [Changes.of_patients(7)]
+
+
+def test_reference_cycles_are_freed_on_the_gui_thread_never_a_pool_thread(qtbot):
+    """A widget freed on a pool thread aborts the program: Python's cycle collection, which
+    runs on whichever thread allocates past its threshold, is moved to the GUI thread."""
+    import gc
+
+    from ui.tasks import GuiThreadCollector
+
+    runner = TaskRunner()
+    assert not gc.isenabled() and QApplication.instance().findChild(GuiThreadCollector) is not None
+    freed_on_gui_thread: list[bool] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.itself = self
+
+        def __del__(self) -> None:
+            freed_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+
+    def allocate_in_cycles() -> int:  # far past the collector's first threshold, on a pool thread
+        for _ in range(20):
+            Cycle()
+        kept = [[i] for i in range(50_000)]
+        return len(kept)
+
+    gc.collect()
+    runner.run("cycles", allocate_in_cycles, lambda _n: None)
+    qtbot.waitUntil(runner.is_idle, timeout=10_000)
+    assert freed_on_gui_thread == [], "nothing is collected on the pool thread"
+    kept_here = [[i] for i in range(5_000)]  # the GUI thread past the threshold: the timer collects
+    qtbot.waitUntil(lambda: len(freed_on_gui_thread) == 20, timeout=5_000)
+    assert all(freed_on_gui_thread) and len(kept_here) == 5_000
