@@ -76,4 +76,3 @@ def private_workstation_settings(tmp_path, monkeypatch):
     store = QSettings(str(tmp_path / "workstation.ini"), QSettings.Format.IniFormat)
     monkeypatch.setattr("ui.workstation_settings.default_store", lambda: store)
     return store
-
