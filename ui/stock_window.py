@@ -267,11 +267,7 @@ class StockWindow(QMainWindow):
                 ),
                 Column(
                     "Concentration",
-                    lambda p: (
-                        f"{p.per_tenth_ml.quantize(Decimal('0.01')).normalize()} {p.unit}/0.1 mL"
-                        if p.diluent_ml is not None
-                        else ""
-                    ),
+                    lambda p: p.concentration if p.diluent_ml is not None else "",
                 ),
                 Column("Opened", lambda p: f"{p.opened_at.astimezone(zone):%Y-%m-%d %H:%M} by {p.opened_by}"),
                 Column(

@@ -87,15 +87,20 @@ class Package:
         assert self.diluent_ml is not None, "only a mixed vial has a concentration"
         return self.size * Decimal("0.1") / self.diluent_ml
 
+    @property
+    def concentration(self) -> str:
+        """A vial's "4 U per 0.1 mL" (to 0.01 U, as a syringe is read)."""
+        shown = format_amount(self.per_tenth_ml.quantize(Decimal("0.01")).normalize())
+        return f"{shown} {self.unit} per 0.1 mL"
+
     def describe(self) -> str:
         """ "Botox Cosmetic lot C1234: 100 U in 2.5 mL 0.9% sodium chloride = 4 U per 0.1 mL",
         "Juvéderm Voluma XC lot V1: 1 mL syringe"."""
         if self.diluent_ml is None:
             return f"{self.product} lot {self.lot}: {format_dose(self.size, self.unit)} syringe"
-        concentration = format_amount(self.per_tenth_ml.quantize(Decimal("0.01")).normalize())
         return (
             f"{self.product} lot {self.lot}: {format_dose(self.size, self.unit)} in"
-            f" {format_amount(self.diluent_ml)} mL {self.diluent} = {concentration} {self.unit} per 0.1 mL"
+            f" {format_amount(self.diluent_ml)} mL {self.diluent} = {self.concentration}"
         )
 
     def volume_words(self, amount: Decimal) -> str:
@@ -363,7 +368,7 @@ def open_packages(db: Database, at: datetime | None = None, kind: PackageKind | 
         if kind is not None:
             query = query.where(OpenedPackage.kind == kind)
         rows = session.scalars(query.order_by(OpenedPackage.opened_at.desc(), OpenedPackage.id.desc())).all()
-        return [p for p in packages_of(session, rows) if p.usable_at(moment)]
+        return packages_of(session, rows)
 
 
 def _usable_at(moment: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -526,16 +531,12 @@ def dose_words(packages: Sequence[Package], amount: Decimal) -> list[str]:
         ]
     lines = []
     if chosen.diluent_ml is not None:
-        lines.append(f"{chosen.volume_words(amount)}, from {chosen.name} ({_concentration(chosen)})")
+        lines.append(f"{chosen.volume_words(amount)}, from {chosen.name} ({chosen.concentration})")
     lines.append(f"From {chosen.left_words()} (as last saved)")
-    concentrations = {_concentration(p) for p in packages if p.diluent_ml is not None}
+    concentrations = {p.concentration for p in packages if p.diluent_ml is not None}
     if len(concentrations) > 1:
         lines.append(
             f"⚠ The open vials of this lot differ in concentration ({', '.join(sorted(concentrations))}):"
             f" draw this dose from {chosen.name}"
         )
     return lines
-
-
-def _concentration(vial: Package) -> str:
-    return f"{format_amount(vial.per_tenth_ml.quantize(Decimal('0.01')).normalize())} {vial.unit} per 0.1 mL"
