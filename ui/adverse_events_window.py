@@ -198,6 +198,7 @@ class AdverseEventsWindow(QMainWindow):
         self.heading = QLabel("Choose an event in the list.")
         self.heading.setWordWrap(True)
         self.clock_label = QLabel()
+        self.clock_label.setWordWrap(True)  # long reminders wrap: the form beside keeps its width
         self.clock_label.setAccessibleName("Clock since onset")
         self.clock_label.setStyleSheet(CLOCK_STYLE)
         self.clock_label.hide()
@@ -266,7 +267,7 @@ class AdverseEventsWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(detail)
-        splitter.setSizes([780, 520])
+        splitter.setSizes([680, 620])
         self.setCentralWidget(splitter)
 
         self.ticker = ticker if ticker is not None else QTimer(self, interval=TICK_MS)
